@@ -1,0 +1,3 @@
+export * from './errors/index.ts';
+export * from './message/index.ts';
+export * from './store/index.ts';

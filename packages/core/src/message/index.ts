@@ -1,0 +1,2 @@
+export * from './event-registry.ts';
+export * from './message.ts';

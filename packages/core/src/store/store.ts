@@ -1,0 +1,243 @@
+import type { MessageId, Metadata } from '../message/index.ts';
+
+/**
+ * A transaction of one service's database. Everything that must be atomic (events, outbox,
+ * inbox, checkpoints, snapshots, read models, the service's own tables) goes through it.
+ * SQL placeholders are `$1, $2, ...` on every backend.
+ */
+export interface Transaction {
+  readonly storeName: string;
+  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+  execute(sql: string, params?: readonly unknown[]): Promise<{ rowCount: number }>;
+  /** Runs after a successful commit (never on rollback): wake readers, resolve waiters. */
+  onCommit(callback: () => void): void;
+}
+
+export type ExpectedVersion = 'any' | 'noStream' | 'streamExists' | number;
+
+/** An event as stored; `data` may still hold encrypted personal fields. */
+export interface StoredEvent {
+  id: MessageId;
+  type: string;
+  schemaVersion: number;
+  streamId: string;
+  streamPosition: number;
+  globalPosition: number;
+  correlationId: string | null;
+  causationId: string | null;
+  occurredAt: string;
+  metadata: Metadata;
+  data: unknown;
+}
+
+/** An event ready to store: everything but the positions. */
+export type EventToStore = Omit<StoredEvent, 'streamPosition' | 'globalPosition'>;
+
+/** A message for the outbox: published by a relay to `destination`, ordered by `orderingKey`. */
+export interface OutboxMessage {
+  id: MessageId;
+  destination: string;
+  orderingKey: string;
+  type: string;
+  /** The whole envelope (or command) as JSON. */
+  payload: unknown;
+}
+
+export interface AppendRequest {
+  streamId: string;
+  expectedVersion: ExpectedVersion;
+  events: readonly EventToStore[];
+  /** Written in the same transaction as the events. */
+  outbox?: readonly OutboxMessage[];
+}
+
+export interface AppendResult {
+  streamId: string;
+  /** The stream's version after the append (its last stream position). */
+  nextExpectedVersion: number;
+  /** Positions of the appended events, in order. */
+  positions: ReadonlyArray<{ streamPosition: number; globalPosition: number }>;
+  /** True when every event id was already in the stream: nothing was written. */
+  deduplicated: boolean;
+}
+
+/**
+ * Where a global-log reader stands. `position` is the last position delivered. `hold` is
+ * backend state for a reader that found a gap it cannot yet prove final (PostgreSQL).
+ */
+export interface GlobalCursor {
+  readonly position: number;
+  readonly hold?: { readonly at: number; readonly horizon: string; readonly since: number };
+}
+
+export interface GlobalBatch {
+  events: StoredEvent[];
+  cursor: GlobalCursor;
+  /** Milliseconds this reader has been held back by an unfinished transaction (0 if not). */
+  heldBackMs: number;
+  /** Why it is held back, for operators (e.g. "gap at 1041 behind transaction 7733"). */
+  heldBackReason?: string;
+}
+
+export interface ReadStreamOptions {
+  direction: 'forward' | 'backward';
+  /** Forward: first stream position to return (>= 1). Backward: last one (inclusive). */
+  fromVersion: number;
+  limit: number;
+  /** Only events with occurredAt <= this ISO time (temporal reads). */
+  occurredUntil?: string;
+}
+
+/**
+ * The event log of one database. Streams are append-only; per-stream positions are 1, 2, 3...;
+ * global positions increase with each append but may have gaps.
+ */
+export interface EventLog {
+  /**
+   * Appends in the caller's transaction. Throws ConcurrencyError on a version mismatch.
+   * If every event id is already in this stream, writes nothing and returns the original
+   * positions with `deduplicated: true`; an id used in another stream is an IdempotencyConflictError.
+   */
+  append(tx: Transaction, request: AppendRequest): Promise<AppendResult>;
+  /**
+   * Runs many independent appends in ONE transaction (group commit). Each keeps its own
+   * version check: a failing one writes nothing and gets its error, the others commit.
+   */
+  appendMany(requests: readonly AppendRequest[]): Promise<Array<AppendResult | Error>>;
+  /** 0 when the stream does not exist. */
+  streamVersion(tx: Transaction | null, streamId: string): Promise<number>;
+  readStream(tx: Transaction | null, streamId: string, options: ReadStreamOptions): Promise<StoredEvent[]>;
+  /**
+   * Events after `cursor.position`, in global-position order, never skipping an event whose
+   * transaction commits later with a lower position (the reader waits for it instead).
+   */
+  readAll(cursor: GlobalCursor, options: { limit: number }): Promise<GlobalBatch>;
+  /** Highest global position committed so far (0 if empty). */
+  headPosition(): Promise<number>;
+}
+
+export interface ClaimedMessage extends OutboxMessage {
+  /** Outbox order (increasing within the database). */
+  sequence: number;
+  attempts: number;
+  createdAt: string;
+}
+
+/** Messages written in the caller's transaction; published at least once, in order per key. */
+export interface OutboxStore {
+  enqueue(tx: Transaction, messages: readonly OutboxMessage[]): Promise<void>;
+  /**
+   * Leases unpublished messages in sequence order to `owner`. Two owners never hold the same
+   * message, and no message is leased while an earlier unpublished message with the same
+   * ordering key is leased by another owner. An expired lease can be taken over.
+   */
+  claimBatch(options: { owner: string; limit: number; leaseMs: number }): Promise<ClaimedMessage[]>;
+  /** Marks messages published; only the lease holder's marks count. Returns how many were marked. */
+  markPublished(owner: string, ids: readonly MessageId[]): Promise<number>;
+  /** Gives leased messages back (e.g. the broker refused them); attempts stay counted. */
+  release(owner: string, ids: readonly MessageId[]): Promise<void>;
+  backlog(): Promise<{ count: number; oldestAgeMs: number }>;
+  /** Deletes published messages older than the cutoff; returns how many. */
+  prunePublished(olderThan: Date): Promise<number>;
+}
+
+/** Receipts of handled messages; recorded in the handler's transaction. */
+export interface InboxStore {
+  /** True if this is the first receipt; false if `(consumer, messageId)` was already recorded. */
+  record(tx: Transaction, consumer: string, messageId: MessageId): Promise<boolean>;
+  has(tx: Transaction | null, consumer: string, messageId: MessageId): Promise<boolean>;
+  /** Deletes receipts older than the cutoff; returns how many. */
+  prune(olderThan: Date): Promise<number>;
+}
+
+export interface Checkpoint {
+  position: number;
+  /** Which generation of a projection's read model is live (rebuilds write the next one). */
+  generation: number;
+}
+
+export interface CheckpointStore {
+  load(tx: Transaction | null, name: string): Promise<Checkpoint | null>;
+  save(tx: Transaction, name: string, checkpoint: Checkpoint): Promise<void>;
+  list(): Promise<Array<Checkpoint & { name: string; updatedAt: string }>>;
+  delete(tx: Transaction, name: string): Promise<void>;
+}
+
+export interface Snapshot {
+  streamId: string;
+  aggregateType: string;
+  /** The stream version the state was taken at. */
+  streamVersion: number;
+  /** Version of the evolve function that produced it; a mismatch means "ignore". */
+  snapshotVersion: number;
+  /** The subject whose personal data it may contain (deleted when that subject is forgotten). */
+  subjectId: string | null;
+  state: unknown;
+  takenAt: string;
+}
+
+export interface SnapshotStore {
+  load(tx: Transaction | null, streamId: string): Promise<Snapshot | null>;
+  /** Keeps the snapshot with the highest stream version; an older one never replaces it. */
+  save(tx: Transaction | null, snapshot: Snapshot): Promise<void>;
+  deleteBySubject(tx: Transaction, subjectId: string): Promise<number>;
+}
+
+/**
+ * Per-subject encryption keys for crypto-shredding. A destroyed key leaves a tombstone so that
+ * no new key is ever made for a forgotten subject.
+ */
+export interface KeyStore {
+  /** Existing keys of these subjects; forgotten subjects map to null, unknown ones are absent. */
+  getKeys(tx: Transaction | null, subjectIds: readonly string[]): Promise<Map<string, Buffer | null>>;
+  /** Stores `key` unless the subject has one (then returns that) or was forgotten (then null). */
+  getOrCreateKey(tx: Transaction | null, subjectId: string, key: Buffer): Promise<Buffer | null>;
+  /** Destroys the key (overwriting it on disk where the backend can) and leaves a tombstone. */
+  destroyKey(tx: Transaction, subjectId: string): Promise<boolean>;
+}
+
+/** JSON documents in named collections: read models that need no table design. */
+export interface DocumentStore {
+  get<T = unknown>(tx: Transaction | null, collection: string, id: string): Promise<T | null>;
+  put(tx: Transaction, collection: string, id: string, document: unknown): Promise<void>;
+  delete(tx: Transaction, collection: string, id: string): Promise<boolean>;
+  /** Documents in id order; `where` matches top-level fields by equality. */
+  find<T = unknown>(
+    tx: Transaction | null,
+    collection: string,
+    options?: { where?: Record<string, string | number | boolean>; limit?: number; afterId?: string },
+  ): Promise<Array<{ id: string; document: T }>>;
+  count(tx: Transaction | null, collection: string): Promise<number>;
+  dropCollection(tx: Transaction, collection: string): Promise<number>;
+}
+
+export interface StoreCapabilities {
+  /** appendMany really batches many appends into one commit. */
+  readonly groupCommit: boolean;
+  /** Readers may need to wait for a gap to be proven final (concurrent writers). */
+  readonly concurrentWriters: boolean;
+  /** Cross-process wake-ups without polling (LISTEN/NOTIFY). */
+  readonly notifications: boolean;
+  readonly dialect: 'sqlite' | 'postgres';
+}
+
+/**
+ * One service's database. A plain object: name, capabilities, transaction(work), the ports, close().
+ * Adapters map driver errors to Causeway errors; nothing driver-specific leaks out.
+ */
+export interface Store {
+  readonly name: string;
+  readonly capabilities: StoreCapabilities;
+  /** Runs `work` in one transaction; commits if it resolves, rolls back if it throws. */
+  transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T>;
+  readonly events: EventLog;
+  readonly outbox: OutboxStore;
+  readonly inbox: InboxStore;
+  readonly checkpoints: CheckpointStore;
+  readonly snapshots: SnapshotStore;
+  readonly keys: KeyStore;
+  readonly documents: DocumentStore;
+  /** Calls `listener` when new events or outbox rows may have been committed (any process, when supported). */
+  subscribeToChanges(listener: () => void): () => void;
+  close(): Promise<void>;
+}
