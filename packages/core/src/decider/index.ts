@@ -1,0 +1,3 @@
+export * from './aggregate-loader.ts';
+export * from './command-handler.ts';
+export * from './decider.ts';

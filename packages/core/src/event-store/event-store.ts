@@ -1,0 +1,218 @@
+import { createPersonalDataCipher, type PersonalDataCipher } from '../crypto/index.ts';
+import { encodeConsistencyToken } from '../consistency/index.ts';
+import { InvalidArgumentError } from '../errors/index.ts';
+import { assertIsoTime, assertLimit, assertPosition, assertStreamId } from '../guards/index.ts';
+import { type EventRegistry, type Message, type Metadata, type NewMessage, newMessageId } from '../message/index.ts';
+import type {
+  AppendRequest,
+  AppendResult,
+  EventToStore,
+  ExpectedVersion,
+  GlobalBatch,
+  GlobalCursor,
+  KeyStore,
+  OutboxMessage,
+  Store,
+  Transaction,
+} from '../store/index.ts';
+import { decodeEvents } from './event-codec.ts';
+import { createGroupCommitter } from './group-committer.ts';
+
+/** Runs inside the append transaction with the appended events (inline projections). */
+export type InlineHandler = (tx: Transaction, events: readonly Message[]) => Promise<void>;
+
+export interface AppendOptions {
+  expectedVersion?: ExpectedVersion;
+  correlationId?: string;
+  causationId?: string;
+  metadata?: Metadata;
+  /** Append inside this transaction (with the caller's other writes) instead of a new one. */
+  tx?: Transaction;
+  /** Also enqueue every appended event to this destination, in the same transaction. */
+  publishTo?: string;
+}
+
+export interface AppendOutcome extends AppendResult {
+  events: Message[];
+  /** Present it to a read to see this write (read-your-writes). */
+  consistencyToken: string;
+}
+
+export interface ReadOptions {
+  direction?: 'forward' | 'backward';
+  fromVersion?: number;
+  limit?: number;
+  tx?: Transaction | null;
+  /** Only events that occurred at or before this ISO time. */
+  occurredUntil?: string;
+}
+
+/** The system event appended when a subject is forgotten; projections redact on it. */
+export const subjectForgottenType = 'causeway.SubjectForgotten';
+
+export interface EventStore {
+  readonly store: Store;
+  readonly registry: EventRegistry;
+  readonly cipher: PersonalDataCipher;
+  /**
+   * Appends events atomically with optimistic concurrency. Without `tx`, concurrent appends are
+   * group-committed (each keeps its own check and error). Re-appending the same event ids is a no-op.
+   */
+  appendToStream(streamId: string, events: readonly NewMessage[], options?: AppendOptions): Promise<AppendOutcome>;
+  readStream(streamId: string, options?: ReadOptions): Promise<Message[]>;
+  /** The global log in order, never skipping a late-committing event (see docs/design/store.md). */
+  readAll(cursor: GlobalCursor, options: { limit: number }): Promise<Omit<GlobalBatch, 'events'> & { events: Message[] }>;
+  decode(rows: Parameters<typeof decodeEvents>[0], tx?: Transaction | null): Promise<Message[]>;
+  /** Destroys the subject's key and its snapshots, and tells projections to redact it. */
+  forgetSubject(subjectId: string): Promise<void>;
+  addInlineHandler(handler: InlineHandler): void;
+}
+
+export interface EventStoreOptions {
+  store: Store;
+  registry: EventRegistry;
+  /** Defaults to the store's own key table. */
+  keys?: KeyStore;
+  clock?: () => Date;
+}
+
+export function createEventStore(options: EventStoreOptions): EventStore {
+  const { store, registry } = options;
+  const clock = options.clock ?? (() => new Date());
+  const cipher = createPersonalDataCipher(registry, options.keys ?? store.keys);
+  const inlineHandlers: InlineHandler[] = [];
+  const appendGrouped = createGroupCommitter<AppendRequest, AppendResult>((batch) => store.events.appendMany(batch), {
+    maxConcurrentFlushes: store.capabilities.concurrentWriters ? 2 : 1,
+  });
+
+  async function toStored(tx: Transaction | null, streamId: string, events: readonly NewMessage[], o: AppendOptions) {
+    if (!Array.isArray(events) || events.length === 0 || events.length > 10_000) {
+      throw new InvalidArgumentError('events', `Append to ${streamId} needs 1 to 10,000 events, got ${Array.isArray(events) ? events.length : typeof events}`);
+    }
+    const now = clock().toISOString();
+    const stored: EventToStore[] = [];
+    for (const event of events) {
+      const { version, data } = registry.validate(event?.type, event?.data);
+      if (event.occurredAt !== undefined) assertIsoTime(event.occurredAt, 'occurredAt');
+      stored.push({
+        id: event.id ?? newMessageId(),
+        type: event.type,
+        schemaVersion: version,
+        streamId,
+        correlationId: o.correlationId ?? null,
+        causationId: o.causationId ?? null,
+        occurredAt: event.occurredAt ?? now,
+        metadata: { ...o.metadata, ...event.metadata },
+        data: await cipher.encrypt(tx, event.type, data),
+      });
+    }
+    return stored;
+  }
+
+  function toMessages(stored: EventToStore[], result: AppendResult, plain: readonly NewMessage[]): Message[] {
+    return stored.map((event, index) => ({
+      ...event,
+      data: plain[index]!.data,
+      streamPosition: result.positions[index]!.streamPosition,
+      globalPosition: result.positions[index]!.globalPosition,
+    }));
+  }
+
+  async function appendInTransaction(tx: Transaction, request: AppendRequest, plain: readonly NewMessage[], publishTo?: string) {
+    const result = await store.events.append(tx, request);
+    const messages = toMessages([...request.events], result, plain);
+    if (!result.deduplicated) {
+      // The outbox carries the stored form: personal fields stay encrypted on the wire.
+      const sealed = messages.map((message, index) => ({ ...message, data: request.events[index]!.data }));
+      if (publishTo) await store.outbox.enqueue(tx, sealed.map((m) => toOutboxMessage(m, publishTo)));
+      for (const handler of inlineHandlers) await handler(tx, messages);
+    }
+    return { result, messages };
+  }
+
+  return {
+    store,
+    registry,
+    cipher,
+
+    async appendToStream(streamId, events, appendOptions = {}) {
+      assertStreamId(streamId);
+      const expectedVersion = appendOptions.expectedVersion ?? 'any';
+      if (typeof expectedVersion === 'number') assertPosition(expectedVersion, 'expectedVersion');
+      else if (!['any', 'noStream', 'streamExists'].includes(expectedVersion)) {
+        throw new InvalidArgumentError('expectedVersion', `expectedVersion must be a number, 'any', 'noStream' or 'streamExists', got ${String(expectedVersion)}`);
+      }
+      const stored = await toStored(appendOptions.tx ?? null, streamId, events, appendOptions);
+      const request: AppendRequest = { streamId, expectedVersion, events: stored };
+      const needsTransaction = appendOptions.tx || appendOptions.publishTo || inlineHandlers.length > 0;
+      let result: AppendResult;
+      let messages: Message[];
+      if (needsTransaction) {
+        const run = (tx: Transaction) => appendInTransaction(tx, request, events, appendOptions.publishTo);
+        ({ result, messages } = appendOptions.tx ? await run(appendOptions.tx) : await store.transaction(run));
+      } else {
+        result = await appendGrouped(request);
+        messages = toMessages(stored, result, events);
+      }
+      const last = result.positions[result.positions.length - 1]!;
+      return { ...result, events: messages, consistencyToken: encodeConsistencyToken(last.globalPosition) };
+    },
+
+    async readStream(streamId, readOptions = {}) {
+      assertStreamId(streamId, { allowSystem: true });
+      const direction = readOptions.direction ?? 'forward';
+      const limit = readOptions.limit ?? 1000;
+      assertLimit(limit);
+      const fromVersion = readOptions.fromVersion ?? (direction === 'forward' ? 1 : Number.MAX_SAFE_INTEGER);
+      assertPosition(fromVersion, 'fromVersion');
+      if (readOptions.occurredUntil !== undefined) assertIsoTime(readOptions.occurredUntil, 'occurredUntil');
+      const rows = await store.events.readStream(readOptions.tx ?? null, streamId, {
+        direction,
+        fromVersion,
+        limit,
+        ...(readOptions.occurredUntil ? { occurredUntil: readOptions.occurredUntil } : {}),
+      });
+      return decodeEvents(rows, { registry, cipher, tx: readOptions.tx ?? null });
+    },
+
+    async readAll(cursor, readOptions) {
+      assertPosition(cursor?.position, 'cursor.position');
+      assertLimit(readOptions.limit);
+      const batch = await store.events.readAll(cursor, readOptions);
+      return { ...batch, events: await decodeEvents(batch.events, { registry, cipher }) };
+    },
+
+    decode: (rows, tx) => decodeEvents(rows, { registry, cipher, tx: tx ?? null }),
+
+    async forgetSubject(subjectId) {
+      assertStreamId(subjectId);
+      await store.transaction(async (tx) => {
+        await store.keys.destroyKey(tx, subjectId);
+        await store.snapshots.deleteBySubject(tx, subjectId);
+        const event: EventToStore = {
+          id: newMessageId(),
+          type: subjectForgottenType,
+          schemaVersion: 1,
+          streamId: `$subject-${subjectId}`,
+          correlationId: null,
+          causationId: null,
+          occurredAt: clock().toISOString(),
+          metadata: {},
+          data: { subjectId },
+        };
+        const result = await store.events.append(tx, { streamId: event.streamId, expectedVersion: 'any', events: [event] });
+        const messages = toMessages([event], result, [{ type: event.type, data: event.data }]);
+        for (const handler of inlineHandlers) await handler(tx, messages);
+      });
+    },
+
+    addInlineHandler(handler) {
+      inlineHandlers.push(handler);
+    },
+  };
+}
+
+/** The outbox form of an event: the whole envelope, ordered by its stream. */
+export function toOutboxMessage(message: Message, destination: string): OutboxMessage {
+  return { id: message.id, destination, orderingKey: message.streamId, type: message.type, payload: message };
+}

@@ -1,0 +1,62 @@
+import { ConfigurationError } from '../errors/index.ts';
+import type { Message } from '../message/index.ts';
+import type { Transaction } from '../store/index.ts';
+
+/** Read-model documents of one projection, scoped to the generation being written. */
+export interface ProjectionDocuments {
+  get<T = unknown>(collection: string, id: string): Promise<T | null>;
+  put(collection: string, id: string, document: unknown): Promise<void>;
+  delete(collection: string, id: string): Promise<boolean>;
+  find<T = unknown>(collection: string, options?: { where?: Record<string, string | number | boolean>; limit?: number }): Promise<Array<{ id: string; document: T }>>;
+}
+
+export interface ProjectionContext {
+  /** The transaction that also saves the checkpoint: read model and position commit together. */
+  readonly tx: Transaction;
+  readonly documents: ProjectionDocuments;
+  /** Physical name of a declared table in the generation being written. */
+  table(name: string): string;
+}
+
+export type ProjectionHandler = (event: Message, context: ProjectionContext) => Promise<void> | void;
+
+export interface Projection {
+  readonly name: string;
+  readonly handlers: Readonly<Record<string, ProjectionHandler>>;
+  /** SQL tables: name → DDL for a physical table name. Readers query the view named `name`. */
+  readonly tables: Readonly<Record<string, (physicalName: string) => string>>;
+  /** Document collections the handlers write. */
+  readonly collections: readonly string[];
+  /** Called when a subject is forgotten: remove or redact its personal data here. */
+  readonly onForget?: (subjectId: string, context: ProjectionContext) => Promise<void> | void;
+}
+
+const namePattern = /^[a-z][a-z0-9_]{0,39}$/;
+
+/** Declares a projection; names are checked up front so a typo fails at start-up, not at 3 a.m. */
+export function defineProjection(options: {
+  name: string;
+  handlers: Record<string, ProjectionHandler>;
+  tables?: Record<string, (physicalName: string) => string>;
+  collections?: string[];
+  onForget?: Projection['onForget'];
+}): Projection {
+  if (!namePattern.test(options.name)) {
+    throw new ConfigurationError(`Projection name ${JSON.stringify(options.name)} must match ${namePattern}`);
+  }
+  for (const name of [...Object.keys(options.tables ?? {}), ...(options.collections ?? [])]) {
+    if (!namePattern.test(name)) {
+      throw new ConfigurationError(`Projection ${options.name}: table/collection name ${JSON.stringify(name)} must match ${namePattern}`);
+    }
+  }
+  if (Object.keys(options.handlers).length === 0 && !options.onForget) {
+    throw new ConfigurationError(`Projection ${options.name} handles no event type`);
+  }
+  return {
+    name: options.name,
+    handlers: options.handlers,
+    tables: options.tables ?? {},
+    collections: options.collections ?? [],
+    ...(options.onForget ? { onForget: options.onForget } : {}),
+  };
+}
