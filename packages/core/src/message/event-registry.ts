@@ -7,7 +7,8 @@ export type Upcaster = (data: Record<string, unknown>) => Record<string, unknown
 /** Fields that hold personal data of one subject; they are encrypted with that subject's key. */
 export interface PersonalData<Data> {
   /** The subject (e.g. the user id) whose key encrypts these fields. */
-  readonly subject: (data: Data) => string;
+  // Method syntax keeps definitions of different payloads assignable to one registry list.
+  subject(data: Data): string;
   readonly fields: ReadonlyArray<keyof Data & string>;
 }
 
@@ -19,6 +20,15 @@ export interface EventDefinition<Data = unknown, Type extends string = string> {
   /** `upcasters[v]` turns v into v + 1; every version from 1 to `version - 1` needs one. */
   readonly upcasters: Readonly<Record<number, Upcaster>>;
   readonly personal?: PersonalData<Data>;
+}
+
+/** Any definition, whatever its payload: what a registry holds. */
+export interface AnyEventDefinition {
+  readonly type: string;
+  readonly version: number;
+  readonly schema: z.ZodType;
+  readonly upcasters: Readonly<Record<number, Upcaster>>;
+  readonly personal?: { subject(data: never): string; readonly fields: readonly string[] };
 }
 
 /** Declares one message type: its schema, version, upcasters and personal fields. */
@@ -54,7 +64,7 @@ export function defineEvent<Type extends string, Schema extends z.ZodType>(optio
 /** The types a service knows: validates on write, upcasts on read. */
 export interface EventRegistry {
   has(type: string): boolean;
-  get(type: string): EventDefinition | undefined;
+  get(type: string): AnyEventDefinition | undefined;
   /** Validated data at the current version; throws ValidationError (nothing is written). */
   validate(type: string, data: unknown): { version: number; data: unknown };
   /** Data of a stored version brought to the current one; unregistered types pass through. */
@@ -62,13 +72,13 @@ export interface EventRegistry {
   readonly types: readonly string[];
 }
 
-export function createEventRegistry(definitions: readonly EventDefinition<never>[]): EventRegistry {
-  const byType = new Map<string, EventDefinition>();
+export function createEventRegistry(definitions: readonly AnyEventDefinition[]): EventRegistry {
+  const byType = new Map<string, AnyEventDefinition>();
   for (const definition of definitions) {
     if (byType.has(definition.type)) {
       throw new ConfigurationError(`Event type ${definition.type} is registered twice`);
     }
-    byType.set(definition.type, definition as unknown as EventDefinition);
+    byType.set(definition.type, definition);
   }
   const types = [...byType.keys()];
 
