@@ -1,0 +1,69 @@
+/**
+ * `npm start`: the bank-account demo on embedded SQLite (no services needed). It shows the
+ * balance now, the balance as of an earlier time, a snapshot being taken, and a projection
+ * catching up with its lag. Runs again on the same DATA_DIR and continues where it stopped.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createCommandHandler, createEventStore, createProjectionRunner, createReadModelReader } from '@causeway/core';
+import { createSqliteStore } from '@causeway/sqlite';
+import { type Account, type BankCommand, type BankEvent, balancesProjection, bankAccount, bankRegistry } from './bank-account.ts';
+
+const dataDir = resolve(process.env.DATA_DIR ?? '.data');
+mkdirSync(dataDir, { recursive: true });
+const filename = join(dataDir, 'demo-bank.db');
+const euros = (cents: number) => `${(cents / 100).toFixed(2)} EUR`;
+const pause = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+const store = await createSqliteStore({ filename });
+const eventStore = createEventStore({ store, registry: bankRegistry });
+const accounts = createCommandHandler<Account, BankCommand, BankEvent>({
+  eventStore,
+  decider: bankAccount,
+  snapshot: { aggregateType: 'bank-account', every: 5, version: 1, subject: (_state, streamId) => streamId },
+});
+console.log(`Causeway demo: bank accounts on SQLite at ${filename}\n`);
+
+const accountId = `account-${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}`;
+await accounts.handle(accountId, { kind: 'open', accountId, holder: 'Ada Lovelace', currency: 'EUR' });
+console.log(`Opened ${accountId} for Ada Lovelace (her name is stored encrypted with a per-account key)`);
+let before = '';
+const movements: BankCommand[] = [
+  { kind: 'deposit', amountCents: 10_000 },
+  { kind: 'withdraw', amountCents: 2_500 },
+  { kind: 'deposit', amountCents: 4_000 },
+  { kind: 'withdraw', amountCents: 1_200 },
+  { kind: 'deposit', amountCents: 700 },
+  { kind: 'withdraw', amountCents: 3_000 },
+];
+for (const [index, command] of movements.entries()) {
+  const result = await accounts.handle(accountId, command);
+  console.log(`  ${command.kind.padEnd(8)} ${euros((command as { amountCents: number }).amountCents).padStart(12)}  → balance ${euros(result.state.balanceCents)} (version ${result.nextExpectedVersion})${result.snapshotTaken ? '  📸 snapshot taken' : ''}`);
+  if (index === 2) {
+    await pause(20);
+    before = new Date().toISOString();
+    await pause(20);
+  }
+}
+
+const now = await accounts.load(accountId);
+console.log(`\nBalance now: ${euros(now.state.balanceCents)} at version ${now.version} (loaded from the snapshot at version ${now.fromSnapshot} + ${now.version - (now.fromSnapshot ?? 0)} later event(s))`);
+const then = await accounts.load(accountId, { time: before });
+console.log(`Balance as of ${before}: ${euros(then.state.balanceCents)} (version ${then.version}, replayed from the log)`);
+
+const runner = createProjectionRunner({ eventStore, projections: [balancesProjection], batchSize: 2, idlePollMs: 50 });
+const status = await runner.status(balancesProjection.name);
+console.log(`\nProjection ${balancesProjection.name}: ${status.positionsBehind} event(s) behind the log head (${status.head}); starting it…`);
+await runner.start();
+const last = await eventStore.appendToStream(accountId, [{ type: 'bank.Deposited', data: { amountCents: 100 } }], { expectedVersion: now.version });
+for (;;) {
+  const lag = await runner.status(balancesProjection.name);
+  console.log(`  applied up to ${lag.position} of ${lag.head}: ${lag.positionsBehind} behind, ${lag.secondsBehind.toFixed(2)} s behind`);
+  if (lag.positionsBehind === 0) break;
+  await pause(25);
+}
+await runner.waitFor(balancesProjection.name, last.consistencyToken, { timeoutMs: 5000 });
+const readModel = await createReadModelReader(store, balancesProjection).get<{ balanceCents: number; movements: number }>('balances', accountId);
+console.log(`Read model for ${accountId}: ${euros(readModel!.balanceCents)} after ${readModel!.movements} movements (read-your-writes via the consistency token)`);
+await runner.stop();
+await store.close();
