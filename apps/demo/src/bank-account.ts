@@ -1,13 +1,19 @@
-import { z } from 'zod';
 import { createEventRegistry, type Decider, defineEvent, defineProjection } from '@causeway/core';
+import { z } from 'zod';
 
 export const accountOpened = defineEvent({
   type: 'bank.AccountOpened',
   schema: z.object({ accountId: z.string(), holder: z.string().min(1), currency: z.string().length(3) }),
   personal: { subject: (data) => data.accountId, fields: ['holder'] },
 });
-export const deposited = defineEvent({ type: 'bank.Deposited', schema: z.object({ amountCents: z.number().int().positive() }) });
-export const withdrawn = defineEvent({ type: 'bank.Withdrawn', schema: z.object({ amountCents: z.number().int().positive() }) });
+export const deposited = defineEvent({
+  type: 'bank.Deposited',
+  schema: z.object({ amountCents: z.number().int().positive() }),
+});
+export const withdrawn = defineEvent({
+  type: 'bank.Withdrawn',
+  schema: z.object({ amountCents: z.number().int().positive() }),
+});
 export const bankRegistry = createEventRegistry([accountOpened, deposited, withdrawn]);
 
 export type BankEvent =
@@ -33,13 +39,19 @@ export const bankAccount: Decider<Account, BankCommand, BankEvent> = {
     switch (command.kind) {
       case 'open':
         if (state.status === 'open') throw new Error('Account is already open');
-        return [{ type: 'bank.AccountOpened', data: { accountId: command.accountId, holder: command.holder, currency: command.currency } }];
+        return [
+          {
+            type: 'bank.AccountOpened',
+            data: { accountId: command.accountId, holder: command.holder, currency: command.currency },
+          },
+        ];
       case 'deposit':
         if (state.status !== 'open') throw new Error('Account is not open');
         return [{ type: 'bank.Deposited', data: { amountCents: command.amountCents } }];
       case 'withdraw':
         if (state.status !== 'open') throw new Error('Account is not open');
-        if (command.amountCents > state.balanceCents) throw new Error(`Insufficient funds: balance is ${state.balanceCents} cents`);
+        if (command.amountCents > state.balanceCents)
+          throw new Error(`Insufficient funds: balance is ${state.balanceCents} cents`);
         return [{ type: 'bank.Withdrawn', data: { amountCents: command.amountCents } }];
     }
   },
@@ -60,13 +72,26 @@ export const balancesProjection = defineProjection({
   name: 'bank_balances',
   collections: ['balances'],
   handlers: {
-    'bank.AccountOpened': (event, { documents }) => documents.put('balances', event.streamId, { balanceCents: 0, movements: 0 }),
-    'bank.Deposited': (event, context) => move(event.streamId, (event.data as { amountCents: number }).amountCents, context),
-    'bank.Withdrawn': (event, context) => move(event.streamId, -(event.data as { amountCents: number }).amountCents, context),
+    'bank.AccountOpened': (event, { documents }) =>
+      documents.put('balances', event.streamId, { balanceCents: 0, movements: 0 }),
+    'bank.Deposited': (event, context) =>
+      move(event.streamId, (event.data as { amountCents: number }).amountCents, context),
+    'bank.Withdrawn': (event, context) =>
+      move(event.streamId, -(event.data as { amountCents: number }).amountCents, context),
   },
 });
 
-async function move(accountId: string, deltaCents: number, { documents }: Parameters<NonNullable<(typeof balancesProjection.handlers)[string]>>[1]) {
-  const current = (await documents.get<{ balanceCents: number; movements: number }>('balances', accountId)) ?? { balanceCents: 0, movements: 0 };
-  await documents.put('balances', accountId, { balanceCents: current.balanceCents + deltaCents, movements: current.movements + 1 });
+async function move(
+  accountId: string,
+  deltaCents: number,
+  { documents }: Parameters<NonNullable<(typeof balancesProjection.handlers)[string]>>[1],
+) {
+  const current = (await documents.get<{ balanceCents: number; movements: number }>(
+    'balances',
+    accountId,
+  )) ?? { balanceCents: 0, movements: 0 };
+  await documents.put('balances', accountId, {
+    balanceCents: current.balanceCents + deltaCents,
+    movements: current.movements + 1,
+  });
 }

@@ -5,9 +5,21 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createCommandHandler, createEventStore, createProjectionRunner, createReadModelReader } from '@causeway/core';
+import {
+  createCommandHandler,
+  createEventStore,
+  createProjectionRunner,
+  createReadModelReader,
+} from '@causeway/core';
 import { createSqliteStore } from '@causeway/sqlite';
-import { type Account, type BankCommand, type BankEvent, balancesProjection, bankAccount, bankRegistry } from './bank-account.ts';
+import {
+  type Account,
+  type BankCommand,
+  type BankEvent,
+  balancesProjection,
+  bankAccount,
+  bankRegistry,
+} from './bank-account.ts';
 
 const dataDir = resolve(process.env.DATA_DIR ?? '.data');
 mkdirSync(dataDir, { recursive: true });
@@ -38,7 +50,9 @@ const movements: BankCommand[] = [
 ];
 for (const [index, command] of movements.entries()) {
   const result = await accounts.handle(accountId, command);
-  console.log(`  ${command.kind.padEnd(8)} ${euros((command as { amountCents: number }).amountCents).padStart(12)}  → balance ${euros(result.state.balanceCents)} (version ${result.nextExpectedVersion})${result.snapshotTaken ? '  📸 snapshot taken' : ''}`);
+  console.log(
+    `  ${command.kind.padEnd(8)} ${euros((command as { amountCents: number }).amountCents).padStart(12)}  → balance ${euros(result.state.balanceCents)} (version ${result.nextExpectedVersion})${result.snapshotTaken ? '  📸 snapshot taken' : ''}`,
+  );
   if (index === 2) {
     await pause(20);
     before = new Date().toISOString();
@@ -47,23 +61,45 @@ for (const [index, command] of movements.entries()) {
 }
 
 const now = await accounts.load(accountId);
-console.log(`\nBalance now: ${euros(now.state.balanceCents)} at version ${now.version} (loaded from the snapshot at version ${now.fromSnapshot} + ${now.version - (now.fromSnapshot ?? 0)} later event(s))`);
+console.log(
+  `\nBalance now: ${euros(now.state.balanceCents)} at version ${now.version} (loaded from the snapshot at version ${now.fromSnapshot} + ${now.version - (now.fromSnapshot ?? 0)} later event(s))`,
+);
 const then = await accounts.load(accountId, { time: before });
-console.log(`Balance as of ${before}: ${euros(then.state.balanceCents)} (version ${then.version}, replayed from the log)`);
+console.log(
+  `Balance as of ${before}: ${euros(then.state.balanceCents)} (version ${then.version}, replayed from the log)`,
+);
 
-const runner = createProjectionRunner({ eventStore, projections: [balancesProjection], batchSize: 2, idlePollMs: 50 });
+const runner = createProjectionRunner({
+  eventStore,
+  projections: [balancesProjection],
+  batchSize: 2,
+  idlePollMs: 50,
+});
 const status = await runner.status(balancesProjection.name);
-console.log(`\nProjection ${balancesProjection.name}: ${status.positionsBehind} event(s) behind the log head (${status.head}); starting it…`);
+console.log(
+  `\nProjection ${balancesProjection.name}: ${status.positionsBehind} event(s) behind the log head (${status.head}); starting it…`,
+);
 await runner.start();
-const last = await eventStore.appendToStream(accountId, [{ type: 'bank.Deposited', data: { amountCents: 100 } }], { expectedVersion: now.version });
+const last = await eventStore.appendToStream(
+  accountId,
+  [{ type: 'bank.Deposited', data: { amountCents: 100 } }],
+  { expectedVersion: now.version },
+);
 for (;;) {
   const lag = await runner.status(balancesProjection.name);
-  console.log(`  applied up to ${lag.position} of ${lag.head}: ${lag.positionsBehind} behind, ${lag.secondsBehind.toFixed(2)} s behind`);
+  console.log(
+    `  applied up to ${lag.position} of ${lag.head}: ${lag.positionsBehind} behind, ${lag.secondsBehind.toFixed(2)} s behind`,
+  );
   if (lag.positionsBehind === 0) break;
   await pause(25);
 }
 await runner.waitFor(balancesProjection.name, last.consistencyToken, { timeoutMs: 5000 });
-const readModel = await createReadModelReader(store, balancesProjection).get<{ balanceCents: number; movements: number }>('balances', accountId);
-console.log(`Read model for ${accountId}: ${euros(readModel!.balanceCents)} after ${readModel!.movements} movements (read-your-writes via the consistency token)`);
+const readModel = await createReadModelReader(store, balancesProjection).get<{
+  balanceCents: number;
+  movements: number;
+}>('balances', accountId);
+console.log(
+  `Read model for ${accountId}: ${euros(readModel!.balanceCents)} after ${readModel!.movements} movements (read-your-writes via the consistency token)`,
+);
 await runner.stop();
 await store.close();

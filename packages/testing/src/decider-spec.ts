@@ -1,11 +1,13 @@
-import { expect } from 'vitest';
 import type { Decider, DomainEvent } from '@causeway/core';
+import { expect } from 'vitest';
 
 /**
  * Given/when/then for deciders: `deciderSpec(d).given(events).when(command).then(events)`.
  * Pure: no store, so domain rules are tested in microseconds.
  */
-export function deciderSpec<State, Command, Event extends DomainEvent>(decider: Decider<State, Command, Event>) {
+export function deciderSpec<State, Command, Event extends DomainEvent>(
+  decider: Decider<State, Command, Event>,
+) {
   return {
     given(events: readonly Event[]) {
       const state = events.reduce((s, e) => decider.evolve(s, e), decider.initialState());
@@ -16,6 +18,7 @@ export function deciderSpec<State, Command, Event extends DomainEvent>(decider: 
             return Array.isArray(decided) ? decided : [decided as Event];
           };
           return {
+            // biome-ignore lint/suspicious/noThenProperty: given/when/then is the vocabulary; never awaited.
             then(expected: readonly Event[]) {
               expect(run()).toEqual(expected);
             },

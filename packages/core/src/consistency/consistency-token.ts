@@ -13,7 +13,11 @@ export function encodeConsistencyToken(position: number): string {
 export function decodeConsistencyToken(token: unknown): number {
   if (typeof token === 'string' && token.startsWith(prefix)) {
     const position = Number.parseInt(token.slice(prefix.length), 36);
-    if (Number.isSafeInteger(position) && position >= 0 && encodeConsistencyToken(position) === token) return position;
+    if (Number.isSafeInteger(position) && position >= 0 && encodeConsistencyToken(position) === token)
+      return position;
   }
-  throw new InvalidArgumentError('consistencyToken', `Consistency token ${JSON.stringify(token)} is malformed: pass back the token a write returned`);
+  throw new InvalidArgumentError(
+    'consistencyToken',
+    `Consistency token ${JSON.stringify(token)} is malformed: pass back the token a write returned`,
+  );
 }

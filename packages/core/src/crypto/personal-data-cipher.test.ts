@@ -9,7 +9,9 @@ describe('personal data sealing', () => {
     const sealed = seal(key, 'user-1', 'email', 'ada@example.com');
     expect(JSON.stringify(sealed)).not.toContain('ada@example.com');
     expect(unseal(key, 'email', sealed)).toBe('ada@example.com');
-    expect(unseal(key, 'address', seal(key, 'user-1', 'address', { city: 'Paris' }))).toEqual({ city: 'Paris' });
+    expect(unseal(key, 'address', seal(key, 'user-1', 'address', { city: 'Paris' }))).toEqual({
+      city: 'Paris',
+    });
   });
 
   it('binds subject and field: a value moved to another field fails authentication', () => {

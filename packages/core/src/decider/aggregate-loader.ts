@@ -34,7 +34,12 @@ const pageSize = 1000;
 export async function loadAggregate<State, Event extends DomainEvent>(
   eventStore: EventStore,
   streamId: string,
-  options: { decider: Decider<State, unknown, Event>; snapshot?: SnapshotPolicy<State>; asOf?: AsOf; tx?: Transaction | null },
+  options: {
+    decider: Decider<State, unknown, Event>;
+    snapshot?: SnapshotPolicy<State>;
+    asOf?: AsOf;
+    tx?: Transaction | null;
+  },
 ): Promise<LoadedAggregate<State>> {
   const { decider, asOf } = options;
   const tx = options.tx ?? null;
@@ -49,7 +54,11 @@ export async function loadAggregate<State, Event extends DomainEvent>(
   // Snapshots carry no event times, so time travel always replays from the start.
   if (options.snapshot && !occurredUntil) {
     const snapshot = await eventStore.store.snapshots.load(tx, streamId);
-    if (snapshot && snapshot.snapshotVersion === options.snapshot.version && snapshot.streamVersion <= maxVersion) {
+    if (
+      snapshot &&
+      snapshot.snapshotVersion === options.snapshot.version &&
+      snapshot.streamVersion <= maxVersion
+    ) {
       const opened = await eventStore.cipher.openDocument(tx, snapshot.state);
       if (opened !== null) {
         state = opened as State;

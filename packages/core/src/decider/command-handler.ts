@@ -36,7 +36,11 @@ export function createCommandHandler<State, Command, Event extends DomainEvent>(
   const { eventStore, decider, snapshot } = options;
   const maxRetries = options.maxRetries ?? 3;
 
-  async function attempt(streamId: string, command: Command, handleOptions: HandleOptions): Promise<CommandResult<State>> {
+  async function attempt(
+    streamId: string,
+    command: Command,
+    handleOptions: HandleOptions,
+  ): Promise<CommandResult<State>> {
     const loaded = await loadAggregate(eventStore, streamId, {
       decider: decider as Decider<State, unknown, Event>,
       ...(snapshot ? { snapshot } : {}),
@@ -48,19 +52,47 @@ export function createCommandHandler<State, Command, Event extends DomainEvent>(
     const decided = decider.decide(command, loaded.state);
     const newEvents = Array.isArray(decided) ? decided : [decided as Event];
     if (newEvents.length === 0) {
-      return { state: loaded.state, events: [], nextExpectedVersion: loaded.version, consistencyToken: null, snapshotTaken: false };
+      return {
+        state: loaded.state,
+        events: [],
+        nextExpectedVersion: loaded.version,
+        consistencyToken: null,
+        snapshotTaken: false,
+      };
     }
     const appendOptions: AppendOptions = {
       expectedVersion: loaded.version === 0 ? 'noStream' : loaded.version,
       ...pick(handleOptions, ['correlationId', 'causationId', 'metadata', 'tx', 'publishTo']),
     };
-    const outcome = await eventStore.appendToStream(streamId, newEvents.map((e) => ({ type: e.type, data: e.data })), appendOptions);
+    const outcome = await eventStore.appendToStream(
+      streamId,
+      newEvents.map((e) => ({ type: e.type, data: e.data })),
+      appendOptions,
+    );
     const state = outcome.events.reduce((s, e) => decider.evolve(s, e as unknown as Event), loaded.state);
-    const snapshotTaken = await maybeSnapshot(streamId, state, loaded.version, outcome.nextExpectedVersion, handleOptions.tx);
-    return { state, events: outcome.events, nextExpectedVersion: outcome.nextExpectedVersion, consistencyToken: outcome.consistencyToken, snapshotTaken };
+    const snapshotTaken = await maybeSnapshot(
+      streamId,
+      state,
+      loaded.version,
+      outcome.nextExpectedVersion,
+      handleOptions.tx,
+    );
+    return {
+      state,
+      events: outcome.events,
+      nextExpectedVersion: outcome.nextExpectedVersion,
+      consistencyToken: outcome.consistencyToken,
+      snapshotTaken,
+    };
   }
 
-  async function maybeSnapshot(streamId: string, state: State, before: number, after: number, tx?: Transaction) {
+  async function maybeSnapshot(
+    streamId: string,
+    state: State,
+    before: number,
+    after: number,
+    tx?: Transaction,
+  ) {
     if (!snapshot || Math.floor(before / snapshot.every) === Math.floor(after / snapshot.every)) return false;
     const subjectId = snapshot.subject?.(state, streamId) ?? null;
     const stored = subjectId ? await eventStore.cipher.sealDocument(tx ?? null, subjectId, state) : state;
@@ -77,12 +109,19 @@ export function createCommandHandler<State, Command, Event extends DomainEvent>(
   }
 
   return {
-    async handle(streamId: string, command: Command, handleOptions: HandleOptions = {}): Promise<CommandResult<State>> {
+    async handle(
+      streamId: string,
+      command: Command,
+      handleOptions: HandleOptions = {},
+    ): Promise<CommandResult<State>> {
       for (let retry = 0; ; retry++) {
         try {
           return await attempt(streamId, command, handleOptions);
         } catch (error) {
-          const canRetry = error instanceof ConcurrencyError && handleOptions.expectedVersion === undefined && !handleOptions.tx;
+          const canRetry =
+            error instanceof ConcurrencyError &&
+            handleOptions.expectedVersion === undefined &&
+            !handleOptions.tx;
           if (!canRetry || retry >= maxRetries) throw error;
         }
       }

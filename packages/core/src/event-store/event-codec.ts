@@ -10,6 +10,8 @@ export async function decodeEvents(
   const decrypted = await context.cipher.decryptAll(context.tx ?? null, rows);
   return decrypted.map((row) => {
     const { version, data } = context.registry.upcast(row.type, row.schemaVersion, row.data);
-    return version === row.schemaVersion && data === row.data ? row : { ...row, schemaVersion: version, data };
+    return version === row.schemaVersion && data === row.data
+      ? row
+      : { ...row, schemaVersion: version, data };
   });
 }

@@ -1,8 +1,14 @@
-import { createPersonalDataCipher, type PersonalDataCipher } from '../crypto/index.ts';
 import { encodeConsistencyToken } from '../consistency/index.ts';
+import { createPersonalDataCipher, type PersonalDataCipher } from '../crypto/index.ts';
 import { InvalidArgumentError } from '../errors/index.ts';
 import { assertIsoTime, assertLimit, assertPosition, assertStreamId } from '../guards/index.ts';
-import { type EventRegistry, type Message, type Metadata, type NewMessage, newMessageId } from '../message/index.ts';
+import {
+  type EventRegistry,
+  type Message,
+  type Metadata,
+  type NewMessage,
+  newMessageId,
+} from '../message/index.ts';
 import type {
   AppendRequest,
   AppendResult,
@@ -58,10 +64,17 @@ export interface EventStore {
    * Appends events atomically with optimistic concurrency. Without `tx`, concurrent appends are
    * group-committed (each keeps its own check and error). Re-appending the same event ids is a no-op.
    */
-  appendToStream(streamId: string, events: readonly NewMessage[], options?: AppendOptions): Promise<AppendOutcome>;
+  appendToStream(
+    streamId: string,
+    events: readonly NewMessage[],
+    options?: AppendOptions,
+  ): Promise<AppendOutcome>;
   readStream(streamId: string, options?: ReadOptions): Promise<Message[]>;
   /** The global log in order, never skipping a late-committing event (see docs/design/store.md). */
-  readAll(cursor: GlobalCursor, options: { limit: number }): Promise<Omit<GlobalBatch, 'events'> & { events: Message[] }>;
+  readAll(
+    cursor: GlobalCursor,
+    options: { limit: number },
+  ): Promise<Omit<GlobalBatch, 'events'> & { events: Message[] }>;
   decode(rows: Parameters<typeof decodeEvents>[0], tx?: Transaction | null): Promise<Message[]>;
   /** Destroys the subject's key and its snapshots, and tells projections to redact it. */
   forgetSubject(subjectId: string): Promise<void>;
@@ -81,13 +94,24 @@ export function createEventStore(options: EventStoreOptions): EventStore {
   const clock = options.clock ?? (() => new Date());
   const cipher = createPersonalDataCipher(registry, options.keys ?? store.keys);
   const inlineHandlers: InlineHandler[] = [];
-  const appendGrouped = createGroupCommitter<AppendRequest, AppendResult>((batch) => store.events.appendMany(batch), {
-    maxConcurrentFlushes: store.capabilities.concurrentWriters ? 2 : 1,
-  });
+  const appendGrouped = createGroupCommitter<AppendRequest, AppendResult>(
+    (batch) => store.events.appendMany(batch),
+    {
+      maxConcurrentFlushes: store.capabilities.concurrentWriters ? 2 : 1,
+    },
+  );
 
-  async function toStored(tx: Transaction | null, streamId: string, events: readonly NewMessage[], o: AppendOptions) {
+  async function toStored(
+    tx: Transaction | null,
+    streamId: string,
+    events: readonly NewMessage[],
+    o: AppendOptions,
+  ) {
     if (!Array.isArray(events) || events.length === 0 || events.length > 10_000) {
-      throw new InvalidArgumentError('events', `Append to ${streamId} needs 1 to 10,000 events, got ${Array.isArray(events) ? events.length : typeof events}`);
+      throw new InvalidArgumentError(
+        'events',
+        `Append to ${streamId} needs 1 to 10,000 events, got ${Array.isArray(events) ? events.length : typeof events}`,
+      );
     }
     const now = clock().toISOString();
     const stored: EventToStore[] = [];
@@ -118,13 +142,22 @@ export function createEventStore(options: EventStoreOptions): EventStore {
     }));
   }
 
-  async function appendInTransaction(tx: Transaction, request: AppendRequest, plain: readonly NewMessage[], publishTo?: string) {
+  async function appendInTransaction(
+    tx: Transaction,
+    request: AppendRequest,
+    plain: readonly NewMessage[],
+    publishTo?: string,
+  ) {
     const result = await store.events.append(tx, request);
     const messages = toMessages([...request.events], result, plain);
     if (!result.deduplicated) {
       // The outbox carries the stored form: personal fields stay encrypted on the wire.
       const sealed = messages.map((message, index) => ({ ...message, data: request.events[index]!.data }));
-      if (publishTo) await store.outbox.enqueue(tx, sealed.map((m) => toOutboxMessage(m, publishTo)));
+      if (publishTo)
+        await store.outbox.enqueue(
+          tx,
+          sealed.map((m) => toOutboxMessage(m, publishTo)),
+        );
       for (const handler of inlineHandlers) await handler(tx, messages);
     }
     return { result, messages };
@@ -140,7 +173,10 @@ export function createEventStore(options: EventStoreOptions): EventStore {
       const expectedVersion = appendOptions.expectedVersion ?? 'any';
       if (typeof expectedVersion === 'number') assertPosition(expectedVersion, 'expectedVersion');
       else if (!['any', 'noStream', 'streamExists'].includes(expectedVersion)) {
-        throw new InvalidArgumentError('expectedVersion', `expectedVersion must be a number, 'any', 'noStream' or 'streamExists', got ${String(expectedVersion)}`);
+        throw new InvalidArgumentError(
+          'expectedVersion',
+          `expectedVersion must be a number, 'any', 'noStream' or 'streamExists', got ${String(expectedVersion)}`,
+        );
       }
       const stored = await toStored(appendOptions.tx ?? null, streamId, events, appendOptions);
       const request: AppendRequest = { streamId, expectedVersion, events: stored };
@@ -149,7 +185,9 @@ export function createEventStore(options: EventStoreOptions): EventStore {
       let messages: Message[];
       if (needsTransaction) {
         const run = (tx: Transaction) => appendInTransaction(tx, request, events, appendOptions.publishTo);
-        ({ result, messages } = appendOptions.tx ? await run(appendOptions.tx) : await store.transaction(run));
+        ({ result, messages } = appendOptions.tx
+          ? await run(appendOptions.tx)
+          : await store.transaction(run));
       } else {
         result = await appendGrouped(request);
         messages = toMessages(stored, result, events);
@@ -200,7 +238,11 @@ export function createEventStore(options: EventStoreOptions): EventStore {
           metadata: {},
           data: { subjectId },
         };
-        const result = await store.events.append(tx, { streamId: event.streamId, expectedVersion: 'any', events: [event] });
+        const result = await store.events.append(tx, {
+          streamId: event.streamId,
+          expectedVersion: 'any',
+          events: [event],
+        });
         const messages = toMessages([event], result, [{ type: event.type, data: event.data }]);
         for (const handler of inlineHandlers) await handler(tx, messages);
       });

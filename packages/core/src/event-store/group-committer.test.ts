@@ -11,7 +11,12 @@ describe('group committer', () => {
     });
     const results = await Promise.allSettled([1, 2, 3, 4].map((n) => submit(n)));
     expect(batches).toEqual([[1], [2, 3, 4]]);
-    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual([10, 20, 'bad 3', 40]);
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual([
+      10,
+      20,
+      'bad 3',
+      40,
+    ]);
   });
 
   it('fails every request of a batch whose flush throws, and keeps serving', async () => {
@@ -27,10 +32,13 @@ describe('group committer', () => {
 
   it('caps the batch size', async () => {
     const sizes: number[] = [];
-    const submit = createGroupCommitter<number, number>(async (batch) => {
-      sizes.push(batch.length);
-      return batch;
-    }, { maxBatch: 3 });
+    const submit = createGroupCommitter<number, number>(
+      async (batch) => {
+        sizes.push(batch.length);
+        return batch;
+      },
+      { maxBatch: 3 },
+    );
     await Promise.all(Array.from({ length: 10 }, (_, n) => submit(n)));
     expect(Math.max(...sizes)).toBeLessThanOrEqual(3);
     expect(sizes.reduce((a, b) => a + b)).toBe(10);

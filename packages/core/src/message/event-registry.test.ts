@@ -6,7 +6,11 @@ import { createEventRegistry, defineEvent } from './event-registry.ts';
 const renamed = defineEvent({
   type: 'accounts.Opened',
   version: 3,
-  schema: z.object({ holder: z.string().min(1), currency: z.string().length(3), overdraftCents: z.number().int() }),
+  schema: z.object({
+    holder: z.string().min(1),
+    currency: z.string().length(3),
+    overdraftCents: z.number().int(),
+  }),
   upcasters: {
     1: (data) => ({ holder: data.owner, currency: data.currency ?? 'USD' }),
     2: (data) => ({ ...data, overdraftCents: 0 }),
@@ -36,7 +40,16 @@ describe('event registry', () => {
 
   it('wraps a throwing upcaster in a typed error', () => {
     const broken = createEventRegistry([
-      defineEvent({ type: 'x.Y', version: 2, schema: z.object({}), upcasters: { 1: () => { throw new Error('boom'); } } }),
+      defineEvent({
+        type: 'x.Y',
+        version: 2,
+        schema: z.object({}),
+        upcasters: {
+          1: () => {
+            throw new Error('boom');
+          },
+        },
+      }),
     ]);
     expect(() => broken.upcast('x.Y', 1, {})).toThrow(/Cannot upcast x.Y v1: boom/);
   });
@@ -47,7 +60,11 @@ describe('event registry', () => {
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(ValidationError);
-      expect((error as ValidationError).issues.map((i) => i.path).sort()).toEqual(['currency', 'holder', 'overdraftCents']);
+      expect((error as ValidationError).issues.map((i) => i.path).sort()).toEqual([
+        'currency',
+        'holder',
+        'overdraftCents',
+      ]);
     }
   });
 
@@ -56,7 +73,9 @@ describe('event registry', () => {
   });
 
   it('checks the upcaster chain up front', () => {
-    expect(() => defineEvent({ type: 'a.B', version: 3, schema: z.object({}), upcasters: { 1: (d) => d } })).toThrow(ConfigurationError);
+    expect(() =>
+      defineEvent({ type: 'a.B', version: 3, schema: z.object({}), upcasters: { 1: (d) => d } }),
+    ).toThrow(ConfigurationError);
     expect(() => createEventRegistry([renamed, renamed])).toThrow(/registered twice/);
   });
 });

@@ -7,7 +7,10 @@ import { activateGeneration, applyEvents, createGeneration } from './read-model.
  * events (strong consistency), at the price of a slower append. Inline projections are not
  * rebuilt live; run them once through a ProjectionRunner to rebuild.
  */
-export async function registerInlineProjection(eventStore: EventStore, projection: Projection): Promise<void> {
+export async function registerInlineProjection(
+  eventStore: EventStore,
+  projection: Projection,
+): Promise<void> {
   const store = eventStore.store;
   let generation = (await store.checkpoints.load(null, projection.name))?.generation;
   if (generation === undefined) {

@@ -3,8 +3,8 @@ import { ConfigurationError, NotFoundError, WaitTimeoutError } from '../errors/i
 import type { EventStore } from '../event-store/index.ts';
 import type { GlobalCursor } from '../store/index.ts';
 import type { Projection } from './projection.ts';
-import { activateGeneration, applyEvents, createGeneration, dropGeneration } from './read-model.ts';
 import { type RebuildProgress, rebuildProjection } from './projection-rebuild.ts';
+import { activateGeneration, applyEvents, createGeneration, dropGeneration } from './read-model.ts';
 
 export interface ProjectionStatus {
   name: string;
@@ -59,8 +59,16 @@ export function createProjectionRunner(options: ProjectionRunnerOptions) {
   const loops: Promise<void>[] = [];
 
   for (const projection of options.projections) {
-    if (live.has(projection.name)) throw new ConfigurationError(`Projection ${projection.name} is registered twice`);
-    live.set(projection.name, { projection, cursor: { position: 0 }, generation: 1, heldBackMs: 0, pause: null, paused: false });
+    if (live.has(projection.name))
+      throw new ConfigurationError(`Projection ${projection.name} is registered twice`);
+    live.set(projection.name, {
+      projection,
+      cursor: { position: 0 },
+      generation: 1,
+      heldBackMs: 0,
+      pause: null,
+      paused: false,
+    });
   }
 
   function notifyWaiters() {
@@ -108,7 +116,10 @@ export function createProjectionRunner(options: ProjectionRunnerOptions) {
     }
     await store.transaction(async (tx) => {
       await applyEvents(store, state.projection, tx, state.generation, batch.events);
-      await store.checkpoints.save(tx, state.projection.name, { position: batch.cursor.position, generation: state.generation });
+      await store.checkpoints.save(tx, state.projection.name, {
+        position: batch.cursor.position,
+        generation: state.generation,
+      });
     });
     state.cursor = batch.cursor;
     state.lastError = undefined;
@@ -176,7 +187,12 @@ export function createProjectionRunner(options: ProjectionRunnerOptions) {
         };
         const timer = setTimeout(() => {
           cleanup();
-          reject(new WaitTimeoutError(`Projection ${name} did not reach position ${target} within ${timeoutMs} ms (at ${state.cursor.position}${state.heldBackReason ? `; ${state.heldBackReason}` : ''})`, { projection: name, target, position: state.cursor.position, timeoutMs }));
+          reject(
+            new WaitTimeoutError(
+              `Projection ${name} did not reach position ${target} within ${timeoutMs} ms (at ${state.cursor.position}${state.heldBackReason ? `; ${state.heldBackReason}` : ''})`,
+              { projection: name, target, position: state.cursor.position, timeoutMs },
+            ),
+          );
         }, timeoutMs);
         const cleanup = () => {
           clearTimeout(timer);

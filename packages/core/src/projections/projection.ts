@@ -7,7 +7,10 @@ export interface ProjectionDocuments {
   get<T = unknown>(collection: string, id: string): Promise<T | null>;
   put(collection: string, id: string, document: unknown): Promise<void>;
   delete(collection: string, id: string): Promise<boolean>;
-  find<T = unknown>(collection: string, options?: { where?: Record<string, string | number | boolean>; limit?: number }): Promise<Array<{ id: string; document: T }>>;
+  find<T = unknown>(
+    collection: string,
+    options?: { where?: Record<string, string | number | boolean>; limit?: number },
+  ): Promise<Array<{ id: string; document: T }>>;
 }
 
 export interface ProjectionContext {
@@ -46,7 +49,9 @@ export function defineProjection(options: {
   }
   for (const name of [...Object.keys(options.tables ?? {}), ...(options.collections ?? [])]) {
     if (!namePattern.test(name)) {
-      throw new ConfigurationError(`Projection ${options.name}: table/collection name ${JSON.stringify(name)} must match ${namePattern}`);
+      throw new ConfigurationError(
+        `Projection ${options.name}: table/collection name ${JSON.stringify(name)} must match ${namePattern}`,
+      );
     }
   }
   if (Object.keys(options.handlers).length === 0 && !options.onForget) {

@@ -1,6 +1,6 @@
 import { ConfigurationError } from '../errors/index.ts';
-import type { Message } from '../message/index.ts';
 import { subjectForgottenType } from '../event-store/index.ts';
+import type { Message } from '../message/index.ts';
 import type { Store, Transaction } from '../store/index.ts';
 import type { Projection, ProjectionContext, ProjectionDocuments } from './projection.ts';
 
@@ -12,10 +12,17 @@ export function physicalCollection(projection: string, collection: string, gener
   return `${projection}.${collection}@g${generation}`;
 }
 
-export function createProjectionContext(store: Store, projection: Projection, tx: Transaction, generation: number): ProjectionContext {
+export function createProjectionContext(
+  store: Store,
+  projection: Projection,
+  tx: Transaction,
+  generation: number,
+): ProjectionContext {
   const scoped = (collection: string) => {
     if (!projection.collections.includes(collection)) {
-      throw new ConfigurationError(`Projection ${projection.name} declares no collection ${collection}: add it to collections`);
+      throw new ConfigurationError(
+        `Projection ${projection.name} declares no collection ${collection}: add it to collections`,
+      );
     }
     return physicalCollection(projection.name, collection, generation);
   };
@@ -29,14 +36,21 @@ export function createProjectionContext(store: Store, projection: Projection, tx
     tx,
     documents,
     table(name) {
-      if (!(name in projection.tables)) throw new ConfigurationError(`Projection ${projection.name} declares no table ${name}`);
+      if (!(name in projection.tables))
+        throw new ConfigurationError(`Projection ${projection.name} declares no table ${name}`);
       return physicalTableName(name, generation);
     },
   };
 }
 
 /** Applies a batch of events to one generation of a projection's read model, in `tx`. */
-export async function applyEvents(store: Store, projection: Projection, tx: Transaction, generation: number, events: readonly Message[]) {
+export async function applyEvents(
+  store: Store,
+  projection: Projection,
+  tx: Transaction,
+  generation: number,
+  events: readonly Message[],
+) {
   const context = createProjectionContext(store, projection, tx, generation);
   for (const event of events) {
     if (event.type === subjectForgottenType && projection.onForget) {
@@ -49,7 +63,12 @@ export async function applyEvents(store: Store, projection: Projection, tx: Tran
 }
 
 /** Creates the generation's tables (dropping leftovers of an interrupted rebuild). */
-export async function createGeneration(store: Store, projection: Projection, tx: Transaction, generation: number) {
+export async function createGeneration(
+  store: Store,
+  projection: Projection,
+  tx: Transaction,
+  generation: number,
+) {
   for (const [table, ddl] of Object.entries(projection.tables)) {
     const physical = physicalTableName(table, generation);
     await tx.execute(`DROP TABLE IF EXISTS ${physical}`);
@@ -68,8 +87,14 @@ export async function activateGeneration(projection: Projection, tx: Transaction
   }
 }
 
-export async function dropGeneration(store: Store, projection: Projection, tx: Transaction, generation: number) {
-  for (const table of Object.keys(projection.tables)) await tx.execute(`DROP TABLE IF EXISTS ${physicalTableName(table, generation)}`);
+export async function dropGeneration(
+  store: Store,
+  projection: Projection,
+  tx: Transaction,
+  generation: number,
+) {
+  for (const table of Object.keys(projection.tables))
+    await tx.execute(`DROP TABLE IF EXISTS ${physicalTableName(table, generation)}`);
   for (const collection of projection.collections) {
     await store.documents.dropCollection(tx, physicalCollection(projection.name, collection, generation));
   }
@@ -82,13 +107,27 @@ export function createReadModelReader(store: Store, projection: Projection) {
   }
   return {
     async get<T = unknown>(collection: string, id: string, tx: Transaction | null = null): Promise<T | null> {
-      return store.documents.get<T>(tx, physicalCollection(projection.name, collection, await generation(tx)), id);
+      return store.documents.get<T>(
+        tx,
+        physicalCollection(projection.name, collection, await generation(tx)),
+        id,
+      );
     },
-    async find<T = unknown>(collection: string, options?: { where?: Record<string, string | number | boolean>; limit?: number; afterId?: string }) {
-      return store.documents.find<T>(null, physicalCollection(projection.name, collection, await generation(null)), options);
+    async find<T = unknown>(
+      collection: string,
+      options?: { where?: Record<string, string | number | boolean>; limit?: number; afterId?: string },
+    ) {
+      return store.documents.find<T>(
+        null,
+        physicalCollection(projection.name, collection, await generation(null)),
+        options,
+      );
     },
     async count(collection: string): Promise<number> {
-      return store.documents.count(null, physicalCollection(projection.name, collection, await generation(null)));
+      return store.documents.count(
+        null,
+        physicalCollection(projection.name, collection, await generation(null)),
+      );
     },
   };
 }

@@ -11,8 +11,12 @@ import { registry } from '../event-store-conformance/fixtures.ts';
 const [backend, location, schema] = process.argv.slice(2);
 
 async function openStore(): Promise<Store> {
-  if (backend === 'sqlite') return (await import('@causeway/sqlite')).createSqliteStore({ filename: location! });
-  return (await import('@causeway/postgres')).createPostgresStore({ connectionString: location!, schema: schema! });
+  if (backend === 'sqlite')
+    return (await import('@causeway/sqlite')).createSqliteStore({ filename: location! });
+  return (await import('@causeway/postgres')).createPostgresStore({
+    connectionString: location!,
+    schema: schema!,
+  });
 }
 
 const store = await openStore();

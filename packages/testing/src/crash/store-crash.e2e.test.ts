@@ -3,10 +3,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createEventStore, type Store } from '@causeway/core';
 import { createPostgresStore } from '@causeway/postgres';
 import { createSqliteStore } from '@causeway/sqlite';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { registry } from '../event-store-conformance/fixtures.ts';
 import { createTestDatabase, type TestDatabase } from '../postgres-test-database.ts';
 import { describeWithService } from '../services.ts';
@@ -57,7 +57,11 @@ async function checkInvariants(store: Store, acknowledged: Set<string>) {
   }
   for (const batchId of acknowledged) expect(byBatch.get(batchId), `acknowledged batch ${batchId}`).toBe(3);
   for (const [batchId, count] of byBatch) expect(count, `batch ${batchId} is all or nothing`).toBe(3);
-  const outbox = await store.outbox.claimBatch({ owner: `checker-${Math.random()}`, limit: 10_000, leaseMs: 1 });
+  const outbox = await store.outbox.claimBatch({
+    owner: `checker-${Math.random()}`,
+    limit: 10_000,
+    leaseMs: 1,
+  });
   expect(new Set(outbox.map((m) => m.id))).toEqual(eventIds);
   return byBatch.size;
 }

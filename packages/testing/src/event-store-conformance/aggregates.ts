@@ -1,6 +1,13 @@
-import { describe, expect, it } from 'vitest';
 import { ConcurrencyError, createCommandHandler, createEventStore, type Store } from '@causeway/core';
-import { type Account, type AccountCommand, type AccountEvent, accountDecider, registry, uniqueId } from './fixtures.ts';
+import { describe, expect, it } from 'vitest';
+import {
+  type Account,
+  type AccountCommand,
+  type AccountEvent,
+  accountDecider,
+  registry,
+  uniqueId,
+} from './fixtures.ts';
 
 export function describeAggregates(getStore: () => Store) {
   const setup = (snapshotEvery = 3) => {
@@ -8,7 +15,12 @@ export function describeAggregates(getStore: () => Store) {
     const snapshot = { aggregateType: 'account', every: snapshotEvery, version: 1 };
     return {
       eventStore,
-      accounts: createCommandHandler<Account, AccountCommand, AccountEvent>({ eventStore, decider: accountDecider, snapshot, maxRetries: 100 }),
+      accounts: createCommandHandler<Account, AccountCommand, AccountEvent>({
+        eventStore,
+        decider: accountDecider,
+        snapshot,
+        maxRetries: 100,
+      }),
     };
   };
 
@@ -17,7 +29,11 @@ export function describeAggregates(getStore: () => Store) {
       const { accounts } = setup(1000);
       const stream = uniqueId('acct');
       await accounts.handle(stream, { kind: 'open', holder: 'Ada' });
-      await Promise.all(Array.from({ length: 20 }, (_, i) => accounts.handle(stream, { kind: 'deposit', amountCents: i + 1 })));
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          accounts.handle(stream, { kind: 'deposit', amountCents: i + 1 }),
+        ),
+      );
       const { state, version } = await accounts.load(stream);
       expect(state.balanceCents).toBe(210);
       expect(version).toBe(21);
@@ -27,7 +43,9 @@ export function describeAggregates(getStore: () => Store) {
       const { accounts } = setup();
       const stream = uniqueId('acct');
       await accounts.handle(stream, { kind: 'open', holder: 'Ada' });
-      const error = await accounts.handle(stream, { kind: 'deposit', amountCents: 5 }, { expectedVersion: 0 }).catch((e) => e);
+      const error = await accounts
+        .handle(stream, { kind: 'deposit', amountCents: 5 }, { expectedVersion: 0 })
+        .catch((e) => e);
       expect(error).toBeInstanceOf(ConcurrencyError);
       expect(error.message).toMatch(/is at version 1, expected 0/);
     });
@@ -37,7 +55,8 @@ export function describeAggregates(getStore: () => Store) {
       const stream = uniqueId('acct');
       const taken: boolean[] = [];
       taken.push((await accounts.handle(stream, { kind: 'open', holder: 'Ada' })).snapshotTaken);
-      for (let i = 0; i < 6; i++) taken.push((await accounts.handle(stream, { kind: 'deposit', amountCents: 10 })).snapshotTaken);
+      for (let i = 0; i < 6; i++)
+        taken.push((await accounts.handle(stream, { kind: 'deposit', amountCents: 10 })).snapshotTaken);
       expect(taken).toEqual([false, false, true, false, false, true, false]);
       const loaded = await accounts.load(stream);
       expect(loaded).toMatchObject({ version: 7, fromSnapshot: 6, state: { balanceCents: 60 } });
@@ -50,7 +69,15 @@ export function describeAggregates(getStore: () => Store) {
       await accounts.handle(stream, { kind: 'open', holder: 'Ada' });
       await accounts.handle(stream, { kind: 'deposit', amountCents: 10 });
       // A snapshot with a wrong state written by an older evolve (version 0) must not be used.
-      await eventStore.store.snapshots.save(null, { streamId: stream, aggregateType: 'account', streamVersion: 5, snapshotVersion: 0, subjectId: null, state: { open: true, holder: 'X', balanceCents: 999_999 }, takenAt: new Date().toISOString() });
+      await eventStore.store.snapshots.save(null, {
+        streamId: stream,
+        aggregateType: 'account',
+        streamVersion: 5,
+        snapshotVersion: 0,
+        subjectId: null,
+        state: { open: true, holder: 'X', balanceCents: 999_999 },
+        takenAt: new Date().toISOString(),
+      });
       const loaded = await accounts.load(stream);
       expect(loaded).toMatchObject({ fromSnapshot: null, version: 2, state: { balanceCents: 10 } });
     });
@@ -59,12 +86,18 @@ export function describeAggregates(getStore: () => Store) {
       const { eventStore, accounts } = setup(1000);
       const stream = uniqueId('acct');
       await eventStore.appendToStream(stream, [
-        { type: 'test.AccountOpened', data: { holder: 'Ada', currency: 'USD' }, occurredAt: '2026-01-01T00:00:00.000Z' },
+        {
+          type: 'test.AccountOpened',
+          data: { holder: 'Ada', currency: 'USD' },
+          occurredAt: '2026-01-01T00:00:00.000Z',
+        },
         { type: 'test.Deposited', data: { amountCents: 100 }, occurredAt: '2026-01-02T00:00:00.000Z' },
         { type: 'test.Deposited', data: { amountCents: 50 }, occurredAt: '2026-01-03T00:00:00.000Z' },
       ]);
       expect((await accounts.load(stream, { version: 2 })).state.balanceCents).toBe(100);
-      expect((await accounts.load(stream, { time: '2026-01-02T12:00:00.000Z' })).state.balanceCents).toBe(100);
+      expect((await accounts.load(stream, { time: '2026-01-02T12:00:00.000Z' })).state.balanceCents).toBe(
+        100,
+      );
       expect((await accounts.load(stream, { time: '2025-12-31T00:00:00.000Z' })).version).toBe(0);
       expect((await accounts.load(stream)).state.balanceCents).toBe(150);
     });

@@ -1,4 +1,3 @@
-import { describe, expect, it } from 'vitest';
 import {
   ConcurrencyError,
   createEventStore,
@@ -10,6 +9,7 @@ import {
   UnknownEventTypeError,
   ValidationError,
 } from '@causeway/core';
+import { describe, expect, it } from 'vitest';
 import { registry, uniqueId } from './fixtures.ts';
 
 export function describeAppending(getStore: () => Store) {
@@ -19,10 +19,14 @@ export function describeAppending(getStore: () => Store) {
     it('appends, returns positions and a consistency token, reads forward and backward', async () => {
       const es = eventStore();
       const stream = uniqueId('acct');
-      const outcome = await es.appendToStream(stream, [
-        { type: 'test.AccountOpened', data: { holder: 'Ada', currency: 'EUR' } },
-        { type: 'test.Deposited', data: { amountCents: 500 } },
-      ], { expectedVersion: 'noStream', correlationId: 'corr-1', metadata: { tenant: 't1' } });
+      const outcome = await es.appendToStream(
+        stream,
+        [
+          { type: 'test.AccountOpened', data: { holder: 'Ada', currency: 'EUR' } },
+          { type: 'test.Deposited', data: { amountCents: 500 } },
+        ],
+        { expectedVersion: 'noStream', correlationId: 'corr-1', metadata: { tenant: 't1' } },
+      );
       expect(outcome.nextExpectedVersion).toBe(2);
       expect(decodeConsistencyToken(outcome.consistencyToken)).toBe(outcome.positions[1]!.globalPosition);
       const forward = await es.readStream(stream);
@@ -30,14 +34,20 @@ export function describeAppending(getStore: () => Store) {
         ['test.AccountOpened', 1, 'corr-1', 't1'],
         ['test.Deposited', 2, 'corr-1', 't1'],
       ]);
-      expect((await es.readStream(stream, { direction: 'backward', limit: 1 })).map((e) => e.streamPosition)).toEqual([2]);
+      expect(
+        (await es.readStream(stream, { direction: 'backward', limit: 1 })).map((e) => e.streamPosition),
+      ).toEqual([2]);
     });
 
     it('group-commits concurrent appends while each keeps its own version check', async () => {
       const es = eventStore();
       const streams = Array.from({ length: 40 }, () => uniqueId('race'));
       const attempts = streams.flatMap((stream) =>
-        [1, 2, 3].map(() => es.appendToStream(stream, [{ type: 'test.Deposited', data: { amountCents: 1 } }], { expectedVersion: 'noStream' })),
+        [1, 2, 3].map(() =>
+          es.appendToStream(stream, [{ type: 'test.Deposited', data: { amountCents: 1 } }], {
+            expectedVersion: 'noStream',
+          }),
+        ),
       );
       const settled = await Promise.allSettled(attempts);
       const won = settled.filter((s) => s.status === 'fulfilled');
@@ -51,8 +61,16 @@ export function describeAppending(getStore: () => Store) {
       const es = eventStore();
       const stream = uniqueId('idem');
       const id = newMessageId();
-      const first = await es.appendToStream(stream, [{ id, type: 'test.Deposited', data: { amountCents: 7 } }], { expectedVersion: 'noStream' });
-      const again = await es.appendToStream(stream, [{ id, type: 'test.Deposited', data: { amountCents: 7 } }], { expectedVersion: 'noStream' });
+      const first = await es.appendToStream(
+        stream,
+        [{ id, type: 'test.Deposited', data: { amountCents: 7 } }],
+        { expectedVersion: 'noStream' },
+      );
+      const again = await es.appendToStream(
+        stream,
+        [{ id, type: 'test.Deposited', data: { amountCents: 7 } }],
+        { expectedVersion: 'noStream' },
+      );
       expect(again.deduplicated).toBe(true);
       expect(again.positions).toEqual(first.positions);
       expect(await es.readStream(stream)).toHaveLength(1);
@@ -67,12 +85,28 @@ export function describeAppending(getStore: () => Store) {
         store.events.append(tx, {
           streamId: stream,
           expectedVersion: 'noStream',
-          events: [{ id, type: 'test.AccountOpened', schemaVersion: 1, streamId: stream, correlationId: null, causationId: null, occurredAt: new Date().toISOString(), metadata: {}, data: { owner: 'Grace' } }],
+          events: [
+            {
+              id,
+              type: 'test.AccountOpened',
+              schemaVersion: 1,
+              streamId: stream,
+              correlationId: null,
+              causationId: null,
+              occurredAt: new Date().toISOString(),
+              metadata: {},
+              data: { owner: 'Grace' },
+            },
+          ],
         }),
       );
       const [event] = await es.readStream(stream);
       expect(event).toMatchObject({ schemaVersion: 2, data: { holder: 'Grace', currency: 'USD' } });
-      const [raw] = await store.events.readStream(null, stream, { direction: 'forward', fromVersion: 1, limit: 1 });
+      const [raw] = await store.events.readStream(null, stream, {
+        direction: 'forward',
+        fromVersion: 1,
+        limit: 1,
+      });
       expect(raw).toMatchObject({ schemaVersion: 1, data: { owner: 'Grace' } });
     });
   });
@@ -83,7 +117,11 @@ export function describeAppending(getStore: () => Store) {
       ['a missing field', [{ type: 'test.AccountOpened', data: { holder: 'x' } }], ValidationError],
       ['an unknown type', [{ type: 'test.Nope', data: {} }], UnknownEventTypeError],
       ['no events', [], InvalidArgumentError],
-      ['a bad occurredAt', [{ type: 'test.Deposited', data: { amountCents: 1 }, occurredAt: 'yesterday' }], InvalidArgumentError],
+      [
+        'a bad occurredAt',
+        [{ type: 'test.Deposited', data: { amountCents: 1 }, occurredAt: 'yesterday' }],
+        InvalidArgumentError,
+      ],
     ])('refuses %s', async (_label, events, errorClass) => {
       const es = eventStore();
       const stream = uniqueId('bad');
@@ -98,8 +136,12 @@ export function describeAppending(getStore: () => Store) {
       const ok = [{ type: 'test.Deposited', data: { amountCents: 1 } }];
       await expect(es.appendToStream('bad id', ok)).rejects.toBeInstanceOf(InvalidArgumentError);
       await expect(es.appendToStream('$system', ok)).rejects.toBeInstanceOf(InvalidArgumentError);
-      await expect(es.appendToStream('s-1', ok, { expectedVersion: -1 })).rejects.toBeInstanceOf(InvalidArgumentError);
-      await expect(es.appendToStream('s-1', ok, { expectedVersion: 'sometimes' as never })).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(es.appendToStream('s-1', ok, { expectedVersion: -1 })).rejects.toBeInstanceOf(
+        InvalidArgumentError,
+      );
+      await expect(
+        es.appendToStream('s-1', ok, { expectedVersion: 'sometimes' as never }),
+      ).rejects.toBeInstanceOf(InvalidArgumentError);
       await expect(es.readStream('s-1', { limit: -1 })).rejects.toThrow(/limit must be an integer/);
       await expect(es.readStream('s-1', { limit: 1e9 })).rejects.toBeInstanceOf(InvalidArgumentError);
       await expect(es.readStream('s-1', { fromVersion: -3 })).rejects.toBeInstanceOf(InvalidArgumentError);

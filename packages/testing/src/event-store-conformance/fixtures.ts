@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { createEventRegistry, type Decider, defineEvent, defineProjection } from '@causeway/core';
+import { z } from 'zod';
 
 /** A small bank domain for the suites: v1 "owner" was renamed "holder" in v2. */
 export const accountOpened = defineEvent({
@@ -8,8 +8,14 @@ export const accountOpened = defineEvent({
   schema: z.object({ holder: z.string().min(1), currency: z.string().length(3) }),
   upcasters: { 1: (data) => ({ holder: data.owner, currency: 'USD' }) },
 });
-export const deposited = defineEvent({ type: 'test.Deposited', schema: z.object({ amountCents: z.number().int().positive() }) });
-export const withdrawn = defineEvent({ type: 'test.Withdrawn', schema: z.object({ amountCents: z.number().int().positive() }) });
+export const deposited = defineEvent({
+  type: 'test.Deposited',
+  schema: z.object({ amountCents: z.number().int().positive() }),
+});
+export const withdrawn = defineEvent({
+  type: 'test.Withdrawn',
+  schema: z.object({ amountCents: z.number().int().positive() }),
+});
 export const userRegistered = defineEvent({
   type: 'test.UserRegistered',
   schema: z.object({ userId: z.string(), name: z.string(), email: z.string().email() }),
@@ -22,7 +28,10 @@ export type AccountEvent =
   | { type: 'test.AccountOpened'; data: { holder: string; currency: string } }
   | { type: 'test.Deposited'; data: { amountCents: number } }
   | { type: 'test.Withdrawn'; data: { amountCents: number } };
-export type AccountCommand = { kind: 'open'; holder: string } | { kind: 'deposit'; amountCents: number } | { kind: 'withdraw'; amountCents: number };
+export type AccountCommand =
+  | { kind: 'open'; holder: string }
+  | { kind: 'deposit'; amountCents: number }
+  | { kind: 'withdraw'; amountCents: number };
 export interface Account {
   open: boolean;
   holder: string | null;
@@ -32,9 +41,13 @@ export interface Account {
 export const accountDecider: Decider<Account, AccountCommand, AccountEvent> = {
   initialState: () => ({ open: false, holder: null, balanceCents: 0 }),
   decide(command, state) {
-    if (command.kind === 'open') return state.open ? [] : [{ type: 'test.AccountOpened', data: { holder: command.holder, currency: 'USD' } }];
+    if (command.kind === 'open')
+      return state.open
+        ? []
+        : [{ type: 'test.AccountOpened', data: { holder: command.holder, currency: 'USD' } }];
     if (!state.open) throw new Error('account is not open');
-    if (command.kind === 'deposit') return [{ type: 'test.Deposited', data: { amountCents: command.amountCents } }];
+    if (command.kind === 'deposit')
+      return [{ type: 'test.Deposited', data: { amountCents: command.amountCents } }];
     if (command.amountCents > state.balanceCents) throw new Error('insufficient funds');
     return [{ type: 'test.Withdrawn', data: { amountCents: command.amountCents } }];
   },
@@ -54,22 +67,40 @@ export const accountDecider: Decider<Account, AccountCommand, AccountEvent> = {
 export const balancesProjection = defineProjection({
   name: 'balances',
   collections: ['accounts'],
-  tables: { deposits: (name) => `CREATE TABLE ${name} (event_id TEXT PRIMARY KEY, account TEXT NOT NULL, amount_cents INTEGER NOT NULL)` },
+  tables: {
+    deposits: (name) =>
+      `CREATE TABLE ${name} (event_id TEXT PRIMARY KEY, account TEXT NOT NULL, amount_cents INTEGER NOT NULL)`,
+  },
   handlers: {
     'test.AccountOpened': async (event, { documents }) => {
       const data = event.data as { holder: string };
       await documents.put('accounts', event.streamId, { holder: data.holder, balanceCents: 0 });
     },
     'test.Deposited': async (event, { documents, tx, table }) => {
-      const account = await documents.get<{ holder: string; balanceCents: number }>('accounts', event.streamId);
+      const account = await documents.get<{ holder: string; balanceCents: number }>(
+        'accounts',
+        event.streamId,
+      );
       const amount = (event.data as { amountCents: number }).amountCents;
-      await documents.put('accounts', event.streamId, { ...account, balanceCents: (account?.balanceCents ?? 0) + amount });
-      await tx.execute(`INSERT INTO ${table('deposits')} (event_id, account, amount_cents) VALUES ($1, $2, $3)`, [event.id, event.streamId, amount]);
+      await documents.put('accounts', event.streamId, {
+        ...account,
+        balanceCents: (account?.balanceCents ?? 0) + amount,
+      });
+      await tx.execute(
+        `INSERT INTO ${table('deposits')} (event_id, account, amount_cents) VALUES ($1, $2, $3)`,
+        [event.id, event.streamId, amount],
+      );
     },
     'test.Withdrawn': async (event, { documents }) => {
-      const account = await documents.get<{ holder: string; balanceCents: number }>('accounts', event.streamId);
+      const account = await documents.get<{ holder: string; balanceCents: number }>(
+        'accounts',
+        event.streamId,
+      );
       const amount = (event.data as { amountCents: number }).amountCents;
-      await documents.put('accounts', event.streamId, { ...account, balanceCents: (account?.balanceCents ?? 0) - amount });
+      await documents.put('accounts', event.streamId, {
+        ...account,
+        balanceCents: (account?.balanceCents ?? 0) - amount,
+      });
     },
   },
 });

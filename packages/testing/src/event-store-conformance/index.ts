@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe } from 'vitest';
 import type { Store } from '@causeway/core';
+import { afterAll, beforeAll, describe } from 'vitest';
 import { describeAggregates } from './aggregates.ts';
 import { describeAppending } from './appending.ts';
 import { describeProjections } from './projections.ts';

@@ -1,4 +1,3 @@
-import { describe, expect, it } from 'vitest';
 import {
   createEventStore,
   createProjectionRunner,
@@ -8,6 +7,7 @@ import {
   type Store,
   WaitTimeoutError,
 } from '@causeway/core';
+import { describe, expect, it } from 'vitest';
 import { balancesProjection, registry, uniqueId } from './fixtures.ts';
 
 async function seedAccounts(eventStore: ReturnType<typeof createEventStore>, count: number) {
@@ -26,7 +26,9 @@ async function seedAccounts(eventStore: ReturnType<typeof createEventStore>, cou
 
 /** Readers query the view named after the table; it points at the live generation. */
 async function countDeposits(store: Store): Promise<number> {
-  const rows = await store.transaction((tx) => tx.query<{ total: number | string }>('SELECT COUNT(*) AS total FROM deposits'));
+  const rows = await store.transaction((tx) =>
+    tx.query<{ total: number | string }>('SELECT COUNT(*) AS total FROM deposits'),
+  );
   return Number(rows[0]?.total);
 }
 
@@ -42,108 +44,179 @@ export function describeProjections(openStore: () => Promise<Store>) {
   };
 
   describe('projections', () => {
-    it('applies events in batches, saves the checkpoint with the read model, reports lag', withStore(async (store) => {
-      const eventStore = createEventStore({ store, registry });
-      const { streams, last } = await seedAccounts(eventStore, 30);
-      const runner = createProjectionRunner({ eventStore, projections: [balancesProjection], batchSize: 7, idlePollMs: 20 });
-      const before = await runner.status('balances');
-      expect(before.positionsBehind).toBeGreaterThanOrEqual(90);
-      await runner.start();
-      await runner.waitFor('balances', last, { timeoutMs: 10_000 });
-      const balances = createReadModelReader(store, balancesProjection);
-      for (const stream of streams) expect(await balances.get('accounts', stream)).toEqual({ holder: `holder of ${stream}`, balanceCents: 125 });
-      expect(await countDeposits(store)).toBe(60);
-      const status = await runner.status('balances');
-      expect(status).toMatchObject({ positionsBehind: 0, secondsBehind: 0 });
-      expect((await store.checkpoints.load(null, 'balances'))?.position).toBe(status.position);
-      await runner.stop();
-    }));
+    it(
+      'applies events in batches, saves the checkpoint with the read model, reports lag',
+      withStore(async (store) => {
+        const eventStore = createEventStore({ store, registry });
+        const { streams, last } = await seedAccounts(eventStore, 30);
+        const runner = createProjectionRunner({
+          eventStore,
+          projections: [balancesProjection],
+          batchSize: 7,
+          idlePollMs: 20,
+        });
+        const before = await runner.status('balances');
+        expect(before.positionsBehind).toBeGreaterThanOrEqual(90);
+        await runner.start();
+        await runner.waitFor('balances', last, { timeoutMs: 10_000 });
+        const balances = createReadModelReader(store, balancesProjection);
+        for (const stream of streams)
+          expect(await balances.get('accounts', stream)).toEqual({
+            holder: `holder of ${stream}`,
+            balanceCents: 125,
+          });
+        expect(await countDeposits(store)).toBe(60);
+        const status = await runner.status('balances');
+        expect(status).toMatchObject({ positionsBehind: 0, secondsBehind: 0 });
+        expect((await store.checkpoints.load(null, 'balances'))?.position).toBe(status.position);
+        await runner.stop();
+      }),
+    );
 
-    it('rolls back the read model and the checkpoint together when a handler fails', withStore(async (store) => {
-      const eventStore = createEventStore({ store, registry });
-      let failOn = '';
-      const fragile = defineProjection({
-        name: 'fragile',
-        collections: ['seen'],
-        handlers: {
-          'test.Deposited': async (event, { documents }) => {
-            await documents.put('seen', event.id, { at: event.globalPosition });
-            if (event.streamId === failOn) throw new Error('handler failed');
+    it(
+      'rolls back the read model and the checkpoint together when a handler fails',
+      withStore(async (store) => {
+        const eventStore = createEventStore({ store, registry });
+        let failOn = '';
+        const fragile = defineProjection({
+          name: 'fragile',
+          collections: ['seen'],
+          handlers: {
+            'test.Deposited': async (event, { documents }) => {
+              await documents.put('seen', event.id, { at: event.globalPosition });
+              if (event.streamId === failOn) throw new Error('handler failed');
+            },
           },
-        },
-      });
-      const runner = createProjectionRunner({ eventStore, projections: [fragile], batchSize: 100, idlePollMs: 10 });
-      failOn = uniqueId('poison');
-      await eventStore.appendToStream(uniqueId('ok'), [{ type: 'test.Deposited', data: { amountCents: 1 } }]);
-      const poison = await eventStore.appendToStream(failOn, [{ type: 'test.Deposited', data: { amountCents: 1 } }]);
-      await runner.start();
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      const status = await runner.status('fragile');
-      expect(status.lastError).toBe('handler failed');
-      expect(status.position).toBe(0);
-      expect(await createReadModelReader(store, fragile).count('seen')).toBe(0);
-      failOn = 'nothing';
-      await runner.waitFor('fragile', poison.consistencyToken, { timeoutMs: 10_000 });
-      expect(await createReadModelReader(store, fragile).count('seen')).toBe(2);
-      await runner.stop();
-    }));
+        });
+        const runner = createProjectionRunner({
+          eventStore,
+          projections: [fragile],
+          batchSize: 100,
+          idlePollMs: 10,
+        });
+        failOn = uniqueId('poison');
+        await eventStore.appendToStream(uniqueId('ok'), [
+          { type: 'test.Deposited', data: { amountCents: 1 } },
+        ]);
+        const poison = await eventStore.appendToStream(failOn, [
+          { type: 'test.Deposited', data: { amountCents: 1 } },
+        ]);
+        await runner.start();
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const status = await runner.status('fragile');
+        expect(status.lastError).toBe('handler failed');
+        expect(status.position).toBe(0);
+        expect(await createReadModelReader(store, fragile).count('seen')).toBe(0);
+        failOn = 'nothing';
+        await runner.waitFor('fragile', poison.consistencyToken, { timeoutMs: 10_000 });
+        expect(await createReadModelReader(store, fragile).count('seen')).toBe(2);
+        await runner.stop();
+      }),
+    );
 
-    it('fails waitFor with a typed timeout when the projection cannot catch up', withStore(async (store) => {
-      const eventStore = createEventStore({ store, registry });
-      const runner = createProjectionRunner({ eventStore, projections: [balancesProjection] });
-      const { last } = await seedAccounts(eventStore, 1);
-      const error = await runner.waitFor('balances', last, { timeoutMs: 50 }).catch((e) => e);
-      expect(error).toBeInstanceOf(WaitTimeoutError);
-      expect(error.message).toMatch(/did not reach position/);
-    }));
+    it(
+      'fails waitFor with a typed timeout when the projection cannot catch up',
+      withStore(async (store) => {
+        const eventStore = createEventStore({ store, registry });
+        const runner = createProjectionRunner({ eventStore, projections: [balancesProjection] });
+        const { last } = await seedAccounts(eventStore, 1);
+        const error = await runner.waitFor('balances', last, { timeoutMs: 50 }).catch((e) => e);
+        expect(error).toBeInstanceOf(WaitTimeoutError);
+        expect(error.message).toMatch(/did not reach position/);
+      }),
+    );
 
-    it('rebuilds into a fresh generation while the old one stays readable, then swaps', withStore(async (store) => {
-      const eventStore = createEventStore({ store, registry });
-      const { streams, last } = await seedAccounts(eventStore, 40);
-      const runner = createProjectionRunner({ eventStore, projections: [balancesProjection], idlePollMs: 20 });
-      await runner.start();
-      await runner.waitFor('balances', last, { timeoutMs: 10_000 });
-      const balances = createReadModelReader(store, balancesProjection);
-      const progress: number[] = [];
-      let readDuringRebuild: unknown = null;
-      const rebuilt = await runner.rebuild('balances', {
-        onProgress: async (p) => {
-          progress.push(p.processed);
-          readDuringRebuild ??= await balances.get('accounts', streams[0]!);
-        },
-      });
-      expect(rebuilt).toMatchObject({ events: 120, generation: 2 });
-      expect(progress.at(-1)).toBe(120);
-      expect(readDuringRebuild).toEqual({ holder: `holder of ${streams[0]}`, balanceCents: 125 });
-      expect((await store.checkpoints.load(null, 'balances'))?.generation).toBe(2);
-      for (const stream of streams) expect(await balances.get('accounts', stream)).toEqual({ holder: `holder of ${stream}`, balanceCents: 125 });
-      expect(await countDeposits(store)).toBe(80);
-      // The live loop continues on the new generation.
-      const next = await eventStore.appendToStream(streams[0]!, [{ type: 'test.Deposited', data: { amountCents: 1 } }]);
-      await runner.waitFor('balances', next.consistencyToken, { timeoutMs: 10_000 });
-      expect(await balances.get('accounts', streams[0]!)).toMatchObject({ balanceCents: 126 });
-      await runner.stop();
-    }));
+    it(
+      'rebuilds into a fresh generation while the old one stays readable, then swaps',
+      withStore(async (store) => {
+        const eventStore = createEventStore({ store, registry });
+        const { streams, last } = await seedAccounts(eventStore, 40);
+        const runner = createProjectionRunner({
+          eventStore,
+          projections: [balancesProjection],
+          idlePollMs: 20,
+        });
+        await runner.start();
+        await runner.waitFor('balances', last, { timeoutMs: 10_000 });
+        const balances = createReadModelReader(store, balancesProjection);
+        const progress: number[] = [];
+        let readDuringRebuild: unknown = null;
+        const rebuilt = await runner.rebuild('balances', {
+          onProgress: async (p) => {
+            progress.push(p.processed);
+            readDuringRebuild ??= await balances.get('accounts', streams[0]!);
+          },
+        });
+        expect(rebuilt).toMatchObject({ events: 120, generation: 2 });
+        expect(progress.at(-1)).toBe(120);
+        expect(readDuringRebuild).toEqual({ holder: `holder of ${streams[0]}`, balanceCents: 125 });
+        expect((await store.checkpoints.load(null, 'balances'))?.generation).toBe(2);
+        for (const stream of streams)
+          expect(await balances.get('accounts', stream)).toEqual({
+            holder: `holder of ${stream}`,
+            balanceCents: 125,
+          });
+        expect(await countDeposits(store)).toBe(80);
+        // The live loop continues on the new generation.
+        const next = await eventStore.appendToStream(streams[0]!, [
+          { type: 'test.Deposited', data: { amountCents: 1 } },
+        ]);
+        await runner.waitFor('balances', next.consistencyToken, { timeoutMs: 10_000 });
+        expect(await balances.get('accounts', streams[0]!)).toMatchObject({ balanceCents: 126 });
+        await runner.stop();
+      }),
+    );
 
-    it('applies inline projections in the append transaction, and a failing one refuses the append', withStore(async (store) => {
-      const eventStore = createEventStore({ store, registry });
-      await registerInlineProjection(eventStore, balancesProjection);
-      const stream = uniqueId('acct');
-      await eventStore.appendToStream(stream, [{ type: 'test.AccountOpened', data: { holder: 'Ada', currency: 'USD' } }]);
-      expect(await createReadModelReader(store, balancesProjection).get('accounts', stream)).toEqual({ holder: 'Ada', balanceCents: 0 });
-      const failing = defineProjection({ name: 'failing', handlers: { 'test.Withdrawn': () => { throw new Error('read model refused'); } } });
-      await registerInlineProjection(eventStore, failing);
-      await expect(eventStore.appendToStream(stream, [{ type: 'test.Withdrawn', data: { amountCents: 1 } }])).rejects.toThrow('read model refused');
-      expect(await store.events.streamVersion(null, stream)).toBe(1);
-    }));
+    it(
+      'applies inline projections in the append transaction, and a failing one refuses the append',
+      withStore(async (store) => {
+        const eventStore = createEventStore({ store, registry });
+        await registerInlineProjection(eventStore, balancesProjection);
+        const stream = uniqueId('acct');
+        await eventStore.appendToStream(stream, [
+          { type: 'test.AccountOpened', data: { holder: 'Ada', currency: 'USD' } },
+        ]);
+        expect(await createReadModelReader(store, balancesProjection).get('accounts', stream)).toEqual({
+          holder: 'Ada',
+          balanceCents: 0,
+        });
+        const failing = defineProjection({
+          name: 'failing',
+          handlers: {
+            'test.Withdrawn': () => {
+              throw new Error('read model refused');
+            },
+          },
+        });
+        await registerInlineProjection(eventStore, failing);
+        await expect(
+          eventStore.appendToStream(stream, [{ type: 'test.Withdrawn', data: { amountCents: 1 } }]),
+        ).rejects.toThrow('read model refused');
+        expect(await store.events.streamVersion(null, stream)).toBe(1);
+      }),
+    );
 
-    it('writes published events to the outbox in the append transaction, personal data still sealed', withStore(async (store) => {
-      const eventStore = createEventStore({ store, registry });
-      const userId = uniqueId('user');
-      await eventStore.appendToStream(userId, [{ type: 'test.UserRegistered', data: { userId, name: 'Grace Hopper', email: 'grace@example.com' } }], { publishTo: 'users' });
-      const claimed = await store.outbox.claimBatch({ owner: 'relay-1', limit: 10, leaseMs: 10_000 });
-      expect(claimed.map((m) => [m.destination, m.orderingKey, m.type])).toEqual([['users', userId, 'test.UserRegistered']]);
-      expect(JSON.stringify(claimed[0]!.payload)).not.toContain('Grace Hopper');
-    }));
+    it(
+      'writes published events to the outbox in the append transaction, personal data still sealed',
+      withStore(async (store) => {
+        const eventStore = createEventStore({ store, registry });
+        const userId = uniqueId('user');
+        await eventStore.appendToStream(
+          userId,
+          [
+            {
+              type: 'test.UserRegistered',
+              data: { userId, name: 'Grace Hopper', email: 'grace@example.com' },
+            },
+          ],
+          { publishTo: 'users' },
+        );
+        const claimed = await store.outbox.claimBatch({ owner: 'relay-1', limit: 10, leaseMs: 10_000 });
+        expect(claimed.map((m) => [m.destination, m.orderingKey, m.type])).toEqual([
+          ['users', userId, 'test.UserRegistered'],
+        ]);
+        expect(JSON.stringify(claimed[0]!.payload)).not.toContain('Grace Hopper');
+      }),
+    );
   });
 }
