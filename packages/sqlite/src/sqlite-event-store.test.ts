@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
-import Database from 'better-sqlite3';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeEventStoreConformance } from '@causeway/testing/event-store-conformance';
+import Database from 'better-sqlite3';
 import { createSqliteStore } from './index.ts';
 
 const directory = mkdtempSync(join(tmpdir(), 'causeway-sqlite-es-'));

@@ -1,0 +1,30 @@
+import type { InboxStore } from '@causeway/core';
+import type { SqliteStoreContext } from './sqlite-connection.ts';
+
+/** Receipts of handled messages; a receipt commits or rolls back with the handler's transaction. */
+export function createSqliteInboxStore({ connection, tables }: SqliteStoreContext): InboxStore {
+  return {
+    async record(tx, consumer, messageId) {
+      const { changes } = connection.join(tx).session.run(
+        `INSERT INTO ${tables.inbox} (consumer, message_id, received_at) VALUES (?, ?, ?)
+           ON CONFLICT (consumer, message_id) DO NOTHING`,
+        [consumer, messageId, Date.now()],
+      );
+      return changes === 1;
+    },
+    has: (tx, consumer, messageId) =>
+      connection.read(
+        tx,
+        (session) =>
+          session.get(`SELECT 1 FROM ${tables.inbox} WHERE consumer = ? AND message_id = ?`, [
+            consumer,
+            messageId,
+          ]) !== undefined,
+      ),
+    prune: (olderThan) =>
+      connection.transaction(
+        async (tx) =>
+          tx.session.run(`DELETE FROM ${tables.inbox} WHERE received_at < ?`, [olderThan.getTime()]).changes,
+      ),
+  };
+}

@@ -1,0 +1,130 @@
+import { ConfigurationError } from '@causeway/core';
+import type { SqliteSession } from './sqlite-session.ts';
+
+/** Physical table names of one store: the logical names of docs/design/store.md plus the prefix. */
+export interface SqliteTables {
+  readonly migrations: string;
+  readonly streams: string;
+  readonly events: string;
+  readonly outbox: string;
+  readonly inbox: string;
+  readonly checkpoints: string;
+  readonly snapshots: string;
+  readonly subjectKeys: string;
+  readonly documents: string;
+}
+
+export function sqliteTableNames(prefix: string): SqliteTables {
+  if (!/^([A-Za-z_][A-Za-z0-9_]*)?$/.test(prefix)) {
+    throw new ConfigurationError(
+      `tablePrefix "${prefix}" is invalid: use letters, digits and underscores, starting with a letter or underscore`,
+      { tablePrefix: prefix },
+    );
+  }
+  return {
+    migrations: `${prefix}schema_migrations`,
+    streams: `${prefix}streams`,
+    events: `${prefix}events`,
+    outbox: `${prefix}outbox`,
+    inbox: `${prefix}inbox`,
+    checkpoints: `${prefix}checkpoints`,
+    snapshots: `${prefix}snapshots`,
+    subjectKeys: `${prefix}subject_keys`,
+    documents: `${prefix}documents`,
+  };
+}
+
+interface Migration {
+  readonly version: number;
+  readonly statements: (t: SqliteTables) => string[];
+}
+
+/**
+ * Append-only list: never edit a released migration, add the next version instead. Times the
+ * adapter compares (leases, receipts, prune cutoffs) are epoch milliseconds; times the caller
+ * supplies (occurredAt, takenAt) are kept as the ISO text it gave.
+ */
+const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    statements: (t) => [
+      `CREATE TABLE ${t.streams} (stream_id TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID`,
+      `CREATE TABLE ${t.events} (
+        global_position INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, stream_id TEXT NOT NULL,
+        stream_position INTEGER NOT NULL, type TEXT NOT NULL, schema_version INTEGER NOT NULL,
+        correlation_id TEXT, causation_id TEXT, occurred_at TEXT NOT NULL, metadata TEXT NOT NULL,
+        data TEXT NOT NULL, UNIQUE (stream_id, stream_position))`,
+      // AUTOINCREMENT: pruning deletes the newest published rows too, and sequences must not come back.
+      `CREATE TABLE ${t.outbox} (
+        sequence INTEGER PRIMARY KEY AUTOINCREMENT, message_id TEXT NOT NULL UNIQUE,
+        destination TEXT NOT NULL, ordering_key TEXT NOT NULL, type TEXT NOT NULL, payload TEXT NOT NULL,
+        created_at INTEGER NOT NULL, published_at INTEGER, lease_owner TEXT, lease_until INTEGER,
+        attempts INTEGER NOT NULL DEFAULT 0)`,
+      `CREATE INDEX ${t.outbox}_pending_by_key ON ${t.outbox} (ordering_key, sequence) WHERE published_at IS NULL`,
+      `CREATE INDEX ${t.outbox}_published ON ${t.outbox} (published_at) WHERE published_at IS NOT NULL`,
+      `CREATE TABLE ${t.inbox} (
+        consumer TEXT NOT NULL, message_id TEXT NOT NULL, received_at INTEGER NOT NULL,
+        PRIMARY KEY (consumer, message_id)) WITHOUT ROWID`,
+      `CREATE INDEX ${t.inbox}_received_at ON ${t.inbox} (received_at)`,
+      `CREATE TABLE ${t.checkpoints} (
+        name TEXT PRIMARY KEY, position INTEGER NOT NULL, generation INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL) WITHOUT ROWID`,
+      `CREATE TABLE ${t.snapshots} (
+        stream_id TEXT PRIMARY KEY, aggregate_type TEXT NOT NULL, stream_version INTEGER NOT NULL,
+        snapshot_version INTEGER NOT NULL, subject_id TEXT, state TEXT NOT NULL, taken_at TEXT NOT NULL)`,
+      `CREATE INDEX ${t.snapshots}_subject ON ${t.snapshots} (subject_id) WHERE subject_id IS NOT NULL`,
+      `CREATE TABLE ${t.subjectKeys} (
+        subject_id TEXT PRIMARY KEY, key BLOB, created_at INTEGER NOT NULL, destroyed_at INTEGER)`,
+      `CREATE TABLE ${t.documents} (
+        collection TEXT NOT NULL, id TEXT NOT NULL, document TEXT NOT NULL, updated_at INTEGER NOT NULL,
+        PRIMARY KEY (collection, id)) WITHOUT ROWID`,
+    ],
+  },
+];
+
+/**
+ * Brings the schema to the latest version inside one BEGIN IMMEDIATE transaction, so processes
+ * opening the same file at once apply each migration exactly once.
+ */
+export function migrateSqliteSchema(session: SqliteSession, tables: SqliteTables): void {
+  session.run('BEGIN IMMEDIATE');
+  try {
+    session.run(
+      `CREATE TABLE IF NOT EXISTS ${tables.migrations} (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`,
+    );
+    const current =
+      session.get<{ version: number | null }>(`SELECT max(version) AS version FROM ${tables.migrations}`)
+        ?.version ?? 0;
+    assertKnownVersion(current);
+    for (const migration of migrations.filter((candidate) => candidate.version > current)) {
+      for (const statement of migration.statements(tables)) session.run(statement);
+      session.run(`INSERT INTO ${tables.migrations} (version, applied_at) VALUES (?, ?)`, [
+        migration.version,
+        new Date().toISOString(),
+      ]);
+    }
+    session.run('COMMIT');
+  } catch (error) {
+    rollbackQuietly(session);
+    throw error;
+  }
+}
+
+function assertKnownVersion(current: number): void {
+  const latest = migrations[migrations.length - 1]?.version ?? 0;
+  if (current > latest) {
+    throw new ConfigurationError(
+      `The database schema is at version ${current} but this @causeway/sqlite knows only up to ${latest}: upgrade @causeway/sqlite`,
+      { schemaVersion: current, knownVersion: latest },
+    );
+  }
+}
+
+/** The original error matters more than a failed ROLLBACK (e.g. when BEGIN never happened). */
+export function rollbackQuietly(session: SqliteSession): void {
+  try {
+    session.run('ROLLBACK');
+  } catch {
+    // Nothing to roll back, or the connection is gone: either way nothing was committed.
+  }
+}

@@ -1,0 +1,53 @@
+import { newMessageId } from '@causeway/core';
+import { describe, expect, it } from 'vitest';
+import { type GetStore, rollBack, sleep, uniqueName } from './fixtures.ts';
+
+/** First receipt wins, receipts commit with the handler's transaction, and prune by age. */
+export function describeInboxConformance(getStore: GetStore): void {
+  describe('InboxStore', () => {
+    it('records a message once per consumer within one transaction', async () => {
+      const store = getStore();
+      const [consumer, messageId] = [uniqueName('consumer'), newMessageId()];
+      await store.transaction(async (tx) => {
+        expect(await store.inbox.record(tx, consumer, messageId)).toBe(true);
+        expect(await store.inbox.record(tx, consumer, messageId)).toBe(false);
+        expect(await store.inbox.has(tx, consumer, messageId)).toBe(true);
+      });
+    });
+
+    it('records a message once per consumer across transactions, independently per consumer', async () => {
+      const store = getStore();
+      const [consumer, otherConsumer, messageId] = [
+        uniqueName('consumer'),
+        uniqueName('consumer'),
+        newMessageId(),
+      ];
+      expect(await store.transaction((tx) => store.inbox.record(tx, consumer, messageId))).toBe(true);
+      expect(await store.transaction((tx) => store.inbox.record(tx, consumer, messageId))).toBe(false);
+      expect(await store.transaction((tx) => store.inbox.record(tx, otherConsumer, messageId))).toBe(true);
+      expect(await store.inbox.has(null, consumer, messageId)).toBe(true);
+      expect(await store.inbox.has(null, consumer, newMessageId())).toBe(false);
+    });
+
+    it('leaves no receipt when the transaction rolls back', async () => {
+      const store = getStore();
+      const [consumer, messageId] = [uniqueName('consumer'), newMessageId()];
+      await rollBack(store, async (tx) => {
+        expect(await store.inbox.record(tx, consumer, messageId)).toBe(true);
+      });
+      expect(await store.inbox.has(null, consumer, messageId)).toBe(false);
+      expect(await store.transaction((tx) => store.inbox.record(tx, consumer, messageId))).toBe(true);
+    });
+
+    it('prunes receipts older than the cutoff only', async () => {
+      const store = getStore();
+      const [consumer, messageId] = [uniqueName('consumer'), newMessageId()];
+      await store.transaction((tx) => store.inbox.record(tx, consumer, messageId));
+      await sleep(5);
+      await store.inbox.prune(new Date(Date.now() - 3_600_000));
+      expect(await store.inbox.has(null, consumer, messageId)).toBe(true);
+      expect(await store.inbox.prune(new Date(Date.now() + 1_000))).toBeGreaterThanOrEqual(1);
+      expect(await store.inbox.has(null, consumer, messageId)).toBe(false);
+    });
+  });
+}
