@@ -1,0 +1,19 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it, vi } from 'vitest';
+
+const root = new URL('../../../', import.meta.url);
+const readme = readFileSync(new URL('README.md', root), 'utf8');
+
+describe('README examples', () => {
+  it('shows docs/examples/quick-start.ts verbatim, so the sample cannot drift from compiled code', () => {
+    const example = readFileSync(new URL('docs/examples/quick-start.ts', root), 'utf8').trim();
+    expect(readme).toContain(example);
+  });
+
+  it('runs the quick start and reads its own write', async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    await import('../../../docs/examples/quick-start.ts');
+    expect(log).toHaveBeenCalledWith({ items: 2 });
+    log.mockRestore();
+  });
+});
