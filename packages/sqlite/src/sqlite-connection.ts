@@ -120,6 +120,17 @@ export class SqliteConnection {
     return tx;
   }
 
+  /**
+   * Folds the WAL into the database file and truncates it. With secure_delete, deleted rows are
+   * then gone from every file on disk (the WAL keeps old page images until a checkpoint).
+   */
+  async checkpointAndTruncate(): Promise<void> {
+    await this.#mutex.runExclusive(async () => {
+      this.#assertOpen();
+      this.#writer.pragma('wal_checkpoint(TRUNCATE)');
+    });
+  }
+
   /** Waits for the running transaction (and those queued before the call), then closes. */
   async close(): Promise<void> {
     await this.#mutex.runExclusive(async () => {

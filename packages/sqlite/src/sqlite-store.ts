@@ -51,6 +51,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
     keys: createSqliteKeyStore(context),
     documents: createSqliteDocumentStore(context),
     subscribeToChanges: (listener) => connection.changes.subscribe(listener),
+    purgeDeletedData: () => connection.checkpointAndTruncate(),
     close: () => connection.close(),
   };
 }

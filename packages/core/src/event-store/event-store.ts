@@ -246,6 +246,7 @@ export function createEventStore(options: EventStoreOptions): EventStore {
         const messages = toMessages([event], result, [{ type: event.type, data: event.data }]);
         for (const handler of inlineHandlers) await handler(tx, messages);
       });
+      await store.purgeDeletedData?.();
     },
 
     addInlineHandler(handler) {

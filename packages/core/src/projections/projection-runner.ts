@@ -1,6 +1,6 @@
 import { decodeConsistencyToken } from '../consistency/index.ts';
 import { ConfigurationError, NotFoundError, WaitTimeoutError } from '../errors/index.ts';
-import type { EventStore } from '../event-store/index.ts';
+import { type EventStore, subjectForgottenType } from '../event-store/index.ts';
 import type { GlobalCursor } from '../store/index.ts';
 import type { Projection } from './projection.ts';
 import { type RebuildProgress, rebuildProjection } from './projection-rebuild.ts';
@@ -124,6 +124,8 @@ export function createProjectionRunner(options: ProjectionRunnerOptions) {
     state.cursor = batch.cursor;
     state.lastError = undefined;
     notifyWaiters();
+    // The read model just dropped someone's personal data: make sure it is gone from disk too.
+    if (batch.events.some((event) => event.type === subjectForgottenType)) await store.purgeDeletedData?.();
     return true;
   }
 

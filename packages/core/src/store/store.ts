@@ -239,5 +239,10 @@ export interface Store {
   readonly documents: DocumentStore;
   /** Calls `listener` when new events or outbox rows may have been committed (any process, when supported). */
   subscribeToChanges(listener: () => void): () => void;
+  /**
+   * Makes deleted data physically unreadable where the backend can (SQLite: WAL checkpoint and
+   * truncate, with secure_delete on). Called after a subject is forgotten.
+   */
+  purgeDeletedData?(): Promise<void>;
   close(): Promise<void>;
 }
