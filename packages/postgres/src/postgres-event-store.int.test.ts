@@ -1,7 +1,7 @@
-import { afterAll, beforeAll } from 'vitest';
 import type { Store } from '@causeway/core';
 import { createTestDatabase, describeWithService, type TestDatabase } from '@causeway/testing';
 import { describeEventStoreConformance } from '@causeway/testing/event-store-conformance';
+import { afterAll, beforeAll } from 'vitest';
 import { createPostgresStore } from './index.ts';
 
 describeWithService('postgres', 'PostgreSQL event store', () => {
@@ -15,6 +15,7 @@ describeWithService('postgres', 'PostgreSQL event store', () => {
   });
 
   // A fresh schema per store: isolated and much cheaper than a database each.
-  const openStore = (): Promise<Store> => createPostgresStore({ connectionString: database.url, schema: `es_${schemas++}` });
+  const openStore = (): Promise<Store> =>
+    createPostgresStore({ connectionString: database.url, schema: `es_${schemas++}` });
   describeEventStoreConformance('postgres', openStore);
 });

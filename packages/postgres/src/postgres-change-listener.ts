@@ -1,0 +1,96 @@
+import pg from 'pg';
+import { clientOptions } from './postgres-connection.ts';
+
+/** Wakes subscribers on NOTIFY from any process, and on local commits without the round trip. */
+export interface PostgresChangeListener {
+  subscribe(listener: () => void): () => void;
+  /** Called after a local commit that wrote events or outbox rows. */
+  notifyLocal(): void;
+  close(): Promise<void>;
+}
+
+const maxReconnectDelayMs = 5_000;
+
+/**
+ * LISTENs on the schema's channel over one dedicated connection, opened on the first subscriber
+ * and reopened (with backoff) if it drops. After each (re)connect subscribers are woken once,
+ * since notifications sent while disconnected are lost.
+ */
+export function createPostgresChangeListener(options: {
+  connectionString: string;
+  schema: string;
+  channel: string;
+}): PostgresChangeListener {
+  const listeners = new Set<() => void>();
+  let client: pg.Client | null = null;
+  let reconnectTimer: NodeJS.Timeout | null = null;
+  let reconnectDelayMs = 100;
+  let closed = false;
+
+  const wake = () => {
+    for (const listener of [...listeners]) {
+      try {
+        listener();
+      } catch (error) {
+        console.error('causeway: a change listener failed', error);
+      }
+    }
+  };
+
+  const scheduleReconnect = () => {
+    if (closed || listeners.size === 0 || reconnectTimer) return;
+    reconnectTimer = setTimeout(() => {
+      reconnectTimer = null;
+      void connect();
+    }, reconnectDelayMs);
+    reconnectDelayMs = Math.min(reconnectDelayMs * 2, maxReconnectDelayMs);
+  };
+
+  const connect = async () => {
+    if (closed || client || listeners.size === 0) return;
+    const candidate = new pg.Client(clientOptions(options.connectionString, options.schema));
+    client = candidate;
+    const drop = () => {
+      if (client !== candidate) return;
+      client = null;
+      candidate.end().catch(() => {});
+      scheduleReconnect();
+    };
+    candidate.on('error', drop);
+    candidate.on('end', drop);
+    candidate.on('notification', wake);
+    try {
+      await candidate.connect();
+      await candidate.query(`LISTEN "${options.channel}"`);
+      reconnectDelayMs = 100;
+      wake();
+    } catch {
+      drop();
+    }
+  };
+
+  const disconnect = async () => {
+    if (reconnectTimer) clearTimeout(reconnectTimer);
+    reconnectTimer = null;
+    const current = client;
+    client = null;
+    await current?.end().catch(() => {});
+  };
+
+  return {
+    subscribe(listener) {
+      listeners.add(listener);
+      void connect();
+      return () => {
+        listeners.delete(listener);
+        if (listeners.size === 0) void disconnect();
+      };
+    },
+    notifyLocal: wake,
+    async close() {
+      closed = true;
+      listeners.clear();
+      await disconnect();
+    },
+  };
+}

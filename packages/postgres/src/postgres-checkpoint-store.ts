@@ -1,0 +1,49 @@
+import type { CheckpointStore } from '@causeway/core';
+import type { PostgresConnection } from './postgres-connection.ts';
+import type { PostgresSchema } from './postgres-schema.ts';
+
+interface CheckpointRow {
+  name: string;
+  position: number;
+  generation: number;
+  updated_at: Date;
+}
+
+/** Projection checkpoints, saved in the projection's own transaction (exactly-once read models). */
+export function createPostgresCheckpointStore(
+  connection: PostgresConnection,
+  schema: PostgresSchema,
+): CheckpointStore {
+  const s = schema.sql;
+  return {
+    async load(tx, name) {
+      const [row] = await (tx ?? connection).query<CheckpointRow>(
+        `SELECT position, generation FROM ${s}.checkpoints WHERE name = $1`,
+        [name],
+      );
+      return row ? { position: row.position, generation: row.generation } : null;
+    },
+    async save(tx, name, checkpoint) {
+      await tx.execute(
+        `INSERT INTO ${s}.checkpoints (name, position, generation, updated_at) VALUES ($1, $2, $3, now())
+         ON CONFLICT (name) DO UPDATE
+           SET position = EXCLUDED.position, generation = EXCLUDED.generation, updated_at = now()`,
+        [name, checkpoint.position, checkpoint.generation],
+      );
+    },
+    async list() {
+      const rows = await connection.query<CheckpointRow>(
+        `SELECT name, position, generation, updated_at FROM ${s}.checkpoints ORDER BY name COLLATE "C"`,
+      );
+      return rows.map((row) => ({
+        name: row.name,
+        position: row.position,
+        generation: row.generation,
+        updatedAt: row.updated_at.toISOString(),
+      }));
+    },
+    async delete(tx, name) {
+      await tx.execute(`DELETE FROM ${s}.checkpoints WHERE name = $1`, [name]);
+    },
+  };
+}

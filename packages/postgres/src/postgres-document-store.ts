@@ -1,0 +1,65 @@
+import type { DocumentStore } from '@causeway/core';
+import type { PostgresConnection } from './postgres-connection.ts';
+import type { PostgresSchema } from './postgres-schema.ts';
+
+/** JSON documents by `(collection, id)`; ids sort bytewise (COLLATE "C"), as on SQLite. */
+export function createPostgresDocumentStore(
+  connection: PostgresConnection,
+  schema: PostgresSchema,
+): DocumentStore {
+  const s = schema.sql;
+  return {
+    async get<T>(tx: Parameters<DocumentStore['get']>[0], collection: string, id: string) {
+      const [row] = await (tx ?? connection).query<{ document: T }>(
+        `SELECT document FROM ${s}.documents WHERE collection = $1 AND id = $2`,
+        [collection, id],
+      );
+      return row ? row.document : null;
+    },
+    async put(tx, collection, id, document) {
+      await tx.execute(
+        `INSERT INTO ${s}.documents (collection, id, document, updated_at) VALUES ($1, $2, $3::jsonb, now())
+         ON CONFLICT (collection, id) DO UPDATE SET document = EXCLUDED.document, updated_at = now()`,
+        [collection, id, JSON.stringify(document ?? null)],
+      );
+    },
+    async delete(tx, collection, id) {
+      const { rowCount } = await tx.execute(`DELETE FROM ${s}.documents WHERE collection = $1 AND id = $2`, [
+        collection,
+        id,
+      ]);
+      return rowCount === 1;
+    },
+    async find<T>(
+      tx: Parameters<DocumentStore['find']>[0],
+      collection: string,
+      options: Parameters<DocumentStore['find']>[2] = {},
+    ) {
+      // Top-level equality as jsonb containment: {"status": "open"} matches documents whose status is "open".
+      const rows = await (tx ?? connection).query<{ id: string; document: T }>(
+        `SELECT id, document FROM ${s}.documents
+          WHERE collection = $1 AND ($2::jsonb IS NULL OR document @> $2::jsonb)
+            AND ($3::text IS NULL OR id > $3::text)
+          ORDER BY id LIMIT $4`,
+        [
+          collection,
+          options.where ? JSON.stringify(options.where) : null,
+          options.afterId ?? null,
+          options.limit ?? null,
+        ],
+      );
+      return rows.map((row) => ({ id: row.id, document: row.document }));
+    },
+    async count(tx, collection) {
+      const [row] = await (tx ?? connection).query<{ count: number }>(
+        `SELECT count(*)::bigint AS count FROM ${s}.documents WHERE collection = $1`,
+        [collection],
+      );
+      return row?.count ?? 0;
+    },
+    async dropCollection(tx, collection) {
+      const { rowCount } = await tx.execute(`DELETE FROM ${s}.documents WHERE collection = $1`, [collection]);
+      return rowCount;
+    },
+  };
+}

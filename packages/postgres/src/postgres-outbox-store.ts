@@ -1,0 +1,116 @@
+import type { ClaimedMessage, OutboxStore } from '@causeway/core';
+import type { PostgresConnection } from './postgres-connection.ts';
+import type { PostgresSchema } from './postgres-schema.ts';
+
+interface OutboxRow {
+  sequence: number;
+  message_id: string;
+  destination: string;
+  ordering_key: string;
+  type: string;
+  payload: unknown;
+  attempts: number;
+  created_at: Date;
+}
+
+function toClaimed(row: OutboxRow): ClaimedMessage {
+  return {
+    id: row.message_id,
+    destination: row.destination,
+    orderingKey: row.ordering_key,
+    type: row.type,
+    payload: row.payload,
+    sequence: row.sequence,
+    attempts: row.attempts,
+    createdAt: row.created_at.toISOString(),
+  };
+}
+
+/**
+ * The outbox on PostgreSQL. Claims are serialized by a transaction-level advisory lock, so two
+ * relays never both decide that an ordering key is free; leases make delivery at-least-once.
+ */
+export function createPostgresOutboxStore(
+  connection: PostgresConnection,
+  schema: PostgresSchema,
+  onEnqueued: () => void,
+): OutboxStore {
+  const s = schema.sql;
+  const claimLockKey = `causeway.outbox-claim.${s}`;
+
+  // Eligible: unpublished, not under a live lease, and no earlier unpublished message of the same
+  // key is live-leased by another owner. Every claim counts an attempt (a takeover is attempts + 1).
+  const claimSql = `
+    UPDATE ${s}.outbox AS o
+       SET lease_owner = $1, lease_until = clock_timestamp() + $3 * interval '1 millisecond',
+           attempts = o.attempts + 1
+      FROM (
+        SELECT c.sequence FROM ${s}.outbox AS c
+         WHERE c.published_at IS NULL
+           AND (c.lease_until IS NULL OR c.lease_until <= clock_timestamp())
+           AND NOT EXISTS (
+             SELECT 1 FROM ${s}.outbox AS b
+              WHERE b.published_at IS NULL AND b.ordering_key = c.ordering_key
+                AND b.sequence < c.sequence AND b.lease_owner <> $1
+                AND b.lease_until > clock_timestamp())
+         ORDER BY c.sequence LIMIT $2
+      ) AS picked
+     WHERE o.sequence = picked.sequence
+    RETURNING o.sequence, o.message_id, o.destination, o.ordering_key, o.type, o.payload, o.attempts,
+              o.created_at`;
+
+  return {
+    async enqueue(tx, messages) {
+      if (messages.length === 0) return;
+      await tx.execute(
+        `INSERT INTO ${s}.outbox (message_id, destination, ordering_key, type, payload)
+         SELECT m.value->>'id', m.value->>'destination', m.value->>'orderingKey', m.value->>'type',
+                coalesce(m.value->'payload', 'null'::jsonb)
+           FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS m ORDER BY m.ordinality
+         ON CONFLICT (message_id) DO NOTHING`,
+        [JSON.stringify(messages)],
+      );
+      await tx.execute('SELECT pg_notify($1, $2)', [schema.channel, '']);
+      tx.onCommit(onEnqueued);
+    },
+    async claimBatch({ owner, limit, leaseMs }) {
+      const rows = await connection.transaction(async (tx) => {
+        await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [claimLockKey]);
+        return tx.query<OutboxRow>(claimSql, [owner, limit, leaseMs]);
+      });
+      return rows.map(toClaimed).sort((a, b) => a.sequence - b.sequence);
+    },
+    async markPublished(owner, ids) {
+      if (ids.length === 0) return 0;
+      const { rowCount } = await connection.execute(
+        `UPDATE ${s}.outbox SET published_at = now(), lease_until = NULL
+          WHERE message_id = ANY ($2::text[]) AND lease_owner = $1 AND published_at IS NULL`,
+        [owner, ids],
+      );
+      return rowCount;
+    },
+    async release(owner, ids) {
+      if (ids.length === 0) return;
+      await connection.execute(
+        `UPDATE ${s}.outbox SET lease_owner = NULL, lease_until = NULL
+          WHERE message_id = ANY ($2::text[]) AND lease_owner = $1 AND published_at IS NULL`,
+        [owner, ids],
+      );
+    },
+    async backlog() {
+      const [row] = await connection.query<{ count: number; oldest_age_ms: number | null }>(
+        `SELECT count(*)::bigint AS count,
+                floor(extract(epoch FROM clock_timestamp() - min(created_at)) * 1000)::bigint AS oldest_age_ms
+           FROM ${s}.outbox WHERE published_at IS NULL`,
+      );
+      return { count: row?.count ?? 0, oldestAgeMs: Math.max(0, row?.oldest_age_ms ?? 0) };
+    },
+    async prunePublished(olderThan) {
+      const { rowCount } = await connection.execute(
+        `DELETE FROM ${s}.outbox WHERE published_at IS NOT NULL AND published_at < $1`,
+        [olderThan],
+      );
+      return rowCount;
+    },
+  };
+}

@@ -1,0 +1,87 @@
+import { ConfigurationError, type Store } from '@causeway/core';
+import pg from 'pg';
+import { mapPostgresError } from './map-postgres-error.ts';
+import { createPostgresChangeListener } from './postgres-change-listener.ts';
+import { createPostgresCheckpointStore } from './postgres-checkpoint-store.ts';
+import { clientOptions, createPostgresConnection, describeTarget } from './postgres-connection.ts';
+import { createPostgresDocumentStore } from './postgres-document-store.ts';
+import { createPostgresEventLog } from './postgres-event-log.ts';
+import { createPostgresInboxStore } from './postgres-inbox-store.ts';
+import { createPostgresKeyStore } from './postgres-key-store.ts';
+import { createPostgresOutboxStore } from './postgres-outbox-store.ts';
+import { describeSchema, migrateSchema, type PostgresSchema } from './postgres-schema.ts';
+import { createPostgresSnapshotStore } from './postgres-snapshot-store.ts';
+
+export interface PostgresStoreOptions {
+  connectionString: string;
+  /** Where every table lives; services sharing a database each take their own. Default 'causeway'. */
+  schema?: string;
+  /** Connections in the pool. Default 10. */
+  poolSize?: number;
+}
+
+function validate(options: PostgresStoreOptions): { schema: string; poolSize: number } {
+  const schema = options.schema ?? 'causeway';
+  // The name is spliced into SQL (quoted), so only plain lower-case identifiers are accepted.
+  if (!/^[a-z_][a-z0-9_]{0,50}$/.test(schema)) {
+    throw new ConfigurationError(
+      `Postgres schema "${schema}" is invalid: use lower-case letters, digits and _ (at most 51 characters)`,
+      { schema },
+    );
+  }
+  const poolSize = options.poolSize ?? 10;
+  if (!Number.isInteger(poolSize) || poolSize < 1) {
+    throw new ConfigurationError(`Postgres poolSize must be an integer >= 1, got ${poolSize}`, { poolSize });
+  }
+  return { schema, poolSize };
+}
+
+async function migrate(connectionString: string, schema: PostgresSchema, name: string): Promise<void> {
+  const client = new pg.Client(clientOptions(connectionString, name));
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await migrateSchema(client, schema);
+  } catch (error) {
+    throw mapPostgresError(error, describeTarget(connectionString));
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/**
+ * Opens a PostgreSQL Store: migrates its schema (idempotent, safe with several processes), then
+ * serves transactions from a pool. Concurrent writers, group commit, and LISTEN/NOTIFY wake-ups.
+ */
+export async function createPostgresStore(options: PostgresStoreOptions): Promise<Store> {
+  const { schema: schemaName, poolSize } = validate(options);
+  const schema = describeSchema(schemaName);
+  await migrate(options.connectionString, schema, schemaName);
+  const connection = createPostgresConnection({
+    connectionString: options.connectionString,
+    schema: schemaName,
+    poolSize,
+  });
+  const changes = createPostgresChangeListener({
+    connectionString: options.connectionString,
+    schema: schemaName,
+    channel: schema.channel,
+  });
+  return {
+    name: 'postgres',
+    capabilities: { groupCommit: true, concurrentWriters: true, notifications: true, dialect: 'postgres' },
+    transaction: (work) => connection.transaction(work),
+    events: createPostgresEventLog(connection, schema, changes.notifyLocal),
+    outbox: createPostgresOutboxStore(connection, schema, changes.notifyLocal),
+    inbox: createPostgresInboxStore(connection, schema),
+    checkpoints: createPostgresCheckpointStore(connection, schema),
+    snapshots: createPostgresSnapshotStore(connection, schema),
+    keys: createPostgresKeyStore(connection, schema),
+    documents: createPostgresDocumentStore(connection, schema),
+    subscribeToChanges: (listener) => changes.subscribe(listener),
+    async close() {
+      await changes.close();
+      await connection.close();
+    },
+  };
+}
