@@ -13,7 +13,7 @@ describe('error codes', () => {
   });
 
   it('documents every code in docs/errors.md', () => {
-    const documented = [...documentation.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((match) => match[1]);
+    const documented = [...documentation.matchAll(/^\| `([A-Z_]+)`\s*\|/gm)].map((match) => match[1]);
     expect(documented.sort()).toEqual([...errorCodes].sort());
   });
 });
