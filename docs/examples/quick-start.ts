@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import {
   createEventRegistry,
   createEventStore,
@@ -8,6 +7,7 @@ import {
   defineProjection,
 } from '@causeway/core';
 import { createSqliteStore } from '@causeway/sqlite';
+import { z } from 'zod';
 
 const registry = createEventRegistry([
   defineEvent({
