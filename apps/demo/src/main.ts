@@ -12,6 +12,7 @@ import {
   createReadModelReader,
 } from '@causeway/core';
 import { createSqliteStore } from '@causeway/sqlite';
+import { Presets, SingleBar } from 'cli-progress';
 import {
   type Account,
   type BankCommand,
@@ -94,12 +95,30 @@ for (;;) {
   await pause(25);
 }
 await runner.waitFor(balancesProjection.name, last.consistencyToken, { timeoutMs: 5000 });
+const lag0 = await runner.status(balancesProjection.name);
 const readModel = await createReadModelReader(store, balancesProjection).get<{
   balanceCents: number;
   movements: number;
 }>('balances', accountId);
 console.log(
   `Read model for ${accountId}: ${euros(readModel!.balanceCents)} after ${readModel!.movements} movements (read-your-writes via the consistency token)`,
+);
+
+// Rebuild: replay the whole log into a fresh generation while the old one stays readable.
+const bar = new SingleBar(
+  { format: '  rebuild {bar} {value}/{total} events', hideCursor: true },
+  Presets.shades_classic,
+);
+bar.start(lag0.head, 0);
+const rebuilt = await runner.rebuild(balancesProjection.name, {
+  onProgress: ({ processed, head }) => {
+    bar.setTotal(Math.max(head, 1));
+    bar.update(processed);
+  },
+});
+bar.stop();
+console.log(
+  `Rebuilt ${balancesProjection.name} into generation ${rebuilt.generation} from ${rebuilt.events} events, then swapped it in`,
 );
 await runner.stop();
 await store.close();

@@ -9,15 +9,24 @@ const services: Record<ServiceName, { variable: string; url: string; start: stri
   postgres: {
     variable: 'POSTGRES_URL',
     url: 'postgres://postgres@127.0.0.1:5432/test',
-    start: 'pg_ctlcluster 15 main start',
+    start: 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start',
   },
-  nats: { variable: 'NATS_URL', url: 'nats://127.0.0.1:4222', start: 'nats-server -js &' },
+  nats: {
+    variable: 'NATS_URL',
+    url: 'nats://127.0.0.1:4222',
+    start:
+      'start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server',
+  },
   rabbitmq: {
     variable: 'RABBITMQ_URL',
     url: 'amqp://guest:guest@127.0.0.1:5672',
-    start: 'service rabbitmq-server start',
+    start: 'rabbitmq-server -detached',
   },
-  redis: { variable: 'REDIS_URL', url: 'redis://127.0.0.1:6379', start: 'redis-server --daemonize yes' },
+  redis: {
+    variable: 'REDIS_URL',
+    url: 'redis://127.0.0.1:6379',
+    start: 'redis-server --daemonize yes --bind 127.0.0.1 --port 6379',
+  },
 };
 
 const defaultPorts: Record<ServiceName, number> = { postgres: 5432, nats: 4222, rabbitmq: 5672, redis: 6379 };
