@@ -11,6 +11,7 @@ import {
   createProjectionRunner,
   createReadModelReader,
 } from '@causeway/core';
+import { createPostgresStore } from '@causeway/postgres';
 import { createSqliteStore } from '@causeway/sqlite';
 import { Presets, SingleBar } from 'cli-progress';
 import {
@@ -28,14 +29,20 @@ const filename = join(dataDir, 'demo-bank.db');
 const euros = (cents: number) => `${(cents / 100).toFixed(2)} EUR`;
 const pause = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
-const store = await createSqliteStore({ filename });
+// POSTGRES_URL switches the same demo to PostgreSQL (schema `demo_bank`); nothing else changes.
+const postgresUrl = process.env.POSTGRES_URL;
+const store = postgresUrl
+  ? await createPostgresStore({ connectionString: postgresUrl, schema: 'demo_bank' })
+  : await createSqliteStore({ filename });
 const eventStore = createEventStore({ store, registry: bankRegistry });
 const accounts = createCommandHandler<Account, BankCommand, BankEvent>({
   eventStore,
   decider: bankAccount,
   snapshot: { aggregateType: 'bank-account', every: 5, version: 1, subject: (_state, streamId) => streamId },
 });
-console.log(`Causeway demo: bank accounts on SQLite at ${filename}\n`);
+console.log(
+  `Causeway demo: bank accounts on ${postgresUrl ? `PostgreSQL at ${new URL(postgresUrl).host} (schema demo_bank)` : `SQLite at ${filename}`}\n`,
+);
 
 const accountId = `account-${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}`;
 await accounts.handle(accountId, { kind: 'open', accountId, holder: 'Ada Lovelace', currency: 'EUR' });
