@@ -1,6 +1,5 @@
 import { defineProjection, type Message } from '@causeway/core';
 import { type ItemData, itemRecorded } from './bench-events.ts';
-import { deferRow } from './deferred-rows.ts';
 
 const rowColumns = ['event_id', 'stream_id', 'sku', 'quantity'] as const;
 const rowTable = (name: string) =>
@@ -40,12 +39,17 @@ export const eventRowsProjection = defineProjection({
   },
 });
 
-/** The same rows, queued and written with multi-row INSERTs at the end of each batch (needs withDeferredRows). */
+/** The same rows through `context.insert`: buffered and written with multi-row INSERTs at batch end. */
 export const batchedRowsProjection = defineProjection({
   name: 'bench_batched_rows',
   tables: { batched_rows: rowTable },
   handlers: {
-    [itemRecorded.type]: (event, { tx, table }) =>
-      deferRow(tx, table('batched_rows'), rowColumns, rowValues(event)),
+    [itemRecorded.type]: (event, { insert }) => {
+      const values = rowValues(event);
+      return insert(
+        'batched_rows',
+        Object.fromEntries(rowColumns.map((column, index) => [column, values[index]])),
+      );
+    },
   },
 });

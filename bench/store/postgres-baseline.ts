@@ -1,6 +1,6 @@
 import { newMessageId } from '@causeway/core';
 import pg from 'pg';
-import { itemData, itemRecorded } from './bench-events.ts';
+import { nextStream, rawEventRow } from './raw-event-row.ts';
 
 /** Tables of the raw baselines, beside Causeway's schema in the same bench database. */
 export async function createPostgresBaselineTables(connectionString: string): Promise<void> {
@@ -9,7 +9,9 @@ export async function createPostgresBaselineTables(connectionString: string): Pr
   try {
     await client.query(`
       CREATE SCHEMA raw;
-      CREATE TABLE raw.events (id uuid PRIMARY KEY, stream_id text NOT NULL, type text NOT NULL, data jsonb NOT NULL);
+      CREATE TABLE raw.events (global_position bigserial PRIMARY KEY, id uuid NOT NULL UNIQUE,
+        stream_id text NOT NULL, stream_position bigint NOT NULL, type text NOT NULL, occurred_at timestamptz NOT NULL,
+        metadata jsonb NOT NULL, data jsonb NOT NULL, UNIQUE (stream_id, stream_position));
       CREATE TABLE raw.projected_rows (event_id text PRIMARY KEY, stream_id text NOT NULL, sku text NOT NULL, quantity int NOT NULL);
       CREATE TABLE raw.checkpoints (name text PRIMARY KEY, position bigint NOT NULL);`);
   } finally {
@@ -17,17 +19,7 @@ export async function createPostgresBaselineTables(connectionString: string): Pr
   }
 }
 
-let rowCounter = 0;
-
-function nextRow(): unknown[] {
-  rowCounter++;
-  return [
-    newMessageId(),
-    `raw-${rowCounter.toString(36)}`,
-    itemRecorded.type,
-    JSON.stringify(itemData(rowCounter)),
-  ];
-}
+const rawColumns = 'id, stream_id, stream_position, type, occurred_at, metadata, data';
 
 const pageSql = (eventsTable: string) => `SELECT global_position, stream_id, stream_position, event_id, type,
   schema_version, correlation_id, causation_id, occurred_at, metadata, data
@@ -60,21 +52,19 @@ export function createPostgresBaseline(options: {
     /** One autocommit single-row INSERT. */
     async insertOne(): Promise<number> {
       await pool.query(
-        'INSERT INTO raw.events (id, stream_id, type, data) VALUES ($1, $2, $3, $4)',
-        nextRow(),
+        `INSERT INTO raw.events (${rawColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        rawEventRow(nextStream(), 1),
       );
       return 1;
     },
     /** One autocommit INSERT of `count` rows in one statement. */
     async insertMany(count: number): Promise<number> {
-      const rows = Array.from({ length: count }, nextRow);
+      const stream = nextStream();
+      const rows = Array.from({ length: count }, (_, index) => rawEventRow(stream, index + 1));
       const tuples = rows.map(
-        (_, row) => `($${row * 4 + 1}, $${row * 4 + 2}, $${row * 4 + 3}, $${row * 4 + 4})`,
+        (_, row) => `(${Array.from({ length: 7 }, (_, c) => `$${row * 7 + c + 1}`).join(', ')})`,
       );
-      await pool.query(
-        `INSERT INTO raw.events (id, stream_id, type, data) VALUES ${tuples.join(', ')}`,
-        rows.flat(),
-      );
+      await pool.query(`INSERT INTO raw.events (${rawColumns}) VALUES ${tuples.join(', ')}`, rows.flat());
       return count;
     },
     /** The next keyset page of 1000 of Causeway's event table, decoded by pg only; wraps at the end. */

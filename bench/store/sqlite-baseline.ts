@@ -1,6 +1,6 @@
 import { newMessageId } from '@causeway/core';
 import Database from 'better-sqlite3';
-import { itemData, itemRecorded } from './bench-events.ts';
+import { nextStream, rawEventRow } from './raw-event-row.ts';
 
 /** The pragmas Causeway's SQLite store sets on its connections, for a like-for-like baseline. */
 function openLikeCauseway(
@@ -26,18 +26,6 @@ interface PageRow {
   data: string;
 }
 
-let rowCounter = 0;
-
-function nextRow(): unknown[] {
-  rowCounter++;
-  return [
-    newMessageId(),
-    `raw-${rowCounter.toString(36)}`,
-    itemRecorded.type,
-    JSON.stringify(itemData(rowCounter)),
-  ];
-}
-
 /**
  * What the same work costs with plain better-sqlite3: its own file (`filename`) with the same
  * pragmas and `synchronous` mode, and reads of Causeway's file (`eventsFile`) for the read figures.
@@ -50,13 +38,16 @@ export function createSqliteBaseline(options: {
 }) {
   const db = openLikeCauseway(options.filename, options.synchronous);
   db.exec(`
-    CREATE TABLE IF NOT EXISTS events (id TEXT PRIMARY KEY, stream_id TEXT NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS events (global_position INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,
+      stream_id TEXT NOT NULL, stream_position INTEGER NOT NULL, type TEXT NOT NULL, occurred_at TEXT NOT NULL,
+      metadata TEXT NOT NULL, data TEXT NOT NULL, UNIQUE (stream_id, stream_position));
     CREATE TABLE IF NOT EXISTS projected_rows (event_id TEXT PRIMARY KEY, stream_id TEXT NOT NULL, sku TEXT NOT NULL, quantity INTEGER NOT NULL);
     CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL) WITHOUT ROWID;`);
   const reader = openLikeCauseway(options.eventsFile, options.synchronous, true);
-  const insertOne = db.prepare('INSERT INTO events (id, stream_id, type, data) VALUES (?, ?, ?, ?)');
-  const tuples = Array.from({ length: 100 }, () => '(?, ?, ?, ?)').join(', ');
-  const insertHundred = db.prepare(`INSERT INTO events (id, stream_id, type, data) VALUES ${tuples}`);
+  const columns = 'id, stream_id, stream_position, type, occurred_at, metadata, data';
+  const insertOne = db.prepare(`INSERT INTO events (${columns}) VALUES (?, ?, ?, ?, ?, ?, ?)`);
+  const tuples = Array.from({ length: 100 }, () => '(?, ?, ?, ?, ?, ?, ?)').join(', ');
+  const insertHundred = db.prepare(`INSERT INTO events (${columns}) VALUES ${tuples}`);
   const readPage = reader.prepare<
     [number, number],
     PageRow
@@ -86,11 +77,12 @@ export function createSqliteBaseline(options: {
 
   return {
     async insertOne(): Promise<number> {
-      insertOne.run(...nextRow());
+      insertOne.run(...rawEventRow(nextStream(), 1));
       return 1;
     },
     async insertHundred(): Promise<number> {
-      insertHundred.run(...Array.from({ length: 100 }, nextRow).flat());
+      const stream = nextStream();
+      insertHundred.run(...Array.from({ length: 100 }, (_, index) => rawEventRow(stream, index + 1)).flat());
       return 100;
     },
     /** The next keyset page of 1000 of Causeway's events, JSON columns parsed; wraps at the end. */

@@ -8,8 +8,15 @@ import {
   type Transaction,
 } from '@causeway/core';
 import { isRetryableError, isUniqueViolation } from './map-postgres-error.ts';
-import type { PostgresConnection } from './postgres-connection.ts';
+import { createPostgresAppendBatcher } from './postgres-append-batcher.ts';
+import type { PostgresConnection, PostgresQueryable } from './postgres-connection.ts';
 import type { PostgresSchema } from './postgres-schema.ts';
+
+/**
+ * Statements of appendMany at once, and requests per statement. Two in flight: one gathers and
+ * runs while the other waits for its WAL flush (measured with `npm run bench -- store`).
+ */
+const appendBatching = { maxInFlight: 2, maxRequests: 512 };
 
 interface AppendRow {
   request_index: number;
@@ -36,7 +43,7 @@ function encodeRequests(requests: readonly AppendRequest[]): string {
       streamId: request.streamId,
       expectedVersion: request.expectedVersion,
       events: request.events,
-      outbox: request.outbox ?? [],
+      ...(request.outbox?.length ? { outbox: request.outbox } : {}),
     })),
   );
 }
@@ -64,32 +71,48 @@ function toResult(request: AppendRequest, row: AppendRow): AppendResult | Error 
   };
 }
 
+const wrote = (result: AppendResult | Error) => !(result instanceof Error) && !result.deduplicated;
+
+/**
+ * `append` runs the function in the caller's transaction. `appendMany` merges the calls of one
+ * event-loop turn and sends them as ONE autocommit statement (atomic on its own: no BEGIN/COMMIT
+ * round trips), then calls `onAppended` if anything was written.
+ */
 export function createPostgresAppender(
   connection: PostgresConnection,
   schema: PostgresSchema,
   onAppended: () => void,
 ): PostgresAppender {
-  const sql = `SELECT * FROM ${schema.sql}.append_many($1::jsonb) ORDER BY request_index`;
+  const sql = `SELECT * FROM ${schema.sql}.append_many($1::jsonb)`;
 
-  const run = async (tx: Transaction, requests: readonly AppendRequest[]) => {
-    const rows = await tx.query<AppendRow>(sql, [encodeRequests(requests)]);
-    tx.onCommit(onAppended);
-    return rows.map((row) => toResult(requests[row.request_index]!, row));
+  const run = async (database: PostgresQueryable, requests: readonly AppendRequest[]) => {
+    const rows = await database.query<AppendRow>(sql, [encodeRequests(requests)]);
+    const results: Array<AppendResult | Error> = new Array(requests.length);
+    for (const row of rows) results[row.request_index] = toResult(requests[row.request_index]!, row);
+    if (rows.length !== requests.length || results.includes(undefined as never)) {
+      throw new StoreFailureError(
+        'postgres',
+        `append_many returned ${rows.length} rows for ${requests.length} requests`,
+      );
+    }
+    return results;
   };
 
   const append = async (tx: Transaction, request: AppendRequest): Promise<AppendResult> => {
     const [result] = await run(tx, [request]);
     if (result instanceof Error) throw result;
-    if (result === undefined) throw new StoreFailureError('postgres', 'append_many returned no row');
-    return result;
+    if (wrote(result!)) tx.onCommit(onAppended);
+    return result!;
   };
 
-  // Alone in its own transaction, retried when a concurrent transaction got in the way
-  // (deadlock, serialization, or a racing append of the same event id, which becomes a dedupe).
+  // Alone in its own statement, retried when a concurrent transaction got in the way
+  // (deadlock or serialization failure).
   const appendAlone = async (request: AppendRequest): Promise<AppendResult | Error> => {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await connection.transaction((tx) => append(tx, request));
+        const [result] = await run(connection, [request]);
+        if (wrote(result!)) onAppended();
+        return result!;
       } catch (error) {
         const cause = (error as { cause?: unknown }).cause;
         const retryable = isRetryableError(cause) || isUniqueViolation(cause);
@@ -98,19 +121,22 @@ export function createPostgresAppender(
     }
   };
 
+  const appendNow = async (requests: readonly AppendRequest[]): Promise<Array<AppendResult | Error>> => {
+    try {
+      const results = await run(connection, requests);
+      if (results.some(wrote)) onAppended();
+      return results;
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) return requests.map(() => error);
+      // One request may have broken the batch (e.g. a deadlock with another writer): isolate it.
+      const results: Array<AppendResult | Error> = [];
+      for (const request of requests) results.push(await appendAlone(request));
+      return results;
+    }
+  };
+
   return {
     append,
-    async appendMany(requests) {
-      if (requests.length === 0) return [];
-      try {
-        return await connection.transaction((tx) => run(tx, requests));
-      } catch (error) {
-        if (error instanceof StoreUnavailableError) return requests.map(() => error);
-        // One request may have broken the batch (e.g. a racing duplicate id): isolate it.
-        const results: Array<AppendResult | Error> = [];
-        for (const request of requests) results.push(await appendAlone(request));
-        return results;
-      }
-    },
+    appendMany: createPostgresAppendBatcher(appendNow, appendBatching),
   };
 }

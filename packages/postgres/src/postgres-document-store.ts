@@ -2,6 +2,19 @@ import type { DocumentStore } from '@causeway/core';
 import type { PostgresConnection } from './postgres-connection.ts';
 import type { PostgresSchema } from './postgres-schema.ts';
 
+// Entries per upsert statement: the arrays travel as two parameters, so this only bounds memory.
+const entriesPerStatement = 5_000;
+
+/**
+ * One entry per id, the last one given winning (ON CONFLICT cannot touch a row twice in one
+ * statement), sorted by id so that concurrent writers lock rows in the same order.
+ */
+function lastEntryPerId(entries: ReadonlyArray<{ id: string; document: unknown }>) {
+  const byId = new Map<string, unknown>();
+  for (const { id, document } of entries) byId.set(id, document);
+  return [...byId].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
 /** JSON documents by `(collection, id)`; ids sort bytewise (COLLATE "C"), as on SQLite. */
 export function createPostgresDocumentStore(
   connection: PostgresConnection,
@@ -22,6 +35,31 @@ export function createPostgresDocumentStore(
          ON CONFLICT (collection, id) DO UPDATE SET document = EXCLUDED.document, updated_at = now()`,
         [collection, id, JSON.stringify(document ?? null)],
       );
+    },
+    async putMany(tx, collection, entries) {
+      const unique = lastEntryPerId(entries);
+      for (let start = 0; start < unique.length; start += entriesPerStatement) {
+        const chunk = unique.slice(start, start + entriesPerStatement);
+        await tx.execute(
+          `INSERT INTO ${s}.documents (collection, id, document, updated_at)
+           SELECT $1, entry.id, entry.document::jsonb, now()
+             FROM unnest($2::text[], $3::text[]) AS entry(id, document)
+           ON CONFLICT (collection, id) DO UPDATE SET document = EXCLUDED.document, updated_at = now()`,
+          [
+            collection,
+            chunk.map(([id]) => id),
+            chunk.map(([, document]) => JSON.stringify(document ?? null)),
+          ],
+        );
+      }
+    },
+    async deleteMany(tx, collection, ids) {
+      if (ids.length === 0) return 0;
+      const { rowCount } = await tx.execute(
+        `DELETE FROM ${s}.documents WHERE collection = $1 AND id = ANY ($2::text[])`,
+        [collection, ids],
+      );
+      return rowCount;
     },
     async delete(tx, collection, id) {
       const { rowCount } = await tx.execute(`DELETE FROM ${s}.documents WHERE collection = $1 AND id = $2`, [

@@ -70,7 +70,6 @@ export function createPostgresOutboxStore(
          ON CONFLICT (message_id) DO NOTHING`,
         [JSON.stringify(messages)],
       );
-      await tx.execute('SELECT pg_notify($1, $2)', [schema.channel, '']);
       tx.onCommit(onEnqueued);
     },
     async claimBatch({ owner, limit, leaseMs }) {

@@ -92,7 +92,10 @@ CREATE TABLE ${s}.documents (
 function migrations(schema: PostgresSchema): Array<{ version: number; sql: string }> {
   return [
     { version: 1, sql: tablesSql(schema.sql) },
+    // Function migrations are CREATE OR REPLACE of the current body, so a fresh schema may run
+    // the latest one twice. 3: append_many without pg_notify, ids checked by the unique index.
     { version: 2, sql: appendFunctionSql(schema) },
+    { version: 3, sql: appendFunctionSql(schema) },
   ];
 }
 

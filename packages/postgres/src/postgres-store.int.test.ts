@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import {
   type AppendRequest,
+  type AppendResult,
   ConcurrencyError,
   type EventToStore,
+  type GlobalCursor,
+  IdempotencyConflictError,
   type Store,
   StoreUnavailableError,
 } from '@causeway/core';
@@ -98,6 +101,88 @@ describeWithService('postgres', 'Postgres store', () => {
         ),
       );
       expect(rows[0]).toEqual({ transactions: 1, events: 40 });
+    });
+
+    it('undoes a request whose ids turn out taken after its version check, and keeps its neighbours', async () => {
+      const store = await open('undo');
+      const [existing, repeated, reused, retried, fresh] = [
+        'existing',
+        'repeated',
+        'reused',
+        'retried',
+        'fresh',
+      ];
+      const stored = event(existing);
+      await store.events.appendMany([
+        { streamId: existing, expectedVersion: 'noStream', events: [stored, event(existing)] },
+      ]);
+      const retriedEvents = [event(retried)];
+      const [first] = await store.events.appendMany([
+        { streamId: retried, expectedVersion: 'noStream', events: retriedEvents },
+      ]);
+      const head = await store.events.headPosition();
+      const twice = event(repeated);
+      const results = await store.events.appendMany([
+        { streamId: repeated, expectedVersion: 'any', events: [twice, twice] },
+        { streamId: reused, expectedVersion: 'any', events: [event(reused), stored] },
+        { streamId: existing, expectedVersion: 'streamExists', events: [stored, event(existing)] },
+        { streamId: retried, expectedVersion: 'any', events: retriedEvents },
+        { streamId: fresh, expectedVersion: 'noStream', events: [event(fresh)] },
+      ]);
+      expect(results[0]).toBeInstanceOf(IdempotencyConflictError);
+      expect(results[1]).toBeInstanceOf(IdempotencyConflictError);
+      expect(results[2]).toBeInstanceOf(IdempotencyConflictError);
+      expect(results[3]).toEqual({ ...(first as AppendResult), deduplicated: true });
+      expect((results[4] as AppendResult).nextExpectedVersion).toBe(1);
+      for (const [streamId, version] of [
+        [repeated, 0],
+        [reused, 0],
+        [existing, 2],
+        [retried, 1],
+        [fresh, 1],
+      ] as const) {
+        expect(await store.events.streamVersion(null, streamId)).toBe(version);
+      }
+      // No stream row is left behind: 'noStream' still holds for the undone new streams.
+      const again = await store.events.appendMany([
+        { streamId: repeated, expectedVersion: 'noStream', events: [event(repeated)] },
+        { streamId: reused, expectedVersion: 'noStream', events: [event(reused)] },
+      ]);
+      expect(again.map((result) => (result as AppendResult).nextExpectedVersion)).toEqual([1, 1]);
+      // The undone requests' positions are burned; the global reader steps over them once every
+      // older transaction of the server has ended (other test files may hold one for a while).
+      let cursor: GlobalCursor = { position: head };
+      const seen: string[] = [];
+      const deadline = Date.now() + 30_000;
+      while (seen.length < 3 && Date.now() < deadline) {
+        const batch = await store.events.readAll(cursor, { limit: 100 });
+        seen.push(...batch.events.map((stored) => stored.streamId));
+        cursor = batch.cursor;
+        if (batch.events.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(seen).toEqual([fresh, repeated, reused]);
+    });
+
+    it('settles racing appends of one event id from two processes without failing either batch', async () => {
+      const [left, right] = await Promise.all([open('race'), open('race')]);
+      for (let round = 0; round < 10; round++) {
+        const shared = event('shared');
+        const [streamA, streamB] = [randomUUID(), randomUUID()];
+        const [[a], [b]] = await Promise.all([
+          left.events.appendMany([
+            { streamId: streamA, expectedVersion: 'any', events: [{ ...shared, streamId: streamA }] },
+          ]),
+          right.events.appendMany([
+            { streamId: streamB, expectedVersion: 'any', events: [{ ...shared, streamId: streamB }] },
+          ]),
+        ]);
+        const outcomes = [a, b].map((result) => (result instanceof Error ? result.constructor.name : 'ok'));
+        expect(outcomes.sort()).toEqual(['IdempotencyConflictError', 'ok']);
+        const versions = await Promise.all(
+          [streamA, streamB].map((id) => left.events.streamVersion(null, id)),
+        );
+        expect(versions.sort()).toEqual([0, 1]);
+      }
     });
 
     it('wakes subscribers on commits of another process, and again after the listener reconnects', async () => {

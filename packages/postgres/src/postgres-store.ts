@@ -1,6 +1,7 @@
 import { ConfigurationError, type Store } from '@causeway/core';
 import pg from 'pg';
 import { mapPostgresError } from './map-postgres-error.ts';
+import { createPostgresChangeAnnouncer } from './postgres-change-announcer.ts';
 import { createPostgresChangeListener } from './postgres-change-listener.ts';
 import { createPostgresCheckpointStore } from './postgres-checkpoint-store.ts';
 import { clientOptions, createPostgresConnection, describeTarget } from './postgres-connection.ts';
@@ -19,6 +20,12 @@ export interface PostgresStoreOptions {
   /** Connections in the pool. Default 10. */
   poolSize?: number;
 }
+
+/**
+ * Core's group committer passes appends straight through: the appender batches them itself, per
+ * event-loop turn, which keeps batches full under load (see postgres-append-batcher.ts).
+ */
+const appendFlushConcurrency = 1_024;
 
 function validate(options: PostgresStoreOptions): { schema: string; poolSize: number } {
   const schema = options.schema ?? 'causeway';
@@ -67,12 +74,24 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     schema: schemaName,
     channel: schema.channel,
   });
+  const announcer = createPostgresChangeAnnouncer(connection, schema.channel);
+  // After a local commit of events or outbox rows: wake this process now, the others by NOTIFY.
+  const onCommitted = () => {
+    changes.notifyLocal();
+    announcer.announce();
+  };
   return {
     name: 'postgres',
-    capabilities: { groupCommit: true, concurrentWriters: true, notifications: true, dialect: 'postgres' },
+    capabilities: {
+      groupCommit: true,
+      concurrentWriters: true,
+      notifications: true,
+      dialect: 'postgres',
+      appendFlushConcurrency,
+    },
     transaction: (work) => connection.transaction(work),
-    events: createPostgresEventLog(connection, schema, changes.notifyLocal),
-    outbox: createPostgresOutboxStore(connection, schema, changes.notifyLocal),
+    events: createPostgresEventLog(connection, schema, onCommitted),
+    outbox: createPostgresOutboxStore(connection, schema, onCommitted),
     inbox: createPostgresInboxStore(connection, schema),
     checkpoints: createPostgresCheckpointStore(connection, schema),
     snapshots: createPostgresSnapshotStore(connection, schema),
@@ -80,6 +99,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     documents: createPostgresDocumentStore(connection, schema),
     subscribeToChanges: (listener) => changes.subscribe(listener),
     async close() {
+      await announcer.close();
       await changes.close();
       await connection.close();
     },

@@ -6,7 +6,9 @@ import {
   IdempotencyConflictError,
 } from '@causeway/core';
 import { insertOutboxMessages } from './sqlite-outbox-store.ts';
+import { memoizeByRowCount, valuesPlaceholders } from './sqlite-row-batches.ts';
 import type { SqliteTables } from './sqlite-schema.ts';
+import type { SqliteSession } from './sqlite-session.ts';
 import type { SqliteTransaction } from './sqlite-transaction.ts';
 
 interface ExistingEventRow {
@@ -16,35 +18,120 @@ interface ExistingEventRow {
   global_position: number;
 }
 
+type EventPositions = Array<{ streamPosition: number; globalPosition: number }>;
+
+/** Appends one request in the caller's transaction; a failing request writes nothing. */
+export type SqliteAppender = (tx: SqliteTransaction, request: AppendRequest) => AppendResult;
+
 /**
- * Appends one request in the caller's transaction. Every check happens before the first write,
- * so a failing request writes nothing; the caller holds SQLite's single write lock, so reading
- * the stream version and then writing cannot race with another writer.
+ * Up to this many events go in one INSERT (10 parameters a row), with one prepared statement per
+ * row count; a bigger append is split into statements of this size inside a savepoint.
  */
-export function appendToStream(
+const eventsPerStatement = 128;
+
+/**
+ * The common append is one indexed read and one multi-row INSERT. SQLite has a single writer and
+ * every write transaction holds the file's write lock from BEGIN IMMEDIATE, so the stream's
+ * version read from the (stream_id, stream_position) index cannot change before the insert: no
+ * `streams` row to write (it cost a fourth B-tree page per commit). A failing statement is undone
+ * by SQLite on its own (ABORT) and leaves the transaction open. Duplicate event ids surface as the
+ * UNIQUE (event_id) violation, and only then are the ids looked up.
+ */
+export function createSqliteAppender(tables: SqliteTables): SqliteAppender {
+  const sql = appendStatements(tables);
+  return function appendToStream(tx, request) {
+    const session = tx.session;
+    if (request.events.length === 0) return appendNothing(session, sql, request);
+    const written = writeAppend(tx, tables, sql, request);
+    return written ?? resolveConflict(session, sql, request);
+  };
+}
+
+/** The writes of one append, or null (nothing written) when the expected version does not hold. */
+function writeAppend(
   tx: SqliteTransaction,
   tables: SqliteTables,
+  sql: AppendStatements,
   request: AppendRequest,
-): AppendResult {
-  const duplicate = findDuplicateAppend(tx, tables, request);
-  if (duplicate !== null) return duplicate;
+): AppendResult | null {
   const session = tx.session;
-  const current =
-    session.get<{ version: number }>(`SELECT version FROM ${tables.streams} WHERE stream_id = ?`, [
-      request.streamId,
-    ])?.version ?? 0;
-  if (!matchesExpectedVersion(request.expectedVersion, current)) {
-    throw new ConcurrencyError(request.streamId, request.expectedVersion, current);
+  const hasOutbox = request.outbox !== undefined && request.outbox.length > 0;
+  const isOneStatement = request.events.length <= eventsPerStatement && !hasOutbox;
+  if (!isOneStatement) session.run('SAVEPOINT causeway_append');
+  let current: number | null = null;
+  let positions: EventPositions = [];
+  try {
+    current = reserveVersions(session, sql, request);
+    if (current !== null) {
+      positions = insertEvents(session, sql, request, current);
+      if (hasOutbox) insertOutboxMessages(tx, tables, request.outbox!);
+    }
+  } catch (error) {
+    // SQLite may have rolled back the whole transaction (e.g. disk full): nothing to undo then,
+    // and any further statement would run outside it.
+    if (!session.inTransaction) throw error;
+    if (!isOneStatement) {
+      session.run('ROLLBACK TO causeway_append');
+      session.run('RELEASE causeway_append');
+    }
+    // Usually a UNIQUE (event_id) violation: a retried append, or ids used elsewhere.
+    const retry = findRetry(session, sql, request);
+    if (retry !== null) return retry;
+    throw error;
   }
-  const positions = request.events.map((event, index) => {
-    const streamPosition = current + index + 1;
-    const { lastInsertRowid } = session.run(
-      `INSERT INTO ${tables.events} (event_id, stream_id, stream_position, type, schema_version,
-        correlation_id, causation_id, occurred_at, metadata, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [
+  if (!isOneStatement) session.run('RELEASE causeway_append');
+  if (current === null) return null;
+  tx.markChanged();
+  return {
+    streamId: request.streamId,
+    nextExpectedVersion: current + request.events.length,
+    positions,
+    deduplicated: false,
+  };
+}
+
+function appendStatements(t: SqliteTables) {
+  return {
+    version: streamVersionSql(t),
+    insertEvents: memoizeByRowCount(
+      (rows) => `INSERT INTO ${t.events} (event_id, stream_id, stream_position, type, schema_version,
+        correlation_id, causation_id, occurred_at, metadata, data) VALUES ${valuesPlaceholders(rows, 10)}`,
+    ),
+    findEvents: `SELECT event_id, stream_id, stream_position, global_position FROM ${t.events}
+      WHERE event_id IN (SELECT value FROM json_each(?))`,
+  };
+}
+
+type AppendStatements = ReturnType<typeof appendStatements>;
+
+/** The version before the append, or null when the expectation does not hold. */
+function reserveVersions(
+  session: SqliteSession,
+  sql: AppendStatements,
+  request: AppendRequest,
+): number | null {
+  const current = readVersion(session, sql, request.streamId);
+  return matchesExpectedVersion(request.expectedVersion, current) ? current : null;
+}
+
+/** Global positions are rowids: one statement's rows get consecutive ones, the last reported. */
+function insertEvents(
+  session: SqliteSession,
+  sql: AppendStatements,
+  request: AppendRequest,
+  current: number,
+): EventPositions {
+  const positions: EventPositions = [];
+  const events = request.events;
+  for (let start = 0; start < events.length; start += eventsPerStatement) {
+    const rows = Math.min(eventsPerStatement, events.length - start);
+    const params: unknown[] = [];
+    for (let index = start; index < start + rows; index++) {
+      const event = events[index]!;
+      params.push(
         event.id,
         request.streamId,
-        streamPosition,
+        current + index + 1,
         event.type,
         event.schemaVersion,
         event.correlationId,
@@ -52,24 +139,56 @@ export function appendToStream(
         event.occurredAt,
         JSON.stringify(event.metadata ?? {}),
         JSON.stringify(event.data ?? null),
-      ],
-    );
-    return { streamPosition, globalPosition: lastInsertRowid };
-  });
-  const version = current + positions.length;
-  if (positions.length > 0) {
-    session.run(
-      `INSERT INTO ${tables.streams} (stream_id, version) VALUES (?, ?)
-       ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version`,
-      [request.streamId, version],
-    );
-    tx.markChanged();
+      );
+    }
+    const { lastInsertRowid } = session.run(sql.insertEvents(rows), params);
+    for (let index = 0; index < rows; index++) {
+      positions.push({
+        streamPosition: current + start + index + 1,
+        globalPosition: lastInsertRowid - rows + 1 + index,
+      });
+    }
   }
-  if (request.outbox !== undefined) insertOutboxMessages(tx, tables, request.outbox);
-  return { streamId: request.streamId, nextExpectedVersion: version, positions, deduplicated: false };
+  return positions;
 }
 
-export function matchesExpectedVersion(expected: ExpectedVersion, current: number): boolean {
+/** An empty append writes nothing; it only checks the expected version. */
+function appendNothing(session: SqliteSession, sql: AppendStatements, request: AppendRequest): AppendResult {
+  const current = readVersion(session, sql, request.streamId);
+  if (!matchesExpectedVersion(request.expectedVersion, current)) {
+    throw new ConcurrencyError(request.streamId, request.expectedVersion, current);
+  }
+  return { streamId: request.streamId, nextExpectedVersion: current, positions: [], deduplicated: false };
+}
+
+/**
+ * The expected version did not hold. A retry of an append that already succeeded has a stale
+ * expected version too, so the ids decide first: a retry returns its original positions.
+ */
+function resolveConflict(
+  session: SqliteSession,
+  sql: AppendStatements,
+  request: AppendRequest,
+): AppendResult {
+  const retry = findRetry(session, sql, request);
+  if (retry !== null) return retry;
+  throw new ConcurrencyError(
+    request.streamId,
+    request.expectedVersion,
+    readVersion(session, sql, request.streamId),
+  );
+}
+
+/** The last stream position, from the unique (stream_id, stream_position) index. */
+export function streamVersionSql(t: SqliteTables): string {
+  return `SELECT stream_position AS version FROM ${t.events} WHERE stream_id = ? ORDER BY stream_position DESC LIMIT 1`;
+}
+
+function readVersion(session: SqliteSession, sql: AppendStatements, streamId: string): number {
+  return session.get<{ version: number }>(sql.version, [streamId])?.version ?? 0;
+}
+
+function matchesExpectedVersion(expected: ExpectedVersion, current: number): boolean {
   if (expected === 'any') return true;
   if (expected === 'noStream') return current === 0;
   if (expected === 'streamExists') return current > 0;
@@ -77,21 +196,17 @@ export function matchesExpectedVersion(expected: ExpectedVersion, current: numbe
 }
 
 /**
- * A retried append (every event id already in this stream) returns the original positions and
- * writes nothing; checked before the version, since a retry's expected version is already stale.
+ * A retried append (every event id already in this stream) gets the original positions and
+ * writes nothing; ids stored elsewhere (another stream, or only some of them) are a conflict.
+ * Null when none of the ids is stored.
  */
-function findDuplicateAppend(
-  tx: SqliteTransaction,
-  tables: SqliteTables,
+function findRetry(
+  session: SqliteSession,
+  sql: AppendStatements,
   request: AppendRequest,
 ): AppendResult | null {
-  if (request.events.length === 0) return null;
   const ids = request.events.map((event) => event.id);
-  const rows = tx.session.all<ExistingEventRow>(
-    `SELECT event_id, stream_id, stream_position, global_position FROM ${tables.events}
-     WHERE event_id IN (SELECT value FROM json_each(?))`,
-    [JSON.stringify(ids)],
-  );
+  const rows = session.all<ExistingEventRow>(sql.findEvents, [JSON.stringify(ids)]);
   if (rows.length === 0) return null;
   const byId = new Map(rows.map((row) => [row.event_id, row]));
   const isRetry = ids.every((id) => byId.get(id)?.stream_id === request.streamId);

@@ -64,11 +64,18 @@ export class SqliteConnection {
     });
   }
 
-  /** BEGIN IMMEDIATE takes the file's write lock up front, so other processes queue on busy_timeout. */
-  async transaction<T>(work: (tx: SqliteTransaction) => Promise<T>): Promise<T> {
-    this.#assertOpen();
-    this.#assertNotNested();
+  /**
+   * BEGIN IMMEDIATE takes the file's write lock up front, so other processes queue on busy_timeout.
+   * With `gather`, the transaction takes its turn in the queue now but begins only after the
+   * current turn of the event loop, so that work prepared meanwhile can still join it.
+   */
+  async transaction<T>(
+    work: (tx: SqliteTransaction) => Promise<T>,
+    options: { gather?: boolean } = {},
+  ): Promise<T> {
+    this.assertCanBegin();
     const { result, tx } = await this.#mutex.runExclusive(async () => {
+      if (options.gather) await new Promise<void>((resolve) => setImmediate(resolve));
       this.#assertOpen();
       this.#writerSession.run('BEGIN IMMEDIATE');
       const tx = new SqliteTransaction(this.#writerSession, this);
@@ -140,6 +147,12 @@ export class SqliteConnection {
       this.#reader?.close();
       this.#writer.close();
     });
+  }
+
+  /** Throws unless a transaction could begin now: the store is open and this is not inside one. */
+  assertCanBegin(): void {
+    this.#assertOpen();
+    this.#assertNotNested();
   }
 
   #assertOpen(): void {

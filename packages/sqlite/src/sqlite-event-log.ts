@@ -1,17 +1,8 @@
-import type {
-  AppendRequest,
-  AppendResult,
-  EventLog,
-  GlobalBatch,
-  GlobalCursor,
-  ReadStreamOptions,
-  StoredEvent,
-} from '@causeway/core';
-import { appendToStream } from './sqlite-append.ts';
+import type { EventLog, GlobalBatch, GlobalCursor, ReadStreamOptions, StoredEvent } from '@causeway/core';
+import { createSqliteAppender, streamVersionSql } from './sqlite-append.ts';
+import { createSqliteAppendBatcher } from './sqlite-append-batcher.ts';
 import type { SqliteStoreContext } from './sqlite-connection.ts';
-import { toSqliteStoreError } from './sqlite-errors.ts';
 import type { SqliteTables } from './sqlite-schema.ts';
-import type { SqliteTransaction } from './sqlite-transaction.ts';
 
 interface EventRow {
   event_id: string;
@@ -35,19 +26,16 @@ const eventColumns = `event_id, type, schema_version, stream_id, stream_position
  * order, so `readAll` can read "everything after p" and never needs to hold back.
  */
 export function createSqliteEventLog({ connection, tables }: SqliteStoreContext): EventLog {
+  const appendToStream = createSqliteAppender(tables);
   return {
     async append(tx, request) {
-      return appendToStream(connection.join(tx), tables, request);
+      return appendToStream(connection.join(tx), request);
     },
-    appendMany: (requests) =>
-      connection.transaction(async (tx) => requests.map((r) => appendAlone(tx, tables, r))),
+    appendMany: createSqliteAppendBatcher(connection, appendToStream),
     streamVersion: (tx, streamId) =>
       connection.read(
         tx,
-        (session) =>
-          session.get<{ version: number }>(`SELECT version FROM ${tables.streams} WHERE stream_id = ?`, [
-            streamId,
-          ])?.version ?? 0,
+        (session) => session.get<{ version: number }>(streamVersionSql(tables), [streamId])?.version ?? 0,
       ),
     readStream: (tx, streamId, options) =>
       connection.read(tx, (session) => {
@@ -70,24 +58,6 @@ export function createSqliteEventLog({ connection, tables }: SqliteStoreContext)
             ?.head ?? 0,
       ),
   };
-}
-
-/** One request of a group commit: a savepoint keeps any unexpected partial write to itself. */
-function appendAlone(
-  tx: SqliteTransaction,
-  tables: SqliteTables,
-  request: AppendRequest,
-): AppendResult | Error {
-  tx.session.run('SAVEPOINT causeway_append');
-  try {
-    const result = appendToStream(tx, tables, request);
-    tx.session.run('RELEASE causeway_append');
-    return result;
-  } catch (error) {
-    tx.session.run('ROLLBACK TO causeway_append');
-    tx.session.run('RELEASE causeway_append');
-    return toSqliteStoreError(error, `append to stream ${request.streamId} failed`);
-  }
 }
 
 function readStreamQuery(

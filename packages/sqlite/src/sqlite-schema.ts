@@ -80,6 +80,11 @@ const migrations: readonly Migration[] = [
         PRIMARY KEY (collection, id)) WITHOUT ROWID`,
     ],
   },
+  {
+    // Versions come from the events index now: the streams row was a fourth page per commit.
+    version: 2,
+    statements: (t) => [`DROP TABLE IF EXISTS ${t.streams}`],
+  },
 ];
 
 /**

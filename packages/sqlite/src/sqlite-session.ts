@@ -12,6 +12,11 @@ export interface SqliteSession {
   all<Row>(sql: string, params?: SqliteParams): Row[];
   get<Row>(sql: string, params?: SqliteParams): Row | undefined;
   run(sql: string, params?: SqliteParams): { changes: number; lastInsertRowid: number };
+  /**
+   * False once SQLite ended the transaction by itself (some errors, e.g. SQLITE_FULL, roll it back
+   * whole): statements would then run outside any transaction, so callers must stop.
+   */
+  readonly inTransaction: boolean;
 }
 
 type AnyStatement = Database.Statement<unknown[], unknown>;
@@ -63,6 +68,9 @@ export function createSqliteSession(db: Database.Database): SqliteSession {
         const result = statement.run(...bindable(params));
         return { changes: result.changes, lastInsertRowid: Number(result.lastInsertRowid) };
       }),
+    get inTransaction() {
+      return db.inTransaction;
+    },
   };
 }
 

@@ -26,6 +26,9 @@ const capabilities: StoreCapabilities = {
   concurrentWriters: false,
   notifications: false,
   dialect: 'sqlite',
+  // The adapter gathers concurrent appendMany calls into one commit itself (see
+  // sqlite-append-batcher.ts), so core should hand them over without waiting for a flush.
+  appendFlushConcurrency: 64,
 };
 
 /**

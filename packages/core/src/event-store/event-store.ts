@@ -97,7 +97,8 @@ export function createEventStore(options: EventStoreOptions): EventStore {
   const appendGrouped = createGroupCommitter<AppendRequest, AppendResult>(
     (batch) => store.events.appendMany(batch),
     {
-      maxConcurrentFlushes: store.capabilities.concurrentWriters ? 2 : 1,
+      maxConcurrentFlushes:
+        store.capabilities.appendFlushConcurrency ?? (store.capabilities.concurrentWriters ? 2 : 1),
     },
   );
 
@@ -118,6 +119,8 @@ export function createEventStore(options: EventStoreOptions): EventStore {
     for (const event of events) {
       const { version, data } = registry.validate(event?.type, event?.data);
       if (event.occurredAt !== undefined) assertIsoTime(event.occurredAt, 'occurredAt');
+      // Only types with personal fields pay for a key lookup (and an await).
+      const hasPersonalData = registry.get(event.type)?.personal !== undefined;
       stored.push({
         id: event.id ?? newMessageId(),
         type: event.type,
@@ -126,8 +129,8 @@ export function createEventStore(options: EventStoreOptions): EventStore {
         correlationId: o.correlationId ?? null,
         causationId: o.causationId ?? null,
         occurredAt: event.occurredAt ?? now,
-        metadata: { ...o.metadata, ...event.metadata },
-        data: await cipher.encrypt(tx, event.type, data),
+        metadata: o.metadata || event.metadata ? { ...o.metadata, ...event.metadata } : {},
+        data: hasPersonalData ? await cipher.encrypt(tx, event.type, data) : data,
       });
     }
     return stored;

@@ -32,8 +32,20 @@ export interface NewMessage<Data = unknown, Type extends string = string> {
   readonly occurredAt?: string;
 }
 
+// One getRandomValues call per 256 ids: drawing 16 bytes from the OS per id cost more than
+// everything else an append does in JavaScript.
+const randomPool = new Uint8Array(16 * 256);
+let poolOffset = randomPool.length;
+
+/** A fresh uuid v7 (time-ordered, 74 random bits). */
 export function newMessageId(): MessageId {
-  return uuidv7();
+  if (poolOffset === randomPool.length) {
+    crypto.getRandomValues(randomPool);
+    poolOffset = 0;
+  }
+  const random = randomPool.subarray(poolOffset, poolOffset + 16);
+  poolOffset += 16;
+  return uuidv7({ random });
 }
 
 export function isMessageId(value: unknown): value is MessageId {

@@ -2,6 +2,7 @@ import type { EventStore } from '../event-store/index.ts';
 import type { GlobalCursor } from '../store/index.ts';
 import type { Projection } from './projection.ts';
 import { activateGeneration, applyEvents, createGeneration } from './read-model.ts';
+import { DocumentCache } from './write-buffer.ts';
 
 export interface RebuildProgress {
   processed: number;
@@ -27,6 +28,8 @@ export async function rebuildProjection(options: {
   const store = eventStore.store;
   await store.transaction((tx) => createGeneration(store, projection, tx, generation));
 
+  // Only the rebuild writes to the fresh generation, so it knows every document in it.
+  const knownDocuments = new DocumentCache();
   let cursor: GlobalCursor = { position: 0 };
   let processed = 0;
   let head = await store.events.headPosition();
@@ -34,7 +37,9 @@ export async function rebuildProjection(options: {
     for (;;) {
       const batch = await eventStore.readAll(cursor, { limit: options.batchSize });
       if (batch.events.length > 0) {
-        await store.transaction((tx) => applyEvents(store, projection, tx, generation, batch.events));
+        await store.transaction((tx) =>
+          applyEvents(store, projection, tx, generation, batch.events, knownDocuments),
+        );
         processed += batch.events.length;
       }
       cursor = batch.cursor;

@@ -14,11 +14,16 @@ export interface ProjectionDocuments {
 }
 
 export interface ProjectionContext {
-  /** The transaction that also saves the checkpoint: read model and position commit together. */
+  /**
+   * The transaction that also saves the checkpoint: read model and position commit together.
+   * Document writes and `insert` rows are buffered; any query here writes them out first.
+   */
   readonly tx: Transaction;
   readonly documents: ProjectionDocuments;
   /** Physical name of a declared table in the generation being written. */
   table(name: string): string;
+  /** Inserts a row into a declared table; rows are written with multi-row INSERTs at batch end. */
+  insert(table: string, row: Record<string, unknown>): Promise<void>;
 }
 
 export type ProjectionHandler = (event: Message, context: ProjectionContext) => Promise<void> | void;

@@ -3,6 +3,7 @@ import { subjectForgottenType } from '../event-store/index.ts';
 import type { Message } from '../message/index.ts';
 import type { Store, Transaction } from '../store/index.ts';
 import type { Projection, ProjectionContext, ProjectionDocuments } from './projection.ts';
+import { type DocumentCache, ProjectionWriteBuffer } from './write-buffer.ts';
 
 export function physicalTableName(table: string, generation: number): string {
   return `${table}_g${generation}`;
@@ -17,6 +18,7 @@ export function createProjectionContext(
   projection: Projection,
   tx: Transaction,
   generation: number,
+  buffer: ProjectionWriteBuffer,
 ): ProjectionContext {
   const scoped = (collection: string) => {
     if (!projection.collections.includes(collection)) {
@@ -26,32 +28,64 @@ export function createProjectionContext(
     }
     return physicalCollection(projection.name, collection, generation);
   };
+  const table = (name: string) => {
+    if (!(name in projection.tables))
+      throw new ConfigurationError(`Projection ${projection.name} declares no table ${name}`);
+    return physicalTableName(name, generation);
+  };
+  // Direct SQL first writes out what the buffer holds, so statements keep their order.
+  const flushingTx: Transaction = {
+    storeName: tx.storeName,
+    query: async (sql, params) => {
+      await buffer.flush();
+      return tx.query(sql, params);
+    },
+    execute: async (sql, params) => {
+      await buffer.flush();
+      return tx.execute(sql, params);
+    },
+    onCommit: (callback) => tx.onCommit(callback),
+  };
   const documents: ProjectionDocuments = {
-    get: (collection, id) => store.documents.get(tx, scoped(collection), id),
-    put: (collection, id, document) => store.documents.put(tx, scoped(collection), id, document),
-    delete: (collection, id) => store.documents.delete(tx, scoped(collection), id),
-    find: (collection, options) => store.documents.find(tx, scoped(collection), options),
+    async get<T>(collection: string, id: string) {
+      const physical = scoped(collection);
+      const buffered = buffer.peekDocument(physical, id);
+      if (buffered !== undefined) return buffered as T | null;
+      return store.documents.get<T>(tx, physical, id);
+    },
+    put: async (collection, id, document) => buffer.putDocument(scoped(collection), id, document),
+    async delete(collection, id) {
+      const existed = (await documents.get(collection, id)) !== null;
+      buffer.deleteDocument(scoped(collection), id);
+      return existed;
+    },
+    async find(collection, options) {
+      await buffer.flush();
+      return store.documents.find(tx, scoped(collection), options);
+    },
   };
   return {
-    tx,
+    tx: flushingTx,
     documents,
-    table(name) {
-      if (!(name in projection.tables))
-        throw new ConfigurationError(`Projection ${projection.name} declares no table ${name}`);
-      return physicalTableName(name, generation);
-    },
+    table,
+    insert: async (name, row) => buffer.insertRow(table(name), row),
   };
 }
 
-/** Applies a batch of events to one generation of a projection's read model, in `tx`. */
+/**
+ * Applies a batch of events to one generation of a projection's read model, in `tx`: handlers
+ * run in order, their writes are buffered and written out together at the end of the batch.
+ */
 export async function applyEvents(
   store: Store,
   projection: Projection,
   tx: Transaction,
   generation: number,
   events: readonly Message[],
+  knownDocuments: DocumentCache | null = null,
 ) {
-  const context = createProjectionContext(store, projection, tx, generation);
+  const buffer = new ProjectionWriteBuffer(store, tx, knownDocuments);
+  const context = createProjectionContext(store, projection, tx, generation, buffer);
   for (const event of events) {
     if (event.type === subjectForgottenType && projection.onForget) {
       await projection.onForget((event.data as { subjectId: string }).subjectId, context);
@@ -60,6 +94,7 @@ export async function applyEvents(
     const handler = projection.handlers[event.type];
     if (handler) await handler(event, context);
   }
+  await buffer.flush();
 }
 
 /** Creates the generation's tables (dropping leftovers of an interrupted rebuild). */

@@ -201,6 +201,13 @@ export interface DocumentStore {
   get<T = unknown>(tx: Transaction | null, collection: string, id: string): Promise<T | null>;
   put(tx: Transaction, collection: string, id: string, document: unknown): Promise<void>;
   delete(tx: Transaction, collection: string, id: string): Promise<boolean>;
+  /** Upserts many documents in one statement (or a few); a later entry for the same id wins. */
+  putMany(
+    tx: Transaction,
+    collection: string,
+    entries: ReadonlyArray<{ id: string; document: unknown }>,
+  ): Promise<void>;
+  deleteMany(tx: Transaction, collection: string, ids: readonly string[]): Promise<number>;
   /** Documents in id order; `where` matches top-level fields by equality. */
   find<T = unknown>(
     tx: Transaction | null,
@@ -219,6 +226,8 @@ export interface StoreCapabilities {
   /** Cross-process wake-ups without polling (LISTEN/NOTIFY). */
   readonly notifications: boolean;
   readonly dialect: 'sqlite' | 'postgres';
+  /** How many group-commit flushes may run at once (default: 2 with concurrent writers, else 1). */
+  readonly appendFlushConcurrency?: number;
 }
 
 /**

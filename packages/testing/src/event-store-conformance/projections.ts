@@ -115,6 +115,49 @@ export function describeProjections(openStore: () => Promise<Store>) {
     );
 
     it(
+      'buffers writes per batch: reads see them, direct SQL writes them out first',
+      withStore(async (store) => {
+        const eventStore = createEventStore({ store, registry });
+        const seen: number[] = [];
+        const buffered = defineProjection({
+          name: 'buffered',
+          collections: ['totals'],
+          tables: {
+            movements: (name) => `CREATE TABLE ${name} (event_id TEXT PRIMARY KEY, amount INTEGER NOT NULL)`,
+          },
+          handlers: {
+            'test.Deposited': async (event, { documents, insert, tx, table }) => {
+              const amount = (event.data as { amountCents: number }).amountCents;
+              const total = (await documents.get<{ cents: number }>('totals', 'all'))?.cents ?? 0;
+              await documents.put('totals', 'all', { cents: total + amount });
+              await insert('movements', { event_id: event.id, amount });
+              const rows = await tx.query<{ n: number | string }>(
+                `SELECT COUNT(*) AS n FROM ${table('movements')}`,
+              );
+              seen.push(Number(rows[0]?.n));
+            },
+          },
+        });
+        const stream = uniqueId('acct');
+        const outcome = await eventStore.appendToStream(
+          stream,
+          [1, 2, 3, 4].map((n) => ({ type: 'test.Deposited', data: { amountCents: n } })),
+        );
+        const runner = createProjectionRunner({
+          eventStore,
+          projections: [buffered],
+          batchSize: 100,
+          idlePollMs: 10,
+        });
+        await runner.start();
+        await runner.waitFor('buffered', outcome.consistencyToken, { timeoutMs: 10_000 });
+        await runner.stop();
+        expect(seen).toEqual([1, 2, 3, 4]);
+        expect(await createReadModelReader(store, buffered).get('totals', 'all')).toEqual({ cents: 10 });
+      }),
+    );
+
+    it(
       'fails waitFor with a typed timeout when the projection cannot catch up',
       withStore(async (store) => {
         const eventStore = createEventStore({ store, registry });

@@ -88,4 +88,89 @@ export function describeDocumentConformance(getStore: GetStore): void {
       expect(await store.documents.count(null, other)).toBe(4);
     });
   });
+
+  describeDocumentBatchConformance(getStore);
+}
+
+// ---------------------------------------------------------------------------------------------
+// putMany and deleteMany: the batch writes projections flush with.
+// ---------------------------------------------------------------------------------------------
+
+function describeDocumentBatchConformance(getStore: GetStore): void {
+  describe('putMany and deleteMany', () => {
+    it('upserts many documents at once, a later entry for the same id winning', async () => {
+      const store = getStore();
+      const [collection, other] = [uniqueName('collection'), uniqueName('collection')];
+      await store.transaction(async (tx) => {
+        await store.documents.put(tx, collection, 'kept', { v: 'old' });
+        await store.documents.put(tx, collection, 'replaced', { v: 'old' });
+        await store.documents.put(tx, other, 'new', { v: 'other' });
+      });
+      await store.transaction((tx) =>
+        store.documents.putMany(tx, collection, [
+          { id: 'new', document: { v: 1, city: 'Zürich', tags: ['x'] } },
+          { id: 'replaced', document: { v: 'first' } },
+          { id: 'twice', document: { v: 'first' } },
+          { id: 'replaced', document: { v: 'last' } },
+          { id: 'nulled', document: null },
+          { id: 'twice', document: { v: 'last' } },
+        ]),
+      );
+      expect(await store.documents.find(null, collection)).toEqual([
+        { id: 'kept', document: { v: 'old' } },
+        { id: 'new', document: { v: 1, city: 'Zürich', tags: ['x'] } },
+        { id: 'nulled', document: null },
+        { id: 'replaced', document: { v: 'last' } },
+        { id: 'twice', document: { v: 'last' } },
+      ]);
+      expect(await store.documents.find(null, other)).toEqual([{ id: 'new', document: { v: 'other' } }]);
+      await store.transaction((tx) => store.documents.putMany(tx, collection, []));
+      expect(await store.documents.count(null, collection)).toBe(5);
+    });
+
+    it('writes thousands of documents in one call', async () => {
+      const store = getStore();
+      const collection = uniqueName('collection');
+      const entries = Array.from({ length: 6_001 }, (_, index) => ({
+        id: `doc-${String(index).padStart(5, '0')}`,
+        document: { index },
+      }));
+      entries.push({ id: 'doc-00000', document: { index: -1 } });
+      await store.transaction((tx) => store.documents.putMany(tx, collection, entries));
+      expect(await store.documents.count(null, collection)).toBe(6_001);
+      expect(await store.documents.get(null, collection, 'doc-00000')).toEqual({ index: -1 });
+      expect(await store.documents.get(null, collection, 'doc-06000')).toEqual({ index: 6_000 });
+    });
+
+    it('keeps nothing of a putMany or deleteMany in a rolled-back transaction', async () => {
+      const store = getStore();
+      const collection = uniqueName('collection');
+      await store.transaction((tx) => store.documents.put(tx, collection, 'a', { v: 1 }));
+      await rollBack(store, async (tx) => {
+        await store.documents.putMany(tx, collection, [
+          { id: 'a', document: { v: 2 } },
+          { id: 'b', document: { v: 2 } },
+        ]);
+        expect(await store.documents.deleteMany(tx, collection, ['a'])).toBe(1);
+      });
+      expect(await store.documents.find(null, collection)).toEqual([{ id: 'a', document: { v: 1 } }]);
+    });
+
+    it('deletes many documents of one collection and counts only those that existed', async () => {
+      const store = getStore();
+      const [collection, other] = [uniqueName('collection'), uniqueName('collection')];
+      const entries = ['a', 'b', 'c', 'd'].map((id) => ({ id, document: { id } }));
+      await store.transaction(async (tx) => {
+        await store.documents.putMany(tx, collection, entries);
+        await store.documents.putMany(tx, other, entries);
+      });
+      const deleted = await store.transaction((tx) =>
+        store.documents.deleteMany(tx, collection, ['a', 'c', 'c', 'missing']),
+      );
+      expect(deleted).toBe(2);
+      expect((await store.documents.find(null, collection)).map((row) => row.id)).toEqual(['b', 'd']);
+      expect(await store.documents.count(null, other)).toBe(4);
+      expect(await store.transaction((tx) => store.documents.deleteMany(tx, collection, []))).toBe(0);
+    });
+  });
 }
