@@ -30,8 +30,8 @@ export class ProjectionWriteBuffer {
   }
 
   putDocument(collection: string, id: string, document: unknown): void {
-    let byId = this.#documents.get(collection);
-    if (!byId) this.#documents.set(collection, (byId = new Map()));
+    const byId = this.#documents.get(collection) ?? new Map<string, unknown>();
+    this.#documents.set(collection, byId);
     byId.set(id, document);
   }
 
@@ -42,8 +42,8 @@ export class ProjectionWriteBuffer {
   insertRow(table: string, row: Row): void {
     const columns = Object.keys(row);
     const key = `${table}\u0000${columns.join(',')}`;
-    let pending = this.#rows.get(key);
-    if (!pending) this.#rows.set(key, (pending = { table, columns, values: [] }));
+    const pending = this.#rows.get(key) ?? { table, columns, values: [] };
+    this.#rows.set(key, pending);
     pending.values.push(columns.map((column) => row[column]));
   }
 
