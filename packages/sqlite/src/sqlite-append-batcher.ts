@@ -1,5 +1,5 @@
 import type { AppendRequest, AppendResult } from '@causeway/core';
-import type { SqliteAppender } from './sqlite-append.ts';
+import type { createSingleEventAppender, SqliteAppender } from './sqlite-append.ts';
 import type { SqliteConnection } from './sqlite-connection.ts';
 import { toSqliteStoreError } from './sqlite-errors.ts';
 import type { SqliteTransaction } from './sqlite-transaction.ts';
@@ -22,17 +22,29 @@ interface PendingCall {
 export function createSqliteAppendBatcher(
   connection: SqliteConnection,
   appendToStream: SqliteAppender,
+  appendSingleEvent: ReturnType<typeof createSingleEventAppender>,
 ): (requests: readonly AppendRequest[]) => Promise<AppendOutcome[]> {
   let pending: PendingCall[] = [];
 
   function commitPending(): void {
     let calls: PendingCall[] = [];
-    const work = async (tx: SqliteTransaction) => {
+    const work = async (
+      locked: Parameters<Parameters<SqliteConnection['gathered']>[0]>[0],
+    ): Promise<AppendOutcome[][]> => {
       calls = pending;
       pending = [];
-      return calls.map((call) => call.requests.map((request) => appendAlone(tx, appendToStream, request)));
+      // Alone in its batch, a one-event append needs no BEGIN/COMMIT: one statement does it.
+      const only = calls.length === 1 && calls[0]!.requests.length === 1 ? calls[0]!.requests[0]! : null;
+      const fast = only ? appendSingleEvent(locked.session, only) : null;
+      if (fast) {
+        locked.markChanged();
+        return [[fast]];
+      }
+      return locked.transaction(async (tx) =>
+        calls.map((call) => call.requests.map((request) => appendAlone(tx, appendToStream, request))),
+      );
     };
-    connection.transaction(work, { gather: true }).then(
+    connection.gathered(work, { gather: true }).then(
       (outcomes) => {
         for (const [index, call] of calls.entries()) call.resolve(outcomes[index]!);
       },

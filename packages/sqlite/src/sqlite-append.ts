@@ -230,3 +230,54 @@ function describeWhere(rows: readonly ExistingEventRow[], request: AppendRequest
     ? `in stream(s) ${others.join(', ')}, not ${request.streamId}`
     : `in stream ${request.streamId}, but only ${rows.length} of the ${request.events.length} ids`;
 }
+
+/**
+ * The common append (one event, no outbox, nothing else in the batch) as ONE autocommit
+ * statement: the version check is its WHERE clause, so it writes the event or nothing. SQLite
+ * takes the write lock when a write statement starts, so no other writer runs between its read
+ * and its insert. Returns null when it wrote nothing: the caller takes the full path, which tells
+ * a conflict from a retried append.
+ */
+export function createSingleEventAppender(tables: SqliteTables) {
+  const sql = `INSERT INTO ${tables.events} (event_id, stream_id, stream_position, type, schema_version,
+      correlation_id, causation_id, occurred_at, metadata, data)
+    SELECT ?, ?, current.version + 1, ?, ?, ?, ?, ?, ?, ?
+    FROM (SELECT COALESCE((${streamVersionSql(tables)}), 0) AS version) AS current
+    WHERE CASE ? WHEN -1 THEN 1 WHEN -2 THEN current.version > 0 ELSE current.version = ? END
+    RETURNING global_position, stream_position`;
+  return function appendSingleEvent(session: SqliteSession, request: AppendRequest): AppendResult | null {
+    const event = request.events[0];
+    if (request.events.length !== 1 || !event || (request.outbox?.length ?? 0) > 0) return null;
+    const expected = request.expectedVersion;
+    const check =
+      expected === 'any' ? -1 : expected === 'streamExists' ? -2 : expected === 'noStream' ? 0 : expected;
+    let row: { global_position: number; stream_position: number } | undefined;
+    try {
+      row = session.get(sql, [
+        event.id,
+        request.streamId,
+        event.type,
+        event.schemaVersion,
+        event.correlationId,
+        event.causationId,
+        event.occurredAt,
+        JSON.stringify(event.metadata ?? {}),
+        JSON.stringify(event.data ?? null),
+        request.streamId,
+        check,
+        check,
+      ]);
+    } catch (error) {
+      // A duplicate id: the statement wrote nothing; the full path sorts out retry vs conflict.
+      if (error instanceof Error && /UNIQUE constraint failed/.test(error.message)) return null;
+      throw error;
+    }
+    if (!row) return null;
+    return {
+      streamId: request.streamId,
+      nextExpectedVersion: row.stream_position,
+      positions: [{ streamPosition: row.stream_position, globalPosition: row.global_position }],
+      deduplicated: false,
+    };
+  };
+}

@@ -73,26 +73,64 @@ export class SqliteConnection {
     work: (tx: SqliteTransaction) => Promise<T>,
     options: { gather?: boolean } = {},
   ): Promise<T> {
+    return this.gathered((locked) => locked.transaction(work), options);
+  }
+
+  /**
+   * Takes the connection's turn (after the current turn of the event loop with `gather`), then lets
+   * `work` either run one autocommit statement on the session (SQLite takes the write lock at the
+   * start of a write statement, so its reads and writes are atomic) or open a transaction.
+   */
+  async gathered<T>(
+    work: (locked: {
+      session: SqliteSession;
+      transaction<R>(work: (tx: SqliteTransaction) => Promise<R>): Promise<R>;
+      markChanged(): void;
+    }) => Promise<T> | T,
+    options: { gather?: boolean } = {},
+  ): Promise<T> {
     this.assertCanBegin();
-    const { result, tx } = await this.#mutex.runExclusive(async () => {
+    const finished: SqliteTransaction[] = [];
+    let changed = false;
+    const result = await this.#mutex.runExclusive(async () => {
       if (options.gather) await new Promise<void>((resolve) => setImmediate(resolve));
       this.#assertOpen();
-      this.#writerSession.run('BEGIN IMMEDIATE');
-      const tx = new SqliteTransaction(this.#writerSession, this);
-      try {
-        const result = await this.#current.run(tx, () => work(tx));
-        this.#writerSession.run('COMMIT');
-        return { result, tx };
-      } catch (error) {
-        rollbackQuietly(this.#writerSession);
-        throw error;
-      } finally {
-        tx.close();
-      }
+      return work({
+        session: this.#writerSession,
+        transaction: async (transactionWork) => {
+          const { result: value, tx } = await this.#runTransaction(transactionWork);
+          finished.push(tx);
+          return value;
+        },
+        markChanged: () => {
+          changed = true;
+        },
+      });
     });
-    tx.runCommitCallbacks();
-    if (tx.changed) this.changes.notify();
+    for (const tx of finished) {
+      tx.runCommitCallbacks();
+      changed ||= tx.changed;
+    }
+    if (changed) this.changes.notify();
     return result;
+  }
+
+  /** BEGIN IMMEDIATE...COMMIT around `work`; the caller holds the connection's lock. */
+  async #runTransaction<T>(
+    work: (tx: SqliteTransaction) => Promise<T>,
+  ): Promise<{ result: T; tx: SqliteTransaction }> {
+    this.#writerSession.run('BEGIN IMMEDIATE');
+    const tx = new SqliteTransaction(this.#writerSession, this);
+    try {
+      const result = await this.#current.run(tx, () => work(tx));
+      this.#writerSession.run('COMMIT');
+      return { result, tx };
+    } catch (error) {
+      rollbackQuietly(this.#writerSession);
+      throw error;
+    } finally {
+      tx.close();
+    }
   }
 
   /** Runs a read in the caller's transaction, or against committed data when `tx` is null. */

@@ -1,5 +1,5 @@
 import type { EventLog, GlobalBatch, GlobalCursor, ReadStreamOptions, StoredEvent } from '@causeway/core';
-import { createSqliteAppender, streamVersionSql } from './sqlite-append.ts';
+import { createSingleEventAppender, createSqliteAppender, streamVersionSql } from './sqlite-append.ts';
 import { createSqliteAppendBatcher } from './sqlite-append-batcher.ts';
 import type { SqliteStoreContext } from './sqlite-connection.ts';
 import type { SqliteTables } from './sqlite-schema.ts';
@@ -31,7 +31,7 @@ export function createSqliteEventLog({ connection, tables }: SqliteStoreContext)
     async append(tx, request) {
       return appendToStream(connection.join(tx), request);
     },
-    appendMany: createSqliteAppendBatcher(connection, appendToStream),
+    appendMany: createSqliteAppendBatcher(connection, appendToStream, createSingleEventAppender(tables)),
     streamVersion: (tx, streamId) =>
       connection.read(
         tx,
