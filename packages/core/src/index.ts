@@ -7,3 +7,4 @@ export * from './guards/index.ts';
 export * from './message/index.ts';
 export * from './projections/index.ts';
 export * from './store/index.ts';
+export * from './transport/index.ts';
