@@ -8,10 +8,26 @@ import type { PostgresSchema } from './postgres-schema.ts';
  * NOTIFY either (that would serialize the commits of concurrent appends); the adapter announces
  * changes after the commit.
  *
- * The common case costs two statements per request: the version check on `streams` and the
- * events INSERT. Event ids are checked by the unique index (`ON CONFLICT (event_id) DO NOTHING`);
- * when a row is missing, the request's own writes are undone in place and the ids are looked up
- * to tell a retry (return the original positions) from an id conflict.
+ * There is no streams table: the version check is the events table's UNIQUE (stream_id,
+ * stream_position) index. A request inserts its events right after the version it expects, with
+ * `ON CONFLICT DO NOTHING` (every unique index is an arbiter, so a taken position or event id
+ * skips the row instead of raising). Fewer rows than events means the request lost: its own rows
+ * are deleted in place and `append_failure` tells a retry (the original positions) from an id
+ * conflict or a version conflict. The common case (`noStream`, one event) is one INSERT.
+ *
+ * Per-stream order (the global reader delivers by global position, so S@n+1 must take its
+ * position from the sequence only after S@n committed):
+ * - A number n: `EXISTS` sees S@n before nextval, and only committed rows (or this transaction's
+ *   own) are visible; committed events never disappear, so S@n had its position already.
+ * - `any` / `streamExists`: the max read before nextval is committed (or our own), same argument.
+ * - `noStream`: position 1 has no predecessor.
+ * - Our INSERT may wait on another transaction's uncommitted S@n+1 (the unique index makes it
+ *   wait). If that one commits, ours does nothing for that row, the request's rows are undone and
+ *   a retry takes a NEW nextval, after the other committed; the position taken before the wait is
+ *   burned (this transaction's xid already holds it, so the reader's gap proof still covers it).
+ *   If it aborts, ours goes in with a position taken after S@n committed: still in order.
+ * Deadlocks: concurrent batches wait on each other's index entries, so the adapter sorts each
+ * batch by stream id; all batches then take them in the same order.
  */
 export function appendFunctionSql(schema: PostgresSchema): string {
   const s = schema.sql;
@@ -33,8 +49,11 @@ DECLARE
   request_events jsonb;
   event jsonb;
   event_count int;
+  base bigint;
+  current_version bigint;
   new_version bigint;
   written int;
+  attempt int;
 BEGIN
   -- The xid must exist before any position is taken from the sequence: the global reader's
   -- gap proof relies on "a missing position belongs to a transaction that already had its xid".
@@ -47,56 +66,56 @@ BEGIN
     request_events := request->'events';
     event_count := jsonb_array_length(request_events);
     request_index := position_in_batch;
-
-    -- The version check writes (and row-locks) the streams row; no match means a conflict.
     new_version := NULL;
+    -- base: the version the events go after; stays NULL when the version check fails.
+    base := NULL;
     IF event_count = 0 THEN
-      SELECT coalesce(max(st.version), 0) INTO new_version FROM ${s}.streams AS st WHERE st.stream_id = sid;
-      IF NOT (expected = '"any"' OR (expected = '"streamExists"' AND new_version > 0)
-              OR (expected = '"noStream"' AND new_version = 0)
-              OR (jsonb_typeof(expected) = 'number' AND new_version = expected::text::bigint)) THEN
-        new_version := NULL;
+      -- Nothing to insert: the stream must be at the expected version now.
+      SELECT coalesce(max(ev.stream_position), 0) INTO current_version
+        FROM ${s}.events AS ev WHERE ev.stream_id = sid;
+      IF expected = '"any"' OR (expected = '"streamExists"' AND current_version > 0)
+         OR (expected = '"noStream"' AND current_version = 0)
+         OR (jsonb_typeof(expected) = 'number' AND current_version = expected::text::bigint) THEN
+        new_version := current_version;
       END IF;
     ELSIF expected = '"noStream"' OR expected = '0' THEN
-      INSERT INTO ${s}.streams AS st (stream_id, version) VALUES (sid, event_count)
-        ON CONFLICT (stream_id) DO NOTHING
-        RETURNING st.version INTO new_version;
-    ELSIF expected = '"any"' THEN
-      INSERT INTO ${s}.streams AS st (stream_id, version) VALUES (sid, event_count)
-        ON CONFLICT (stream_id) DO UPDATE SET version = st.version + event_count
-        RETURNING st.version INTO new_version;
-    ELSIF expected = '"streamExists"' THEN
-      UPDATE ${s}.streams AS st SET version = st.version + event_count WHERE st.stream_id = sid
-        RETURNING st.version INTO new_version;
+      base := 0;
+    ELSIF jsonb_typeof(expected) = 'number' THEN
+      IF EXISTS (SELECT FROM ${s}.events AS ev
+                  WHERE ev.stream_id = sid AND ev.stream_position = expected::text::bigint) THEN
+        base := expected::text::bigint;
+      END IF;
     ELSE
-      UPDATE ${s}.streams AS st SET version = st.version + event_count
-        WHERE st.stream_id = sid AND st.version = expected::text::bigint
-        RETURNING st.version INTO new_version;
+      SELECT coalesce(max(ev.stream_position), 0) INTO base FROM ${s}.events AS ev WHERE ev.stream_id = sid;
+      IF expected = '"streamExists"' AND base = 0 THEN
+        base := NULL;
+      END IF;
     END IF;
 
-    written := 0;
-    IF new_version IS NOT NULL AND event_count > 0 THEN
-      -- Positions are taken in event order, after the version check succeeded; a skipped
-      -- duplicate only burns its position. One event (the common case) needs no array scan.
+    attempt := 0;
+    WHILE base IS NOT NULL LOOP
+      attempt := attempt + 1;
+      -- Positions are taken in event order, after the version check; an undone row only burns
+      -- its position. One event (the common case) needs no array scan.
       IF event_count = 1 THEN
         global_positions := ARRAY[nextval('${s}.events_global_position_seq')];
-        stream_positions := ARRAY[new_version];
+        stream_positions := ARRAY[base + 1];
         event := request_events->0;
         INSERT INTO ${s}.events (
           global_position, stream_id, stream_position, event_id, type, schema_version,
           correlation_id, causation_id, occurred_at, metadata, data
         ) VALUES (
-          global_positions[1], sid, new_version, event->>'id', event->>'type',
+          global_positions[1], sid, base + 1, event->>'id', event->>'type',
           (event->>'schemaVersion')::int, event->>'correlationId', event->>'causationId',
           (event->>'occurredAt')::timestamptz, coalesce(event->'metadata', '{}'::jsonb),
           coalesce(event->'data', 'null'::jsonb)
         )
-        ON CONFLICT (event_id) DO NOTHING;
+        ON CONFLICT DO NOTHING;
       ELSE
         global_positions := ARRAY(
           SELECT nextval('${s}.events_global_position_seq') FROM generate_series(1, event_count)
         );
-        stream_positions := ARRAY(SELECT generate_series(new_version - event_count + 1, new_version));
+        stream_positions := ARRAY(SELECT generate_series(base + 1, base + event_count));
         INSERT INTO ${s}.events (
           global_position, stream_id, stream_position, event_id, type, schema_version,
           correlation_id, causation_id, occurred_at, metadata, data
@@ -106,18 +125,26 @@ BEGIN
                e.value->>'causationId', (e.value->>'occurredAt')::timestamptz,
                coalesce(e.value->'metadata', '{}'::jsonb), coalesce(e.value->'data', 'null'::jsonb)
           FROM jsonb_array_elements(request_events) WITH ORDINALITY AS e
-        ON CONFLICT (event_id) DO NOTHING;
+        ON CONFLICT DO NOTHING;
       END IF;
       GET DIAGNOSTICS written = ROW_COUNT;
-
-      IF written < event_count THEN
-        -- An id is already stored (or repeated in the request): undo this request's writes.
-        DELETE FROM ${s}.events AS ev WHERE ev.global_position = ANY (global_positions);
-        UPDATE ${s}.streams AS st SET version = st.version - event_count WHERE st.stream_id = sid;
-        DELETE FROM ${s}.streams AS st WHERE st.stream_id = sid AND st.version = 0;
-        new_version := NULL;
+      IF written = event_count THEN
+        new_version := base + event_count;
+        EXIT;
       END IF;
-    END IF;
+
+      -- A position or an id is taken (or an id repeated in the request): undo this request.
+      IF written > 0 THEN
+        DELETE FROM ${s}.events AS ev WHERE ev.global_position = ANY (global_positions);
+      END IF;
+      -- Only any/streamExists go again, and only when the stream moved: otherwise the ids are
+      -- the reason. This statement's fresh snapshot shows whoever we waited for.
+      EXIT WHEN jsonb_typeof(expected) <> 'string' OR expected = '"noStream"' OR attempt >= 10;
+      SELECT coalesce(max(ev.stream_position), 0) INTO current_version
+        FROM ${s}.events AS ev WHERE ev.stream_id = sid;
+      EXIT WHEN current_version = base;
+      base := current_version;
+    END LOOP;
 
     IF new_version IS NOT NULL THEN
       IF jsonb_array_length(coalesce(request->'outbox', '[]'::jsonb)) > 0 THEN
@@ -162,15 +189,16 @@ DECLARE
   distinct_count int := cardinality(ARRAY(SELECT DISTINCT unnest(ids)));
   found_count int;
   found_in_stream int;
+  current_version bigint;
 BEGIN
   SELECT count(*), count(*) FILTER (WHERE ev.stream_id = sid)
     INTO found_count, found_in_stream
     FROM ${s}.events AS ev WHERE ev.event_id = ANY (ids);
+  SELECT coalesce(max(ev.stream_position), 0) INTO current_version FROM ${s}.events AS ev WHERE ev.stream_id = sid;
   IF found_count = cardinality(ids) AND found_in_stream = found_count AND distinct_count = found_count
      AND found_count > 0 THEN
     RETURN QUERY
-      SELECT failed_index, true,
-             (SELECT st.version FROM ${s}.streams AS st WHERE st.stream_id = sid),
+      SELECT failed_index, true, current_version,
              array_agg(ev.stream_position ORDER BY i.ordinality),
              array_agg(ev.global_position ORDER BY i.ordinality),
              NULL::bigint, true, false, NULL::text[]
@@ -184,8 +212,7 @@ BEGIN
                     WHERE ev.event_id = ANY (ids));
   ELSE
     RETURN QUERY
-      SELECT failed_index, false, NULL::bigint, NULL::bigint[], NULL::bigint[],
-             coalesce((SELECT st.version FROM ${s}.streams AS st WHERE st.stream_id = sid), 0),
+      SELECT failed_index, false, NULL::bigint, NULL::bigint[], NULL::bigint[], current_version,
              false, false, NULL::text[];
   END IF;
 END

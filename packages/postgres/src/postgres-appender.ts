@@ -74,6 +74,20 @@ function toResult(request: AppendRequest, row: AppendRow): AppendResult | Error 
 const wrote = (result: AppendResult | Error) => !(result instanceof Error) && !result.deduplicated;
 
 /**
+ * Indexes of `requests` in stream id order; a stream's own requests keep theirs (the sort is
+ * stable). Concurrent batches wait on each other's (stream_id, stream_position) index entries;
+ * taken in one global order, those waits cannot form a cycle (a deadlock).
+ */
+function streamOrder(requests: readonly AppendRequest[]): number[] {
+  return requests
+    .map((_, index) => index)
+    .sort((a, b) => {
+      const [left, right] = [requests[a]!.streamId, requests[b]!.streamId];
+      return left < right ? -1 : left > right ? 1 : 0;
+    });
+}
+
+/**
  * `append` runs the function in the caller's transaction. `appendMany` merges the calls of one
  * event-loop turn and sends them as ONE autocommit statement (atomic on its own: no BEGIN/COMMIT
  * round trips), then calls `onAppended` if anything was written.
@@ -123,12 +137,20 @@ export function createPostgresAppender(
 
   const appendNow = async (requests: readonly AppendRequest[]): Promise<Array<AppendResult | Error>> => {
     try {
-      const results = await run(connection, requests);
+      const order = streamOrder(requests);
+      const sortedResults = await run(
+        connection,
+        order.map((index) => requests[index]!),
+      );
+      const results: Array<AppendResult | Error> = new Array(requests.length);
+      order.forEach((index, sortedIndex) => {
+        results[index] = sortedResults[sortedIndex]!;
+      });
       if (results.some(wrote)) onAppended();
       return results;
     } catch (error) {
       if (error instanceof StoreUnavailableError) return requests.map(() => error);
-      // One request may have broken the batch (e.g. a deadlock with another writer): isolate it.
+      // One request may have broken the batch (e.g. a deadlock with a caller's transaction): isolate it.
       const results: Array<AppendResult | Error> = [];
       for (const request of requests) results.push(await appendAlone(request));
       return results;

@@ -42,8 +42,9 @@ export function createPostgresEventLog(
     append: appender.append,
     appendMany: appender.appendMany,
     async streamVersion(tx, streamId) {
+      // The last position, found by a backward scan of the (stream_id, stream_position) index.
       const [row] = await (tx ?? connection).query<{ version: number }>(
-        `SELECT version FROM ${s}.streams WHERE stream_id = $1`,
+        `SELECT coalesce(max(stream_position), 0)::bigint AS version FROM ${s}.events WHERE stream_id = $1`,
         [streamId],
       );
       return row?.version ?? 0;

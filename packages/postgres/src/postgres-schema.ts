@@ -93,9 +93,11 @@ function migrations(schema: PostgresSchema): Array<{ version: number; sql: strin
   return [
     { version: 1, sql: tablesSql(schema.sql) },
     // Function migrations are CREATE OR REPLACE of the current body, so a fresh schema may run
-    // the latest one twice. 3: append_many without pg_notify, ids checked by the unique index.
+    // the latest one several times. 3: append_many without pg_notify, ids checked by the unique
+    // index. 4: no streams table; the version check is the (stream_id, stream_position) index.
     { version: 2, sql: appendFunctionSql(schema) },
     { version: 3, sql: appendFunctionSql(schema) },
+    { version: 4, sql: `${appendFunctionSql(schema)}\nDROP TABLE IF EXISTS ${schema.sql}.streams;` },
   ];
 }
 
