@@ -26,7 +26,9 @@ export function createPostgresAppendBatcher(
   const schedule = () => {
     if (scheduled || waiting.length === 0 || inFlight >= options.maxInFlight) return;
     scheduled = true;
-    setImmediate(flush);
+    // Nothing in flight: nobody to wait for, send now (no added latency when idle).
+    if (inFlight === 0) queueMicrotask(flush);
+    else setImmediate(flush);
   };
 
   function flush(): void {

@@ -98,9 +98,15 @@ export function createPostgresAppender(
   onAppended: () => void,
 ): PostgresAppender {
   const sql = `SELECT * FROM ${schema.sql}.append_many($1::jsonb)`;
+  const appendManyName = `causeway_append_many_${schema.sql.replace(/\W/g, '_')}`;
 
   const run = async (database: PostgresQueryable, requests: readonly AppendRequest[]) => {
-    const rows = await database.query<AppendRow>(sql, [encodeRequests(requests)]);
+    const params = [encodeRequests(requests)];
+    // Outside a caller's transaction the pooled connections keep the statement prepared.
+    const rows =
+      database === connection
+        ? await connection.queryPrepared<AppendRow>(appendManyName, sql, params)
+        : await database.query<AppendRow>(sql, params);
     const results: Array<AppendResult | Error> = new Array(requests.length);
     for (const row of rows) results[row.request_index] = toResult(requests[row.request_index]!, row);
     if (rows.length !== requests.length || results.includes(undefined as never)) {
@@ -135,7 +141,14 @@ export function createPostgresAppender(
     }
   };
 
+  const appendSingleEvent = createSingleEventAppend(connection, schema);
+
   const appendNow = async (requests: readonly AppendRequest[]): Promise<Array<AppendResult | Error>> => {
+    const single = requests.length === 1 ? await appendSingleEvent(requests[0]!) : null;
+    if (single) {
+      onAppended();
+      return [single];
+    }
     try {
       const order = streamOrder(requests);
       const sortedResults = await run(
@@ -160,5 +173,65 @@ export function createPostgresAppender(
   return {
     append,
     appendMany: createPostgresAppendBatcher(appendNow, appendBatching),
+  };
+}
+
+/**
+ * The common append (one event, no outbox, alone in its batch) as one plain INSERT, without the
+ * function call's overhead. The version check is its WHERE clause plus the unique index
+ * (ON CONFLICT DO NOTHING), so it writes the event or nothing. The MATERIALIZED CTE assigns the
+ * transaction id before `nextval` runs in the target list, which the global reader's gap proof
+ * needs. Null when it wrote nothing (or cannot be used): append_many then sorts out conflict,
+ * retry and dedupe.
+ */
+function createSingleEventAppend(connection: PostgresConnection, schema: PostgresSchema) {
+  const s = schema.sql;
+  const sql = `WITH assigned AS MATERIALIZED (SELECT pg_current_xact_id() AS xid),
+      current AS (SELECT coalesce(max(stream_position), 0) AS version FROM ${s}.events WHERE stream_id = $2)
+    INSERT INTO ${s}.events (global_position, event_id, stream_id, stream_position, type, schema_version,
+      correlation_id, causation_id, occurred_at, metadata, data, transaction_id)
+    SELECT nextval('${s}.events_global_position_seq'), $1, $2, current.version + 1, $3, $4, $5, $6, $7,
+      $8::jsonb, $9::jsonb, assigned.xid
+    FROM assigned, current
+    WHERE CASE $10::bigint WHEN -1 THEN true WHEN -2 THEN current.version > 0 ELSE current.version = $10::bigint END
+    ON CONFLICT DO NOTHING
+    RETURNING global_position, stream_position`;
+  const name = `causeway_append_one_${s.replace(/\W/g, '_')}`;
+  return async (request: AppendRequest): Promise<AppendResult | null> => {
+    const event = request.events[0];
+    if (request.events.length !== 1 || !event || (request.outbox?.length ?? 0) > 0) return null;
+    const expected = request.expectedVersion;
+    const check =
+      expected === 'any' ? -1 : expected === 'streamExists' ? -2 : expected === 'noStream' ? 0 : expected;
+    try {
+      const [row] = await connection.queryPrepared<{ global_position: number; stream_position: number }>(
+        name,
+        sql,
+        [
+          event.id,
+          request.streamId,
+          event.type,
+          event.schemaVersion,
+          event.correlationId,
+          event.causationId,
+          event.occurredAt,
+          JSON.stringify(event.metadata ?? {}),
+          JSON.stringify(event.data ?? null),
+          check,
+        ],
+      );
+      if (!row) return null;
+      return {
+        streamId: request.streamId,
+        nextExpectedVersion: Number(row.stream_position),
+        positions: [
+          { streamPosition: Number(row.stream_position), globalPosition: Number(row.global_position) },
+        ],
+        deduplicated: false,
+      };
+    } catch {
+      // Whatever went wrong wrote nothing; the function path reports it properly.
+      return null;
+    }
   };
 }

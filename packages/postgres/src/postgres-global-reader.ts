@@ -1,5 +1,5 @@
 import type { GlobalBatch, GlobalCursor, StoredEvent } from '@causeway/core';
-import type { PostgresQueryable } from './postgres-connection.ts';
+import type { PostgresConnection } from './postgres-connection.ts';
 import { type EventRow, eventColumns, toStoredEvent } from './postgres-event-row.ts';
 import type { PostgresSchema } from './postgres-schema.ts';
 
@@ -23,7 +23,8 @@ interface Scan {
  * still running (docs/design/store.md, "Reading the global log without skipping"). A gap is
  * held until a later snapshot's xmin reaches the hold's horizon; no timeout ever skips it.
  */
-export function createPostgresGlobalReader(database: PostgresQueryable, schema: PostgresSchema) {
+export function createPostgresGlobalReader(database: PostgresConnection, schema: PostgresSchema) {
+  const readName = `causeway_read_all_${schema.sql.replace(/\W/g, '_')}`;
   // One statement: the rows and the xmin of the very snapshot that produced them.
   const readSql = `
     WITH snapshot AS (SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS snapshot_xmin)
@@ -35,7 +36,10 @@ export function createPostgresGlobalReader(database: PostgresQueryable, schema: 
       ) AS page ON true`;
 
   return async function readAll(cursor: GlobalCursor, options: { limit: number }): Promise<GlobalBatch> {
-    const rows = await database.query<SnapshotRow>(readSql, [cursor.position, options.limit]);
+    const rows = await database.queryPrepared<SnapshotRow>(readName, readSql, [
+      cursor.position,
+      options.limit,
+    ]);
     const xmin = BigInt(rows[0]?.snapshot_xmin ?? '0');
     const scan = scanContiguous(cursor, rows, xmin);
     if (scan.gapAt === undefined) {
