@@ -25,6 +25,9 @@ export function createSqliteAppendBatcher(
   appendSingleEvent: ReturnType<typeof createSingleEventAppender>,
 ): (requests: readonly AppendRequest[]) => Promise<AppendOutcome[]> {
   let pending: PendingCall[] = [];
+  // Waiting a turn of the event loop only pays when others append too: a lone appender would
+  // pay it on every append. Gather while the last commit had company.
+  let lastGroupSize = 1;
 
   function commitPending(): void {
     let calls: PendingCall[] = [];
@@ -33,6 +36,7 @@ export function createSqliteAppendBatcher(
     ): Promise<AppendOutcome[][]> => {
       calls = pending;
       pending = [];
+      lastGroupSize = calls.length;
       // Alone in its batch, a one-event append needs no BEGIN/COMMIT: one statement does it.
       const only = calls.length === 1 && calls[0]!.requests.length === 1 ? calls[0]!.requests[0]! : null;
       const fast = only ? appendSingleEvent(locked.session, only) : null;
@@ -44,7 +48,7 @@ export function createSqliteAppendBatcher(
         calls.map((call) => call.requests.map((request) => appendAlone(tx, appendToStream, request))),
       );
     };
-    connection.gathered(work, { gather: true }).then(
+    connection.gathered(work, { gather: lastGroupSize > 1 }).then(
       (outcomes) => {
         for (const [index, call] of calls.entries()) call.resolve(outcomes[index]!);
       },
