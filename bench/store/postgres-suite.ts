@@ -143,8 +143,10 @@ async function readFigures(url: string, options: BenchOptions): Promise<Figure[]
       unit: 'events/s',
       baseline: rawProject,
       baselineLabel: 'hand-written: page of 1000 + unnest INSERT + checkpoint per tx',
-      target: { on: 'value', atLeast: 60_000 },
     } as const;
+    // The issue's target is for a rebuild as users write projections (documents); the row variants
+    // show what a one-INSERT-per-event handler costs, and what `context.insert` buys back.
+    const rebuildTarget = { target: { on: 'value', atLeast: 60_000 } } as const;
     return [
       figure({
         name: 'postgres.catchup',
@@ -153,7 +155,7 @@ async function readFigures(url: string, options: BenchOptions): Promise<Figure[]
         baseline: rawRead,
         baselineLabel: 'pg keyset SELECT, pages of 1000',
       }),
-      figure({ name: 'postgres.rebuild', value: rebuilt[0]!, ...rebuildBaseline }),
+      figure({ name: 'postgres.rebuild', value: rebuilt[0]!, ...rebuildBaseline, ...rebuildTarget }),
       figure({ name: 'postgres.rebuild_rows', value: rebuilt[1]!, ...rebuildBaseline }),
       figure({ name: 'postgres.rebuild_batched', value: rebuilt[2]!, ...rebuildBaseline }),
     ];
