@@ -88,6 +88,25 @@ CREATE TABLE ${s}.documents (
 );`;
 }
 
+function deadLettersSql(s: string): string {
+  return `
+CREATE TABLE ${s}.dead_letters (
+  sequence bigserial PRIMARY KEY,
+  consumer text NOT NULL,
+  message_id text NOT NULL,
+  ordering_key text NOT NULL,
+  message jsonb NOT NULL,
+  reason text NOT NULL,
+  attempts int NOT NULL,
+  first_seen_at timestamptz NOT NULL DEFAULT now(),
+  last_seen_at timestamptz NOT NULL DEFAULT now(),
+  status text NOT NULL,
+  UNIQUE (consumer, message_id)
+);
+CREATE INDEX dead_letters_open_by_key ON ${s}.dead_letters (consumer, ordering_key, sequence)
+  WHERE status IN ('dead', 'parked');`;
+}
+
 /** Ordered migrations; each runs once per schema, in its own version row. Append, never edit. */
 function migrations(schema: PostgresSchema): Array<{ version: number; sql: string }> {
   return [
@@ -98,6 +117,7 @@ function migrations(schema: PostgresSchema): Array<{ version: number; sql: strin
     { version: 2, sql: appendFunctionSql(schema) },
     { version: 3, sql: appendFunctionSql(schema) },
     { version: 4, sql: `${appendFunctionSql(schema)}\nDROP TABLE IF EXISTS ${schema.sql}.streams;` },
+    { version: 5, sql: deadLettersSql(schema.sql) },
   ];
 }
 

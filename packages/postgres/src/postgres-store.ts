@@ -5,6 +5,7 @@ import { createPostgresChangeAnnouncer } from './postgres-change-announcer.ts';
 import { createPostgresChangeListener } from './postgres-change-listener.ts';
 import { createPostgresCheckpointStore } from './postgres-checkpoint-store.ts';
 import { clientOptions, createPostgresConnection, describeTarget } from './postgres-connection.ts';
+import { createPostgresDeadLetterStore } from './postgres-dead-letter-store.ts';
 import { createPostgresDocumentStore } from './postgres-document-store.ts';
 import { createPostgresEventLog } from './postgres-event-log.ts';
 import { createPostgresInboxStore } from './postgres-inbox-store.ts';
@@ -97,6 +98,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     snapshots: createPostgresSnapshotStore(connection, schema),
     keys: createPostgresKeyStore(connection, schema),
     documents: createPostgresDocumentStore(connection, schema),
+    deadLetters: createPostgresDeadLetterStore(connection, schema),
     subscribeToChanges: (listener) => changes.subscribe(listener),
     async close() {
       await announcer.close();

@@ -12,6 +12,7 @@ export interface SqliteTables {
   readonly snapshots: string;
   readonly subjectKeys: string;
   readonly documents: string;
+  readonly deadLetters: string;
 }
 
 export function sqliteTableNames(prefix: string): SqliteTables {
@@ -31,6 +32,7 @@ export function sqliteTableNames(prefix: string): SqliteTables {
     snapshots: `${prefix}snapshots`,
     subjectKeys: `${prefix}subject_keys`,
     documents: `${prefix}documents`,
+    deadLetters: `${prefix}dead_letters`,
   };
 }
 
@@ -84,6 +86,18 @@ const migrations: readonly Migration[] = [
     // Versions come from the events index now: the streams row was a fourth page per commit.
     version: 2,
     statements: (t) => [`DROP TABLE IF EXISTS ${t.streams}`],
+  },
+  {
+    version: 3,
+    statements: (t) => [
+      `CREATE TABLE ${t.deadLetters} (
+        sequence INTEGER PRIMARY KEY AUTOINCREMENT, consumer TEXT NOT NULL, message_id TEXT NOT NULL,
+        ordering_key TEXT NOT NULL, message TEXT NOT NULL, reason TEXT NOT NULL, attempts INTEGER NOT NULL,
+        first_seen_at TEXT NOT NULL, last_seen_at TEXT NOT NULL, status TEXT NOT NULL,
+        UNIQUE (consumer, message_id))`,
+      `CREATE INDEX ${t.deadLetters}_open_by_key ON ${t.deadLetters} (consumer, ordering_key, sequence)
+        WHERE status IN ('dead', 'parked')`,
+    ],
   },
 ];
 

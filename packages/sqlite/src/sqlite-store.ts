@@ -1,6 +1,7 @@
 import { ConfigurationError, type Store, type StoreCapabilities } from '@causeway/core';
 import { createSqliteCheckpointStore } from './sqlite-checkpoint-store.ts';
 import { openSqliteConnection, type SqliteStoreContext } from './sqlite-connection.ts';
+import { createSqliteDeadLetterStore } from './sqlite-dead-letter-store.ts';
 import { createSqliteDocumentStore } from './sqlite-document-store.ts';
 import { sqliteStoreName } from './sqlite-errors.ts';
 import { createSqliteEventLog } from './sqlite-event-log.ts';
@@ -53,6 +54,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
     snapshots: createSqliteSnapshotStore(context),
     keys: createSqliteKeyStore(context),
     documents: createSqliteDocumentStore(context),
+    deadLetters: createSqliteDeadLetterStore(context),
     subscribeToChanges: (listener) => connection.changes.subscribe(listener),
     purgeDeletedData: () => connection.checkpointAndTruncate(),
     close: () => connection.close(),

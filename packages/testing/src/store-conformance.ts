@@ -2,6 +2,7 @@ import type { Store } from '@causeway/core';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { describeChangeConformance } from './store-conformance/changes.ts';
 import { describeCheckpointConformance } from './store-conformance/checkpoints.ts';
+import { describeDeadLetterConformance } from './store-conformance/dead-letters.ts';
 import { describeDocumentConformance } from './store-conformance/documents.ts';
 import { describeAppendConformance } from './store-conformance/event-log-append.ts';
 import { describeReadConformance } from './store-conformance/event-log-read.ts';
@@ -38,5 +39,6 @@ export function describeStoreConformance(backendName: string, openStore: () => P
     describeDocumentConformance(getStore);
     describeTransactionConformance(getStore);
     describeChangeConformance(getStore);
+    describeDeadLetterConformance(getStore);
   });
 }

@@ -218,6 +218,44 @@ export interface DocumentStore {
   dropCollection(tx: Transaction, collection: string): Promise<number>;
 }
 
+/** `dead`: failed past its retries; `parked`: held behind a dead message of the same key. */
+export type DeadLetterStatus = 'dead' | 'parked' | 'redriven' | 'discarded';
+
+export interface DeadLetter {
+  /** Arrival order in this database; redrive replays a key's entries in this order. */
+  sequence: number;
+  consumer: string;
+  messageId: MessageId;
+  orderingKey: string;
+  /** The whole transport message as JSON. */
+  message: unknown;
+  reason: string;
+  attempts: number;
+  firstSeenAt: string;
+  lastSeenAt: string;
+  status: DeadLetterStatus;
+}
+
+/**
+ * Messages a consumer could not handle, kept in the consumer's own database with the reason. While
+ * a key has an open (dead or parked) entry, that key's later messages are parked behind it, so a
+ * redrive replays them in order.
+ */
+export interface DeadLetterStore {
+  /** Records a dead or parked message; a repeat of `(consumer, messageId)` updates reason, attempts and last seen. */
+  put(
+    tx: Transaction | null,
+    entry: Omit<DeadLetter, 'sequence' | 'status' | 'firstSeenAt' | 'lastSeenAt'> & { status: 'dead' | 'parked' },
+  ): Promise<void>;
+  /** True while the key has a dead or parked entry for this consumer. */
+  isKeyBlocked(tx: Transaction | null, consumer: string, orderingKey: string): Promise<boolean>;
+  /** The key's open entries, in arrival order. */
+  openForKey(tx: Transaction | null, consumer: string, orderingKey: string): Promise<DeadLetter[]>;
+  get(tx: Transaction | null, sequence: number): Promise<DeadLetter | null>;
+  list(options?: { consumer?: string; status?: DeadLetterStatus; limit?: number }): Promise<DeadLetter[]>;
+  setStatus(tx: Transaction | null, sequence: number, status: DeadLetterStatus): Promise<void>;
+}
+
 export interface StoreCapabilities {
   /** appendMany really batches many appends into one commit. */
   readonly groupCommit: boolean;
@@ -246,6 +284,7 @@ export interface Store {
   readonly snapshots: SnapshotStore;
   readonly keys: KeyStore;
   readonly documents: DocumentStore;
+  readonly deadLetters: DeadLetterStore;
   /** Calls `listener` when new events or outbox rows may have been committed (any process, when supported). */
   subscribeToChanges(listener: () => void): () => void;
   /**

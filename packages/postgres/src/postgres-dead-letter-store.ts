@@ -1,0 +1,93 @@
+import type { DeadLetter, DeadLetterStore } from '@causeway/core';
+import type { PostgresConnection } from './postgres-connection.ts';
+import type { PostgresSchema } from './postgres-schema.ts';
+
+interface DeadLetterRow {
+  sequence: number;
+  consumer: string;
+  message_id: string;
+  ordering_key: string;
+  message: unknown;
+  reason: string;
+  attempts: number;
+  first_seen_at: Date;
+  last_seen_at: Date;
+  status: DeadLetter['status'];
+}
+
+function toDeadLetter(row: DeadLetterRow): DeadLetter {
+  return {
+    sequence: Number(row.sequence),
+    consumer: row.consumer,
+    messageId: row.message_id,
+    orderingKey: row.ordering_key,
+    message: row.message,
+    reason: row.reason,
+    attempts: row.attempts,
+    firstSeenAt: row.first_seen_at.toISOString(),
+    lastSeenAt: row.last_seen_at.toISOString(),
+    status: row.status,
+  };
+}
+
+/** Dead and parked messages of this schema's consumers (see the port for the parking rule). */
+export function createPostgresDeadLetterStore(
+  connection: PostgresConnection,
+  schema: PostgresSchema,
+): DeadLetterStore {
+  const t = `${schema.sql}.dead_letters`;
+  const open = `status IN ('dead', 'parked')`;
+  return {
+    async put(tx, entry) {
+      await (tx ?? connection).execute(
+        `INSERT INTO ${t} (consumer, message_id, ordering_key, message, reason, attempts, status)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (consumer, message_id) DO UPDATE SET reason = excluded.reason,
+           attempts = greatest(${t}.attempts, excluded.attempts), last_seen_at = now()`,
+        [
+          entry.consumer,
+          entry.messageId,
+          entry.orderingKey,
+          JSON.stringify(entry.message),
+          entry.reason,
+          entry.attempts,
+          entry.status,
+        ],
+      );
+    },
+    async isKeyBlocked(tx, consumer, orderingKey) {
+      const rows = await (tx ?? connection).query(
+        `SELECT 1 FROM ${t} WHERE consumer = $1 AND ordering_key = $2 AND ${open} LIMIT 1`,
+        [consumer, orderingKey],
+      );
+      return rows.length > 0;
+    },
+    async openForKey(tx, consumer, orderingKey) {
+      const rows = await (tx ?? connection).query<DeadLetterRow>(
+        `SELECT * FROM ${t} WHERE consumer = $1 AND ordering_key = $2 AND ${open} ORDER BY sequence`,
+        [consumer, orderingKey],
+      );
+      return rows.map(toDeadLetter);
+    },
+    async get(tx, sequence) {
+      const [row] = await (tx ?? connection).query<DeadLetterRow>(`SELECT * FROM ${t} WHERE sequence = $1`, [
+        sequence,
+      ]);
+      return row ? toDeadLetter(row) : null;
+    },
+    async list(options = {}) {
+      const rows = await connection.query<DeadLetterRow>(
+        `SELECT * FROM ${t} WHERE ($1::text IS NULL OR consumer = $1) AND ($2::text IS NULL OR status = $2)
+          ORDER BY sequence LIMIT $3`,
+        [options.consumer ?? null, options.status ?? null, options.limit ?? 100],
+      );
+      return rows.map(toDeadLetter);
+    },
+    async setStatus(tx, sequence, status) {
+      await (tx ?? connection).execute(
+        `UPDATE ${t} SET status = $1, last_seen_at = now() WHERE sequence = $2`,
+        [status, sequence],
+      );
+    },
+  };
+}
