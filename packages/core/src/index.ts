@@ -5,6 +5,7 @@ export * from './errors/index.ts';
 export * from './event-store/index.ts';
 export * from './guards/index.ts';
 export * from './message/index.ts';
+export * from './messaging/index.ts';
 export * from './projections/index.ts';
 export * from './store/index.ts';
 export * from './transport/index.ts';

@@ -245,7 +245,9 @@ export interface DeadLetterStore {
   /** Records a dead or parked message; a repeat of `(consumer, messageId)` updates reason, attempts and last seen. */
   put(
     tx: Transaction | null,
-    entry: Omit<DeadLetter, 'sequence' | 'status' | 'firstSeenAt' | 'lastSeenAt'> & { status: 'dead' | 'parked' },
+    entry: Omit<DeadLetter, 'sequence' | 'status' | 'firstSeenAt' | 'lastSeenAt'> & {
+      status: 'dead' | 'parked';
+    },
   ): Promise<void>;
   /** True while the key has a dead or parked entry for this consumer. */
   isKeyBlocked(tx: Transaction | null, consumer: string, orderingKey: string): Promise<boolean>;

@@ -1,0 +1,203 @@
+import { CausewayError, InvalidArgumentError, NotFoundError, ValidationError } from '../errors/index.ts';
+import type { EventRegistry, Message } from '../message/index.ts';
+import type { DeadLetter, OutboxMessage, Store, Transaction } from '../store/index.ts';
+import type { Delivery, Subscription, Transport, TransportMessage } from '../transport/index.ts';
+import { backoffDelay } from './backoff.ts';
+
+export interface MessageContext {
+  /** The transaction that also records the inbox receipt: effects commit once, or not at all. */
+  readonly tx: Transaction;
+  readonly attempt: number;
+  /** Enqueues the handler's own messages in the same transaction (published by the relay). */
+  send(messages: readonly OutboxMessage[]): Promise<void>;
+}
+
+export type MessageHandler = (message: Message, context: MessageContext) => Promise<void>;
+
+export interface ConsumerOptions {
+  /** The consumer group on the transport and the inbox's consumer name. */
+  name: string;
+  store: Store;
+  transport: Transport;
+  destinations: readonly string[];
+  handlers: Readonly<Record<string, MessageHandler>>;
+  /** Validates and upcasts payloads; an unknown type or invalid data is dead-lettered at once. */
+  registry?: EventRegistry;
+  /** Deliveries before a failing message is dead-lettered (default 5). */
+  maxAttempts?: number;
+  backoff?: { initialMs: number; maxMs: number };
+  maxInFlight?: number;
+  ackTimeoutMs?: number;
+  onDeadLetter?: (entry: { messageId: string; reason: string }) => void;
+}
+
+/** A failure no retry can fix: dead-letter at once. */
+function isPermanent(error: unknown): boolean {
+  return (
+    error instanceof ValidationError ||
+    (error instanceof CausewayError && ['UNKNOWN_EVENT_TYPE', 'UPCAST_FAILED'].includes(error.code))
+  );
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/**
+ * Handles messages exactly once in effect: in ONE transaction the inbox receipt, the handler's
+ * writes and its outbox rows; the ack comes after the commit. A redelivery finds the receipt and
+ * does nothing. Transient failures retry with backoff and jitter; past `maxAttempts` (or at once
+ * for invalid input) the message goes to the dead-letter store and its key is parked, so that a
+ * redrive replays that key's messages in their original order.
+ */
+export function createConsumer(options: ConsumerOptions) {
+  const { name, store, transport, registry } = options;
+  const maxAttempts = options.maxAttempts ?? 5;
+  const backoff = options.backoff ?? { initialMs: 200, maxMs: 30_000 };
+  let subscription: Subscription | null = null;
+
+  function decode(message: TransportMessage): Message {
+    const envelope = message.payload as Message;
+    if (typeof envelope !== 'object' || envelope === null || typeof envelope.type !== 'string') {
+      throw new ValidationError(`Message ${message.id} has no envelope (expected { type, data, ... })`);
+    }
+    if (!registry) return envelope;
+    const upcast = registry.upcast(envelope.type, envelope.schemaVersion ?? 1, envelope.data);
+    const { data } = registry.validate(envelope.type, upcast.data);
+    return { ...envelope, schemaVersion: upcast.version, data };
+  }
+
+  /** Runs the handler in one transaction with the inbox receipt; false if already handled. */
+  async function handleOnce(
+    message: TransportMessage,
+    attempt: number,
+    extra?: (tx: Transaction) => Promise<void>,
+  ) {
+    const envelope = decode(message);
+    const handler = options.handlers[envelope.type];
+    return store.transaction(async (tx) => {
+      if (!(await store.inbox.record(tx, name, message.id))) return false;
+      if (handler) {
+        await handler(envelope, { tx, attempt, send: (messages) => store.outbox.enqueue(tx, messages) });
+      }
+      await extra?.(tx);
+      return true;
+    });
+  }
+
+  async function deadLetter(
+    message: TransportMessage,
+    reason: string,
+    attempts: number,
+    status: 'dead' | 'parked',
+  ) {
+    await store.deadLetters.put(null, {
+      consumer: name,
+      messageId: message.id,
+      orderingKey: message.orderingKey,
+      message,
+      reason,
+      attempts,
+      status,
+    });
+    options.onDeadLetter?.({ messageId: message.id, reason });
+  }
+
+  async function onDelivery(delivery: Delivery): Promise<void> {
+    const { message, attempt } = delivery;
+    if (await store.deadLetters.isKeyBlocked(null, name, message.orderingKey)) {
+      await deadLetter(
+        message,
+        `parked: an earlier message of key ${message.orderingKey} is in the dead-letter store`,
+        attempt,
+        'parked',
+      );
+      return delivery.ack();
+    }
+    try {
+      await handleOnce(message, attempt);
+    } catch (error) {
+      if (isPermanent(error) || attempt >= maxAttempts) {
+        await deadLetter(
+          message,
+          `${describe(error)} (after ${attempt} attempt${attempt === 1 ? '' : 's'})`,
+          attempt,
+          'dead',
+        );
+        return delivery.ack();
+      }
+      return delivery.retry(backoffDelay(attempt, backoff));
+    }
+    return delivery.ack();
+  }
+
+  return {
+    name,
+    async start() {
+      if (subscription) return;
+      subscription = await transport.subscribe(
+        {
+          group: name,
+          destinations: options.destinations,
+          ...(options.maxInFlight ? { maxInFlight: options.maxInFlight } : {}),
+          ...(options.ackTimeoutMs ? { ackTimeoutMs: options.ackTimeoutMs } : {}),
+        },
+        onDelivery,
+      );
+    },
+    async stop() {
+      await subscription?.close();
+      subscription = null;
+    },
+    /**
+     * Replays a dead message and everything parked behind it, in order, each in its own
+     * transaction. Stops at the first that fails again (it stays dead with the new reason).
+     */
+    async redrive(sequence: number): Promise<{ redriven: number; failed?: DeadLetter }> {
+      const head = await store.deadLetters.get(null, sequence);
+      if (!head || head.consumer !== name) throw new NotFoundError('Dead letter', String(sequence));
+      if (head.status !== 'dead' && head.status !== 'parked') {
+        throw new InvalidArgumentError(
+          'sequence',
+          `Dead letter ${sequence} is ${head.status}, not dead or parked: nothing to redrive`,
+        );
+      }
+      let redriven = 0;
+      // New messages of the key may be parked while this runs: loop until none is left.
+      for (
+        let open = await store.deadLetters.openForKey(null, name, head.orderingKey);
+        open.length > 0;
+        open = await store.deadLetters.openForKey(null, name, head.orderingKey)
+      ) {
+        for (const entry of open) {
+          try {
+            await handleOnce(entry.message as TransportMessage, entry.attempts + 1, (tx) =>
+              store.deadLetters.setStatus(tx, entry.sequence, 'redriven'),
+            );
+            // Already handled before (its receipt exists): still done.
+            await store.deadLetters.setStatus(null, entry.sequence, 'redriven');
+            redriven++;
+          } catch (error) {
+            await store.deadLetters.put(null, {
+              ...entry,
+              reason: describe(error),
+              attempts: entry.attempts + 1,
+              status: 'dead',
+            });
+            await store.deadLetters.setStatus(null, entry.sequence, 'dead');
+            return { redriven, failed: (await store.deadLetters.get(null, entry.sequence)) ?? entry };
+          }
+        }
+      }
+      return { redriven };
+    },
+    /** Gives up on a dead message; what is parked behind it stays parked until redriven. */
+    async discard(sequence: number): Promise<void> {
+      const entry = await store.deadLetters.get(null, sequence);
+      if (!entry || entry.consumer !== name) throw new NotFoundError('Dead letter', String(sequence));
+      await store.deadLetters.setStatus(null, sequence, 'discarded');
+    },
+  };
+}
+
+export type Consumer = ReturnType<typeof createConsumer>;

@@ -1,0 +1,3 @@
+export * from './backoff.ts';
+export * from './consumer.ts';
+export * from './outbox-relay.ts';

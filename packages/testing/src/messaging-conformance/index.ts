@@ -1,0 +1,210 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createConsumer,
+  createEventStore,
+  createOutboxRelay,
+  type Message,
+  type MessageHandler,
+  type Store,
+  type Transport,
+} from '@causeway/core';
+import { createSqliteStore } from '@causeway/sqlite';
+import { afterEach, describe, expect, it } from 'vitest';
+import { registry, uniqueId } from '../event-store-conformance/fixtures.ts';
+
+/** Polls `check` until it holds or `timeoutMs` passes (then fails with `what`). */
+async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
+ * Service A's outbox → relay → transport → service B's consumer, on real stores and a real
+ * transport: every event handled once in effect, in order per stream, bad input dead-lettered.
+ */
+export function describeMessagingConformance(name: string, openTransport: () => Promise<Transport>) {
+  describe(`messaging through ${name}`, () => {
+    const closers: Array<() => Promise<void>> = [];
+    afterEach(async () => {
+      for (const close of closers.splice(0).reverse()) await close().catch(() => {});
+    });
+
+    async function setup(handlers: (seen: Message[]) => Record<string, MessageHandler>, maxAttempts = 3) {
+      const directory = mkdtempSync(join(tmpdir(), 'causeway-messaging-'));
+      const storeA: Store = await createSqliteStore({ filename: join(directory, 'a.db') });
+      const storeB: Store = await createSqliteStore({ filename: join(directory, 'b.db') });
+      const transport = await openTransport();
+      const destination = `a_events_${uniqueId('d').replace(/\W/g, '_')}`;
+      const seen: Message[] = [];
+      const relay = createOutboxRelay({ store: storeA, transport, idlePollMs: 50 });
+      const consumer = createConsumer({
+        name: `b_${uniqueId('g').replace(/\W/g, '_')}`,
+        store: storeB,
+        transport,
+        destinations: [destination],
+        handlers: handlers(seen),
+        registry,
+        maxAttempts,
+        backoff: { initialMs: 20, maxMs: 100 },
+        ackTimeoutMs: 2000,
+      });
+      closers.push(
+        () => storeA.close(),
+        () => storeB.close(),
+        () => transport.close(),
+        () => relay.stop(),
+        () => consumer.stop(),
+      );
+      return {
+        eventStore: createEventStore({ store: storeA, registry }),
+        storeB,
+        relay,
+        consumer,
+        destination,
+        seen,
+        transport,
+      };
+    }
+
+    const recordAll = (seen: Message[]): Record<string, MessageHandler> => ({
+      'test.Deposited': async (message) => {
+        seen.push(message);
+      },
+    });
+
+    it('delivers every event once in effect, each stream in order, despite republished batches', async () => {
+      const { eventStore, relay, consumer, destination, seen, transport } = await setup(recordAll);
+      await consumer.start();
+      const streams = Array.from({ length: 8 }, () => uniqueId('acct'));
+      const appended: Message[] = [];
+      for (let round = 1; round <= 10; round++) {
+        for (const stream of streams) {
+          const outcome = await eventStore.appendToStream(
+            stream,
+            [{ type: 'test.Deposited', data: { amountCents: round } }],
+            { publishTo: destination },
+          );
+          appended.push(...outcome.events);
+        }
+      }
+      // A relay that crashed after publishing and before marking would publish again: duplicates.
+      const some = appended
+        .slice(0, 10)
+        .map((m) => ({ id: m.id, destination, orderingKey: m.streamId, type: m.type, payload: m }));
+      await transport.publish(some);
+      relay.start();
+      await eventually(async () => seen.length >= appended.length, `${appended.length} handled events`);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(seen.length).toBe(appended.length);
+      for (const stream of streams) {
+        expect(seen.filter((m) => m.streamId === stream).map((m) => m.streamPosition)).toEqual(
+          Array.from({ length: 10 }, (_, i) => i + 1),
+        );
+      }
+      expect((await relay.status()).backlog).toBe(0);
+    });
+
+    it('retries a transient failure with backoff, then handles it once', async () => {
+      let failures = 0;
+      const { eventStore, relay, consumer, destination, seen } = await setup(
+        (seenList) => ({
+          'test.Deposited': async (message, { attempt }) => {
+            if (failures < 2) {
+              failures++;
+              throw new Error(`database busy (attempt ${attempt})`);
+            }
+            seenList.push(message);
+          },
+        }),
+        5,
+      );
+      await consumer.start();
+      relay.start();
+      await eventStore.appendToStream(
+        uniqueId('acct'),
+        [{ type: 'test.Deposited', data: { amountCents: 1 } }],
+        { publishTo: destination },
+      );
+      await eventually(async () => seen.length === 1, 'the retried message');
+      expect(failures).toBe(2);
+    });
+
+    it('dead-letters invalid input with a clear reason, parks its key, keeps going, and redrives in order', async () => {
+      let broken = true;
+      const { eventStore, storeB, relay, consumer, destination, seen } = await setup((seenList) => ({
+        'test.Deposited': async (message) => {
+          if (broken && (message.data as { amountCents: number }).amountCents === 13)
+            throw new Error('cannot handle 13');
+          seenList.push(message);
+        },
+      }));
+      await consumer.start();
+      relay.start();
+      const [poisoned, healthy] = [uniqueId('acct'), uniqueId('acct')];
+      for (const amountCents of [1, 13, 2, 3]) {
+        await eventStore.appendToStream(poisoned, [{ type: 'test.Deposited', data: { amountCents } }], {
+          publishTo: destination,
+        });
+      }
+      await eventStore.appendToStream(healthy, [{ type: 'test.Deposited', data: { amountCents: 5 } }], {
+        publishTo: destination,
+      });
+      await eventually(
+        async () => (await storeB.deadLetters.list({ consumer: consumer.name })).length === 3,
+        'one dead and two parked',
+      );
+      await eventually(async () => seen.some((m) => m.streamId === healthy), 'the healthy stream');
+      const letters = await storeB.deadLetters.list({ consumer: consumer.name });
+      expect(letters.map((d) => d.status)).toEqual(['dead', 'parked', 'parked']);
+      expect(letters[0]!.reason).toMatch(/cannot handle 13 \(after 3 attempts\)/);
+      expect(
+        seen
+          .filter((m) => m.streamId === poisoned)
+          .map((m) => (m.data as { amountCents: number }).amountCents),
+      ).toEqual([1]);
+
+      broken = false;
+      expect(await consumer.redrive(letters[0]!.sequence)).toEqual({ redriven: 3 });
+      expect(
+        seen
+          .filter((m) => m.streamId === poisoned)
+          .map((m) => (m.data as { amountCents: number }).amountCents),
+      ).toEqual([1, 13, 2, 3]);
+      expect(await storeB.deadLetters.isKeyBlocked(null, consumer.name, poisoned)).toBe(false);
+    });
+
+    it('dead-letters a message that fails schema validation or has an unknown type, at the first attempt', async () => {
+      const { storeB, consumer, destination, transport, seen } = await setup(recordAll);
+      await consumer.start();
+      const bad = (type: string, data: unknown) => {
+        const id = uniqueId('m');
+        return {
+          id,
+          destination,
+          orderingKey: uniqueId('k'),
+          type,
+          payload: { id, type, schemaVersion: 1, streamId: 'x', data },
+        };
+      };
+      await transport.publish([bad('test.Deposited', { amountCents: -1 }), bad('test.Unknown', {})]);
+      await eventually(
+        async () => (await storeB.deadLetters.list({ consumer: consumer.name })).length === 2,
+        'two dead letters',
+      );
+      const reasons = (await storeB.deadLetters.list({ consumer: consumer.name })).map((d) => [
+        d.reason,
+        d.attempts,
+      ]);
+      expect(reasons).toEqual([
+        [expect.stringMatching(/ValidationError: Invalid test.Deposited: amountCents/), 1],
+        [expect.stringMatching(/UnknownEventTypeError: Event type "test.Unknown" is not registered/), 1],
+      ]);
+      expect(seen).toEqual([]);
+    });
+  });
+}
