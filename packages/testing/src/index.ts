@@ -2,3 +2,4 @@ export * from './decider-spec.ts';
 export * from './postgres-test-database.ts';
 export * from './services.ts';
 export * from './store-conformance.ts';
+export * from './transport-conformance/index.ts';

@@ -1,0 +1,41 @@
+import type { Delivery } from '@causeway/core';
+import type { ClaimedMessage, PartitionKey } from './embedded-log.ts';
+
+/** One delivery in flight in this process: settled once, by ack, retry or its ack timeout. */
+export interface InFlightDelivery {
+  readonly key: PartitionKey;
+  readonly claimed: ClaimedMessage;
+  settled: boolean;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export interface DeliverySettlers {
+  ack(entry: InFlightDelivery): void;
+  retry(entry: InFlightDelivery, delayMs: number): void;
+}
+
+/**
+ * The Delivery handed to a handler. Only its first ack() or retry() counts: an ack after a retry
+ * (or a second ack) must not move the cursor again.
+ */
+export function createDelivery(entry: InFlightDelivery, settlers: DeliverySettlers): Delivery {
+  return {
+    message: entry.claimed.message,
+    attempt: entry.claimed.attempt,
+    async ack() {
+      settlers.ack(entry);
+    },
+    async retry(delayMs: number) {
+      settlers.retry(entry, delayMs);
+    },
+  };
+}
+
+/** Redelivery delay after a handler threw: short, growing with the attempt, capped by the ack timeout. */
+export function backoffAfterThrowMs(attempt: number, ackTimeoutMs: number): number {
+  return Math.min(ackTimeoutMs, 100 * 2 ** Math.min(attempt - 1, 10));
+}
+
+export function partitionId(key: { destination: string; partition: number }): string {
+  return `${key.partition}:${key.destination}`;
+}

@@ -1,0 +1,101 @@
+import { resolve } from 'node:path';
+import type Database from 'better-sqlite3';
+
+/** Listeners in this process per transport file: a publish wakes them at once, without polling. */
+const localListeners = new Map<string, Set<() => void>>();
+
+export interface EmbeddedWakeups {
+  /** Calls `listener` after local writes to the file and when another process committed. */
+  subscribe(listener: () => void): () => void;
+  /** Wakes every listener of this file in this process (after a publish or a lease release). */
+  notifyLocal(): void;
+  close(): void;
+}
+
+export interface EmbeddedWakeupOptions {
+  filename: string;
+  db: Database.Database;
+  /** Polling interval while the file changes; default 20 ms. */
+  pollIntervalMs: number;
+  /** Polling interval once nothing changed for `idleAfterMs`; default 100 ms. */
+  idlePollIntervalMs: number;
+  idleAfterMs: number;
+}
+
+/**
+ * Wake-ups for subscribers: in this process directly, across processes by polling
+ * `PRAGMA data_version` (it moves when another connection commits to the file), fast while the
+ * file changes and slower once it has been idle, so an idle consumer costs almost no CPU. It
+ * polls only while somebody listens.
+ */
+export function createEmbeddedWakeups(options: EmbeddedWakeupOptions): EmbeddedWakeups {
+  const path = resolve(options.filename);
+  const listeners = new Set<() => void>();
+  let timer: NodeJS.Timeout | undefined;
+  let lastVersion = 0;
+  let lastChangeAt = 0;
+
+  function notify(): void {
+    for (const listener of [...listeners]) listener();
+  }
+
+  function poll(): void {
+    timer = undefined;
+    if (listeners.size === 0) return;
+    const now = Date.now();
+    try {
+      const version = options.db.pragma('data_version', { simple: true }) as number;
+      if (version !== lastVersion) {
+        lastVersion = version;
+        lastChangeAt = now;
+        notify();
+      }
+    } catch {
+      // The connection is closing; close() stops polling right after.
+      return;
+    }
+    const idle = now - lastChangeAt > options.idleAfterMs;
+    timer = setTimeout(poll, idle ? options.idlePollIntervalMs : options.pollIntervalMs);
+  }
+
+  function joinLocal(): void {
+    const set = localListeners.get(path) ?? new Set();
+    set.add(notify);
+    localListeners.set(path, set);
+  }
+
+  function leaveLocal(): void {
+    const set = localListeners.get(path);
+    set?.delete(notify);
+    if (set?.size === 0) localListeners.delete(path);
+  }
+
+  function stop(): void {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    leaveLocal();
+  }
+
+  return {
+    subscribe(listener) {
+      listeners.add(listener);
+      if (listeners.size === 1) {
+        joinLocal();
+        lastVersion = options.db.pragma('data_version', { simple: true }) as number;
+        lastChangeAt = Date.now();
+        timer = setTimeout(poll, options.pollIntervalMs);
+      }
+      return () => {
+        listeners.delete(listener);
+        if (listeners.size === 0) stop();
+      };
+    },
+    notifyLocal() {
+      for (const wake of [...(localListeners.get(path) ?? [])]) wake();
+    },
+    close() {
+      listeners.clear();
+      stop();
+    },
+  };
+}

@@ -1,0 +1,1 @@
+export { createEmbeddedTransport, type EmbeddedTransportOptions } from './embedded-transport.ts';

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import {
+  byId,
+  interleavedMessages,
+  keysInDistinctPartitions,
+  quietAckTimeoutMs,
+  settleMs,
+  sleep,
+  uniqueName,
+  waitUntil,
+} from './fixtures.ts';
+import { DeliveryRecorder } from './recorder.ts';
+import type { TransportSuite } from './scenario.ts';
+
+/** Backpressure (maxInFlight) and the lifecycle: closing a subscription, closing the transport. */
+export function describeFlowControlConformance(suite: TransportSuite): void {
+  describe('flow control and lifecycle', () => {
+    it('never has more than maxInFlight unacked deliveries in one subscriber', async () => {
+      const scenario = suite.scenario();
+      const transport = await scenario.open();
+      const keys = keysInDistinctPartitions(8, suite.partitions);
+      const messages = interleavedMessages(scenario.destination, keys, 3);
+      await transport.publish(messages);
+      let inFlight = 0;
+      let highest = 0;
+      const recorder = new DeliveryRecorder();
+      await transport.subscribe(
+        {
+          group: scenario.group,
+          destinations: [scenario.destination],
+          maxInFlight: 2,
+          ackTimeoutMs: quietAckTimeoutMs,
+        },
+        recorder.handler('slow', async (delivery) => {
+          inFlight++;
+          highest = Math.max(highest, inFlight);
+          await sleep(30);
+          inFlight--;
+          await delivery.ack();
+        }),
+      );
+      await waitUntil(
+        () => recorder.acked().length >= messages.length,
+        () => `${recorder.acked().length} of ${messages.length} acked`,
+      );
+      expect(highest).toBeLessThanOrEqual(2);
+      expect(byId(recorder.received.map((entry) => entry.message))).toEqual(byId(messages));
+    });
+
+    it('stops delivering once the subscription is closed; the group resumes where it stopped', async () => {
+      const scenario = suite.scenario();
+      const transport = await scenario.open();
+      const options = {
+        group: scenario.group,
+        destinations: [scenario.destination],
+        ackTimeoutMs: quietAckTimeoutMs,
+      };
+      const before = new DeliveryRecorder();
+      const subscription = await transport.subscribe(options, before.handler('before'));
+      const key = uniqueName('k');
+      const [early, late] = [0, 1].map(() => interleavedMessages(scenario.destination, [key], 5)) as [
+        ReturnType<typeof interleavedMessages>,
+        ReturnType<typeof interleavedMessages>,
+      ];
+      await transport.publish(early);
+      await waitUntil(
+        () => before.settled().length >= early.length,
+        () => `${before.settled().length} of ${early.length} acked before closing`,
+      );
+      await subscription.close();
+      await subscription.close();
+      await transport.publish(late);
+      await sleep(settleMs * 2);
+      expect(byId(before.received.map((entry) => entry.message))).toEqual(byId(early));
+
+      const after = new DeliveryRecorder();
+      await transport.subscribe(options, after.handler('after'));
+      await waitUntil(
+        () => after.acked().length >= late.length,
+        () => `${after.acked().length} of ${late.length} acked after resubscribing`,
+      );
+      await sleep(settleMs);
+      expect(after.received.map((entry) => entry.message.id)).toEqual(late.map(({ id }) => id));
+    });
+
+    it('closes idempotently, with open subscriptions', async () => {
+      const scenario = suite.scenario();
+      const transport = await scenario.open();
+      const recorder = new DeliveryRecorder();
+      await transport.subscribe(
+        { group: scenario.group, destinations: [scenario.destination], ackTimeoutMs: quietAckTimeoutMs },
+        recorder.handler('a'),
+      );
+      await transport.close();
+      await transport.close();
+      await Promise.all([transport.close(), transport.close()]);
+      expect(typeof transport.name).toBe('string');
+    });
+  });
+}
