@@ -1,4 +1,4 @@
-import { CausewayError } from '@causeway/core';
+import { CausewayError, TransportFailureError, TransportUnavailableError } from '@causeway/core';
 
 /**
  * A NATS failure as a Causeway error, so no driver error leaks: `TRANSPORT_UNAVAILABLE` when the
@@ -13,17 +13,14 @@ export function toTransportError(
   if (error instanceof CausewayError) return error;
   const reason = error instanceof Error ? error.message : String(error);
   if (isUnavailable(error)) {
-    return new CausewayError(
-      'TRANSPORT_UNAVAILABLE',
+    return new TransportUnavailableError(
       `NATS unavailable while trying to ${action}: ${reason}; check that nats-server runs with JetStream (-js) and retry`,
-      {
-        details: { transport: 'nats', action, ...details },
-        cause: error,
-      },
+      { transport: 'nats', details: { action, ...details }, cause: error },
     );
   }
-  return new CausewayError('TRANSPORT_FAILURE', `NATS failed to ${action}: ${reason}`, {
-    details: { transport: 'nats', action, ...details },
+  return new TransportFailureError(`NATS failed to ${action}: ${reason}`, {
+    transport: 'nats',
+    details: { action, ...details },
     cause: error,
   });
 }
@@ -47,11 +44,8 @@ function isUnavailable(error: unknown): boolean {
 
 /** Publishing or subscribing on a transport after close(). */
 export function transportClosedError(action: string): Error {
-  return new CausewayError(
-    'TRANSPORT_UNAVAILABLE',
-    `Cannot ${action}: this NATS transport is closed; create a new one`,
-    {
-      details: { transport: 'nats', action },
-    },
-  );
+  return new TransportUnavailableError(`Cannot ${action}: this NATS transport is closed; create a new one`, {
+    transport: 'nats',
+    details: { action },
+  });
 }

@@ -5,7 +5,7 @@ import {
   connect,
   type RecoveringChannelModel,
 } from 'amqplib';
-import { TransportUnavailableError } from './rabbitmq-errors.ts';
+import { RabbitMqUnavailableError } from './rabbitmq-errors.ts';
 
 /** One connection to the broker that reconnects by itself, with exponential backoff and jitter. */
 export interface RabbitMqConnection {
@@ -52,7 +52,7 @@ export function openRabbitMqConnection(options: RabbitMqConnectionOptions): Rabb
       if (result !== undefined) return result;
       // The channel may still open later: close it then, nobody is waiting for it.
       creating.then((channel) => channel.close()).catch(() => {});
-      throw new TransportUnavailableError(
+      throw new RabbitMqUnavailableError(
         `no connection to ${redact(options.url)} within ${options.connectTimeoutMs} ms (last error: ${describe(lastError)}); is the broker running?`,
         lastError,
       );

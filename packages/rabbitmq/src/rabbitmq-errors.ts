@@ -1,18 +1,15 @@
-import { CausewayError } from '@causeway/core';
+import { PublishRejectedError, TransportUnavailableError } from '@causeway/core';
 
 /** The broker cannot be reached (or the connection dropped mid-operation); retry later. */
-export class TransportUnavailableError extends CausewayError {
+export class RabbitMqUnavailableError extends TransportUnavailableError {
   constructor(message: string, cause?: unknown) {
-    super('TRANSPORT_UNAVAILABLE', `RabbitMQ transport unavailable: ${message}`, {
-      details: { transport: 'rabbitmq' },
-      cause,
-    });
+    super(`RabbitMQ transport unavailable: ${message}`, { transport: 'rabbitmq', cause });
   }
 }
 
 /** The broker refused a message (nack) or routed it to no queue; nothing was delivered. */
-export class PublishRejectedError extends CausewayError {
+export class RabbitMqPublishRejectedError extends PublishRejectedError {
   constructor(message: string, details: Record<string, unknown>) {
-    super('PUBLISH_REJECTED', message, { details: { transport: 'rabbitmq', ...details } });
+    super(message, { transport: 'rabbitmq', details });
   }
 }

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { partitionOf, type TransportMessage } from '@causeway/core';
 import type { ConfirmChannel, Message } from 'amqplib';
 import type { RabbitMqConnection } from './rabbitmq-connection.ts';
-import { PublishRejectedError, TransportUnavailableError } from './rabbitmq-errors.ts';
+import { RabbitMqPublishRejectedError, RabbitMqUnavailableError } from './rabbitmq-errors.ts';
 import { encodeProperties } from './rabbitmq-message.ts';
 import { declareDestination, exchangeName, type TopologyNames } from './rabbitmq-topology.ts';
 
@@ -95,7 +95,7 @@ async function declareExchanges(
   for (const destination of new Set(messages.map((message) => message.destination))) {
     if (target.declared.has(destination)) continue;
     await declareDestination(target.channel, names, destination).catch((error) => {
-      throw new TransportUnavailableError(`cannot declare exchange for ${destination}`, error);
+      throw new RabbitMqUnavailableError(`cannot declare exchange for ${destination}`, error);
     });
     target.declared.add(destination);
   }
@@ -116,7 +116,7 @@ function publishOne(
       if (error) return reject(confirmError(error, message));
       if (!takeReturned(target.returned, message.id)) return resolve();
       reject(
-        new PublishRejectedError(
+        new RabbitMqPublishRejectedError(
           `Message ${message.id} to ${message.destination} (partition ${partition}) reached no queue: declare the groups that consume ${message.destination} in the transport's \`topology\` option (or subscribe them) before publishing`,
           { messageId: message.id, destination: message.destination, partition },
         ),
@@ -131,7 +131,7 @@ function publishOne(
         onConfirm,
       );
     } catch (error) {
-      reject(new TransportUnavailableError(`cannot publish ${message.id}: the channel is closed`, error));
+      reject(new RabbitMqUnavailableError(`cannot publish ${message.id}: the channel is closed`, error));
     }
   });
   return { confirmed, accepted };
@@ -147,13 +147,16 @@ function takeReturned(returned: Map<string, number>, id: string): boolean {
 
 function confirmError(error: unknown, message: TransportMessage): Error {
   if (error instanceof Error && error.message === 'channel closed') {
-    return new TransportUnavailableError(
+    return new RabbitMqUnavailableError(
       `the channel closed before the broker confirmed ${message.id}; publish again (the inbox dedupes)`,
       error,
     );
   }
-  return new PublishRejectedError(`The broker refused message ${message.id} (nack): publish it again later`, {
-    messageId: message.id,
-    destination: message.destination,
-  });
+  return new RabbitMqPublishRejectedError(
+    `The broker refused message ${message.id} (nack): publish it again later`,
+    {
+      messageId: message.id,
+      destination: message.destination,
+    },
+  );
 }

@@ -132,6 +132,39 @@ export class ConfigurationError extends CausewayError {
   }
 }
 
+/** The broker cannot be reached or did not answer in time; retry later (the relay does). */
+export class TransportUnavailableError extends CausewayError {
+  constructor(
+    message: string,
+    options: { transport: string; cause?: unknown; details?: Record<string, unknown> },
+  ) {
+    super('TRANSPORT_UNAVAILABLE', message, {
+      details: { transport: options.transport, ...options.details },
+      cause: options.cause,
+    });
+  }
+}
+
+/** A broker error the transport could not classify; `cause` holds the client library's error. */
+export class TransportFailureError extends CausewayError {
+  constructor(
+    message: string,
+    options: { transport: string; cause?: unknown; details?: Record<string, unknown> },
+  ) {
+    super('TRANSPORT_FAILURE', message, {
+      details: { transport: options.transport, ...options.details },
+      cause: options.cause,
+    });
+  }
+}
+
+/** The broker refused a message (nack) or could route it nowhere; it was not delivered. */
+export class PublishRejectedError extends CausewayError {
+  constructor(message: string, options: { transport: string; details?: Record<string, unknown> }) {
+    super('PUBLISH_REJECTED', message, { details: { transport: options.transport, ...options.details } });
+  }
+}
+
 /** Every error code Causeway raises; docs/errors.md must describe each (a test checks). */
 export const errorCodes = [
   'CONCURRENCY_CONFLICT',
@@ -146,5 +179,8 @@ export const errorCodes = [
   'STORE_UNAVAILABLE',
   'STORE_FAILURE',
   'CONFIG_INVALID',
+  'TRANSPORT_UNAVAILABLE',
+  'TRANSPORT_FAILURE',
+  'PUBLISH_REJECTED',
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];
