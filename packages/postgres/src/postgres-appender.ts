@@ -6,6 +6,7 @@ import {
   StoreFailureError,
   StoreUnavailableError,
   type Transaction,
+  toLoneEventAppend,
 } from '@causeway/core';
 import { isRetryableError, isUniqueViolation } from './map-postgres-error.ts';
 import { createPostgresAppendBatcher } from './postgres-append-batcher.ts';
@@ -198,27 +199,13 @@ function createSingleEventAppend(connection: PostgresConnection, schema: Postgre
     RETURNING global_position, stream_position`;
   const name = `causeway_append_one_${s.replace(/\W/g, '_')}`;
   return async (request: AppendRequest): Promise<AppendResult | null> => {
-    const event = request.events[0];
-    if (request.events.length !== 1 || !event || (request.outbox?.length ?? 0) > 0) return null;
-    const expected = request.expectedVersion;
-    const check =
-      expected === 'any' ? -1 : expected === 'streamExists' ? -2 : expected === 'noStream' ? 0 : expected;
+    const lone = toLoneEventAppend(request);
+    if (!lone) return null;
     try {
       const [row] = await connection.queryPrepared<{ global_position: number; stream_position: number }>(
         name,
         sql,
-        [
-          event.id,
-          request.streamId,
-          event.type,
-          event.schemaVersion,
-          event.correlationId,
-          event.causationId,
-          event.occurredAt,
-          JSON.stringify(event.metadata ?? {}),
-          JSON.stringify(event.data ?? null),
-          check,
-        ],
+        [...lone.eventParams, lone.versionCheck],
       );
       if (!row) return null;
       return {

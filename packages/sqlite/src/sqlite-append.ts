@@ -4,6 +4,7 @@ import {
   ConcurrencyError,
   type ExpectedVersion,
   IdempotencyConflictError,
+  toLoneEventAppend,
 } from '@causeway/core';
 import { insertOutboxMessages } from './sqlite-outbox-store.ts';
 import { memoizeByRowCount, valuesPlaceholders } from './sqlite-row-batches.ts';
@@ -246,27 +247,11 @@ export function createSingleEventAppender(tables: SqliteTables) {
     WHERE CASE ? WHEN -1 THEN 1 WHEN -2 THEN current.version > 0 ELSE current.version = ? END
     RETURNING global_position, stream_position`;
   return function appendSingleEvent(session: SqliteSession, request: AppendRequest): AppendResult | null {
-    const event = request.events[0];
-    if (request.events.length !== 1 || !event || (request.outbox?.length ?? 0) > 0) return null;
-    const expected = request.expectedVersion;
-    const check =
-      expected === 'any' ? -1 : expected === 'streamExists' ? -2 : expected === 'noStream' ? 0 : expected;
+    const lone = toLoneEventAppend(request);
+    if (!lone) return null;
     let row: { global_position: number; stream_position: number } | undefined;
     try {
-      row = session.get(sql, [
-        event.id,
-        request.streamId,
-        event.type,
-        event.schemaVersion,
-        event.correlationId,
-        event.causationId,
-        event.occurredAt,
-        JSON.stringify(event.metadata ?? {}),
-        JSON.stringify(event.data ?? null),
-        request.streamId,
-        check,
-        check,
-      ]);
+      row = session.get(sql, [...lone.eventParams, request.streamId, lone.versionCheck, lone.versionCheck]);
     } catch (error) {
       // A duplicate id: the statement wrote nothing; the full path sorts out retry vs conflict.
       if (error instanceof Error && /UNIQUE constraint failed/.test(error.message)) return null;

@@ -1,0 +1,29 @@
+import type { AppendRequest } from './store.ts';
+
+/**
+ * The parameters of the one-statement append both backends use for the most common write: one
+ * event, no outbox. Null when the request is anything else. `versionCheck` encodes the expected
+ * version for a SQL `CASE`: -1 any, -2 stream exists, n (0 = no stream) exact.
+ */
+export function toLoneEventAppend(request: AppendRequest) {
+  const event = request.events[0];
+  if (request.events.length !== 1 || !event || (request.outbox?.length ?? 0) > 0) return null;
+  const expected = request.expectedVersion;
+  const versionCheck =
+    expected === 'any' ? -1 : expected === 'streamExists' ? -2 : expected === 'noStream' ? 0 : expected;
+  return {
+    versionCheck,
+    /** id, stream id, type, schema version, correlation, causation, occurred at, metadata, data. */
+    eventParams: [
+      event.id,
+      request.streamId,
+      event.type,
+      event.schemaVersion,
+      event.correlationId,
+      event.causationId,
+      event.occurredAt,
+      JSON.stringify(event.metadata ?? {}),
+      JSON.stringify(event.data ?? null),
+    ],
+  };
+}
