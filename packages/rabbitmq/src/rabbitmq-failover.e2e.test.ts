@@ -3,10 +3,9 @@ import { fileURLToPath } from 'node:url';
 import { newMessageId, type TransportMessage } from '@causeway/core';
 import { describeWithService, serviceUrl } from '@causeway/testing';
 import { connect } from 'amqplib';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { deleteTopology } from './rabbitmq-topology.ts';
 import { createRabbitMqTransport } from './rabbitmq-transport.ts';
-import { lockBroker } from './testing/broker-lock.ts';
 
 const prefix = `cwtest-failover-${process.pid}`;
 const holder = fileURLToPath(new URL('./testing/hold-second-message.ts', import.meta.url));
@@ -24,18 +23,10 @@ function shipment(index: number): TransportMessage {
 }
 
 describeWithService('rabbitmq', 'RabbitMqTransport failover', () => {
-  let release: () => Promise<void> = async () => {};
-  beforeAll(async () => {
-    release = await lockBroker();
-  }, 200_000);
   afterAll(async () => {
-    try {
-      const connection = await connect(serviceUrl('rabbitmq'));
-      await deleteTopology(await connection.createChannel(), { prefix, partitions }, topology);
-      await connection.close();
-    } finally {
-      await release();
-    }
+    const connection = await connect(serviceUrl('rabbitmq'));
+    await deleteTopology(await connection.createChannel(), { prefix, partitions }, topology);
+    await connection.close();
   });
 
   it("gives a SIGKILLed consumer's message to the standby before the key's later messages", async () => {

@@ -4,9 +4,8 @@ import { promisify } from 'node:util';
 import { describeWithService, serviceUrl } from '@causeway/testing';
 import { describeMessagingConformance } from '@causeway/testing/messaging-conformance';
 import { connect } from 'amqplib';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll } from 'vitest';
 import { createRabbitMqTransport } from './index.ts';
-import { lockBroker } from './testing/broker-lock.ts';
 
 /** Deletes every queue whose name starts with `prefix.`: leftover quorum queues slow each later broker start. */
 async function deleteQueuesWithPrefix(prefix: string): Promise<void> {
@@ -23,17 +22,8 @@ async function deleteQueuesWithPrefix(prefix: string): Promise<void> {
 
 describeWithService('rabbitmq', 'messaging through RabbitMQ', () => {
   const prefix = `m${randomBytes(4).toString('hex')}`;
-  // A broker restart by another test file would stall this one: the lock keeps them apart.
-  let release: () => Promise<void> = async () => {};
-  beforeAll(async () => {
-    release = await lockBroker();
-  }, 200_000);
   afterAll(async () => {
-    try {
-      await deleteQueuesWithPrefix(prefix);
-    } finally {
-      await release();
-    }
+    await deleteQueuesWithPrefix(prefix);
   }, 120_000);
   describeMessagingConformance('RabbitMQ', async () =>
     createRabbitMqTransport({ url: serviceUrl('rabbitmq'), prefix }),

@@ -1,14 +1,9 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { newMessageId, type TransportMessage } from '@causeway/core';
-import { describeWithService, isServiceListening, serviceUrl } from '@causeway/testing';
-import { connect } from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deleteTopology } from './rabbitmq-topology.ts';
+import { describeWithService } from '@causeway/testing';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createRabbitMqTransport } from './rabbitmq-transport.ts';
-import { lockBroker } from './testing/broker-lock.ts';
+import { startPrivateRabbitMqNode } from './testing/private-rabbitmq-node.ts';
 
-const run = promisify(execFile);
 const prefix = `cwtest-restart-${process.pid}`;
 const partitions = 4;
 const topology = { orders: ['billing'] };
@@ -26,19 +21,6 @@ function messages(batch: string, perKey: number): TransportMessage[] {
   ).flat();
 }
 
-/** Resolves once the broker takes AMQP connections again (the port opens before it is ready). */
-async function waitForBroker(timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await isServiceListening('rabbitmq')) {
-      const connection = await connect(serviceUrl('rabbitmq')).catch(() => undefined);
-      if (connection) return connection.close();
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`RabbitMQ did not come back within ${timeoutMs} ms`);
-}
-
 /** Publishes until the broker confirms: while it restarts, publish rejects and the relay retries. */
 async function publishUntilConfirmed(publish: () => Promise<void>, timeoutMs = 60_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;
@@ -53,40 +35,18 @@ async function publishUntilConfirmed(publish: () => Promise<void>, timeoutMs = 6
   }
 }
 
-// Restarting the shared broker makes it recover every quorum queue on the machine, which can take
-// minutes and stalls every other RabbitMQ suite meanwhile: opt-in until it runs on a private node
-// (as the NATS restart test does).
-const restartTests = process.env.CAUSEWAY_BROKER_RESTART_TESTS === '1';
-if (!restartTests) {
-  console.warn(
-    'SKIPPED: RabbitMQ restart test (it restarts the shared broker); set CAUSEWAY_BROKER_RESTART_TESTS=1 to run it',
-  );
-}
-
-const describeRestart = restartTests
-  ? (title: string, body: () => void) => describeWithService('rabbitmq', title, body)
-  : (title: string, body: () => void) => describe.skip(title, body);
-
-describeRestart('RabbitMqTransport across a broker restart', () => {
-  let release: () => Promise<void> = async () => {};
+describeWithService('rabbitmq', 'RabbitMqTransport across a broker restart', () => {
+  // A node of its own: restarting the shared broker would stall every other RabbitMQ suite.
+  let broker: Awaited<ReturnType<typeof startPrivateRabbitMqNode>>;
   beforeAll(async () => {
-    release = await lockBroker();
-  }, 200_000);
+    broker = await startPrivateRabbitMqNode();
+  }, 120_000);
   afterAll(async () => {
-    try {
-      // Whatever happened, leave the broker running for the next test file.
-      await run('rabbitmqctl', ['start_app']).catch(() => {});
-      await waitForBroker();
-      const connection = await connect(serviceUrl('rabbitmq'));
-      await deleteTopology(await connection.createChannel(), { prefix, partitions }, topology);
-      await connection.close();
-    } finally {
-      await release();
-    }
+    await broker?.shutdown();
   }, 90_000);
 
   it('loses no message published before or after the restart; per-key order holds', async () => {
-    const transport = createRabbitMqTransport({ url: serviceUrl('rabbitmq'), prefix, partitions, topology });
+    const transport = createRabbitMqTransport({ url: broker.url, prefix, partitions, topology });
     try {
       const received: TransportMessage[] = [];
       // Handlers hold their messages until the broker is back: their acks are lost with the
@@ -107,10 +67,9 @@ describeRestart('RabbitMqTransport across a broker restart', () => {
       await transport.publish(before);
       while (received.length < 5 * keys.length) await new Promise((resolve) => setTimeout(resolve, 20));
 
-      await run('rabbitmqctl', ['stop_app']);
+      await broker.stopApp();
       await expect(transport.publish(messages('down', 1))).rejects.toThrow(/unavailable|closed/i);
-      await run('rabbitmqctl', ['start_app']);
-      await waitForBroker();
+      await broker.startApp();
       brokerBack();
 
       const after = messages('after', 20);

@@ -4,29 +4,22 @@ import { type Channel, type ChannelModel, type ConsumeMessage, connect } from 'a
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { deadLetterName, deleteTopology, queueName } from './rabbitmq-topology.ts';
 import { createRabbitMqTransport } from './rabbitmq-transport.ts';
-import { lockBroker } from './testing/broker-lock.ts';
 
 const prefix = `cwtest-topology-${process.pid}`;
 const names = { prefix, partitions: 2 };
 const topology = { payments: ['ledger'] };
 
 describeWithService('rabbitmq', 'RabbitMQ topology', () => {
-  let release: () => Promise<void> = async () => {};
   let connection: ChannelModel;
   let channel: Channel;
   beforeAll(async () => {
-    release = await lockBroker();
     connection = await connect(serviceUrl('rabbitmq'));
     channel = await connection.createChannel();
   }, 200_000);
   afterAll(async () => {
-    try {
-      await deleteTopology(channel, names, topology);
-      await channel.deleteQueue(`${prefix}.characterization`);
-      await connection.close();
-    } finally {
-      await release();
-    }
+    await deleteTopology(channel, names, topology);
+    await channel.deleteQueue(`${prefix}.characterization`);
+    await connection.close();
   });
 
   it('rejects a publish that no queue would receive instead of losing it', async () => {

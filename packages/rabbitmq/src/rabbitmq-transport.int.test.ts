@@ -1,10 +1,9 @@
 import { defaultPartitions } from '@causeway/core';
 import { describeTransportConformance, describeWithService, serviceUrl } from '@causeway/testing';
 import { connect } from 'amqplib';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll } from 'vitest';
 import { deleteTopology } from './rabbitmq-topology.ts';
 import { createRabbitMqTransport, type RabbitMqTransport } from './rabbitmq-transport.ts';
-import { lockBroker } from './testing/broker-lock.ts';
 
 const prefix = `cwtest-conformance-${process.pid}`;
 const partitions = defaultPartitions;
@@ -12,18 +11,10 @@ const declared: Record<string, string[]> = {};
 
 describeWithService('rabbitmq', 'RabbitMqTransport', () => {
   // The restart test stops the broker: never at the same time as this file.
-  let release: () => Promise<void> = async () => {};
-  beforeAll(async () => {
-    release = await lockBroker();
-  }, 200_000);
   afterAll(async () => {
-    try {
-      const connection = await connect(serviceUrl('rabbitmq'));
-      await deleteTopology(await connection.createChannel(), { prefix, partitions }, declared);
-      await connection.close();
-    } finally {
-      await release();
-    }
+    const connection = await connect(serviceUrl('rabbitmq'));
+    await deleteTopology(await connection.createChannel(), { prefix, partitions }, declared);
+    await connection.close();
   });
 
   describeTransportConformance(
