@@ -4,6 +4,7 @@ export * from './decider/index.ts';
 export * from './errors/index.ts';
 export * from './event-store/index.ts';
 export * from './guards/index.ts';
+export * from './lifecycle/index.ts';
 export * from './message/index.ts';
 export * from './messaging/index.ts';
 export * from './projections/index.ts';

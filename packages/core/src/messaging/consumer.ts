@@ -67,30 +67,42 @@ export function createConsumer(options: ConsumerOptions) {
     return { ...envelope, schemaVersion: upcast.version, data };
   }
 
-  /** Runs the handler in one transaction with the inbox receipt; false if already handled. */
+  /**
+   * One transaction: parked if the key is blocked by a dead letter, else the inbox receipt and the
+   * handler (a repeat finds the receipt and does nothing). `settle` runs in the same transaction
+   * whatever the outcome (redrive marks the entry done there).
+   */
   async function handleOnce(
     message: TransportMessage,
     attempt: number,
-    extra?: (tx: Transaction) => Promise<void>,
-  ) {
+    how: { parkIfBlocked: boolean; settle?: (tx: Transaction) => Promise<void> },
+  ): Promise<'handled' | 'duplicate' | 'parked'> {
     const envelope = decode(message);
     const handler = options.handlers[envelope.type];
     return store.transaction(async (tx) => {
-      if (!(await store.inbox.record(tx, name, message.id))) return false;
-      if (handler) {
+      if (how.parkIfBlocked && (await store.deadLetters.isKeyBlocked(tx, name, message.orderingKey))) {
+        const reason = `parked: an earlier message of key ${message.orderingKey} is in the dead-letter store`;
+        await store.deadLetters.put(tx, {
+          consumer: name,
+          messageId: message.id,
+          orderingKey: message.orderingKey,
+          message,
+          reason,
+          attempts: attempt,
+          status: 'parked',
+        });
+        return 'parked';
+      }
+      const isNew = await store.inbox.record(tx, name, message.id);
+      if (isNew && handler) {
         await handler(envelope, { tx, attempt, send: (messages) => store.outbox.enqueue(tx, messages) });
       }
-      await extra?.(tx);
-      return true;
+      await how.settle?.(tx);
+      return isNew ? 'handled' : 'duplicate';
     });
   }
 
-  async function deadLetter(
-    message: TransportMessage,
-    reason: string,
-    attempts: number,
-    status: 'dead' | 'parked',
-  ) {
+  async function deadLetter(message: TransportMessage, reason: string, attempts: number) {
     await store.deadLetters.put(null, {
       consumer: name,
       messageId: message.id,
@@ -98,31 +110,21 @@ export function createConsumer(options: ConsumerOptions) {
       message,
       reason,
       attempts,
-      status,
+      status: 'dead',
     });
     options.onDeadLetter?.({ messageId: message.id, reason });
   }
 
   async function onDelivery(delivery: Delivery): Promise<void> {
     const { message, attempt } = delivery;
-    if (await store.deadLetters.isKeyBlocked(null, name, message.orderingKey)) {
-      await deadLetter(
-        message,
-        `parked: an earlier message of key ${message.orderingKey} is in the dead-letter store`,
-        attempt,
-        'parked',
-      );
-      return delivery.ack();
-    }
     try {
-      await handleOnce(message, attempt);
+      await handleOnce(message, attempt, { parkIfBlocked: true });
     } catch (error) {
       if (isPermanent(error) || attempt >= maxAttempts) {
         await deadLetter(
           message,
           `${describe(error)} (after ${attempt} attempt${attempt === 1 ? '' : 's'})`,
           attempt,
-          'dead',
         );
         return delivery.ack();
       }
@@ -171,11 +173,11 @@ export function createConsumer(options: ConsumerOptions) {
       ) {
         for (const entry of open) {
           try {
-            await handleOnce(entry.message as TransportMessage, entry.attempts + 1, (tx) =>
-              store.deadLetters.setStatus(tx, entry.sequence, 'redriven'),
-            );
-            // Already handled before (its receipt exists): still done.
-            await store.deadLetters.setStatus(null, entry.sequence, 'redriven');
+            // Marked done in the handler's transaction, also when its receipt already existed.
+            await handleOnce(entry.message as TransportMessage, entry.attempts + 1, {
+              parkIfBlocked: false,
+              settle: (tx) => store.deadLetters.setStatus(tx, entry.sequence, 'redriven'),
+            });
             redriven++;
           } catch (error) {
             await store.deadLetters.put(null, {

@@ -1,3 +1,4 @@
+import { createWakeableSleep } from '../lifecycle/index.ts';
 import { newMessageId } from '../message/index.ts';
 import type { ClaimedMessage, Store } from '../store/index.ts';
 import type { Transport, TransportMessage } from '../transport/index.ts';
@@ -45,26 +46,13 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
   const batchSize = options.batchSize ?? 500;
   const leaseMs = options.leaseMs ?? 30_000;
   const idlePollMs = options.idlePollMs ?? 1000;
-  const sleepers = new Set<() => void>();
   let running = false;
   let loop: Promise<void> | null = null;
   let unsubscribe: (() => void) | null = null;
   let published = 0;
   let lastError: string | undefined;
 
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        sleepers.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      sleepers.add(done);
-    });
-  const wake = () => {
-    for (const sleeper of [...sleepers]) sleeper();
-  };
+  const { sleep, wake } = createWakeableSleep();
 
   /** One claim-publish-mark round; the number of messages published. */
   async function relayOnce(): Promise<number> {

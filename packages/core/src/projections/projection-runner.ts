@@ -1,6 +1,7 @@
 import { decodeConsistencyToken } from '../consistency/index.ts';
 import { ConfigurationError, NotFoundError, WaitTimeoutError } from '../errors/index.ts';
 import { type EventStore, subjectForgottenType } from '../event-store/index.ts';
+import { createWakeableSleep } from '../lifecycle/index.ts';
 import type { GlobalCursor } from '../store/index.ts';
 import type { Projection } from './projection.ts';
 import { type RebuildProgress, rebuildProjection } from './projection-rebuild.ts';
@@ -54,7 +55,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions) {
   const live = new Map<string, LiveState>();
   const waiters = new Set<() => void>();
   let running = false;
-  const sleepers = new Set<() => void>();
+  const { sleep: sleepUntilChange, wake } = createWakeableSleep();
   let unsubscribe: (() => void) | null = null;
   const loops: Promise<void>[] = [];
 
@@ -73,22 +74,6 @@ export function createProjectionRunner(options: ProjectionRunnerOptions) {
 
   function notifyWaiters() {
     for (const waiter of [...waiters]) waiter();
-  }
-
-  function sleepUntilChange(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        sleepers.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      sleepers.add(done);
-    });
-  }
-
-  function wake() {
-    for (const sleeper of [...sleepers]) sleeper();
   }
 
   async function initialize(state: LiveState) {
