@@ -3,6 +3,7 @@ import {
   type AppendResult,
   ConcurrencyError,
   type ExpectedVersion,
+  eventColumnValues,
   IdempotencyConflictError,
   toLoneEventAppend,
 } from '@causeway/core';
@@ -129,18 +130,7 @@ function insertEvents(
     const params: unknown[] = [];
     for (let index = start; index < start + rows; index++) {
       const event = events[index]!;
-      params.push(
-        event.id,
-        request.streamId,
-        current + index + 1,
-        event.type,
-        event.schemaVersion,
-        event.correlationId,
-        event.causationId,
-        event.occurredAt,
-        JSON.stringify(event.metadata ?? {}),
-        JSON.stringify(event.data ?? null),
-      );
+      params.push(event.id, request.streamId, current + index + 1, ...eventColumnValues(event));
     }
     const { lastInsertRowid } = session.run(sql.insertEvents(rows), params);
     for (let index = 0; index < rows; index++) {

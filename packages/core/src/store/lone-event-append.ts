@@ -1,4 +1,17 @@
-import type { AppendRequest } from './store.ts';
+import type { AppendRequest, EventToStore } from './store.ts';
+
+/** An event's columns after its positions, as both backends store them (JSON as text). */
+export function eventColumnValues(event: EventToStore): unknown[] {
+  return [
+    event.type,
+    event.schemaVersion,
+    event.correlationId,
+    event.causationId,
+    event.occurredAt,
+    JSON.stringify(event.metadata ?? {}),
+    JSON.stringify(event.data ?? null),
+  ];
+}
 
 /**
  * The parameters of the one-statement append both backends use for the most common write: one
@@ -14,16 +27,6 @@ export function toLoneEventAppend(request: AppendRequest) {
   return {
     versionCheck,
     /** id, stream id, type, schema version, correlation, causation, occurred at, metadata, data. */
-    eventParams: [
-      event.id,
-      request.streamId,
-      event.type,
-      event.schemaVersion,
-      event.correlationId,
-      event.causationId,
-      event.occurredAt,
-      JSON.stringify(event.metadata ?? {}),
-      JSON.stringify(event.data ?? null),
-    ],
+    eventParams: [event.id, request.streamId, ...eventColumnValues(event)],
   };
 }
