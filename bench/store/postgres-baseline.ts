@@ -1,4 +1,3 @@
-import { newMessageId } from '@causeway/core';
 import pg from 'pg';
 import { nextStream, rawEventRow } from './raw-event-row.ts';
 

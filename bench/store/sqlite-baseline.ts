@@ -1,4 +1,3 @@
-import { newMessageId } from '@causeway/core';
 import Database from 'better-sqlite3';
 import { nextStream, rawEventRow } from './raw-event-row.ts';
 

@@ -1,3 +1,4 @@
+export * from './batching/index.ts';
 export * from './consistency/index.ts';
 export * from './crypto/index.ts';
 export * from './decider/index.ts';

@@ -155,6 +155,16 @@ BEGIN
          ORDER BY m.ordinality
         ON CONFLICT (message_id) DO NOTHING;
       END IF;
+      -- publishTo: each event's envelope, positions included, as core's appendedEventsOutbox.
+      IF request ? 'publishTo' AND event_count > 0 THEN
+        INSERT INTO ${s}.outbox (message_id, destination, ordering_key, type, payload)
+        SELECT e.value->>'id', request->>'publishTo', sid, e.value->>'type',
+               e.value || jsonb_build_object('streamPosition', stream_positions[e.ordinality],
+                                             'globalPosition', global_positions[e.ordinality])
+          FROM jsonb_array_elements(request_events) WITH ORDINALITY AS e
+         ORDER BY e.ordinality
+        ON CONFLICT (message_id) DO NOTHING;
+      END IF;
       ok := true;
       stream_version := new_version;
       IF event_count = 0 THEN

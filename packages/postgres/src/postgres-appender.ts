@@ -45,6 +45,7 @@ function encodeRequests(requests: readonly AppendRequest[]): string {
       expectedVersion: request.expectedVersion,
       events: request.events,
       ...(request.outbox?.length ? { outbox: request.outbox } : {}),
+      ...(request.publishTo ? { publishTo: request.publishTo } : {}),
     })),
   );
 }
@@ -178,7 +179,7 @@ export function createPostgresAppender(
 }
 
 /**
- * The common append (one event, no outbox, alone in its batch) as one plain INSERT, without the
+ * The common append (one event, no outbox or publishTo, alone in its batch) as one plain INSERT, without the
  * function call's overhead. The version check is its WHERE clause plus the unique index
  * (ON CONFLICT DO NOTHING), so it writes the event or nothing. The MATERIALIZED CTE assigns the
  * transaction id before `nextval` runs in the target list, which the global reader's gap proof

@@ -62,6 +62,14 @@ export function createPostgresDeadLetterStore(
       );
       return rows.length > 0;
     },
+    async blockedKeys(tx, consumer, orderingKeys) {
+      if (orderingKeys.length === 0) return new Set();
+      const rows = await (tx ?? connection).query<{ ordering_key: string }>(
+        `SELECT DISTINCT ordering_key FROM ${t} WHERE consumer = $1 AND ordering_key = ANY ($2::text[]) AND ${open}`,
+        [consumer, [...new Set(orderingKeys)]],
+      );
+      return new Set(rows.map((row) => row.ordering_key));
+    },
     async openForKey(tx, consumer, orderingKey) {
       const rows = await (tx ?? connection).query<DeadLetterRow>(
         `SELECT * FROM ${t} WHERE consumer = $1 AND ordering_key = $2 AND ${open} ORDER BY sequence`,

@@ -16,6 +16,16 @@ export function createPostgresInboxStore(connection: PostgresConnection, schema:
       );
       return rowCount === 1;
     },
+    async recordMany(tx, consumer, messageIds) {
+      if (messageIds.length === 0) return new Set();
+      // Sorted: two transactions recording overlapping ids take the index entries in one order.
+      const rows = await tx.query<{ message_id: string }>(
+        `INSERT INTO ${s}.inbox (consumer, message_id) SELECT $1, id FROM unnest($2::text[]) AS id
+         ON CONFLICT DO NOTHING RETURNING message_id`,
+        [consumer, [...new Set(messageIds)].sort()],
+      );
+      return new Set(rows.map((row) => row.message_id));
+    },
     async has(tx, consumer, messageId) {
       const rows = await (tx ?? connection).query(
         `SELECT 1 FROM ${s}.inbox WHERE consumer = $1 AND message_id = $2`,

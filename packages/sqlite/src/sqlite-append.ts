@@ -1,6 +1,7 @@
 import {
   type AppendRequest,
   type AppendResult,
+  appendedEventsOutbox,
   ConcurrencyError,
   type ExpectedVersion,
   eventColumnValues,
@@ -57,7 +58,7 @@ function writeAppend(
   request: AppendRequest,
 ): AppendResult | null {
   const session = tx.session;
-  const hasOutbox = request.outbox !== undefined && request.outbox.length > 0;
+  const hasOutbox = (request.outbox !== undefined && request.outbox.length > 0) || !!request.publishTo;
   const isOneStatement = request.events.length <= eventsPerStatement && !hasOutbox;
   if (!isOneStatement) session.run('SAVEPOINT causeway_append');
   let current: number | null = null;
@@ -66,7 +67,16 @@ function writeAppend(
     current = reserveVersions(session, sql, request);
     if (current !== null) {
       positions = insertEvents(session, sql, request, current);
-      if (hasOutbox) insertOutboxMessages(tx, tables, request.outbox!);
+      if (request.outbox?.length) insertOutboxMessages(tx, tables, request.outbox);
+      if (request.publishTo) {
+        const written = {
+          streamId: request.streamId,
+          nextExpectedVersion: 0,
+          positions,
+          deduplicated: false,
+        };
+        insertOutboxMessages(tx, tables, appendedEventsOutbox(request, written));
+      }
     }
   } catch (error) {
     // SQLite may have rolled back the whole transaction (e.g. disk full): nothing to undo then,

@@ -63,6 +63,20 @@ export function createSqliteDeadLetterStore({ connection, tables }: SqliteStoreC
             [consumer, orderingKey],
           ) !== undefined,
       ),
+    blockedKeys: (tx, consumer, orderingKeys) =>
+      connection.read(
+        tx,
+        (session) =>
+          new Set(
+            session
+              .all<{ ordering_key: string }>(
+                `SELECT DISTINCT ordering_key FROM ${t} WHERE consumer = ?
+                   AND ordering_key IN (SELECT value FROM json_each(?)) AND status IN ('dead', 'parked')`,
+                [consumer, JSON.stringify(orderingKeys)],
+              )
+              .map((row) => row.ordering_key),
+          ),
+      ),
     openForKey: (tx, consumer, orderingKey) =>
       connection.read(tx, (session) =>
         session

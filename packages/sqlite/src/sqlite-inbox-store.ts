@@ -12,6 +12,20 @@ export function createSqliteInboxStore({ connection, tables }: SqliteStoreContex
       );
       return changes === 1;
     },
+    async recordMany(tx, consumer, messageIds) {
+      const { session } = connection.join(tx);
+      const recorded = new Set<string>();
+      const receivedAt = Date.now();
+      for (const messageId of messageIds) {
+        const { changes } = session.run(
+          `INSERT INTO ${tables.inbox} (consumer, message_id, received_at) VALUES (?, ?, ?)
+             ON CONFLICT (consumer, message_id) DO NOTHING`,
+          [consumer, messageId, receivedAt],
+        );
+        if (changes === 1) recorded.add(messageId);
+      }
+      return recorded;
+    },
     has: (tx, consumer, messageId) =>
       connection.read(
         tx,

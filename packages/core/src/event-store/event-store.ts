@@ -1,3 +1,4 @@
+import { createGroupCommitter } from '../batching/group-committer.ts';
 import { encodeConsistencyToken } from '../consistency/index.ts';
 import { createPersonalDataCipher, type PersonalDataCipher } from '../crypto/index.ts';
 import { InvalidArgumentError } from '../errors/index.ts';
@@ -17,12 +18,10 @@ import type {
   GlobalBatch,
   GlobalCursor,
   KeyStore,
-  OutboxMessage,
   Store,
   Transaction,
 } from '../store/index.ts';
 import { decodeEvents } from './event-codec.ts';
-import { createGroupCommitter } from './group-committer.ts';
 
 /** Runs inside the append transaction with the appended events (inline projections). */
 export type InlineHandler = (tx: Transaction, events: readonly Message[]) => Promise<void>;
@@ -151,16 +150,10 @@ export function createEventStore(options: EventStoreOptions): EventStore {
     plain: readonly NewMessage[],
     publishTo?: string,
   ) {
-    const result = await store.events.append(tx, request);
+    // The outbox rows carry the stored form: personal fields stay encrypted on the wire.
+    const result = await store.events.append(tx, publishTo ? { ...request, publishTo } : request);
     const messages = toMessages([...request.events], result, plain);
     if (!result.deduplicated) {
-      // The outbox carries the stored form: personal fields stay encrypted on the wire.
-      const sealed = messages.map((message, index) => ({ ...message, data: request.events[index]!.data }));
-      if (publishTo)
-        await store.outbox.enqueue(
-          tx,
-          sealed.map((m) => toOutboxMessage(m, publishTo)),
-        );
       for (const handler of inlineHandlers) await handler(tx, messages);
     }
     return { result, messages };
@@ -183,7 +176,9 @@ export function createEventStore(options: EventStoreOptions): EventStore {
       }
       const stored = await toStored(appendOptions.tx ?? null, streamId, events, appendOptions);
       const request: AppendRequest = { streamId, expectedVersion, events: stored };
-      const needsTransaction = appendOptions.tx || appendOptions.publishTo || inlineHandlers.length > 0;
+      // publishTo alone does not need one: the store writes the outbox rows in the same commit,
+      // so such appends still share a group commit.
+      const needsTransaction = appendOptions.tx || inlineHandlers.length > 0;
       let result: AppendResult;
       let messages: Message[];
       if (needsTransaction) {
@@ -192,7 +187,9 @@ export function createEventStore(options: EventStoreOptions): EventStore {
           ? await run(appendOptions.tx)
           : await store.transaction(run));
       } else {
-        result = await appendGrouped(request);
+        result = await appendGrouped(
+          appendOptions.publishTo ? { ...request, publishTo: appendOptions.publishTo } : request,
+        );
         messages = toMessages(stored, result, events);
       }
       const last = result.positions[result.positions.length - 1]!;
@@ -256,9 +253,4 @@ export function createEventStore(options: EventStoreOptions): EventStore {
       inlineHandlers.push(handler);
     },
   };
-}
-
-/** The outbox form of an event: the whole envelope, ordered by its stream. */
-export function toOutboxMessage(message: Message, destination: string): OutboxMessage {
-  return { id: message.id, destination, orderingKey: message.streamId, type: message.type, payload: message };
 }

@@ -1,3 +1,4 @@
+import { createGroupCommitter } from '../batching/group-committer.ts';
 import { CausewayError, InvalidArgumentError, NotFoundError, ValidationError } from '../errors/index.ts';
 import type { EventRegistry, Message } from '../message/index.ts';
 import type { DeadLetter, OutboxMessage, Store, Transaction } from '../store/index.ts';
@@ -28,6 +29,13 @@ export interface ConsumerOptions {
   backoff?: { initialMs: number; maxMs: number };
   maxInFlight?: number;
   ackTimeoutMs?: number;
+  /**
+   * Deliveries that arrive while a transaction runs are handled together in the next one (one
+   * commit for many messages), at most `maxMessages` (default 64) per transaction and
+   * `concurrency` transactions at once (default 4 on a store with concurrent writers, else 1).
+   * A failing batch is rolled back and its messages handled one by one.
+   */
+  batching?: { maxMessages?: number; concurrency?: number };
   onDeadLetter?: (entry: { messageId: string; reason: string }) => void;
 }
 
@@ -42,6 +50,17 @@ function isPermanent(error: unknown): boolean {
 function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
+
+const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
+
+/** A delivered message, decoded and validated, waiting for its transaction. */
+interface Arrival {
+  message: TransportMessage;
+  envelope: Message;
+  attempt: number;
+}
+
+type Outcome = 'handled' | 'duplicate' | 'parked';
 
 /**
  * Handles messages exactly once in effect: in ONE transaction the inbox receipt, the handler's
@@ -68,39 +87,85 @@ export function createConsumer(options: ConsumerOptions) {
   }
 
   /**
-   * One transaction: parked if the key is blocked by a dead letter, else the inbox receipt and the
-   * handler (a repeat finds the receipt and does nothing). `settle` runs in the same transaction
-   * whatever the outcome (redrive marks the entry done there).
+   * In the caller's transaction: each arrival is parked if its key is blocked by a dead letter,
+   * else its inbox receipt and its handler (a repeat finds the receipt and does nothing).
+   * Blocked keys and receipts take one statement each, whatever the number of arrivals.
    */
-  async function handleOnce(
-    message: TransportMessage,
-    attempt: number,
-    how: { parkIfBlocked: boolean; settle?: (tx: Transaction) => Promise<void> },
-  ): Promise<'handled' | 'duplicate' | 'parked'> {
-    const envelope = decode(message);
-    const handler = options.handlers[envelope.type];
-    return store.transaction(async (tx) => {
-      if (how.parkIfBlocked && (await store.deadLetters.isKeyBlocked(tx, name, message.orderingKey))) {
-        const reason = `parked: an earlier message of key ${message.orderingKey} is in the dead-letter store`;
+  async function applyArrivals(
+    tx: Transaction,
+    arrivals: readonly Arrival[],
+    parkIfBlocked: boolean,
+  ): Promise<Outcome[]> {
+    const keys = arrivals.map(({ message }) => message.orderingKey);
+    const blocked = parkIfBlocked ? await store.deadLetters.blockedKeys(tx, name, keys) : new Set<string>();
+    const admitted = arrivals.filter(({ message }) => !blocked.has(message.orderingKey));
+    const fresh = await store.inbox.recordMany(
+      tx,
+      name,
+      admitted.map(({ message }) => message.id),
+    );
+    const outcomes: Outcome[] = [];
+    for (const { message, envelope, attempt } of arrivals) {
+      if (blocked.has(message.orderingKey)) {
         await store.deadLetters.put(tx, {
           consumer: name,
           messageId: message.id,
           orderingKey: message.orderingKey,
           message,
-          reason,
+          reason: `parked: an earlier message of key ${message.orderingKey} is in the dead-letter store`,
           attempts: attempt,
           status: 'parked',
         });
-        return 'parked';
+        outcomes.push('parked');
+        continue;
       }
-      const isNew = await store.inbox.record(tx, name, message.id);
+      // A message twice in one batch (a redelivery racing its original) runs its handler once.
+      const isNew = fresh.delete(message.id);
+      const handler = options.handlers[envelope.type];
       if (isNew && handler) {
         await handler(envelope, { tx, attempt, send: (messages) => store.outbox.enqueue(tx, messages) });
       }
+      outcomes.push(isNew ? 'handled' : 'duplicate');
+    }
+    return outcomes;
+  }
+
+  /** One arrival in its own transaction; `settle` runs in it whatever the outcome (redrive). */
+  function handleAlone(
+    arrival: Arrival,
+    how: { parkIfBlocked: boolean; settle?: (tx: Transaction) => Promise<void> },
+  ): Promise<Outcome> {
+    return store.transaction(async (tx) => {
+      const [outcome] = await applyArrivals(tx, [arrival], how.parkIfBlocked);
       await how.settle?.(tx);
-      return isNew ? 'handled' : 'duplicate';
+      return outcome!;
     });
   }
+
+  /**
+   * Arrivals gathered while a transaction runs share the next one. If it fails, each is retried
+   * alone, so one bad message gets its own error and the others commit.
+   */
+  const handleGathered = createGroupCommitter<Arrival, Outcome>(
+    async (batch) => {
+      if (batch.length > 1) {
+        try {
+          return await store.transaction((tx) => applyArrivals(tx, batch, true));
+        } catch {
+          // Fall through: one by one.
+        }
+      }
+      const outcomes: Array<Outcome | Error> = [];
+      for (const arrival of batch) {
+        outcomes.push(await handleAlone(arrival, { parkIfBlocked: true }).catch(asError));
+      }
+      return outcomes;
+    },
+    {
+      maxBatch: options.batching?.maxMessages ?? 64,
+      maxConcurrentFlushes: options.batching?.concurrency ?? (store.capabilities.concurrentWriters ? 4 : 1),
+    },
+  );
 
   async function deadLetter(message: TransportMessage, reason: string, attempts: number) {
     await store.deadLetters.put(null, {
@@ -118,7 +183,7 @@ export function createConsumer(options: ConsumerOptions) {
   async function onDelivery(delivery: Delivery): Promise<void> {
     const { message, attempt } = delivery;
     try {
-      await handleOnce(message, attempt, { parkIfBlocked: true });
+      await handleGathered({ message, envelope: decode(message), attempt });
     } catch (error) {
       if (isPermanent(error) || attempt >= maxAttempts) {
         await deadLetter(
@@ -174,10 +239,14 @@ export function createConsumer(options: ConsumerOptions) {
         for (const entry of open) {
           try {
             // Marked done in the handler's transaction, also when its receipt already existed.
-            await handleOnce(entry.message as TransportMessage, entry.attempts + 1, {
-              parkIfBlocked: false,
-              settle: (tx) => store.deadLetters.setStatus(tx, entry.sequence, 'redriven'),
-            });
+            const message = entry.message as TransportMessage;
+            await handleAlone(
+              { message, envelope: decode(message), attempt: entry.attempts + 1 },
+              {
+                parkIfBlocked: false,
+                settle: (tx) => store.deadLetters.setStatus(tx, entry.sequence, 'redriven'),
+              },
+            );
             redriven++;
           } catch (error) {
             await store.deadLetters.put(null, {

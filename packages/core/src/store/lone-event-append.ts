@@ -1,4 +1,4 @@
-import type { AppendRequest, EventToStore } from './store.ts';
+import type { AppendRequest, AppendResult, EventToStore, OutboxMessage } from './store.ts';
 
 /** An event's columns after its positions, as both backends store them (JSON as text). */
 export function eventColumnValues(event: EventToStore): unknown[] {
@@ -20,7 +20,8 @@ export function eventColumnValues(event: EventToStore): unknown[] {
  */
 export function toLoneEventAppend(request: AppendRequest) {
   const event = request.events[0];
-  if (request.events.length !== 1 || !event || (request.outbox?.length ?? 0) > 0) return null;
+  if (request.events.length !== 1 || !event || (request.outbox?.length ?? 0) > 0 || request.publishTo)
+    return null;
   const expected = request.expectedVersion;
   const versionCheck =
     expected === 'any' ? -1 : expected === 'streamExists' ? -2 : expected === 'noStream' ? 0 : expected;
@@ -29,4 +30,21 @@ export function toLoneEventAppend(request: AppendRequest) {
     /** id, stream id, type, schema version, correlation, causation, occurred at, metadata, data. */
     eventParams: [event.id, request.streamId, ...eventColumnValues(event)],
   };
+}
+
+/**
+ * The outbox rows of an append with `publishTo`: one per event, keyed by its stream, the payload
+ * the event's envelope with its positions (what a consumer receives as the message). PostgreSQL's
+ * `append_many` builds the same rows in SQL.
+ */
+export function appendedEventsOutbox(request: AppendRequest, result: AppendResult): OutboxMessage[] {
+  const destination = request.publishTo;
+  if (!destination || result.deduplicated) return [];
+  return request.events.map((event, index) => ({
+    id: event.id,
+    destination,
+    orderingKey: request.streamId,
+    type: event.type,
+    payload: { ...event, ...result.positions[index]! },
+  }));
 }

@@ -49,6 +49,13 @@ export interface AppendRequest {
   events: readonly EventToStore[];
   /** Written in the same transaction as the events. */
   outbox?: readonly OutboxMessage[];
+  /**
+   * Also puts every appended event in the outbox for this destination, in the same transaction,
+   * ordered by its stream, its envelope (positions included) as the payload: see
+   * `appendedEventsOutbox`. Unlike `outbox`, it needs no positions up front, so such appends can
+   * share a group commit.
+   */
+  publishTo?: string;
 }
 
 export interface AppendResult {
@@ -145,6 +152,8 @@ export interface OutboxStore {
 export interface InboxStore {
   /** True if this is the first receipt; false if `(consumer, messageId)` was already recorded. */
   record(tx: Transaction, consumer: string, messageId: MessageId): Promise<boolean>;
+  /** `record` for many messages in one statement; returns the ids recorded now (the new ones). */
+  recordMany(tx: Transaction, consumer: string, messageIds: readonly MessageId[]): Promise<Set<MessageId>>;
   has(tx: Transaction | null, consumer: string, messageId: MessageId): Promise<boolean>;
   /** Deletes receipts older than the cutoff; returns how many. */
   prune(olderThan: Date): Promise<number>;
@@ -251,6 +260,12 @@ export interface DeadLetterStore {
   ): Promise<void>;
   /** True while the key has a dead or parked entry for this consumer. */
   isKeyBlocked(tx: Transaction | null, consumer: string, orderingKey: string): Promise<boolean>;
+  /** `isKeyBlocked` for many keys in one query: the blocked ones. */
+  blockedKeys(
+    tx: Transaction | null,
+    consumer: string,
+    orderingKeys: readonly string[],
+  ): Promise<Set<string>>;
   /** The key's open entries, in arrival order. */
   openForKey(tx: Transaction | null, consumer: string, orderingKey: string): Promise<DeadLetter[]>;
   get(tx: Transaction | null, sequence: number): Promise<DeadLetter | null>;

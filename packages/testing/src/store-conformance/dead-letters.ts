@@ -27,6 +27,10 @@ export function describeDeadLetterConformance(getStore: GetStore): void {
       await store.deadLetters.put(null, entry(consumer, key, 'parked', 'behind a dead message'));
       expect(await store.deadLetters.isKeyBlocked(null, consumer, key)).toBe(true);
       expect(await store.deadLetters.isKeyBlocked(null, uniqueName('consumer'), key)).toBe(false);
+      expect(await store.deadLetters.blockedKeys(null, consumer, [uniqueName('key'), key, key])).toEqual(
+        new Set([key]),
+      );
+      expect(await store.deadLetters.blockedKeys(null, consumer, [])).toEqual(new Set());
       const open = await store.deadLetters.openForKey(null, consumer, key);
       expect(open.map((d) => [d.status, d.reason, d.attempts])).toEqual([
         ['dead', 'Invalid payload: amountCents must be positive', 5],
@@ -36,6 +40,7 @@ export function describeDeadLetterConformance(getStore: GetStore): void {
       expect(open[0]!.sequence).toBeLessThan(open[1]!.sequence);
       for (const d of open) await store.deadLetters.setStatus(null, d.sequence, 'redriven');
       expect(await store.deadLetters.isKeyBlocked(null, consumer, key)).toBe(false);
+      expect(await store.deadLetters.blockedKeys(null, consumer, [key])).toEqual(new Set());
       expect((await store.deadLetters.get(null, open[0]!.sequence))?.status).toBe('redriven');
     });
 

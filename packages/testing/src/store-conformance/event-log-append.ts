@@ -168,6 +168,8 @@ export function describeAppendConformance(getStore: GetStore): void {
       const claimed = await claimEverything(store);
       expect(claimed.find((message) => message.id === outboxMessage.id)).toMatchObject(outboxMessage);
     });
+
+    describePublishToConformance(getStore);
   });
 
   describeAppendManyConformance(getStore);
@@ -233,5 +235,70 @@ function describeAppendManyConformance(getStore: GetStore): void {
     it('returns an empty list for no requests', async () => {
       expect(await getStore().events.appendMany([])).toEqual([]);
     });
+  });
+}
+
+/** `publishTo`: each appended event's envelope lands in the outbox in the append's own commit. */
+function describePublishToConformance(getStore: GetStore): void {
+  const destination = 'conformance_events';
+
+  async function outboxOf(store: ReturnType<GetStore>, streamId: string) {
+    return (await claimEverything(store)).filter((message) => message.orderingKey === streamId);
+  }
+
+  it.each([
+    ['one event, alone (group commit)', 1, false],
+    ['three events, alone (group commit)', 3, false],
+    ['one event, in a transaction', 1, true],
+  ])(
+    'publishTo with %s puts each event in the outbox with its positions',
+    async (_, count, inTransaction) => {
+      const store = getStore();
+      const streamId = uniqueName('published');
+      await claimEverything(store);
+      const events = newEvents(streamId, count);
+      const request = { streamId, expectedVersion: 'noStream' as const, events, publishTo: destination };
+      const result = inTransaction
+        ? await appendInTransaction(store, request)
+        : ((await store.events.appendMany([request]))[0] as AppendResult);
+      const outbox = await outboxOf(store, streamId);
+      expect(outbox.map((message) => [message.id, message.destination, message.type])).toEqual(
+        events.map((event) => [event.id, destination, event.type]),
+      );
+      outbox.forEach((message, index) => {
+        expect(message.payload).toEqual({ ...events[index]!, ...result.positions[index]! });
+      });
+    },
+  );
+
+  it('publishTo in a group commit writes outbox rows only for the requests that succeed', async () => {
+    const store = getStore();
+    const [good, bad] = [uniqueName('published_good'), uniqueName('published_bad')];
+    await appendEvents(store, bad, 'noStream', 1);
+    await claimEverything(store);
+    const results = await store.events.appendMany([
+      { streamId: good, expectedVersion: 'noStream', events: newEvents(good, 2), publishTo: destination },
+      { streamId: bad, expectedVersion: 'noStream', events: newEvents(bad, 1), publishTo: destination },
+    ]);
+    expect(results[1]).toBeInstanceOf(ConcurrencyError);
+    expect(await outboxOf(store, good)).toHaveLength(2);
+    expect(await outboxOf(store, bad)).toEqual([]);
+  });
+
+  it('a retried append with publishTo is deduplicated and enqueues nothing again', async () => {
+    const store = getStore();
+    const streamId = uniqueName('published_retry');
+    await claimEverything(store);
+    const request = {
+      streamId,
+      expectedVersion: 'noStream' as const,
+      events: newEvents(streamId, 2),
+      publishTo: destination,
+    };
+    await store.events.appendMany([request]);
+    expect(await outboxOf(store, streamId)).toHaveLength(2);
+    const [retry] = await store.events.appendMany([request]);
+    expect((retry as AppendResult).deduplicated).toBe(true);
+    expect(await outboxOf(store, streamId)).toEqual([]);
   });
 }

@@ -29,6 +29,24 @@ export function describeInboxConformance(getStore: GetStore): void {
       expect(await store.inbox.has(null, consumer, newMessageId())).toBe(false);
     });
 
+    it('records many messages in one call and returns only the new ones', async () => {
+      const store = getStore();
+      const consumer = uniqueName('consumer');
+      const [seen, fresh, other] = [newMessageId(), newMessageId(), newMessageId()];
+      await store.transaction((tx) => store.inbox.record(tx, consumer, seen));
+      const recorded = await store.transaction((tx) =>
+        store.inbox.recordMany(tx, consumer, [fresh, seen, other, fresh]),
+      );
+      expect(recorded).toEqual(new Set([fresh, other]));
+      expect(await store.transaction((tx) => store.inbox.recordMany(tx, consumer, [fresh, other]))).toEqual(
+        new Set(),
+      );
+      expect(await store.transaction((tx) => store.inbox.recordMany(tx, consumer, []))).toEqual(new Set());
+      await rollBack(store, async (tx) => {
+        expect(await store.inbox.recordMany(tx, uniqueName('consumer'), [seen])).toEqual(new Set([seen]));
+      });
+    });
+
     it('leaves no receipt when the transaction rolls back', async () => {
       const store = getStore();
       const [consumer, messageId] = [uniqueName('consumer'), newMessageId()];
