@@ -36,6 +36,8 @@ CREATE TABLE IF NOT EXISTS transport_cursors (
   PRIMARY KEY (consumer_group, destination, partition)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS transport_cursors_by_owner ON transport_cursors (lease_owner);
+-- Retention reads the lowest cursor of a partition over all groups.
+CREATE INDEX IF NOT EXISTS transport_cursors_by_partition ON transport_cursors (destination, partition);
 -- Live subscribers per (group, destination), so that they can split the partitions fairly.
 CREATE TABLE IF NOT EXISTS transport_members (
   consumer_group TEXT NOT NULL,
@@ -63,6 +65,10 @@ export function openEmbeddedDatabase(options: EmbeddedDatabaseOptions): Database
   try {
     db = new Database(options.filename, { timeout: options.busyTimeoutMs });
     db.pragma(`busy_timeout = ${options.busyTimeoutMs}`);
+    // Lets retention give freed pages back to the file system (incremental_vacuum). It takes
+    // effect only on a new, empty file, so it must come before WAL writes the header; on an
+    // existing file it changes nothing, and freed pages are reused by later appends instead.
+    db.pragma('auto_vacuum = INCREMENTAL');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.transaction(() => {

@@ -93,17 +93,18 @@ export function createEmbeddedLog(db: Database.Database, partitions: number, bus
   function claimOne(key: PartitionKey, owner: string, now: number): ClaimedMessage | 'lost' | null {
     const cursor = readCursor.get(key.group, key.destination, key.partition);
     if (cursor === undefined || cursor.lease_owner !== owner || cursor.lease_until <= now) return 'lost';
+    if (cursor.in_flight_seq !== null && cursor.not_before > now) return null;
     let seq = cursor.in_flight_seq;
     let attempt = cursor.attempt + 1;
-    if (seq !== null && cursor.not_before > now) return null;
-    if (seq === null) {
+    let row = seq === null ? undefined : readMessage.get(seq);
+    if (row === undefined) {
+      // Nothing in flight, or the message in flight is gone (retention deletes an unacked message
+      // past maxAgeMs, and clears it from the cursor; this covers rows deleted by hand): the next.
       seq = nextSeq.get(key.destination, key.partition, cursor.acked_seq) ?? null;
       attempt = 1;
+      row = seq === null ? undefined : readMessage.get(seq);
     }
-    if (seq === null) return null;
-    const row = readMessage.get(seq);
-    // Retention never deletes an unacked message; a missing row means it was removed by hand.
-    if (row === undefined) return null;
+    if (seq === null || row === undefined) return null;
     markInFlight.run(seq, attempt, key.group, key.destination, key.partition);
     return { seq, attempt, message: toTransportMessage(row) };
   }

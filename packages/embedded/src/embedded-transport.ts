@@ -19,8 +19,12 @@
  * - Within a partition delivery is sequential, so a group's parallelism is at most `partitions`.
  * - Cross-process wake-ups poll `PRAGMA data_version` (20 ms while busy, 100 ms once idle), so
  *   another process sees a message within about one poll interval.
- * - No retention yet: the log grows until messages are deleted by hand (a message must not be
- *   deleted before every group acked it).
+ * - Retention is by time (embedded-retention.ts): an entry every known group has acked is deleted
+ *   after `retentionMs` (7 days); an entry a known group has not acked is kept up to `maxAgeMs`
+ *   (30 days) and then deleted anyway, with a warning. A group is known once it subscribed, and
+ *   stays known: a group that is gone for good holds entries back until `maxAgeMs`, unless its rows
+ *   are deleted from `transport_cursors`. A group that subscribes for the first time starts at the
+ *   oldest entry retention kept.
  * - Leases and not-before times use the wall clock (`Date.now()`), shared by the machine's
  *   processes; a large clock jump can expire leases early (a redelivery, never a loss).
  */
@@ -34,6 +38,7 @@ import { openEmbeddedDatabase } from './embedded-database.ts';
 import { toEmbeddedTransportError, transportClosedError } from './embedded-errors.ts';
 import { createEmbeddedLeases } from './embedded-leases.ts';
 import { createEmbeddedLog } from './embedded-log.ts';
+import { createEmbeddedRetention } from './embedded-retention.ts';
 import { EmbeddedSubscription } from './embedded-subscription.ts';
 import { validateMessages, validateSubscribeOptions } from './embedded-validation.ts';
 import { createEmbeddedWakeups } from './embedded-wakeups.ts';
@@ -49,13 +54,33 @@ export interface EmbeddedTransportOptions {
   idlePollIntervalMs?: number;
   /** How long a write waits for another process's write lock (default 5000 ms). */
   busyTimeoutMs?: number;
+  /** An entry every known consumer group has acked is deleted once older than this (default 7 days). */
+  retentionMs?: number;
+  /**
+   * An entry older than this is deleted even if a known group has not acked it yet (default 30
+   * days; `Infinity`: never). At least `retentionMs`.
+   */
+  maxAgeMs?: number;
+  /** How often this process prunes the log (default 5 minutes; 0: only when `prune()` is called). */
+  pruneIntervalMs?: number;
+}
+
+/** The Transport, plus retention on demand (tests, operations). */
+export interface EmbeddedTransport extends Transport {
+  /** Deletes the entries retention allows now (see `retentionMs`, `maxAgeMs`); resolves to their count. */
+  prune(): Promise<number>;
 }
 
 const defaultMaxInFlight = 16;
 const defaultAckTimeoutMs = 30_000;
+const day = 24 * 60 * 60 * 1000;
+export const defaultRetentionMs = 7 * day;
+export const defaultMaxAgeMs = 30 * day;
+export const defaultPruneIntervalMs = 5 * 60 * 1000;
+const pruneBatchSize = 1_000;
 
 /** Opens (or creates) the transport file. Several instances, in one or many processes, may share it. */
-export function createEmbeddedTransport(options: EmbeddedTransportOptions): Transport {
+export function createEmbeddedTransport(options: EmbeddedTransportOptions): EmbeddedTransport {
   const partitions = options.partitions ?? defaultPartitions;
   if (!Number.isInteger(partitions) || partitions < 1 || partitions > 4096) {
     throw new InvalidArgumentError(
@@ -63,6 +88,7 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Tran
       `partitions must be an integer from 1 to 4096, got ${partitions}`,
     );
   }
+  const { retentionMs, maxAgeMs, pruneIntervalMs } = checkRetentionOptions(options);
   const busyTimeoutMs = options.busyTimeoutMs ?? 5_000;
   const db = openEmbeddedDatabase({ filename: options.filename, partitions, busyTimeoutMs });
   const log = createEmbeddedLog(db, partitions, busyTimeoutMs);
@@ -81,9 +107,54 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Tran
   };
   const subscriptions = new Set<EmbeddedSubscription>();
   let closing: Promise<void> | undefined;
+  const retention = createEmbeddedRetention(db, {
+    partitions,
+    busyTimeoutMs,
+    retentionMs,
+    maxAgeMs,
+    batchSize: pruneBatchSize,
+    isOpen: () => db.open && closing === undefined,
+  });
+  /** The prune running or queued: prunes of one transport run one after another. */
+  let pruning: Promise<number> = Promise.resolve(0);
+
+  async function pruneNow(): Promise<number> {
+    if (closing !== undefined) return 0;
+    const { deleted, unread } = await retention.prune(Date.now());
+    if (unread > 0) {
+      process.emitWarning(
+        `embedded transport deleted ${unread} messages older than maxAgeMs (${maxAgeMs} ms) that a consumer group had not acked yet`,
+      );
+      // Their cursors moved on: subscribers that waited for them deliver the next messages.
+      wakeups.notifyLocal();
+    }
+    return deleted;
+  }
+
+  function prune(): Promise<number> {
+    const run = pruning.catch(() => 0).then(pruneNow);
+    pruning = run;
+    return run;
+  }
+
+  const pruneTimer =
+    pruneIntervalMs > 0
+      ? setInterval(() => {
+          prune().catch((error) => {
+            if (closing !== undefined) return;
+            const mapped = toEmbeddedTransportError(error, 'embedded transport could not prune the log');
+            process.emitWarning(`${mapped.message} (retrying in ${pruneIntervalMs} ms)`);
+          });
+        }, pruneIntervalMs)
+      : undefined;
+  // Pruning alone never keeps a process alive.
+  pruneTimer?.unref();
 
   async function close(): Promise<void> {
+    clearInterval(pruneTimer);
     await Promise.all([...subscriptions].map((subscription) => subscription.close()));
+    // A running prune stops after its current batch.
+    await pruning.catch(() => {});
     wakeups.close();
     db.close();
   }
@@ -128,9 +199,42 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Tran
         },
       };
     },
+    async prune() {
+      if (closing !== undefined) throw transportClosedError();
+      try {
+        return await prune();
+      } catch (error) {
+        throw toEmbeddedTransportError(error, 'cannot prune the log');
+      }
+    },
     close() {
       closing ??= close();
       return closing;
     },
   };
+}
+
+function checkRetentionOptions(options: EmbeddedTransportOptions) {
+  const retentionMs = options.retentionMs ?? defaultRetentionMs;
+  const maxAgeMs = options.maxAgeMs ?? Math.max(defaultMaxAgeMs, retentionMs);
+  const pruneIntervalMs = options.pruneIntervalMs ?? defaultPruneIntervalMs;
+  if (!Number.isFinite(retentionMs) || retentionMs < 0) {
+    throw new InvalidArgumentError(
+      'retentionMs',
+      `retentionMs must be a finite number of milliseconds >= 0, got ${retentionMs}`,
+    );
+  }
+  if (Number.isNaN(maxAgeMs) || maxAgeMs < retentionMs) {
+    throw new InvalidArgumentError(
+      'maxAgeMs',
+      `maxAgeMs must be at least retentionMs (${retentionMs} ms), or Infinity, got ${maxAgeMs}`,
+    );
+  }
+  if (!Number.isFinite(pruneIntervalMs) || pruneIntervalMs < 0 || pruneIntervalMs > 2 ** 31 - 1) {
+    throw new InvalidArgumentError(
+      'pruneIntervalMs',
+      `pruneIntervalMs must be from 0 (no timer) to ${2 ** 31 - 1} ms, got ${pruneIntervalMs}`,
+    );
+  }
+  return { retentionMs, maxAgeMs, pruneIntervalMs };
 }

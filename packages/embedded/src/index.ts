@@ -1,1 +1,8 @@
-export { createEmbeddedTransport, type EmbeddedTransportOptions } from './embedded-transport.ts';
+export {
+  createEmbeddedTransport,
+  defaultMaxAgeMs,
+  defaultPruneIntervalMs,
+  defaultRetentionMs,
+  type EmbeddedTransport,
+  type EmbeddedTransportOptions,
+} from './embedded-transport.ts';
