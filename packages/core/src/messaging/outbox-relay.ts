@@ -54,31 +54,74 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
 
   const { sleep, wake } = createWakeableSleep();
 
-  /** One claim-publish-mark round; the number of messages published. */
-  async function relayOnce(): Promise<number> {
-    const claimed = await store.outbox.claimBatch({ owner, limit: batchSize, leaseMs });
-    if (claimed.length === 0) return 0;
-    const ids = claimed.map((message) => message.id);
+  const claim = () => store.outbox.claimBatch({ owner, limit: batchSize, leaseMs });
+  const idsOf = (batch: readonly ClaimedMessage[]) => batch.map((message) => message.id);
+
+  /**
+   * Publishes `batch` with broker confirmation. Publishes happen one batch at a time, in claim order, so a
+   * key's messages reach the broker in order. On failure the lease is given back so the next
+   * round (or another relay) retries in order.
+   */
+  async function publishBatch(batch: readonly ClaimedMessage[]): Promise<void> {
     try {
-      await transport.publish(claimed.map(toTransportMessage));
+      await transport.publish(batch.map(toTransportMessage));
     } catch (error) {
-      // Give the lease back so the next round (or another relay) retries in order.
-      await store.outbox.release(owner, ids).catch(() => {});
+      await store.outbox.release(owner, idsOf(batch)).catch(() => {});
       throw error;
     }
-    await store.outbox.markPublished(owner, ids);
-    published += claimed.length;
+  }
+
+  async function markBatch(batch: readonly ClaimedMessage[]): Promise<void> {
+    await store.outbox.markPublished(owner, idsOf(batch));
+    published += batch.length;
+  }
+
+  /** One claim-publish-mark round; the number of messages published. */
+  async function relayOnce(): Promise<number> {
+    const claimed = await claim();
+    if (claimed.length === 0) return 0;
+    await publishBatch(claimed);
+    await markBatch(claimed);
     return claimed.length;
+  }
+
+  /**
+   * Rounds until the outbox is empty, overlapping the database with the broker: the next batch is
+   * claimed, and the previous one marked, while the current one is being published. A failed
+   * publish gives back the batch claimed ahead too (it must not overtake the failed one).
+   */
+  async function relayWhileBusy(): Promise<void> {
+    let current = await claim();
+    let marking: Promise<void> = Promise.resolve();
+    try {
+      while (running && current.length > 0) {
+        const next = claim();
+        try {
+          await publishBatch(current);
+        } catch (error) {
+          const ahead = await next.catch(() => []);
+          await store.outbox.release(owner, idsOf(ahead)).catch(() => {});
+          throw error;
+        }
+        await marking;
+        marking = markBatch(current);
+        current = await next;
+      }
+      // Stopped with a batch claimed ahead: hand it back rather than wait for its lease to expire.
+      if (current.length > 0) await store.outbox.release(owner, idsOf(current)).catch(() => {});
+    } finally {
+      await marking;
+    }
   }
 
   async function run() {
     let failures = 0;
     while (running) {
       try {
-        const count = await relayOnce();
+        await relayWhileBusy();
         failures = 0;
         lastError = undefined;
-        if (count === 0) await sleep(idlePollMs);
+        if (running) await sleep(idlePollMs);
       } catch (error) {
         failures++;
         lastError = error instanceof Error ? error.message : String(error);
