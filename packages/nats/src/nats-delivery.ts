@@ -1,12 +1,14 @@
 import type { Delivery, TransportMessage } from '@causeway/core';
 import type { JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { unlessInterrupted } from './nats-connection-events.ts';
 import { toTransportError } from './nats-errors.ts';
 
 /**
  * A JetStream message as a Delivery. Only the first ack() or retry() counts. `attempt` is the
  * server's delivery count, so it survives a consumer crash: another process sees attempt 2.
  */
-export function createNatsDelivery(msg: JsMsg, message: TransportMessage): Delivery {
+export function createNatsDelivery(msg: JsMsg, message: TransportMessage, nc: NatsConnection): Delivery {
   let settled = false;
   return {
     message,
@@ -20,9 +22,11 @@ export function createNatsDelivery(msg: JsMsg, message: TransportMessage): Deliv
       // caller believes finished. With the double ack, a crash of this process after ack()
       // resolved cannot cause that, and a lost ack surfaces as an error instead of a silent stall
       // of the partition. (A crash of the server itself can still forget recent acks, see
-      // ack-durability.ts; the inbox absorbs those redeliveries.)
+      // ack-durability.ts; the inbox absorbs those redeliveries.) If the connection drops first,
+      // the answer never comes: fail at once rather than after the request timeout, which would
+      // hold the partition that long after the server is back (it redelivers after ack_wait).
       try {
-        await msg.ackAck();
+        await unlessInterrupted(nc, `ack message ${message.id}`, msg.ackAck());
       } catch (error) {
         throw toTransportError(`ack message ${message.id}`, error, { messageId: message.id });
       }

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, partitionOf, type TransportMessage } from '@causeway/core';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { unlessInterrupted } from './nats-connection-events.ts';
 import { toTransportError } from './nats-errors.ts';
 import { encodeMessage } from './nats-message-codec.ts';
 import type { NatsNames } from './nats-names.ts';
@@ -30,7 +31,6 @@ export async function publishMessages(
   if (messages.length === 0) return;
   const { nc, js } = await context.connection();
   const destinations = [...new Set(messages.map((message) => message.destination))];
-  await Promise.all(destinations.map((destination) => context.provisioner.ensureStream(destination)));
   // Encode and check everything before sending anything: a message refused half-way would let
   // later messages of its key overtake it.
   const outgoing = messages.map((message) => ({
@@ -39,11 +39,28 @@ export async function publishMessages(
     data: encodeMessage(message),
   }));
   checkSizes(outgoing, nc.info?.max_payload);
-  const acks = outgoing.map(({ subject, data, message }) => js.publish(subject, data, { msgID: message.id }));
-  const results = await Promise.allSettled(acks);
+  const forgetStreams = () => {
+    for (const destination of destinations) context.provisioner.forgetStream(destination);
+  };
+  // A request in flight when the connection drops is never answered: fail it at once (see
+  // unlessInterrupted) instead of after its timeout, so the caller retries as soon as it can.
+  const results = await unlessInterrupted(
+    nc,
+    `publish ${messages.length} messages`,
+    (async () => {
+      await Promise.all(destinations.map((destination) => context.provisioner.ensureStream(destination)));
+      const acks = outgoing.map(({ subject, data, message }) =>
+        js.publish(subject, data, { msgID: message.id }),
+      );
+      return Promise.allSettled(acks);
+    })(),
+  ).catch((error) => {
+    forgetStreams(); // a stream request may be pending: the next publish asks again
+    throw error;
+  });
   const failed = results.findIndex((result) => result.status === 'rejected');
   if (failed === -1) return;
-  for (const destination of destinations) context.provisioner.forgetStream(destination);
+  forgetStreams();
   const failure = results[failed] as PromiseRejectedResult;
   const count = results.filter((result) => result.status === 'rejected').length;
   const first = outgoing[failed]?.message;

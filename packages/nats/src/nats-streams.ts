@@ -2,6 +2,7 @@ import { ConfigurationError } from '@causeway/core';
 import {
   AckPolicy,
   DeliverPolicy,
+  DiscardPolicy,
   JetStreamApiError,
   type JetStreamManager,
   RetentionPolicy,
@@ -18,6 +19,8 @@ const consumerAlreadyExists = 10148;
 export interface StreamSettings {
   duplicateWindowMs: number;
   replicas: number;
+  /** JetStream deletes a message older than this, consumed or not; 0 keeps messages forever. */
+  maxAgeMs: number;
 }
 
 /** Creates streams and consumers idempotently; remembers the streams it already ensured. */
@@ -101,6 +104,9 @@ function streamConfig(
     // Limits, not interest or work-queue: every group reads every message, including messages
     // published before the group's first subscribe.
     retention: RetentionPolicy.Limits,
+    // Retention by age only (no size or count limit): the oldest messages go first.
+    max_age: nanos(settings.maxAgeMs),
+    discard: DiscardPolicy.Old,
     duplicate_window: nanos(settings.duplicateWindowMs),
     num_replicas: settings.replicas,
   };
@@ -129,6 +135,8 @@ async function addOrUpdateStream(
   }
   await manager.streams.update(config.name, {
     ...existing,
+    max_age: config.max_age,
+    discard: config.discard,
     duplicate_window: config.duplicate_window,
     num_replicas: config.num_replicas,
   });

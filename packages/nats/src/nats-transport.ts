@@ -25,6 +25,12 @@ export interface NatsTransportOptions {
   duplicateWindowMs?: number;
   /** Stream replicas (default 1). 3 on a cluster makes an ack survive the loss of a server. */
   replicas?: number;
+  /**
+   * Retention: JetStream deletes a message older than this, whether or not every group has
+   * consumed it (stream `max_age`; default 7 days; `Infinity`: never). At least
+   * `duplicateWindowMs`. A changed value is applied to existing streams.
+   */
+  maxAgeMs?: number;
   /** Monitoring endpoint (e.g. `http://127.0.0.1:8222`): lets the transport check `sync_interval`. */
   monitorUrl?: string;
   /** Where warnings go (non-durable acks, failing pulls, handler errors); default console.warn. */
@@ -39,6 +45,7 @@ interface Connected {
 
 export const defaultStreamPrefix = 'CW';
 export const defaultDuplicateWindowMs = 120_000;
+export const defaultMaxAgeMs = 7 * 24 * 60 * 60 * 1000;
 const requestTimeoutMs = 10_000;
 
 /**
@@ -82,8 +89,8 @@ export function createNatsTransport(options: NatsTransportOptions): Transport {
       );
     },
     async subscribe(subscribeOptions, handler) {
-      const { js } = await connection('subscribe');
-      const context = { js, names, provisioner, partitions: settings.partitions, warn };
+      const { nc, js } = await connection('subscribe');
+      const context = { nc, js, names, provisioner, partitions: settings.partitions, warn };
       const inner = await subscribeToPartitions(context, subscribeOptions, handler);
       if (closing) {
         // close() began while the consumers were being created: it cannot see this subscription.
@@ -121,7 +128,15 @@ function checkOptions(options: NatsTransportOptions) {
   if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) {
     throw new ConfigurationError(`NATS replicas must be an integer from 1 to 5, got ${replicas}`);
   }
-  return { partitions, duplicateWindowMs, replicas };
+  const maxAge = options.maxAgeMs ?? defaultMaxAgeMs;
+  if (maxAge !== Number.POSITIVE_INFINITY && (!Number.isInteger(maxAge) || maxAge < duplicateWindowMs)) {
+    throw new ConfigurationError(
+      `NATS maxAgeMs must be an integer of at least duplicateWindowMs (${duplicateWindowMs} ms), or Infinity, got ${maxAge}`,
+    );
+  }
+  // JetStream's max_age 0 means no limit.
+  const maxAgeMs = maxAge === Number.POSITIVE_INFINITY ? 0 : maxAge;
+  return { partitions, duplicateWindowMs, replicas, maxAgeMs };
 }
 
 async function openConnection(
