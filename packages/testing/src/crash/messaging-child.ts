@@ -1,25 +1,174 @@
 /**
- * Child process for messaging crash tests: `relay` publishes service A's outbox; `consumer`
- * applies events to service B's database (a counter and the last position per stream, in the
- * handler's transaction). The parent SIGKILLs and restarts these at random moments.
- * Usage: messaging-child <relay|consumer> <storeFile> <transportFile> <destination>
+ * Child process for the messaging crash tests. `relay` publishes service A's outbox; `consumer`
+ * applies A's events to service B's database (a counter and the last position per stream, and an
+ * outbox row of its own, all in the handler's transaction). The parent SIGKILLs and restarts
+ * these at random moments; besides, the real transport is wrapped so that the child SIGKILLs
+ * itself at the precise points that matter, without any hook in production code:
+ * - relay, after publish: the broker confirmed the batch, markPublished has not run;
+ * - relay, mid-batch: only the first part of the batch was published;
+ * - consumer, before ack: the handler's transaction committed, the ack was not sent (with
+ *   `maxInFlight` > 1, other deliveries are in flight at that moment).
+ * Before killing itself it writes `kill <kind> ...` to stdout, so the parent can count kinds.
+ * Usage: messaging-child '<CrashChildConfig as JSON>'
  */
-import { createConsumer, createOutboxRelay } from '@causeway/core';
-import { createEmbeddedTransport } from '@causeway/embedded';
-import { createSqliteStore } from '@causeway/sqlite';
+import { writeSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import {
+  createConsumer,
+  createOutboxRelay,
+  type Delivery,
+  newMessageId,
+  type Store,
+  type Transport,
+} from '@causeway/core';
 import { registry } from '../event-store-conformance/fixtures.ts';
+import type { CrashChildConfig, CrashKillPlan, SelfKillKind } from './messaging-crash-config.ts';
 
-const [role, storeFile, transportFile, destination] = process.argv.slice(2) as [
-  string,
-  string,
-  string,
-  string,
-];
-const store = await createSqliteStore({ filename: storeFile });
-const transport = createEmbeddedTransport({ filename: transportFile });
+const config = JSON.parse(process.argv[2] ?? '') as CrashChildConfig;
 
-if (role === 'relay') {
-  createOutboxRelay({ store, transport, batchSize: 20, idlePollMs: 20 }).start();
+function report(line: string): void {
+  // Synchronous: the line must reach the pipe before the process is gone.
+  writeSync(1, `${line}\n`);
+}
+
+function die(kind: SelfKillKind, detail = ''): never {
+  try {
+    report(`kill ${kind} ${detail}`.trimEnd());
+  } catch {
+    // A full pipe (EAGAIN): die anyway; the parent then reports an unexplained SIGKILL.
+  }
+  process.kill(process.pid, 'SIGKILL');
+  throw new Error('unreachable: SIGKILL did not stop the process');
+}
+
+function warn(message: string, error?: unknown): void {
+  if (message.includes('acks are not fsynced')) return; // the shared test server is not configured for it
+  console.warn(`[crash ${config.role}] ${message}`, error instanceof Error ? error.message : (error ?? ''));
+}
+
+/** Imports what openStore and openTransport need, so that they only connect (imports are cached). */
+async function loadModules(): Promise<void> {
+  await (config.store.kind === 'sqlite' ? import('@causeway/sqlite') : import('@causeway/postgres'));
+  const transports = {
+    embedded: () => import('@causeway/embedded'),
+    nats: () => import('@causeway/nats'),
+    rabbitmq: () => import('@causeway/rabbitmq'),
+  };
+  await transports[config.transport.kind]();
+}
+
+async function openStore(): Promise<Store> {
+  const spec = config.store;
+  if (spec.kind === 'sqlite') {
+    const { createSqliteStore } = await import('@causeway/sqlite');
+    return createSqliteStore({ filename: spec.filename });
+  }
+  const { createPostgresStore } = await import('@causeway/postgres');
+  return createPostgresStore({ connectionString: spec.url, schema: spec.schema, poolSize: 4 });
+}
+
+async function openTransport(): Promise<Transport> {
+  const spec = config.transport;
+  const partitions = spec.partitions === undefined ? {} : { partitions: spec.partitions };
+  switch (spec.kind) {
+    case 'embedded': {
+      const { createEmbeddedTransport } = await import('@causeway/embedded');
+      return createEmbeddedTransport({ filename: spec.filename, ...partitions });
+    }
+    case 'nats': {
+      const { createNatsTransport } = await import('@causeway/nats');
+      return createNatsTransport({
+        servers: spec.servers,
+        streamPrefix: spec.streamPrefix,
+        onWarning: warn,
+        ...partitions,
+      });
+    }
+    case 'rabbitmq': {
+      const { createRabbitMqTransport } = await import('@causeway/rabbitmq');
+      return createRabbitMqTransport({
+        url: spec.url,
+        prefix: spec.prefix,
+        topology: spec.topology,
+        ...partitions,
+      });
+    }
+  }
+}
+
+/**
+ * The real transport, except that publish may kill the process after the broker confirmed the
+ * batch, or after publishing only its first part.
+ */
+function killingPublisher(transport: Transport, kill: CrashKillPlan): Transport {
+  return {
+    name: transport.name,
+    async publish(messages) {
+      if (messages.length > 1 && Math.random() < kill.midBatch) {
+        const cut = 1 + Math.floor(Math.random() * (messages.length - 1));
+        await transport.publish(messages.slice(0, cut));
+        die('relay-mid-batch', `published=${cut}/${messages.length}`);
+      }
+      await transport.publish(messages);
+      if (Math.random() < kill.afterPublish) die('relay-after-publish', `published=${messages.length}`);
+    },
+    subscribe: (options, handler) => transport.subscribe(options, handler),
+    close: () => transport.close(),
+  };
+}
+
+/**
+ * The real transport, except that a delivery's ack may kill the process first: the handler's
+ * transaction has committed, the broker never hears of it.
+ */
+function killingAcker(transport: Transport, kill: CrashKillPlan): Transport {
+  let inFlight = 0;
+  return {
+    name: transport.name,
+    publish: (messages) => transport.publish(messages),
+    subscribe: (options, handler) =>
+      transport.subscribe(options, async (delivery) => {
+        inFlight++;
+        const wrapped: Delivery = {
+          message: delivery.message,
+          attempt: delivery.attempt,
+          async ack() {
+            if (Math.random() < kill.beforeAck) die('consumer-before-ack', `inFlight=${inFlight}`);
+            await delivery.ack();
+          },
+          retry: (delayMs) => delivery.retry(delayMs),
+        };
+        try {
+          await handler(wrapped);
+        } finally {
+          inFlight--;
+        }
+      }),
+    close: () => transport.close(),
+  };
+}
+
+// Loaded, then wait: the parent keeps a spare child ready and says `go` when it is needed. A
+// closed stdin means the parent is gone: so is the child, never outliving the test.
+await loadModules();
+report('loaded');
+await new Promise<void>((resolve) => {
+  createInterface({ input: process.stdin }).on('line', (line) => {
+    if (line === 'go') resolve();
+  });
+  process.stdin.on('end', () => process.exit(0));
+});
+
+const store = await openStore();
+const transport = await openTransport();
+
+if (config.role === 'relay') {
+  createOutboxRelay({
+    store,
+    transport: killingPublisher(transport, config.kill),
+    ...config.relay,
+    onError: (error) => warn('relay round failed', error),
+  }).start();
 } else {
   await store.transaction((tx) =>
     tx.execute(
@@ -27,28 +176,40 @@ if (role === 'relay') {
     ),
   );
   const consumer = createConsumer({
-    name: 'b',
+    name: config.group,
     store,
-    transport,
-    destinations: [destination],
+    transport: killingAcker(transport, config.kill),
+    destinations: [config.destination],
     registry,
-    ackTimeoutMs: 1000,
+    ...config.consumer,
     backoff: { initialMs: 20, maxMs: 200 },
+    onDeadLetter: ({ messageId, reason }) => warn(`dead-lettered ${messageId}: ${reason}`),
     handlers: {
-      'test.Deposited': async (message, { tx }) => {
-        const [row] = await tx.query<{ count: number; last_position: number; out_of_order: number }>(
-          'SELECT * FROM applied WHERE stream_id = $1',
+      'test.Deposited': async (message, { tx, send }) => {
+        const [row] = await tx.query<{ last_position: number }>(
+          'SELECT last_position FROM applied WHERE stream_id = $1',
           [message.streamId],
         );
         const inOrder = message.streamPosition === (row?.last_position ?? 0) + 1;
         await tx.execute(
           `INSERT INTO applied (stream_id, count, last_position, out_of_order) VALUES ($1, 1, $2, $3)
-           ON CONFLICT (stream_id) DO UPDATE SET count = count + 1, last_position = $2, out_of_order = out_of_order + $3`,
+           ON CONFLICT (stream_id) DO UPDATE SET count = applied.count + 1, last_position = $2,
+             out_of_order = applied.out_of_order + $3`,
           [message.streamId, message.streamPosition, inOrder ? 0 : 1],
         );
+        // The handler's own outbox row: committed with the receipt, so exactly one per event.
+        await send([
+          {
+            id: newMessageId(),
+            destination: config.replyDestination,
+            orderingKey: message.streamId,
+            type: 'test.DepositApplied',
+            payload: { eventId: message.id, streamPosition: message.streamPosition },
+          },
+        ]);
       },
     },
   });
   await consumer.start();
 }
-process.stdout.write('ready\n');
+report('ready');

@@ -1,0 +1,372 @@
+/**
+ * The messaging crash scenario, shared by one test file per transport. Service A appends events
+ * (with outbox rows) while a relay child publishes them and a consumer child applies them to
+ * service B's database. Both children are SIGKILLed over and over, at precise points (they kill
+ * themselves, see messaging-child.ts) and at random moments (the parent), and a supervisor
+ * restarts each one whenever it exits. Once every kind of kill happened often enough, the
+ * appends stop, the children run without kills until B has caught up, and the invariants are
+ * checked: nothing lost, every effect applied once, each stream's order kept.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { createEventStore, type Store } from '@causeway/core';
+import { expect } from 'vitest';
+import { registry } from '../event-store-conformance/fixtures.ts';
+import {
+  type CrashChildConfig,
+  type CrashKillPlan,
+  type CrashStoreSpec,
+  type CrashTransportSpec,
+  type SelfKillKind,
+  selfKillKinds,
+} from './messaging-crash-config.ts';
+
+const childScript = fileURLToPath(new URL('./messaging-child.ts', import.meta.url));
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** `external`: the parent's SIGKILL at a random moment, of the relay and the consumer in turn. */
+export type KillKind = SelfKillKind | 'external';
+export const killKinds: readonly KillKind[] = [...selfKillKinds, 'external'];
+
+export interface MessagingCrashScenario {
+  /** For messages: "embedded + SQLite". */
+  label: string;
+  /** Service A's store (the parent appends to it, the relay publishes its outbox). */
+  sourceSpec: CrashStoreSpec;
+  /** Service B's store (the consumer's inbox, read model and own outbox). */
+  sinkSpec: CrashStoreSpec;
+  openStore(spec: CrashStoreSpec): Promise<Store>;
+  transport: CrashTransportSpec;
+  destination: string;
+  group: string;
+  /** Each kill kind must happen at least this often (default 10). */
+  minKillsPerKind?: number;
+  /** The kill phase fails if the quotas are not reached by then (default 120 s). */
+  killPhaseTimeoutMs?: number;
+  /** How long B may take to catch up once the kills stopped (default 60 s). */
+  settleTimeoutMs?: number;
+}
+
+export interface MessagingCrashResult {
+  kills: Record<KillKind, number>;
+  externalKills: { relay: number; consumer: number };
+  /** Consumer self-kills with more than one delivery in flight (the others die with it). */
+  consumerKillsMidBatch: number;
+  appended: number;
+  killPhaseMs: number;
+  settleMs: number;
+  /** When each kind reached its quota, from the start of the kill phase. */
+  quotaMetAtMs: Partial<Record<KillKind, number>>;
+  medianStartupMs: { relay: number; consumer: number };
+  sparesNotLoaded: { relay: number; consumer: number };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+interface AppliedRow {
+  stream_id: string;
+  count: number;
+  last_position: number;
+  out_of_order: number;
+}
+
+/** One child process: a spare until it is told to go, then the running incarnation. */
+interface Incarnation {
+  child: ChildProcess;
+  promoted: boolean;
+  ready: boolean;
+  externalKill: boolean;
+  lastSelfKill: { kind: SelfKillKind; detail: string } | null;
+  stderrTail: string;
+  promotedAt: number;
+  loaded: boolean;
+}
+
+/**
+ * Runs one role: restarts its child whenever it exits and counts how each incarnation died. A
+ * spare child that has loaded its modules waits on stdin, so a restart takes milliseconds
+ * instead of the second Node and tsx need to start (kills, not start-ups, are what is tested).
+ */
+class Supervisor {
+  private running: Incarnation | null = null;
+  private spare: Incarnation | null = null;
+  private stopped = false;
+  incarnations = 0;
+  /** Promotions of a spare still loading its modules (restarts faster than Node starts). */
+  promotedBeforeLoaded = 0;
+  readonly unexpectedExits: string[] = [];
+  /** Milliseconds from `go` to `ready` (store and transport opened), per incarnation. */
+  readonly startupMs: number[] = [];
+
+  constructor(
+    private readonly role: 'relay' | 'consumer',
+    private readonly configFor: () => CrashChildConfig,
+    private readonly onKill: (kind: KillKind, detail: string) => void,
+  ) {}
+
+  start(): void {
+    this.spare = this.spawnSpare();
+    this.promote();
+  }
+
+  private spawnSpare(): Incarnation {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', childScript, JSON.stringify(this.configFor())],
+      {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
+    const incarnation: Incarnation = {
+      child,
+      promoted: false,
+      ready: false,
+      externalKill: false,
+      lastSelfKill: null,
+      stderrTail: '',
+      promotedAt: 0,
+      loaded: false,
+    };
+    child.stdin!.on('error', () => {}); // writing to a child that just died
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line === 'loaded') incarnation.loaded = true;
+      if (line === 'ready') {
+        incarnation.ready = true;
+        this.startupMs.push(Date.now() - incarnation.promotedAt);
+      }
+      const match = /^kill (\S+) ?(.*)$/.exec(line);
+      if (match) incarnation.lastSelfKill = { kind: match[1] as SelfKillKind, detail: match[2] ?? '' };
+    });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      const text = chunk.toString();
+      incarnation.stderrTail = (incarnation.stderrTail + text).slice(-4000);
+      process.stderr.write(text);
+    });
+    // 'close': stdio is drained too, so a self-kill's report line has been read.
+    child.on('close', (code, signal) => this.onClose(incarnation, code, signal));
+    return incarnation;
+  }
+
+  private promote(): void {
+    if (this.stopped || !this.spare) return;
+    const next = this.spare;
+    this.spare = this.spawnSpare();
+    this.incarnations++;
+    if (!next.loaded) this.promotedBeforeLoaded++;
+    next.promoted = true;
+    next.promotedAt = Date.now();
+    this.running = next;
+    next.child.stdin!.write('go\n');
+  }
+
+  private onClose(incarnation: Incarnation, code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.stopped) return;
+    const { role } = this;
+    if (!incarnation.promoted) {
+      if (incarnation !== this.spare) return; // replaced by refreshSpare()
+      this.unexpectedExits.push(
+        `spare ${role} exited (code ${code}, signal ${signal}): ${incarnation.stderrTail}`,
+      );
+      this.spare = this.spawnSpare();
+      return;
+    }
+    if (incarnation.externalKill) this.onKill('external', role);
+    else if (signal === 'SIGKILL' && incarnation.lastSelfKill) {
+      this.onKill(incarnation.lastSelfKill.kind, incarnation.lastSelfKill.detail);
+    } else {
+      this.unexpectedExits.push(`${role} exited (code ${code}, signal ${signal}): ${incarnation.stderrTail}`);
+    }
+    if (this.running === incarnation) {
+      this.running = null;
+      this.promote();
+    }
+  }
+
+  /** Replaces the spare by one started with the current configuration (e.g. no more kills). */
+  refreshSpare(): void {
+    const old = this.spare;
+    this.spare = this.spawnSpare();
+    old?.child.kill('SIGKILL');
+  }
+
+  get isReady(): boolean {
+    return this.running?.ready === true;
+  }
+
+  /** SIGKILLs the running incarnation from outside; its 'close' promotes the spare. */
+  kill(): boolean {
+    const running = this.running;
+    if (!running || running.externalKill) return false;
+    running.externalKill = true;
+    running.child.kill('SIGKILL');
+    return true;
+  }
+
+  /** Kills the children for good and waits until they are gone. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const children = [this.running?.child, this.spare?.child].filter(
+      (child): child is ChildProcess =>
+        child !== undefined && child.exitCode === null && child.signalCode === null,
+    );
+    await Promise.all(
+      children.map((child) => {
+        const gone = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGKILL');
+        return gone;
+      }),
+    );
+  }
+}
+
+async function readApplied(sink: Store): Promise<AppliedRow[]> {
+  return sink
+    .transaction((tx) =>
+      tx.query<AppliedRow>(
+        'SELECT stream_id, count, last_position, out_of_order FROM applied ORDER BY stream_id',
+      ),
+    )
+    .catch(() => []); // the consumer has not created the table yet
+}
+
+export async function runMessagingCrashScenario(
+  scenario: MessagingCrashScenario,
+): Promise<MessagingCrashResult> {
+  const minKills = scenario.minKillsPerKind ?? 10;
+  const streams = Array.from({ length: 12 }, (_, i) => `acct-${String(i).padStart(2, '0')}`);
+  const appended = new Map(streams.map((stream) => [stream, 0]));
+  const kills = Object.fromEntries(killKinds.map((kind) => [kind, 0])) as Record<KillKind, number>;
+  let consumerKillsMidBatch = 0;
+  const killPhaseStarted = Date.now();
+  let killing = true;
+  const quotaMet = (kind: KillKind) => kills[kind] >= minKills;
+  const probability = (kind: SelfKillKind, p: number) => (killing && !quotaMet(kind) ? p : 0);
+
+  const configFor = (role: 'relay' | 'consumer'): CrashChildConfig => {
+    const kill: CrashKillPlan = {
+      afterPublish: probability('relay-after-publish', 0.45),
+      midBatch: probability('relay-mid-batch', 0.45),
+      beforeAck: probability('consumer-before-ack', 0.12),
+    };
+    return {
+      role,
+      store: role === 'relay' ? scenario.sourceSpec : scenario.sinkSpec,
+      transport: scenario.transport,
+      destination: scenario.destination,
+      group: scenario.group,
+      replyDestination: `${scenario.group}_replies`,
+      kill,
+      // A short lease: the next incarnation takes over a dead relay's batch quickly.
+      relay: { batchSize: 20, leaseMs: 400, idlePollMs: 20 },
+      // Several deliveries in flight when the consumer dies; redelivered after ackTimeoutMs.
+      consumer: { maxInFlight: 8, ackTimeoutMs: 1000 },
+    };
+  };
+  const quotaMetAtMs: Partial<Record<KillKind, number>> = {};
+  const externalKills = { relay: 0, consumer: 0 };
+  const onKill = (kind: KillKind, detail: string) => {
+    kills[kind]++;
+    if (kind === 'external') externalKills[detail as 'relay' | 'consumer']++;
+    if (kills[kind] === minKills) quotaMetAtMs[kind] = Date.now() - killPhaseStarted;
+    const inFlight = /inFlight=(\d+)/.exec(detail);
+    if (kind === 'consumer-before-ack' && inFlight && Number(inFlight[1]) > 1) consumerKillsMidBatch++;
+  };
+
+  const source = await scenario.openStore(scenario.sourceSpec);
+  const sink = await scenario.openStore(scenario.sinkSpec);
+  const eventStore = createEventStore({ store: source, registry });
+  const relay = new Supervisor('relay', () => configFor('relay'), onKill);
+  const consumer = new Supervisor('consumer', () => configFor('consumer'), onKill);
+  const children = { relay, consumer };
+  let killPhaseMs = 0;
+  let settleMs = 0;
+  try {
+    relay.start();
+    consumer.start();
+
+    // Random kills from outside of a started child, the one killed less so far first.
+    const killer = (async () => {
+      while (killing && !quotaMet('external')) {
+        await pause(150 + Math.random() * 450);
+        const ready = (['relay', 'consumer'] as const).filter((role) => children[role].isReady);
+        ready.sort((x, y) => externalKills[x] - externalKills[y] || Math.random() - 0.5);
+        if (killing && ready[0]) children[ready[0]].kill();
+      }
+    })();
+
+    // Appends while the kills go on; paused while B lags far behind, so that it can catch up.
+    const deadline = killPhaseStarted + (scenario.killPhaseTimeoutMs ?? 120_000);
+    while (!killKinds.every(quotaMet) && Date.now() < deadline) {
+      const total = [...appended.values()].reduce((sum, n) => sum + n, 0);
+      const applied = (await readApplied(sink)).reduce((sum, row) => sum + row.count, 0);
+      if (total - applied < 300) {
+        for (const stream of streams) {
+          await eventStore.appendToStream(stream, [{ type: 'test.Deposited', data: { amountCents: 1 } }], {
+            publishTo: scenario.destination,
+          });
+          appended.set(stream, (appended.get(stream) ?? 0) + 1);
+        }
+      }
+      await pause(50);
+    }
+    killing = false;
+    relay.refreshSpare();
+    consumer.refreshSpare();
+    await killer;
+    killPhaseMs = Date.now() - killPhaseStarted;
+    expect(
+      killKinds.filter((kind) => !quotaMet(kind)),
+      `${scenario.label}: kinds of kill not seen ${minKills} times in the kill phase (${JSON.stringify(kills)})`,
+    ).toEqual([]);
+
+    // Children started from now on never kill themselves; the running ones may once more.
+    const settleStarted = Date.now();
+    const settleDeadline = settleStarted + (scenario.settleTimeoutMs ?? 60_000);
+    let applied: AppliedRow[] = [];
+    let backlog = -1;
+    while (Date.now() < settleDeadline) {
+      applied = await readApplied(sink);
+      backlog = (await source.outbox.backlog()).count;
+      const caughtUp =
+        applied.length === streams.length &&
+        applied.every((row) => row.last_position === appended.get(row.stream_id));
+      if (caughtUp && backlog === 0) break;
+      await pause(200);
+    }
+    settleMs = Date.now() - settleStarted;
+    await Promise.all([relay.stop(), consumer.stop()]);
+
+    const total = [...appended.values()].reduce((sum, n) => sum + n, 0);
+    expect(
+      [...relay.unexpectedExits, ...consumer.unexpectedExits],
+      'children that died of themselves',
+    ).toEqual([]);
+    expect(
+      applied.map((row) => [row.stream_id, row.count, row.last_position, row.out_of_order]),
+      `${scenario.label}: per stream [id, applied count, last position, out of order]`,
+    ).toEqual(streams.map((stream) => [stream, appended.get(stream), appended.get(stream), 0]));
+    expect(backlog, 'source outbox backlog').toBe(0);
+    // The handler's outbox rows commit with its receipt: exactly one per event (none relayed).
+    expect((await sink.outbox.backlog()).count, "handler's outbox rows").toBe(total);
+    return {
+      kills,
+      externalKills,
+      consumerKillsMidBatch,
+      appended: total,
+      killPhaseMs,
+      settleMs,
+      quotaMetAtMs,
+      medianStartupMs: { relay: median(relay.startupMs), consumer: median(consumer.startupMs) },
+      sparesNotLoaded: { relay: relay.promotedBeforeLoaded, consumer: consumer.promotedBeforeLoaded },
+    };
+  } finally {
+    killing = false;
+    await Promise.all([relay.stop(), consumer.stop()]);
+    await sink.close();
+    await source.close();
+  }
+}
