@@ -32,7 +32,8 @@ export interface ConsumerOptions {
   /**
    * Deliveries that arrive while a transaction runs are handled together in the next one (one
    * commit for many messages), at most `maxMessages` (default 64) per transaction and
-   * `concurrency` transactions at once (default 4 on a store with concurrent writers, else 1).
+   * `concurrency` transactions at once (default 2 on a store with concurrent writers, else 1:
+   * fewer, fuller commits measured faster than more, emptier ones).
    * A failing batch is rolled back and its messages handled one by one.
    */
   batching?: { maxMessages?: number; concurrency?: number };
@@ -163,7 +164,7 @@ export function createConsumer(options: ConsumerOptions) {
     },
     {
       maxBatch: options.batching?.maxMessages ?? 64,
-      maxConcurrentFlushes: options.batching?.concurrency ?? (store.capabilities.concurrentWriters ? 4 : 1),
+      maxConcurrentFlushes: options.batching?.concurrency ?? (store.capabilities.concurrentWriters ? 2 : 1),
     },
   );
 
