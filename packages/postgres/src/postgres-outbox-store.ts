@@ -29,6 +29,11 @@ function toClaimed(row: OutboxRow): ClaimedMessage {
 /**
  * The outbox on PostgreSQL. Claims are serialized by a transaction-level advisory lock, so two
  * relays never both decide that an ordering key is free; leases make delivery at-least-once.
+ *
+ * Claims, marks and releases commit without waiting for the WAL flush (synchronous_commit off for
+ * that transaction only): losing one in a crash only makes rows claimable again, and a republish
+ * is what at-least-once already allows (consumers' inboxes drop it). It takes two flush waits off
+ * every message's way from commit to broker.
  */
 export function createPostgresOutboxStore(
   connection: PostgresConnection,
@@ -37,6 +42,8 @@ export function createPostgresOutboxStore(
 ): OutboxStore {
   const s = schema.sql;
   const claimLockKey = `causeway.outbox-claim.${s}`;
+  // Evaluated once per statement; the setting is read at commit (see above).
+  const relaxedCommit = `(SELECT set_config('synchronous_commit', 'off', true)) AS relaxed_commit`;
 
   // Eligible: unpublished, not under a live lease, and no earlier unpublished message of the same
   // key is live-leased by another owner. Every claim counts an attempt (a takeover is attempts + 1).
@@ -74,7 +81,10 @@ export function createPostgresOutboxStore(
     },
     async claimBatch({ owner, limit, leaseMs }) {
       const rows = await connection.transaction(async (tx) => {
-        await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [claimLockKey]);
+        await tx.query(
+          `SELECT set_config('synchronous_commit', 'off', true), pg_advisory_xact_lock(hashtextextended($1, 0))`,
+          [claimLockKey],
+        );
         return tx.query<OutboxRow>(claimSql, [owner, limit, leaseMs]);
       });
       return rows.map(toClaimed).sort((a, b) => a.sequence - b.sequence);
@@ -83,6 +93,7 @@ export function createPostgresOutboxStore(
       if (ids.length === 0) return 0;
       const { rowCount } = await connection.execute(
         `UPDATE ${s}.outbox SET published_at = now(), lease_until = NULL
+           FROM ${relaxedCommit}
           WHERE message_id = ANY ($2::text[]) AND lease_owner = $1 AND published_at IS NULL`,
         [owner, ids],
       );
@@ -92,6 +103,7 @@ export function createPostgresOutboxStore(
       if (ids.length === 0) return;
       await connection.execute(
         `UPDATE ${s}.outbox SET lease_owner = NULL, lease_until = NULL
+           FROM ${relaxedCommit}
           WHERE message_id = ANY ($2::text[]) AND lease_owner = $1 AND published_at IS NULL`,
         [owner, ids],
       );
