@@ -129,7 +129,7 @@ async function natsChannel(prefix: string): Promise<RawChannel> {
 }
 
 async function rabbitMqChannel(prefix: string): Promise<RawChannel> {
-  const connection = await connectAmqp(rabbitMqUrl);
+  const connection = await connectAmqp(rabbitMqUrl, { noDelay: true });
   const queue = `${prefix}.raw`;
   const publishChannel = await connection.createConfirmChannel();
   await publishChannel.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });

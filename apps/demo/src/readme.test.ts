@@ -10,6 +10,18 @@ describe('README examples', () => {
     expect(readme).toContain(example);
   });
 
+  it('shows docs/examples/messaging.ts verbatim', () => {
+    const example = readFileSync(new URL('docs/examples/messaging.ts', root), 'utf8').trim();
+    expect(readme).toContain(example);
+  });
+
+  it('runs the messaging example: the event reaches the other service once', async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    await import('../../../docs/examples/messaging.ts');
+    expect(log).toHaveBeenCalledWith([{ order_id: 'order-1', cents: 4200 }]);
+    log.mockRestore();
+  });
+
   it('runs the quick start and reads its own write', async () => {
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
     await import('../../../docs/examples/quick-start.ts');

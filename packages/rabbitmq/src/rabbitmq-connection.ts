@@ -29,6 +29,9 @@ export interface RabbitMqConnectionOptions {
 export function openRabbitMqConnection(options: RabbitMqConnectionOptions): RabbitMqConnection {
   let lastError: unknown;
   const opening = connect(options.url, {
+    // Small frames (one confirm, one ack) must not wait for Nagle's algorithm: with the peer's
+    // delayed ACK that added tens of milliseconds to a lone message's way.
+    noDelay: true,
     recovery: {
       waitForConnect: false,
       initialDelay: 100,
