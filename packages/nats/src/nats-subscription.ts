@@ -150,10 +150,11 @@ async function pullUntilStopped(
   target: PartitionTarget,
 ): Promise<void> {
   const consumer = await context.js.consumers.get(target.stream, target.consumer);
-  // The server hands out one message at a time (max_ack_pending 1) whatever the pull asks for; a
-  // pull for many stays open across messages, where a pull for one had to be renewed after each
-  // (measured: 2,765 against 1,261 messages/s through one partition).
-  const pull = await consumer.consume({ max_messages: 64 });
+  // One message per pull, although a pull for many would save a request per message (measured:
+  // 2,765 against 1,261 messages/s through one partition): the server keeps a pull of a process
+  // that was SIGKILLed until it expires, and a pull with budget left keeps taking the partition's
+  // redeliveries into the dead inbox, stalling the partition (the NATS crash test caught it).
+  const pull = await consumer.consume({ max_messages: 1 });
   running.pulls.add(pull);
   // Not awaited: close() resolves only once the loop below has drained the iterator.
   if (running.closed) void pull.close();
