@@ -54,62 +54,72 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
 
   const { sleep, wake } = createWakeableSleep();
 
-  const claim = () => store.outbox.claimBatch({ owner, limit: batchSize, leaseMs });
   const idsOf = (batch: readonly ClaimedMessage[]) => batch.map((message) => message.id);
+  let spells = 0;
 
   /**
-   * Publishes `batch` with broker confirmation. Publishes happen one batch at a time, in claim order, so a
-   * key's messages reach the broker in order. On failure the lease is given back so the next
-   * round (or another relay) retries in order.
+   * The claims of one busy spell share a lease owner, so that the relay may claim a key's later
+   * messages while the batch holding its earlier ones is being published. Each spell takes a new
+   * owner: anything an earlier spell left leased (its release failed) then blocks its keys like
+   * another relay's lease would, until the lease ends, instead of being overtaken.
    */
-  async function publishBatch(batch: readonly ClaimedMessage[]): Promise<void> {
-    try {
-      await transport.publish(batch.map(toTransportMessage));
-    } catch (error) {
-      await store.outbox.release(owner, idsOf(batch)).catch(() => {});
-      throw error;
-    }
-  }
-
-  async function markBatch(batch: readonly ClaimedMessage[]): Promise<void> {
-    await store.outbox.markPublished(owner, idsOf(batch));
-    published += batch.length;
+  function startSpell() {
+    const spellOwner = `${owner}#${++spells}`;
+    return {
+      claim: () => store.outbox.claimBatch({ owner: spellOwner, limit: batchSize, leaseMs }),
+      /** With broker confirmation; one batch at a time, in claim order. */
+      publish: (batch: readonly ClaimedMessage[]) => transport.publish(batch.map(toTransportMessage)),
+      async mark(batch: readonly ClaimedMessage[]) {
+        await store.outbox.markPublished(spellOwner, idsOf(batch));
+        published += batch.length;
+      },
+      /** Gives back what was claimed and not published, so the next spell retries it in order. */
+      async release(batch: readonly ClaimedMessage[]) {
+        if (batch.length > 0) await store.outbox.release(spellOwner, idsOf(batch)).catch(() => {});
+      },
+    };
   }
 
   /** One claim-publish-mark round; the number of messages published. */
   async function relayOnce(): Promise<number> {
-    const claimed = await claim();
+    const spell = startSpell();
+    const claimed = await spell.claim();
     if (claimed.length === 0) return 0;
-    await publishBatch(claimed);
-    await markBatch(claimed);
+    try {
+      await spell.publish(claimed);
+    } catch (error) {
+      await spell.release(claimed);
+      throw error;
+    }
+    await spell.mark(claimed);
     return claimed.length;
   }
 
   /**
    * Rounds until the outbox is empty, overlapping the database with the broker: the next batch is
-   * claimed, and the previous one marked, while the current one is being published. A failed
-   * publish gives back the batch claimed ahead too (it must not overtake the failed one).
+   * claimed, and the previous one marked, while the current one is being published. However it
+   * ends (stopped, a failed publish, claim or mark), what was claimed and not published is given
+   * back, so nothing claimed ahead can overtake what failed.
    */
   async function relayWhileBusy(): Promise<void> {
-    let current = await claim();
+    const spell = startSpell();
+    let unpublished = await spell.claim();
+    let ahead: Promise<ClaimedMessage[]> | null = null;
     let marking: Promise<void> = Promise.resolve();
     try {
-      while (running && current.length > 0) {
-        const next = claim();
-        try {
-          await publishBatch(current);
-        } catch (error) {
-          const ahead = await next.catch(() => []);
-          await store.outbox.release(owner, idsOf(ahead)).catch(() => {});
-          throw error;
-        }
+      while (running && unpublished.length > 0) {
+        ahead = spell.claim();
+        await spell.publish(unpublished);
+        const sent = unpublished;
+        unpublished = [];
         await marking;
-        marking = markBatch(current);
-        current = await next;
+        marking = spell.mark(sent);
+        unpublished = await ahead;
+        ahead = null;
       }
-      // Stopped with a batch claimed ahead: hand it back rather than wait for its lease to expire.
-      if (current.length > 0) await store.outbox.release(owner, idsOf(current)).catch(() => {});
     } finally {
+      const claimedAhead = ahead ? await ahead.catch(() => []) : [];
+      await spell.release([...unpublished, ...claimedAhead]);
       await marking;
     }
   }

@@ -191,6 +191,11 @@ if (config.role === 'relay') {
           [message.streamId],
         );
         const inOrder = message.streamPosition === (row?.last_position ?? 0) + 1;
+        if (!inOrder) {
+          process.stderr.write(
+            `OUT OF ORDER pid ${process.pid}: ${message.streamId} position ${message.streamPosition} after ${row?.last_position ?? 0} (message ${message.id})\n`,
+          );
+        }
         await tx.execute(
           `INSERT INTO applied (stream_id, count, last_position, out_of_order) VALUES ($1, 1, $2, $3)
            ON CONFLICT (stream_id) DO UPDATE SET count = applied.count + 1, last_position = $2,

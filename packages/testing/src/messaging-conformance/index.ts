@@ -109,6 +109,26 @@ export function describeMessagingConformance(name: string, openTransport: () => 
       expect((await relay.status()).backlog).toBe(0);
     });
 
+    it('never lets a key’s later message overtake an earlier one the relay left leased', async () => {
+      const { eventStore, consumer, destination, seen, transport } = await setup(recordAll);
+      await consumer.start();
+      const stream = uniqueId('acct');
+      const deposit = (amountCents: number) =>
+        eventStore.appendToStream(stream, [{ type: 'test.Deposited', data: { amountCents } }], {
+          publishTo: destination,
+        });
+      await deposit(1);
+      // An earlier run of this relay claimed the first message and could not give it back.
+      const owner = uniqueId('relay');
+      expect(await eventStore.store.outbox.claimBatch({ owner, limit: 10, leaseMs: 1_500 })).toHaveLength(1);
+      await deposit(2);
+      const relay = createOutboxRelay({ store: eventStore.store, transport, owner, idlePollMs: 50 });
+      closers.push(() => relay.stop());
+      relay.start();
+      await eventually(async () => seen.length >= 2, 'both deposits handled');
+      expect(seen.map((message) => message.streamPosition)).toEqual([1, 2]);
+    });
+
     it('retries a transient failure with backoff, then handles it once', async () => {
       let failures = 0;
       const { eventStore, relay, consumer, destination, seen } = await setup(
