@@ -5,7 +5,6 @@ import {
   type Subscription,
 } from '@causeway/core';
 import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { createNatsDelivery } from './nats-delivery.ts';
 import { decodeMessage } from './nats-message-codec.ts';
 import type { NatsNames } from './nats-names.ts';
@@ -17,7 +16,6 @@ export const defaultAckTimeoutMs = 30_000;
 const retryPullAfterMs = 1_000;
 
 export interface SubscriptionContext {
-  nc: NatsConnection;
   js: JetStreamClient;
   names: NatsNames;
   provisioner: NatsProvisioner;
@@ -181,7 +179,7 @@ async function deliver(context: SubscriptionContext, running: Running, msg: JsMs
       msg.term();
       return;
     }
-    await running.handler(createNatsDelivery(msg, message, context.nc));
+    await running.handler(createNatsDelivery(msg, message));
   } catch (error) {
     // Left unacked: the server redelivers it after ack_wait, as if this consumer had crashed.
     context.warn(

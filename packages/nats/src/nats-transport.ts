@@ -89,8 +89,8 @@ export function createNatsTransport(options: NatsTransportOptions): Transport {
       );
     },
     async subscribe(subscribeOptions, handler) {
-      const { nc, js } = await connection('subscribe');
-      const context = { nc, js, names, provisioner, partitions: settings.partitions, warn };
+      const { js } = await connection('subscribe');
+      const context = { js, names, provisioner, partitions: settings.partitions, warn };
       const inner = await subscribeToPartitions(context, subscribeOptions, handler);
       if (closing) {
         // close() began while the consumers were being created: it cannot see this subscription.
@@ -107,6 +107,8 @@ export function createNatsTransport(options: NatsTransportOptions): Transport {
       closing ??= (async () => {
         await Promise.all([...subscriptions].map((subscription) => subscription.close()));
         const connected = await connecting?.catch(() => undefined);
+        // Acks are plain publishes still in the outbound buffer (see nats-delivery.ts): send them.
+        await connected?.nc.flush().catch(() => {});
         await connected?.nc.close();
       })();
       return closing;
