@@ -29,6 +29,8 @@ export async function handWrittenOutboxRate(
   messages: number,
 ): Promise<number> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: producers + 4 });
+  // An idle client's error (the database dropped under it) must not crash the bench.
+  pool.on('error', () => {});
   const nc = await connect({ servers: natsUrl });
   const stream = `${prefix}_HAND`;
   const jsm = await jetstreamManager(nc);
