@@ -107,6 +107,23 @@ CREATE INDEX dead_letters_open_by_key ON ${s}.dead_letters (consumer, ordering_k
   WHERE status IN ('dead', 'parked');`;
 }
 
+function sagasSql(s: string): string {
+  return `
+CREATE TABLE IF NOT EXISTS ${s}.saga_instances (
+  saga_id text PRIMARY KEY,
+  saga_name text NOT NULL,
+  status text NOT NULL,
+  version bigint NOT NULL,
+  wake_at timestamptz NULL,
+  created_at timestamptz NOT NULL,
+  updated_at timestamptz NOT NULL,
+  body jsonb NOT NULL
+);
+CREATE INDEX IF NOT EXISTS saga_instances_due ON ${s}.saga_instances (wake_at)
+  WHERE status IN ('running', 'compensating') AND wake_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS saga_instances_by_name_status ON ${s}.saga_instances (saga_name, status);`;
+}
+
 /** Ordered migrations; each runs once per schema, in its own version row. Append, never edit. */
 function migrations(schema: PostgresSchema): Array<{ version: number; sql: string }> {
   return [
@@ -118,6 +135,7 @@ function migrations(schema: PostgresSchema): Array<{ version: number; sql: strin
     { version: 3, sql: appendFunctionSql(schema) },
     { version: 4, sql: `${appendFunctionSql(schema)}\nDROP TABLE IF EXISTS ${schema.sql}.streams;` },
     { version: 5, sql: deadLettersSql(schema.sql) },
+    { version: 6, sql: sagasSql(schema.sql) },
   ];
 }
 

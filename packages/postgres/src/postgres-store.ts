@@ -11,6 +11,7 @@ import { createPostgresEventLog } from './postgres-event-log.ts';
 import { createPostgresInboxStore } from './postgres-inbox-store.ts';
 import { createPostgresKeyStore } from './postgres-key-store.ts';
 import { createPostgresOutboxStore } from './postgres-outbox-store.ts';
+import { createPostgresSagaStore } from './postgres-saga-store.ts';
 import { describeSchema, migrateSchema, type PostgresSchema } from './postgres-schema.ts';
 import { createPostgresSnapshotStore } from './postgres-snapshot-store.ts';
 
@@ -99,6 +100,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     keys: createPostgresKeyStore(connection, schema),
     documents: createPostgresDocumentStore(connection, schema),
     deadLetters: createPostgresDeadLetterStore(connection, schema),
+    sagas: createPostgresSagaStore(connection, schema),
     subscribeToChanges: (listener) => changes.subscribe(listener),
     async close() {
       await announcer.close();

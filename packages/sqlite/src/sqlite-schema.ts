@@ -13,6 +13,7 @@ export interface SqliteTables {
   readonly subjectKeys: string;
   readonly documents: string;
   readonly deadLetters: string;
+  readonly sagaInstances: string;
 }
 
 export function sqliteTableNames(prefix: string): SqliteTables {
@@ -33,6 +34,7 @@ export function sqliteTableNames(prefix: string): SqliteTables {
     subjectKeys: `${prefix}subject_keys`,
     documents: `${prefix}documents`,
     deadLetters: `${prefix}dead_letters`,
+    sagaInstances: `${prefix}saga_instances`,
   };
 }
 
@@ -97,6 +99,18 @@ const migrations: readonly Migration[] = [
         UNIQUE (consumer, message_id))`,
       `CREATE INDEX ${t.deadLetters}_open_by_key ON ${t.deadLetters} (consumer, ordering_key, sequence)
         WHERE status IN ('dead', 'parked')`,
+    ],
+  },
+  {
+    // Times are epoch milliseconds (due() compares wake_at); data, steps and reason are JSON text.
+    version: 4,
+    statements: (t) => [
+      `CREATE TABLE IF NOT EXISTS ${t.sagaInstances} (
+        saga_id TEXT PRIMARY KEY, saga_name TEXT NOT NULL, status TEXT NOT NULL, version INTEGER NOT NULL,
+        wake_at INTEGER, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, body TEXT NOT NULL)`,
+      `CREATE INDEX IF NOT EXISTS ${t.sagaInstances}_due ON ${t.sagaInstances} (wake_at)
+        WHERE status IN ('running', 'compensating') AND wake_at IS NOT NULL`,
+      `CREATE INDEX IF NOT EXISTS ${t.sagaInstances}_by_name_status ON ${t.sagaInstances} (saga_name, status)`,
     ],
   },
 ];

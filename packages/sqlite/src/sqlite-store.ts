@@ -8,6 +8,7 @@ import { createSqliteEventLog } from './sqlite-event-log.ts';
 import { createSqliteInboxStore } from './sqlite-inbox-store.ts';
 import { createSqliteKeyStore } from './sqlite-key-store.ts';
 import { createSqliteOutboxStore } from './sqlite-outbox-store.ts';
+import { createSqliteSagaStore } from './sqlite-saga-store.ts';
 import { sqliteTableNames } from './sqlite-schema.ts';
 import { createSqliteSnapshotStore } from './sqlite-snapshot-store.ts';
 
@@ -55,6 +56,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
     keys: createSqliteKeyStore(context),
     documents: createSqliteDocumentStore(context),
     deadLetters: createSqliteDeadLetterStore(context),
+    sagas: createSqliteSagaStore(context),
     subscribeToChanges: (listener) => connection.changes.subscribe(listener),
     purgeDeletedData: () => connection.checkpointAndTruncate(),
     close: () => connection.close(),

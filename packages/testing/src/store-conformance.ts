@@ -9,12 +9,13 @@ import { describeReadConformance } from './store-conformance/event-log-read.ts';
 import { describeInboxConformance } from './store-conformance/inbox.ts';
 import { describeKeyStoreConformance } from './store-conformance/key-store.ts';
 import { describeOutboxConformance } from './store-conformance/outbox.ts';
+import { describeSagaStoreConformance } from './store-conformance/sagas.ts';
 import { describeSnapshotConformance } from './store-conformance/snapshots.ts';
 import { describeTransactionConformance } from './store-conformance/transaction.ts';
 
 /**
  * The Store port's contract, run by every backend. Opens one store for the whole suite; each
- * test isolates itself with fresh stream ids, consumer names, collections and ordering keys.
+ * test isolates itself with fresh stream ids, consumer names, collections, ordering keys and saga names.
  */
 export function describeStoreConformance(backendName: string, openStore: () => Promise<Store>): void {
   describe(`Store conformance: ${backendName}`, () => {
@@ -40,5 +41,6 @@ export function describeStoreConformance(backendName: string, openStore: () => P
     describeTransactionConformance(getStore);
     describeChangeConformance(getStore);
     describeDeadLetterConformance(getStore);
+    describeSagaStoreConformance(getStore);
   });
 }

@@ -273,6 +273,84 @@ export interface DeadLetterStore {
   setStatus(tx: Transaction | null, sequence: number, status: DeadLetterStatus): Promise<void>;
 }
 
+/** `running` and `compensating` are live; the other three are terminal (dead until redriven). */
+export type SagaStatus = 'running' | 'compensating' | 'completed' | 'compensated' | 'dead';
+
+export const sagaStatuses: readonly SagaStatus[] = [
+  'running',
+  'compensating',
+  'completed',
+  'compensated',
+  'dead',
+];
+
+export type SagaStepStatus =
+  | 'pending'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'compensating'
+  | 'compensated'
+  | 'skipped';
+
+/** One step's history in a saga instance: attempts, when it started and ended, the last error. */
+export interface SagaStepRecord {
+  name: string;
+  status: SagaStepStatus;
+  attempts: number;
+  compensationAttempts: number;
+  /** Compensation attempts made before the last redrive: the retry limit counts from here. */
+  compensationFloor?: number;
+  startedAt: string | null;
+  endedAt: string | null;
+  error: string | null;
+}
+
+/** A saga instance as stored: its data, where it stands, and each step's history. */
+export interface SagaInstance {
+  sagaId: string;
+  sagaName: string;
+  status: SagaStatus;
+  data: unknown;
+  /** The step being invoked (running) or compensated (compensating). */
+  stepIndex: number;
+  steps: SagaStepRecord[];
+  /**
+   * When the runtime must look at the instance without a reply (a step's timeout, a retry's
+   * delay); null when it only waits for a reply or is terminal. A durable timer: it survives restarts.
+   */
+  wakeAt: string | null;
+  /** Why it failed, is compensating or is dead; null on the happy path. */
+  reason: string | null;
+  /** Carried by every command and reply, so one flow can be traced across services. */
+  correlationId: string;
+  /** Optimistic concurrency: 1 after insert, +1 per update. */
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Saga instances in the orchestrating service's database, written in the caller's transaction. */
+export interface SagaStore {
+  /** Stores a new instance at version 1; an existing id raises ConcurrencyError (nothing written). */
+  insert(
+    tx: Transaction,
+    instance: Omit<SagaInstance, 'version' | 'createdAt' | 'updatedAt'>,
+  ): Promise<SagaInstance>;
+  get(tx: Transaction | null, sagaId: string): Promise<SagaInstance | null>;
+  /**
+   * Writes the instance if it is still at `instance.version` and returns it at the next version;
+   * raises ConcurrencyError (writing nothing) if another transaction changed it first.
+   */
+  update(tx: Transaction, instance: SagaInstance): Promise<SagaInstance>;
+  /** Live instances whose `wakeAt` has come, earliest first. */
+  due(now: Date, limit: number): Promise<SagaInstance[]>;
+  /** Newest first. */
+  list(options?: { sagaName?: string; status?: SagaStatus; limit?: number }): Promise<SagaInstance[]>;
+  /** Every status with its count (0 included). */
+  countByStatus(sagaName?: string): Promise<Record<SagaStatus, number>>;
+}
+
 export interface StoreCapabilities {
   /** appendMany really batches many appends into one commit. */
   readonly groupCommit: boolean;
@@ -302,6 +380,7 @@ export interface Store {
   readonly keys: KeyStore;
   readonly documents: DocumentStore;
   readonly deadLetters: DeadLetterStore;
+  readonly sagas: SagaStore;
   /** Calls `listener` when new events or outbox rows may have been committed (any process, when supported). */
   subscribeToChanges(listener: () => void): () => void;
   /**

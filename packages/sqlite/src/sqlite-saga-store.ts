@@ -1,0 +1,170 @@
+import {
+  ConcurrencyError,
+  InvalidArgumentError,
+  type SagaInstance,
+  type SagaStatus,
+  type SagaStepRecord,
+  type SagaStore,
+  sagaStatuses,
+} from '@causeway/core';
+import type { SqliteStoreContext } from './sqlite-connection.ts';
+import type { SqliteSession } from './sqlite-session.ts';
+
+interface SagaRow {
+  saga_id: string;
+  saga_name: string;
+  status: SagaStatus;
+  version: number;
+  wake_at: number | null;
+  created_at: number;
+  updated_at: number;
+  body: string;
+}
+
+/** What the row keeps as JSON: everything but the columns that are queried. */
+interface SagaBody {
+  data: unknown;
+  stepIndex: number;
+  steps: SagaStepRecord[];
+  reason: string | null;
+  correlationId: string;
+}
+
+function toSagaInstance(row: SagaRow): SagaInstance {
+  const body = JSON.parse(row.body) as SagaBody;
+  return {
+    sagaId: row.saga_id,
+    sagaName: row.saga_name,
+    status: row.status,
+    data: body.data,
+    stepIndex: body.stepIndex,
+    steps: body.steps,
+    wakeAt: row.wake_at === null ? null : new Date(row.wake_at).toISOString(),
+    reason: body.reason,
+    correlationId: body.correlationId,
+    version: row.version,
+    createdAt: new Date(row.created_at).toISOString(),
+    updatedAt: new Date(row.updated_at).toISOString(),
+  };
+}
+
+function bodyOf(instance: Omit<SagaInstance, 'version' | 'createdAt' | 'updatedAt'>): string {
+  const body: SagaBody = {
+    data: instance.data,
+    stepIndex: instance.stepIndex,
+    steps: instance.steps,
+    reason: instance.reason,
+    correlationId: instance.correlationId,
+  };
+  return JSON.stringify(body);
+}
+
+/** The wake-up time in epoch milliseconds, refusing text that is not a time. */
+function wakeAtOf(instance: Pick<SagaInstance, 'sagaId' | 'wakeAt'>): number | null {
+  if (instance.wakeAt === null) return null;
+  const wakeAt = new Date(instance.wakeAt).getTime();
+  if (Number.isNaN(wakeAt)) {
+    throw new InvalidArgumentError(
+      'wakeAt',
+      `wakeAt "${instance.wakeAt}" of saga ${instance.sagaId} is not a time`,
+      {
+        sagaId: instance.sagaId,
+      },
+    );
+  }
+  return wakeAt;
+}
+
+function currentVersion(session: SqliteSession, table: string, sagaId: string): number {
+  return (
+    session.get<{ version: number }>(`SELECT version FROM ${table} WHERE saga_id = ?`, [sagaId])?.version ?? 0
+  );
+}
+
+/**
+ * Saga instances of this database, one row each with an optimistic version; times are epoch
+ * milliseconds (compared by `due`), handed out as ISO text. Writes join the caller's transaction.
+ */
+export function createSqliteSagaStore({ connection, tables }: SqliteStoreContext): SagaStore {
+  const t = tables.sagaInstances;
+  const live = `status IN ('running', 'compensating')`;
+  return {
+    async insert(tx, instance) {
+      const { session } = connection.join(tx);
+      const now = Date.now();
+      const row = session.get<SagaRow>(
+        `INSERT INTO ${t} (saga_id, saga_name, status, version, wake_at, created_at, updated_at, body)
+           VALUES (?, ?, ?, 1, ?, ?, ?, ?)
+         ON CONFLICT (saga_id) DO NOTHING RETURNING *`,
+        [instance.sagaId, instance.sagaName, instance.status, wakeAtOf(instance), now, now, bodyOf(instance)],
+      );
+      if (row === undefined) {
+        throw new ConcurrencyError(instance.sagaId, 'noStream', currentVersion(session, t, instance.sagaId));
+      }
+      return toSagaInstance(row);
+    },
+    get: (tx, sagaId) =>
+      connection.read(tx, (session) => {
+        const row = session.get<SagaRow>(`SELECT * FROM ${t} WHERE saga_id = ?`, [sagaId]);
+        return row ? toSagaInstance(row) : null;
+      }),
+    async update(tx, instance) {
+      const { session } = connection.join(tx);
+      const row = session.get<SagaRow>(
+        `UPDATE ${t} SET status = ?, wake_at = ?, body = ?, version = version + 1, updated_at = ?
+          WHERE saga_id = ? AND version = ? RETURNING *`,
+        [
+          instance.status,
+          wakeAtOf(instance),
+          bodyOf(instance),
+          Date.now(),
+          instance.sagaId,
+          instance.version,
+        ],
+      );
+      if (row === undefined) {
+        throw new ConcurrencyError(
+          instance.sagaId,
+          instance.version,
+          currentVersion(session, t, instance.sagaId),
+        );
+      }
+      return toSagaInstance(row);
+    },
+    due: (now, limit) =>
+      connection.read(null, (session) =>
+        session
+          .all<SagaRow>(
+            `SELECT * FROM ${t} WHERE ${live} AND wake_at IS NOT NULL AND wake_at <= ?
+              ORDER BY wake_at, saga_id LIMIT ?`,
+            [now.getTime(), limit],
+          )
+          .map(toSagaInstance),
+      ),
+    list: (options = {}) =>
+      connection.read(null, (session) =>
+        session
+          .all<SagaRow>(
+            `SELECT * FROM ${t} WHERE (?1 IS NULL OR saga_name = ?1) AND (?2 IS NULL OR status = ?2)
+              ORDER BY created_at DESC, saga_id LIMIT ?3`,
+            { 1: options.sagaName ?? null, 2: options.status ?? null, 3: options.limit ?? 100 },
+          )
+          .map(toSagaInstance),
+      ),
+    countByStatus: (sagaName) =>
+      connection.read(null, (session) => {
+        const rows = session.all<{ status: SagaStatus; count: number }>(
+          `SELECT status, count(*) AS count FROM ${t} WHERE (?1 IS NULL OR saga_name = ?1) GROUP BY status`,
+          { 1: sagaName ?? null },
+        );
+        const counts = Object.fromEntries(sagaStatuses.map((status) => [status, 0])) as Record<
+          SagaStatus,
+          number
+        >;
+        for (const row of rows) {
+          if (row.status in counts) counts[row.status] = row.count;
+        }
+        return counts;
+      }),
+  };
+}
