@@ -1,0 +1,5 @@
+export * from './saga-definition.ts';
+export * from './saga-machine.ts';
+export * from './saga-messages.ts';
+export * from './saga-orchestrator.ts';
+export * from './saga-participant.ts';

@@ -1,0 +1,104 @@
+import { newMessageId } from '../message/index.ts';
+import type { OutboxMessage } from '../store/index.ts';
+import type { SagaAction, SagaReply } from './saga-machine.ts';
+
+/** The reply type every participant sends back to the orchestrator. */
+export const sagaReplyType = 'causeway.SagaReply';
+
+/** What a saga command carries besides its data, in `metadata.saga`. */
+export interface SagaCommandMeta {
+  sagaId: string;
+  sagaName: string;
+  step: string;
+  action: SagaAction;
+  attempt: number;
+  /** Where the participant sends its reply. */
+  replyTo: string;
+  /** saga id + step + action: the same for every attempt, so a participant applies a step once. */
+  idempotencyKey: string;
+}
+
+export function idempotencyKeyOf(sagaId: string, step: string, action: SagaAction): string {
+  return `${sagaId}:${step}:${action}`;
+}
+
+/** An envelope as the consumer runtime expects it, keyed by the saga so its messages stay in order. */
+function envelope(options: {
+  destination: string;
+  type: string;
+  sagaId: string;
+  data: unknown;
+  correlationId: string;
+  causationId: string | null;
+  metadata: Record<string, unknown>;
+  now: Date;
+}): OutboxMessage {
+  const id = newMessageId();
+  return {
+    id,
+    destination: options.destination,
+    orderingKey: options.sagaId,
+    type: options.type,
+    payload: {
+      id,
+      type: options.type,
+      schemaVersion: 1,
+      streamId: options.sagaId,
+      streamPosition: 0,
+      globalPosition: 0,
+      correlationId: options.correlationId,
+      causationId: options.causationId,
+      occurredAt: options.now.toISOString(),
+      metadata: options.metadata,
+      data: options.data,
+    },
+  };
+}
+
+export function commandMessage(options: {
+  meta: Omit<SagaCommandMeta, 'idempotencyKey'>;
+  destination: string;
+  type: string;
+  data: unknown;
+  correlationId: string;
+  now: Date;
+}): OutboxMessage {
+  const { meta } = options;
+  return envelope({
+    destination: options.destination,
+    type: options.type,
+    sagaId: meta.sagaId,
+    data: options.data,
+    correlationId: options.correlationId,
+    causationId: null,
+    metadata: { saga: { ...meta, idempotencyKey: idempotencyKeyOf(meta.sagaId, meta.step, meta.action) } },
+    now: options.now,
+  });
+}
+
+export function replyMessage(options: {
+  meta: SagaCommandMeta;
+  outcome: Pick<SagaReply, 'outcome' | 'result' | 'error'>;
+  correlationId: string;
+  causationId: string;
+  now: Date;
+}): OutboxMessage {
+  const { meta } = options;
+  const reply: SagaReply = {
+    sagaId: meta.sagaId,
+    step: meta.step,
+    action: meta.action,
+    attempt: meta.attempt,
+    ...options.outcome,
+  };
+  return envelope({
+    destination: meta.replyTo,
+    type: sagaReplyType,
+    sagaId: meta.sagaId,
+    data: reply,
+    correlationId: options.correlationId,
+    causationId: options.causationId,
+    metadata: {},
+    now: options.now,
+  });
+}

@@ -1,0 +1,76 @@
+import { ValidationError } from '../errors/index.ts';
+import type { Message } from '../message/index.ts';
+import type { MessageContext, MessageHandler } from '../messaging/index.ts';
+import type { Store } from '../store/index.ts';
+import { replyMessage, type SagaCommandMeta } from './saga-messages.ts';
+
+/** What a participant's command handler decides: done (with a result for the saga), or refused. */
+export type SagaStepOutcome = { ok: true; result?: unknown } | { ok: false; error: string };
+
+export const stepSucceeded = (result?: unknown): SagaStepOutcome => ({ ok: true, result });
+export const stepFailed = (error: string): SagaStepOutcome => ({ ok: false, error });
+
+export type SagaCommandHandler = (
+  command: Message & { saga: SagaCommandMeta },
+  context: MessageContext,
+) => Promise<SagaStepOutcome>;
+
+/** Where participants remember the steps they applied (one document per idempotency key). */
+const appliedCollection = 'causeway_saga_applied';
+
+function metaOf(message: Message): SagaCommandMeta {
+  const meta = (message.metadata as { saga?: SagaCommandMeta } | undefined)?.saga;
+  if (!meta || typeof meta.idempotencyKey !== 'string' || typeof meta.replyTo !== 'string') {
+    throw new ValidationError(
+      `Message ${message.id} (${message.type}) is not a saga command: metadata.saga is missing`,
+    );
+  }
+  return meta;
+}
+
+/**
+ * Consumer handlers for a participant's saga commands. Each command is applied and answered
+ * exactly once per idempotency key (saga + step + action), in the consumer's transaction: a
+ * redelivered or retried command whose step already succeeded is not applied again, and gets the
+ * recorded result back. A refusal is not recorded, so the orchestrator's retry runs the handler
+ * again. A handler that throws is a transient failure: the consumer retries the delivery.
+ */
+export function sagaParticipant(
+  store: Store,
+  handlers: Readonly<Record<string, SagaCommandHandler>>,
+): Record<string, MessageHandler> {
+  return Object.fromEntries(
+    Object.entries(handlers).map(([type, handle]) => [
+      type,
+      async (message: Message, context: MessageContext) => {
+        const meta = metaOf(message);
+        const applied = await store.documents.get<{ result: unknown }>(
+          context.tx,
+          appliedCollection,
+          meta.idempotencyKey,
+        );
+        let outcome: SagaStepOutcome;
+        if (applied) outcome = { ok: true, result: applied.result };
+        else {
+          outcome = await handle({ ...message, saga: meta }, context);
+          if (outcome.ok) {
+            await store.documents.put(context.tx, appliedCollection, meta.idempotencyKey, {
+              result: outcome.result ?? null,
+            });
+          }
+        }
+        await context.send([
+          replyMessage({
+            meta,
+            outcome: outcome.ok
+              ? { outcome: 'succeeded', result: outcome.result ?? null }
+              : { outcome: 'failed', error: outcome.error },
+            correlationId: message.correlationId ?? meta.sagaId,
+            causationId: message.id,
+            now: new Date(),
+          }),
+        ]);
+      },
+    ]),
+  );
+}

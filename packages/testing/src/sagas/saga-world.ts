@@ -1,0 +1,222 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  command,
+  createConsumer,
+  createOutboxRelay,
+  createSagaOrchestrator,
+  defineSaga,
+  type SagaInstance,
+  type SagaStatus,
+  type Store,
+  sagaParticipant,
+  step,
+  stepFailed,
+  stepSucceeded,
+} from '@causeway/core';
+import { createEmbeddedTransport } from '@causeway/embedded';
+import { createSqliteStore } from '@causeway/sqlite';
+import { z } from 'zod';
+
+export interface OrderData {
+  orderId: string;
+  amountCents: number;
+  /** How the payment participant behaves: ok, declined, or flaky (fails twice, then succeeds). */
+  card: 'ok' | 'declined' | 'flaky';
+  paymentId?: string;
+}
+
+const orderSchema = z.object({
+  orderId: z.string().min(1),
+  amountCents: z.number().int().positive(),
+  card: z.enum(['ok', 'declined', 'flaky']),
+});
+
+/** Reserve → charge → ship; the shipping step times out when nobody answers it. */
+export const placeOrder = defineSaga<OrderData>(
+  'PlaceOrder',
+  [
+    step('reserveInventory', {
+      invoke: (data) => command('inventory.commands', 'inventory.Reserve', { orderId: data.orderId }),
+      compensate: (data) => command('inventory.commands', 'inventory.Release', { orderId: data.orderId }),
+    }),
+    step('processPayment', {
+      invoke: (data) =>
+        command('payments.commands', 'payments.Charge', {
+          orderId: data.orderId,
+          amountCents: data.amountCents,
+          card: data.card,
+        }),
+      compensate: (data) => command('payments.commands', 'payments.Refund', { orderId: data.orderId }),
+      onSuccess: (data, result) => ({ ...data, paymentId: (result as { paymentId: string }).paymentId }),
+      retry: { maxAttempts: 3, initialMs: 20, maxMs: 50 },
+    }),
+    step('shipOrder', {
+      invoke: (data) => command('shipping.commands', 'shipping.Schedule', { orderId: data.orderId }),
+      timeoutMs: 1_500,
+    }),
+  ],
+  {
+    schema: orderSchema as z.ZodType<OrderData>,
+    compensationRetry: { maxAttempts: 2, initialMs: 20, maxMs: 50 },
+  },
+);
+
+async function table(store: Store, sql: string) {
+  await store.transaction((tx) => tx.execute(sql));
+}
+
+/**
+ * An orchestrating service and three participants, each with its own SQLite file, joined by the
+ * embedded transport. `shipping` answers only when `shippingOnline` is true.
+ */
+export async function createSagaWorld() {
+  const directory = mkdtempSync(join(tmpdir(), 'causeway-sagas-'));
+  const transport = createEmbeddedTransport({ filename: join(directory, 'transport.db'), pollIntervalMs: 5 });
+  const open = (name: string) => createSqliteStore({ filename: join(directory, `${name}.db`) });
+  const [orders, inventory, payments, shipping] = await Promise.all(
+    ['orders', 'inventory', 'payments', 'shipping'].map(open),
+  );
+  await table(
+    inventory!,
+    'CREATE TABLE reservations (order_id TEXT PRIMARY KEY, released INTEGER NOT NULL DEFAULT 0)',
+  );
+  await table(
+    payments!,
+    'CREATE TABLE ledger (order_id TEXT NOT NULL, kind TEXT NOT NULL, amount_cents INTEGER NOT NULL)',
+  );
+  await table(shipping!, 'CREATE TABLE shipments (order_id TEXT PRIMARY KEY)');
+
+  const controls = { releaseBroken: false, shippingOnline: true, chargeCalls: new Map<string, number>() };
+  const orchestrator = createSagaOrchestrator({
+    store: orders!,
+    transport,
+    sagas: [placeOrder],
+    replyTo: 'orders.saga-replies',
+    timerPollMs: 20,
+  });
+  const backoff = { initialMs: 10, maxMs: 50 };
+  const consumers = [
+    createConsumer({
+      name: 'inventory',
+      store: inventory!,
+      transport,
+      destinations: ['inventory.commands'],
+      backoff,
+      handlers: sagaParticipant(inventory!, {
+        'inventory.Reserve': async (message, { tx }) => {
+          await tx.execute('INSERT INTO reservations (order_id) VALUES ($1)', [
+            (message.data as OrderData).orderId,
+          ]);
+          return stepSucceeded();
+        },
+        'inventory.Release': async (message, { tx }) => {
+          if (controls.releaseBroken) return stepFailed('inventory database is read-only');
+          await tx.execute('UPDATE reservations SET released = released + 1 WHERE order_id = $1', [
+            (message.data as OrderData).orderId,
+          ]);
+          return stepSucceeded();
+        },
+      }),
+    }),
+    createConsumer({
+      name: 'payments',
+      store: payments!,
+      transport,
+      destinations: ['payments.commands'],
+      backoff,
+      handlers: sagaParticipant(payments!, {
+        'payments.Charge': async (message, { tx }) => {
+          const data = message.data as OrderData;
+          const calls = (controls.chargeCalls.get(data.orderId) ?? 0) + 1;
+          controls.chargeCalls.set(data.orderId, calls);
+          if (data.card === 'declined') return stepFailed('card declined');
+          if (data.card === 'flaky' && calls < 3) return stepFailed(`gateway timeout (call ${calls})`);
+          await tx.execute('INSERT INTO ledger VALUES ($1, $2, $3)', [
+            data.orderId,
+            'charge',
+            data.amountCents,
+          ]);
+          return stepSucceeded({ paymentId: `pay-${data.orderId}` });
+        },
+        'payments.Refund': async (message, { tx }) => {
+          const orderId = (message.data as OrderData).orderId;
+          await tx.execute(
+            `INSERT INTO ledger SELECT order_id, 'refund', amount_cents FROM ledger WHERE order_id = $1 AND kind = 'charge'`,
+            [orderId],
+          );
+          return stepSucceeded();
+        },
+      }),
+    }),
+  ];
+  const shippingConsumer = createConsumer({
+    name: 'shipping',
+    store: shipping!,
+    transport,
+    destinations: ['shipping.commands'],
+    backoff,
+    handlers: sagaParticipant(shipping!, {
+      'shipping.Schedule': async (message, { tx }) => {
+        await tx.execute('INSERT INTO shipments VALUES ($1)', [(message.data as OrderData).orderId]);
+        return stepSucceeded();
+      },
+    }),
+  });
+  const relays = [orders, inventory, payments, shipping].map((store) =>
+    createOutboxRelay({ store: store!, transport, idlePollMs: 20 }),
+  );
+
+  await orchestrator.start();
+  for (const consumer of consumers) await consumer.start();
+  if (controls.shippingOnline) await shippingConsumer.start();
+  for (const relay of relays) relay.start();
+
+  async function waitForStatus(sagaId: string, statuses: readonly SagaStatus[], timeoutMs = 15_000) {
+    const deadline = Date.now() + timeoutMs;
+    let instance: SagaInstance | null = null;
+    while (Date.now() < deadline) {
+      instance = await orchestrator.get(sagaId);
+      if (instance && statuses.includes(instance.status)) return instance;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new Error(
+      `saga ${sagaId} did not reach ${statuses.join(' or ')} in ${timeoutMs} ms: ${JSON.stringify(instance)}`,
+    );
+  }
+
+  const query = <Row>(store: Store, sql: string, params: unknown[] = []) =>
+    store.transaction((tx) => tx.query<Row>(sql, params));
+
+  return {
+    orchestrator,
+    controls,
+    stores: { orders: orders!, inventory: inventory!, payments: payments!, shipping: shipping! },
+    waitForStatus,
+    /** Stops answering shipping commands (they stay queued for when it comes back). */
+    async takeShippingOffline() {
+      controls.shippingOnline = false;
+      await shippingConsumer.stop();
+    },
+    reservations: (orderId: string) =>
+      query<{ released: number }>(inventory!, 'SELECT released FROM reservations WHERE order_id = $1', [
+        orderId,
+      ]),
+    ledger: (orderId: string) =>
+      query<{ kind: string; amount_cents: number }>(
+        payments!,
+        'SELECT kind, amount_cents FROM ledger WHERE order_id = $1 ORDER BY kind',
+        [orderId],
+      ),
+    shipments: (orderId: string) =>
+      query<{ order_id: string }>(shipping!, 'SELECT order_id FROM shipments WHERE order_id = $1', [orderId]),
+    async close() {
+      for (const relay of relays) await relay.stop();
+      for (const consumer of [...consumers, shippingConsumer]) await consumer.stop();
+      await orchestrator.stop();
+      await transport.close();
+      for (const store of [orders, inventory, payments, shipping]) await store!.close();
+    },
+  };
+}
