@@ -1,5 +1,6 @@
 export * from './decider-spec.ts';
 export * from './postgres-test-database.ts';
+export * from './saga-spec.ts';
 export * from './services.ts';
 export * from './store-conformance.ts';
 export * from './transport-conformance/index.ts';
