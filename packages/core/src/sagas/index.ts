@@ -1,3 +1,4 @@
+export * from './choreography.ts';
 export * from './saga-definition.ts';
 export * from './saga-machine.ts';
 export * from './saga-messages.ts';
