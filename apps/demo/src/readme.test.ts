@@ -22,6 +22,21 @@ describe('README examples', () => {
     log.mockRestore();
   });
 
+  it('shows docs/examples/saga.ts verbatim', () => {
+    const example = readFileSync(new URL('docs/examples/saga.ts', root), 'utf8').trim();
+    expect(readme).toContain(example);
+  });
+
+  it('runs the saga example: the declined payment compensates the reservation', async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    await import('../../../docs/examples/saga.ts');
+    expect(log).toHaveBeenCalledWith('compensated', [
+      'reserveInventory: compensated',
+      'processPayment: failed',
+    ]);
+    log.mockRestore();
+  });
+
   it('runs the quick start and reads its own write', async () => {
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
     await import('../../../docs/examples/quick-start.ts');
