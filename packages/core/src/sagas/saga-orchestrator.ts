@@ -1,7 +1,7 @@
 import { ConcurrencyError, InvalidArgumentError, NotFoundError, ValidationError } from '../errors/index.ts';
 import { createWakeableSleep } from '../lifecycle/index.ts';
 import { newMessageId } from '../message/index.ts';
-import { createConsumer } from '../messaging/index.ts';
+import { type ConsumerOptions, createConsumer } from '../messaging/index.ts';
 import type { SagaInstance, SagaStatus, Store, Transaction } from '../store/index.ts';
 import type { Transport } from '../transport/index.ts';
 import type { SagaDefinition } from './saga-definition.ts';
@@ -29,6 +29,8 @@ export interface SagaOrchestratorOptions {
   timerPollMs?: number;
   clock?: () => Date;
   onError?: (error: unknown) => void;
+  /** Settings of the reply consumer (e.g. a short ackTimeoutMs, so a crashed orchestrator's replies move on sooner). */
+  consumer?: Pick<ConsumerOptions, 'ackTimeoutMs' | 'maxInFlight' | 'backoff' | 'maxAttempts'>;
 }
 
 /**
@@ -99,6 +101,7 @@ export function createSagaOrchestrator(options: SagaOrchestratorOptions) {
     store,
     transport: options.transport,
     destinations: [replyTo],
+    ...options.consumer,
     handlers: {
       [sagaReplyType]: async (message, { tx }) => {
         const reply = message.data as SagaReply;

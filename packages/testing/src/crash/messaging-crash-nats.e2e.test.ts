@@ -48,6 +48,6 @@ describeWithService('nats', 'messaging crash: NATS JetStream', () => {
       });
       console.info('[messaging crash, NATS + PostgreSQL]', JSON.stringify(result));
       expect(result.consumerKillsMidBatch).toBeGreaterThan(0);
-    }, 240_000);
+    }, 360_000);
   });
 });

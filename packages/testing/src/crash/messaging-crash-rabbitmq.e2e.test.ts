@@ -44,5 +44,5 @@ describeWithService('rabbitmq', 'messaging crash: RabbitMQ', () => {
     });
     console.info('[messaging crash, RabbitMQ + SQLite]', JSON.stringify(result));
     expect(result.consumerKillsMidBatch).toBeGreaterThan(0);
-  }, 240_000);
+  }, 360_000);
 });

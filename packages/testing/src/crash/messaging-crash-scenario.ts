@@ -299,7 +299,8 @@ export async function runMessagingCrashScenario(
     })();
 
     // Appends while the kills go on; paused while B lags far behind, so that it can catch up.
-    const deadline = killPhaseStarted + (scenario.killPhaseTimeoutMs ?? 120_000);
+    // Generous: a loaded CI machine restarts children slowly, and the quotas need restarts.
+    const deadline = killPhaseStarted + (scenario.killPhaseTimeoutMs ?? 240_000);
     while (!killKinds.every(quotaMet) && Date.now() < deadline) {
       const total = [...appended.values()].reduce((sum, n) => sum + n, 0);
       const applied = (await readApplied(sink)).reduce((sum, row) => sum + row.count, 0);

@@ -24,4 +24,4 @@ it('embedded transport + SQLite: SIGKILL of relay (after publish, mid-batch) and
   });
   console.info('[messaging crash, embedded + SQLite]', JSON.stringify(result));
   expect(result.consumerKillsMidBatch).toBeGreaterThan(0);
-}, 240_000);
+}, 360_000);
