@@ -1,78 +1,15 @@
 import {
   ConcurrencyError,
-  InvalidArgumentError,
-  type SagaInstance,
+  type SagaRow,
   type SagaStatus,
-  type SagaStepRecord,
   type SagaStore,
+  sagaBodyOf,
+  sagaInstanceFromRow,
   sagaStatuses,
+  sagaWakeTimeOf,
 } from '@causeway/core';
 import type { PostgresConnection, PostgresQueryable } from './postgres-connection.ts';
 import type { PostgresSchema } from './postgres-schema.ts';
-
-interface SagaRow {
-  saga_id: string;
-  saga_name: string;
-  status: SagaStatus;
-  version: number;
-  wake_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
-  body: SagaBody;
-}
-
-/** What the row keeps as JSON: everything but the columns that are queried. */
-interface SagaBody {
-  data: unknown;
-  stepIndex: number;
-  steps: SagaStepRecord[];
-  reason: string | null;
-  correlationId: string;
-}
-
-function toSagaInstance(row: SagaRow): SagaInstance {
-  return {
-    sagaId: row.saga_id,
-    sagaName: row.saga_name,
-    status: row.status,
-    data: row.body.data,
-    stepIndex: row.body.stepIndex,
-    steps: row.body.steps,
-    wakeAt: row.wake_at === null ? null : row.wake_at.toISOString(),
-    reason: row.body.reason,
-    correlationId: row.body.correlationId,
-    version: Number(row.version),
-    createdAt: row.created_at.toISOString(),
-    updatedAt: row.updated_at.toISOString(),
-  };
-}
-
-function bodyOf(instance: Omit<SagaInstance, 'version' | 'createdAt' | 'updatedAt'>): string {
-  const body: SagaBody = {
-    data: instance.data,
-    stepIndex: instance.stepIndex,
-    steps: instance.steps,
-    reason: instance.reason,
-    correlationId: instance.correlationId,
-  };
-  return JSON.stringify(body);
-}
-
-/** The wake-up time as a Date, refusing text that is not a time (it would fail the statement). */
-function wakeAtOf(instance: Pick<SagaInstance, 'sagaId' | 'wakeAt'>): Date | null {
-  if (instance.wakeAt === null) return null;
-  const wakeAt = new Date(instance.wakeAt);
-  if (Number.isNaN(wakeAt.getTime())) {
-    throw new InvalidArgumentError(
-      'wakeAt',
-      `wakeAt "${instance.wakeAt}" of saga ${instance.sagaId} is not a time`,
-      {
-        sagaId: instance.sagaId,
-      },
-    );
-  }
-  return wakeAt;
-}
 
 /**
  * Saga instances of this schema, one row each with an optimistic version. A conflicting write
@@ -96,24 +33,24 @@ export function createPostgresSagaStore(connection: PostgresConnection, schema: 
         `INSERT INTO ${t} (saga_id, saga_name, status, version, wake_at, created_at, updated_at, body)
            VALUES ($1, $2, $3, 1, $4, now(), now(), $5)
          ON CONFLICT (saga_id) DO NOTHING RETURNING *`,
-        [instance.sagaId, instance.sagaName, instance.status, wakeAtOf(instance), bodyOf(instance)],
+        [instance.sagaId, instance.sagaName, instance.status, sagaWakeTimeOf(instance), sagaBodyOf(instance)],
       );
       if (row === undefined) {
         throw new ConcurrencyError(instance.sagaId, 'noStream', await currentVersion(tx, instance.sagaId));
       }
-      return toSagaInstance(row);
+      return sagaInstanceFromRow(row);
     },
     async get(tx, sagaId) {
       const [row] = await (tx ?? connection).query<SagaRow>(`SELECT * FROM ${t} WHERE saga_id = $1`, [
         sagaId,
       ]);
-      return row ? toSagaInstance(row) : null;
+      return row ? sagaInstanceFromRow(row) : null;
     },
     async update(tx, instance) {
       const [row] = await tx.query<SagaRow>(
         `UPDATE ${t} SET status = $3, wake_at = $4, body = $5, version = version + 1, updated_at = now()
           WHERE saga_id = $1 AND version = $2 RETURNING *`,
-        [instance.sagaId, instance.version, instance.status, wakeAtOf(instance), bodyOf(instance)],
+        [instance.sagaId, instance.version, instance.status, sagaWakeTimeOf(instance), sagaBodyOf(instance)],
       );
       if (row === undefined) {
         throw new ConcurrencyError(
@@ -122,7 +59,7 @@ export function createPostgresSagaStore(connection: PostgresConnection, schema: 
           await currentVersion(tx, instance.sagaId),
         );
       }
-      return toSagaInstance(row);
+      return sagaInstanceFromRow(row);
     },
     async due(now, limit) {
       const rows = await connection.query<SagaRow>(
@@ -130,7 +67,7 @@ export function createPostgresSagaStore(connection: PostgresConnection, schema: 
           ORDER BY wake_at, saga_id LIMIT $2`,
         [now, limit],
       );
-      return rows.map(toSagaInstance);
+      return rows.map(sagaInstanceFromRow);
     },
     async list(options = {}) {
       const rows = await connection.query<SagaRow>(
@@ -138,7 +75,7 @@ export function createPostgresSagaStore(connection: PostgresConnection, schema: 
           ORDER BY created_at DESC, saga_id LIMIT $3`,
         [options.sagaName ?? null, options.status ?? null, options.limit ?? 100],
       );
-      return rows.map(toSagaInstance);
+      return rows.map(sagaInstanceFromRow);
     },
     async countByStatus(sagaName) {
       const rows = await connection.query<{ status: SagaStatus; count: number }>(

@@ -1,79 +1,15 @@
 import {
   ConcurrencyError,
-  InvalidArgumentError,
-  type SagaInstance,
+  type SagaRow,
   type SagaStatus,
-  type SagaStepRecord,
   type SagaStore,
+  sagaBodyOf,
+  sagaInstanceFromRow,
   sagaStatuses,
+  sagaWakeTimeOf,
 } from '@causeway/core';
 import type { SqliteStoreContext } from './sqlite-connection.ts';
 import type { SqliteSession } from './sqlite-session.ts';
-
-interface SagaRow {
-  saga_id: string;
-  saga_name: string;
-  status: SagaStatus;
-  version: number;
-  wake_at: number | null;
-  created_at: number;
-  updated_at: number;
-  body: string;
-}
-
-/** What the row keeps as JSON: everything but the columns that are queried. */
-interface SagaBody {
-  data: unknown;
-  stepIndex: number;
-  steps: SagaStepRecord[];
-  reason: string | null;
-  correlationId: string;
-}
-
-function toSagaInstance(row: SagaRow): SagaInstance {
-  const body = JSON.parse(row.body) as SagaBody;
-  return {
-    sagaId: row.saga_id,
-    sagaName: row.saga_name,
-    status: row.status,
-    data: body.data,
-    stepIndex: body.stepIndex,
-    steps: body.steps,
-    wakeAt: row.wake_at === null ? null : new Date(row.wake_at).toISOString(),
-    reason: body.reason,
-    correlationId: body.correlationId,
-    version: row.version,
-    createdAt: new Date(row.created_at).toISOString(),
-    updatedAt: new Date(row.updated_at).toISOString(),
-  };
-}
-
-function bodyOf(instance: Omit<SagaInstance, 'version' | 'createdAt' | 'updatedAt'>): string {
-  const body: SagaBody = {
-    data: instance.data,
-    stepIndex: instance.stepIndex,
-    steps: instance.steps,
-    reason: instance.reason,
-    correlationId: instance.correlationId,
-  };
-  return JSON.stringify(body);
-}
-
-/** The wake-up time in epoch milliseconds, refusing text that is not a time. */
-function wakeAtOf(instance: Pick<SagaInstance, 'sagaId' | 'wakeAt'>): number | null {
-  if (instance.wakeAt === null) return null;
-  const wakeAt = new Date(instance.wakeAt).getTime();
-  if (Number.isNaN(wakeAt)) {
-    throw new InvalidArgumentError(
-      'wakeAt',
-      `wakeAt "${instance.wakeAt}" of saga ${instance.sagaId} is not a time`,
-      {
-        sagaId: instance.sagaId,
-      },
-    );
-  }
-  return wakeAt;
-}
 
 function currentVersion(session: SqliteSession, table: string, sagaId: string): number {
   return (
@@ -96,17 +32,25 @@ export function createSqliteSagaStore({ connection, tables }: SqliteStoreContext
         `INSERT INTO ${t} (saga_id, saga_name, status, version, wake_at, created_at, updated_at, body)
            VALUES (?, ?, ?, 1, ?, ?, ?, ?)
          ON CONFLICT (saga_id) DO NOTHING RETURNING *`,
-        [instance.sagaId, instance.sagaName, instance.status, wakeAtOf(instance), now, now, bodyOf(instance)],
+        [
+          instance.sagaId,
+          instance.sagaName,
+          instance.status,
+          sagaWakeTimeOf(instance)?.getTime() ?? null,
+          now,
+          now,
+          sagaBodyOf(instance),
+        ],
       );
       if (row === undefined) {
         throw new ConcurrencyError(instance.sagaId, 'noStream', currentVersion(session, t, instance.sagaId));
       }
-      return toSagaInstance(row);
+      return sagaInstanceFromRow(row);
     },
     get: (tx, sagaId) =>
       connection.read(tx, (session) => {
         const row = session.get<SagaRow>(`SELECT * FROM ${t} WHERE saga_id = ?`, [sagaId]);
-        return row ? toSagaInstance(row) : null;
+        return row ? sagaInstanceFromRow(row) : null;
       }),
     async update(tx, instance) {
       const { session } = connection.join(tx);
@@ -115,8 +59,8 @@ export function createSqliteSagaStore({ connection, tables }: SqliteStoreContext
           WHERE saga_id = ? AND version = ? RETURNING *`,
         [
           instance.status,
-          wakeAtOf(instance),
-          bodyOf(instance),
+          sagaWakeTimeOf(instance)?.getTime() ?? null,
+          sagaBodyOf(instance),
           Date.now(),
           instance.sagaId,
           instance.version,
@@ -129,7 +73,7 @@ export function createSqliteSagaStore({ connection, tables }: SqliteStoreContext
           currentVersion(session, t, instance.sagaId),
         );
       }
-      return toSagaInstance(row);
+      return sagaInstanceFromRow(row);
     },
     due: (now, limit) =>
       connection.read(null, (session) =>
@@ -139,7 +83,7 @@ export function createSqliteSagaStore({ connection, tables }: SqliteStoreContext
               ORDER BY wake_at, saga_id LIMIT ?`,
             [now.getTime(), limit],
           )
-          .map(toSagaInstance),
+          .map(sagaInstanceFromRow),
       ),
     list: (options = {}) =>
       connection.read(null, (session) =>
@@ -149,7 +93,7 @@ export function createSqliteSagaStore({ connection, tables }: SqliteStoreContext
               ORDER BY created_at DESC, saga_id LIMIT ?3`,
             { 1: options.sagaName ?? null, 2: options.status ?? null, 3: options.limit ?? 100 },
           )
-          .map(toSagaInstance),
+          .map(sagaInstanceFromRow),
       ),
     countByStatus: (sagaName) =>
       connection.read(null, (session) => {

@@ -1,3 +1,4 @@
 export * from './lone-event-append.ts';
 export * from './retention.ts';
+export * from './saga-row.ts';
 export * from './store.ts';
