@@ -52,6 +52,16 @@ export class PrivateNatsServer {
     await exited;
   }
 
+  /** SIGTERM: the server shuts down gracefully (flushes, closes clients); resolves once it exited. */
+  async terminate(): Promise<void> {
+    const child = this.#child;
+    this.#child = undefined;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  }
+
   async stop(): Promise<void> {
     await this.kill();
     rmSync(this.storeDirectory, { recursive: true, force: true });

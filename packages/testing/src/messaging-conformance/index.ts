@@ -228,3 +228,4 @@ export function describeMessagingConformance(name: string, openTransport: () => 
     });
   });
 }
+export { runPipelineAcrossRestart } from './broker-restart.ts';
