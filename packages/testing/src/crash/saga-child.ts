@@ -99,10 +99,8 @@ function killingTransport(transport: Transport, countAcks: boolean): Transport {
       await transport.publish(messages);
       if (dueToDie('afterPublish')) die('relay-after-publish');
     },
-    // The orchestrator's reply consumer takes the transport's default ack timeout (30 s), which
-    // is also how long a dead subscriber holds its partitions: shortened here, as for the others.
     subscribe: (options, handler) =>
-      transport.subscribe({ ...options, ackTimeoutMs: options.ackTimeoutMs ?? 1_000 }, (delivery) => {
+      transport.subscribe(options, (delivery) => {
         const wrapped: Delivery = {
           message: delivery.message,
           attempt: delivery.attempt,
@@ -231,6 +229,7 @@ if (role === 'orders') {
     sagas: [crashPlaceOrder],
     replyTo: sagaReplyDestination,
     timerPollMs: 50,
+    consumer: consumerOptions,
     onError: (error) => warn('timer round failed', error),
   }).start();
 } else {

@@ -14,9 +14,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createSagaOrchestrator, type SagaInstance, type Store } from '@causeway/core';
 import { createSqliteStore } from '@causeway/sqlite';
 import { afterAll, expect, it } from 'vitest';
+import { ChildSupervisor } from './child-supervisor.ts';
 import {
   type CrashOrderData,
   crashPlaceOrder,
@@ -29,7 +31,8 @@ import {
   sagaReplyDestination,
   sagaRoles,
 } from './saga-crash-config.ts';
-import { SagaChildSupervisor } from './saga-crash-supervisor.ts';
+
+const sagaChildScript = fileURLToPath(new URL('./saga-child.ts', import.meta.url));
 
 const directory = mkdtempSync(join(tmpdir(), 'causeway-saga-crash-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -200,7 +203,15 @@ it('sagas under SIGKILL of the orchestrator (between steps, during compensation)
     sagas: [crashPlaceOrder],
     replyTo: sagaReplyDestination,
   });
-  const supervisors = sagaRoles.map((role) => new SagaChildSupervisor(role, () => configFor(role), onKill));
+  const supervisors = sagaRoles.map(
+    (role) =>
+      new ChildSupervisor(
+        role,
+        sagaChildScript,
+        () => configFor(role),
+        (kind) => onKill(kind as SagaKillKind, role),
+      ),
+  );
   const started = new Map<string, CrashOrderData>();
   let killPhaseMs = 0;
   let settleMs = 0;
@@ -215,13 +226,17 @@ it('sagas under SIGKILL of the orchestrator (between steps, during compensation)
       while (killing) {
         await pause(2_000 + Math.random() * 2_000);
         const ready = supervisors.filter((supervisor) => supervisor.isReady);
-        ready.sort((x, y) => externalKills[x.role] - externalKills[y.role] || Math.random() - 0.5);
+        ready.sort(
+          (x, y) =>
+            externalKills[x.role as SagaRole] - externalKills[y.role as SagaRole] || Math.random() - 0.5,
+        );
         if (killing) ready[0]?.kill();
       }
     })();
 
     // Sagas at a steady pace while the kills go on; then the kill phase lasts until the quotas.
-    const deadline = killsBegan + 60_000;
+    // Generous: beside another test file on a 2-core machine, restarts (and so kills) come slower.
+    const deadline = killsBegan + 150_000;
     for (let i = 0; i < sagaCount; i++) {
       const data = orderData(i);
       const saga = await starter.startSaga(crashPlaceOrder, data, { sagaId: `saga-${data.orderId}` });
@@ -333,4 +348,4 @@ it('sagas under SIGKILL of the orchestrator (between steps, during compensation)
     await orders.close();
     for (const store of Object.values(participants)) await store.close();
   }
-}, 240_000);
+}, 360_000);

@@ -1,38 +1,44 @@
 /**
- * Keeps one saga-child.ts process of a role running: restarts it whenever it exits and counts how
- * each incarnation died (a self-kill it reported on stdout, the parent's SIGKILL, or anything
- * else, which the test treats as a failure). As in messaging-crash-scenario.ts, a spare child
- * that has loaded its modules waits on stdin, so a restart takes milliseconds instead of the
- * second Node and tsx need to start.
+ * Keeps one crash-test child process of a role running: restarts it whenever it exits and counts
+ * how each incarnation died: a self-kill it reported on stdout (`kill <kind> <detail>`), the
+ * parent's SIGKILL (`external`), or anything else (an unexpected exit, which tests treat as a
+ * failure). A spare child that has loaded its modules waits on stdin for `go`, so a restart takes
+ * milliseconds instead of the second Node and tsx need to start (kills, not start-ups, are what
+ * is tested). Children print `loaded` and `ready`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import type { SagaChildConfig, SagaKillKind, SagaRole, SagaSelfKillKind } from './saga-crash-config.ts';
 
-const childScript = fileURLToPath(new URL('./saga-child.ts', import.meta.url));
-
+/** One child process: a spare until it is told to go, then the running incarnation. */
 interface Incarnation {
   child: ChildProcess;
   promoted: boolean;
   ready: boolean;
-  loaded: boolean;
   externalKill: boolean;
-  lastSelfKill: SagaSelfKillKind | null;
+  lastSelfKill: { kind: string; detail: string } | null;
   stderrTail: string;
+  promotedAt: number;
+  loaded: boolean;
 }
 
-export class SagaChildSupervisor {
+export class ChildSupervisor {
   private running: Incarnation | null = null;
   private spare: Incarnation | null = null;
   private stopped = false;
   incarnations = 0;
+  /** Promotions of a spare still loading its modules (restarts faster than Node starts). */
+  promotedBeforeLoaded = 0;
   readonly unexpectedExits: string[] = [];
+  /** Milliseconds from `go` to `ready` (store and transport opened), per incarnation. */
+  readonly startupMs: number[] = [];
 
   constructor(
-    readonly role: SagaRole,
-    private readonly configFor: () => SagaChildConfig,
-    private readonly onKill: (kind: SagaKillKind, role: SagaRole) => void,
+    readonly role: string,
+    private readonly script: string,
+    /** The child's configuration, read at each spawn (so later children can get other settings). */
+    private readonly configFor: () => unknown,
+    /** How an incarnation died: its self-kill kind and detail, or `external`. */
+    private readonly onKill: (kind: string, detail: string) => void,
   ) {}
 
   start(): void {
@@ -43,7 +49,7 @@ export class SagaChildSupervisor {
   private spawnSpare(): Incarnation {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', childScript, JSON.stringify(this.configFor())],
+      ['--import', 'tsx', this.script, JSON.stringify(this.configFor())],
       {
         stdio: ['pipe', 'pipe', 'pipe'],
       },
@@ -52,17 +58,21 @@ export class SagaChildSupervisor {
       child,
       promoted: false,
       ready: false,
-      loaded: false,
       externalKill: false,
       lastSelfKill: null,
       stderrTail: '',
+      promotedAt: 0,
+      loaded: false,
     };
     child.stdin!.on('error', () => {}); // writing to a child that just died
     createInterface({ input: child.stdout! }).on('line', (line) => {
       if (line === 'loaded') incarnation.loaded = true;
-      if (line === 'ready') incarnation.ready = true;
-      const match = /^kill (\S+)/.exec(line);
-      if (match) incarnation.lastSelfKill = match[1] as SagaSelfKillKind;
+      if (line === 'ready') {
+        incarnation.ready = true;
+        this.startupMs.push(Date.now() - incarnation.promotedAt);
+      }
+      const match = /^kill (\S+) ?(.*)$/.exec(line);
+      if (match) incarnation.lastSelfKill = { kind: match[1]!, detail: match[2] ?? '' };
     });
     child.stderr!.on('data', (chunk: Buffer) => {
       const text = chunk.toString();
@@ -79,28 +89,29 @@ export class SagaChildSupervisor {
     const next = this.spare;
     this.spare = this.spawnSpare();
     this.incarnations++;
+    if (!next.loaded) this.promotedBeforeLoaded++;
     next.promoted = true;
+    next.promotedAt = Date.now();
     this.running = next;
     next.child.stdin!.write('go\n');
   }
 
   private onClose(incarnation: Incarnation, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.stopped) return;
+    const { role } = this;
     if (!incarnation.promoted) {
       if (incarnation !== this.spare) return; // replaced by refreshSpare()
       this.unexpectedExits.push(
-        `spare ${this.role} exited (code ${code}, signal ${signal}): ${incarnation.stderrTail}`,
+        `spare ${role} exited (code ${code}, signal ${signal}): ${incarnation.stderrTail}`,
       );
       this.spare = this.spawnSpare();
       return;
     }
-    if (incarnation.externalKill) this.onKill('external', this.role);
-    else if (signal === 'SIGKILL' && incarnation.lastSelfKill)
-      this.onKill(incarnation.lastSelfKill, this.role);
-    else {
-      this.unexpectedExits.push(
-        `${this.role} exited (code ${code}, signal ${signal}): ${incarnation.stderrTail}`,
-      );
+    if (incarnation.externalKill) this.onKill('external', role);
+    else if (signal === 'SIGKILL' && incarnation.lastSelfKill) {
+      this.onKill(incarnation.lastSelfKill.kind, incarnation.lastSelfKill.detail);
+    } else {
+      this.unexpectedExits.push(`${role} exited (code ${code}, signal ${signal}): ${incarnation.stderrTail}`);
     }
     if (this.running === incarnation) {
       this.running = null;
@@ -119,7 +130,7 @@ export class SagaChildSupervisor {
     return this.running?.ready === true;
   }
 
-  /** SIGKILLs the running incarnation from outside; its 'close' promotes the spare. */
+  /** SIGKILLs the running incarnation from outside, once it is ready; its 'close' promotes the spare. */
   kill(): boolean {
     const running = this.running;
     if (!running?.ready || running.externalKill) return false;
