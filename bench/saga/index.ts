@@ -7,7 +7,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -16,6 +15,7 @@ import type { BenchOptions } from '../support/bench-options.ts';
 import { measureThroughput, percentile } from '../support/measure.ts';
 import { note } from '../support/progress.ts';
 import { type Figure, figure } from '../support/report.ts';
+import { chosenFrom, isListening } from '../support/selection.ts';
 import { natsUrl, type StoreSpec } from '../transport/setup.ts';
 import { createPostgresPlainSagas, createSqlitePlainSagas, type PlainSagas } from './plain-baseline.ts';
 import { concurrencies, paced, runSagaBench, type SagaRunFigures, sagaWindows } from './saga-run.ts';
@@ -28,31 +28,6 @@ const titles: Record<Backend, string> = { sqlite: 'SQLite + embedded', postgres:
 /** The issue's targets, on PostgreSQL + NATS: ≥ 500 sagas/s at c=8, p99 ≤ 100 ms at half that rate. */
 const rateTargets: Partial<Record<Backend, number>> = { postgres: 500 };
 const p99Targets: Partial<Record<Backend, number>> = { postgres: 100 };
-
-function chosenBackends(): Backend[] {
-  const chosen = process.env.BENCH_SAGA_BACKENDS?.split(',').map((name) => name.trim());
-  if (!chosen) return allBackends;
-  const unknown = chosen.filter((name) => !allBackends.includes(name as Backend));
-  if (unknown.length > 0)
-    throw new Error(
-      `BENCH_SAGA_BACKENDS: unknown ${unknown.join(', ')}; choose from ${allBackends.join(', ')}`,
-    );
-  return chosen as Backend[];
-}
-
-function isListening(url: string, defaultPort: number): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = connect({ host: hostname, port: Number(port) || defaultPort });
-    const finish = (up: boolean) => {
-      socket.destroy();
-      resolve(up);
-    };
-    socket.setTimeout(1000, () => finish(false));
-    socket.once('connect', () => finish(true));
-    socket.once('error', () => finish(false));
-  });
-}
 
 /** Why the backend cannot run here, or null when its services answer. */
 async function unreachable(backend: Backend): Promise<string | null> {
@@ -178,7 +153,7 @@ function sagaFigures(backend: Backend, saga: SagaRunFigures, plain: PlainFigures
 
 export async function runSuite(options: BenchOptions): Promise<Figure[]> {
   const figures: Figure[] = [];
-  for (const backend of chosenBackends()) {
+  for (const backend of chosenFrom('BENCH_SAGA_BACKENDS', allBackends)) {
     const missing = await unreachable(backend);
     if (missing) {
       note(

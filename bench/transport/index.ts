@@ -7,7 +7,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBenchDatabase } from '../store/postgres-bench-database.ts';
@@ -15,6 +14,7 @@ import type { BenchOptions } from '../support/bench-options.ts';
 import { percentile } from '../support/measure.ts';
 import { note } from '../support/progress.ts';
 import { type Figure, figure } from '../support/report.ts';
+import { chosenFrom, isListening } from '../support/selection.ts';
 import { rawBrokerFigures } from './baselines.ts';
 import { handWrittenOutboxRate } from './hand-written-outbox.ts';
 import { type PipelineFigures, producers, runPipeline } from './pipeline.ts';
@@ -24,31 +24,6 @@ const allTransports: TransportKind[] = ['embedded', 'nats', 'rabbitmq'];
 /** The issue's targets: ≥ 4,500 msg/s on PostgreSQL + NATS; p99 ≤ 50 ms on NATS and embedded. */
 const rateTargets: Partial<Record<TransportKind, number>> = { nats: 4_500 };
 const p99Targets: Partial<Record<TransportKind, number>> = { nats: 50, embedded: 50 };
-
-function chosenTransports(): TransportKind[] {
-  const chosen = process.env.BENCH_TRANSPORTS?.split(',').map((name) => name.trim());
-  if (!chosen) return allTransports;
-  const unknown = chosen.filter((name) => !allTransports.includes(name as TransportKind));
-  if (unknown.length > 0)
-    throw new Error(
-      `BENCH_TRANSPORTS: unknown ${unknown.join(', ')}; choose from ${allTransports.join(', ')}`,
-    );
-  return chosen as TransportKind[];
-}
-
-function isListening(url: string, defaultPort: number): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = connect({ host: hostname, port: Number(port) || defaultPort });
-    const finish = (up: boolean) => {
-      socket.destroy();
-      resolve(up);
-    };
-    socket.setTimeout(1000, () => finish(false));
-    socket.once('connect', () => finish(true));
-    socket.once('error', () => finish(false));
-  });
-}
 
 /** The stores and broker of one run: SQLite files for embedded, one PostgreSQL database for the brokers. */
 async function prepare(transport: TransportKind, directory: string) {
@@ -120,7 +95,7 @@ function transportFigures(
 
 export async function runSuite(options: BenchOptions): Promise<Figure[]> {
   const figures: Figure[] = [];
-  for (const transport of chosenTransports()) {
+  for (const transport of chosenFrom('BENCH_TRANSPORTS', allTransports)) {
     if (transport === 'nats' && !(await isListening(natsUrl, 4222))) {
       note(`transport bench: NATS is not reachable at ${natsUrl}; skipping it (start nats-server -js)`);
       continue;

@@ -1,6 +1,6 @@
 import { defaultPartitions, type Store, type Transport } from '@causeway/core';
 import { createEmbeddedTransport } from '@causeway/embedded';
-import { createNatsTransport } from '@causeway/nats';
+import { createNatsTransport, deleteStreamsWithPrefix } from '@causeway/nats';
 import { createPostgresStore } from '@causeway/postgres';
 import { createRabbitMqTransport, deadLetterName, queueName } from '@causeway/rabbitmq';
 import { createSqliteStore } from '@causeway/sqlite';
@@ -60,19 +60,7 @@ export function openTransport(spec: PipelineSpec): Transport {
 
 /** Removes what a run left on the shared broker (streams, queues); the embedded log goes with its folder. */
 export async function removeBrokerState(spec: PipelineSpec): Promise<void> {
-  if (spec.transport === 'nats') {
-    const { connect } = await import('@nats-io/transport-node');
-    const { jetstreamManager } = await import('@nats-io/jetstream');
-    const nc = await connect({ servers: spec.transportTarget });
-    try {
-      const jsm = await jetstreamManager(nc);
-      for await (const name of jsm.streams.names()) {
-        if (name.startsWith(`${spec.prefix}_`)) await jsm.streams.delete(name);
-      }
-    } finally {
-      await nc.close();
-    }
-  }
+  if (spec.transport === 'nats') await deleteStreamsWithPrefix(spec.transportTarget, spec.prefix);
   if (spec.transport === 'rabbitmq') {
     const { connect } = await import('amqplib');
     const names = { prefix: spec.prefix, partitions: defaultPartitions };

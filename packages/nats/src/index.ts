@@ -1,4 +1,5 @@
 export * from './ack-durability.ts';
+export { deleteStreamsWithPrefix } from './nats-stream-cleanup.ts';
 export {
   createNatsTransport,
   defaultDuplicateWindowMs,

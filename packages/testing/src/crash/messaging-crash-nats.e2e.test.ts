@@ -1,24 +1,10 @@
+import { deleteStreamsWithPrefix } from '@causeway/nats';
 import { createPostgresStore } from '@causeway/postgres';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../postgres-test-database.ts';
 import { describeWithService, serviceUrl } from '../services.ts';
 import type { CrashStoreSpec } from './messaging-crash-config.ts';
 import { runMessagingCrashScenario } from './messaging-crash-scenario.ts';
-
-/** Deletes the JetStream streams whose names start with `<prefix>_`: what this file created. */
-async function deleteStreams(servers: string, prefix: string): Promise<void> {
-  const nc = await connect({ servers });
-  try {
-    const jsm = await jetstreamManager(nc);
-    const names: string[] = [];
-    for await (const name of jsm.streams.names()) if (name.startsWith(`${prefix}_`)) names.push(name);
-    await Promise.all(names.map((name) => jsm.streams.delete(name)));
-  } finally {
-    await nc.close();
-  }
-}
 
 describeWithService('nats', 'messaging crash: NATS JetStream', () => {
   describeWithService('postgres', 'with PostgreSQL stores', () => {
@@ -29,7 +15,7 @@ describeWithService('nats', 'messaging crash: NATS JetStream', () => {
       database = await createTestDatabase('messaging_crash_nats');
     });
     afterAll(async () => {
-      await deleteStreams(servers, streamPrefix);
+      await deleteStreamsWithPrefix(servers, streamPrefix);
       await database?.drop();
     });
 
