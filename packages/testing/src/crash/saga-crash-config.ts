@@ -5,19 +5,15 @@
  */
 import { command, defineSaga, step } from '@causeway/core';
 import { z } from 'zod';
+import { type OrderData, processPayment, reserveInventory } from '../sagas/saga-world.ts';
 
-export interface CrashOrderData {
-  orderId: string;
-  amountCents: number;
-  /** ok; declined (always refused); flaky (refused twice, then charged). */
-  card: 'ok' | 'declined' | 'flaky';
+export interface CrashOrderData extends OrderData {
   /**
    * ok; refuse (shipping refuses the order); slow (shipping answers after the step's first
    * timeout, so the retry's success counts); stuck (shipping ships after both attempts timed out,
    * so the saga compensates and cancels the late shipment).
    */
   shipping: 'ok' | 'refuse' | 'slow' | 'stuck';
-  paymentId?: string;
 }
 
 export const shipTimeoutMs = 1_500;
@@ -34,21 +30,8 @@ const orderSchema = z.object({
 export const crashPlaceOrder = defineSaga<CrashOrderData>(
   'CrashPlaceOrder',
   [
-    step('reserveInventory', {
-      invoke: (data) => command('inventory.commands', 'inventory.Reserve', { orderId: data.orderId }),
-      compensate: (data) => command('inventory.commands', 'inventory.Release', { orderId: data.orderId }),
-    }),
-    step('processPayment', {
-      invoke: (data) =>
-        command('payments.commands', 'payments.Charge', {
-          orderId: data.orderId,
-          amountCents: data.amountCents,
-          card: data.card,
-        }),
-      compensate: (data) => command('payments.commands', 'payments.Refund', { orderId: data.orderId }),
-      onSuccess: (data, result) => ({ ...data, paymentId: (result as { paymentId: string }).paymentId }),
-      retry: { maxAttempts: 3, initialMs: 20, maxMs: 50 },
-    }),
+    reserveInventory(),
+    processPayment(),
     step('shipOrder', {
       invoke: (data) =>
         command('shipping.commands', 'shipping.Schedule', { orderId: data.orderId, shipping: data.shipping }),

@@ -33,25 +33,33 @@ const orderSchema = z.object({
   card: z.enum(['ok', 'declined', 'flaky']),
 });
 
+/** Reserves the order's stock; releases it when compensated. */
+export const reserveInventory = <Data extends OrderData>() =>
+  step<Data>('reserveInventory', {
+    invoke: (data) => command('inventory.commands', 'inventory.Reserve', { orderId: data.orderId }),
+    compensate: (data) => command('inventory.commands', 'inventory.Release', { orderId: data.orderId }),
+  });
+
+/** Charges the card (retried: a flaky card fails twice); refunds when compensated. */
+export const processPayment = <Data extends OrderData>() =>
+  step<Data>('processPayment', {
+    invoke: (data) =>
+      command('payments.commands', 'payments.Charge', {
+        orderId: data.orderId,
+        amountCents: data.amountCents,
+        card: data.card,
+      }),
+    compensate: (data) => command('payments.commands', 'payments.Refund', { orderId: data.orderId }),
+    onSuccess: (data, result) => ({ ...data, paymentId: (result as { paymentId: string }).paymentId }),
+    retry: { maxAttempts: 3, initialMs: 20, maxMs: 50 },
+  });
+
 /** Reserve → charge → ship; the shipping step times out when nobody answers it. */
 export const placeOrder = defineSaga<OrderData>(
   'PlaceOrder',
   [
-    step('reserveInventory', {
-      invoke: (data) => command('inventory.commands', 'inventory.Reserve', { orderId: data.orderId }),
-      compensate: (data) => command('inventory.commands', 'inventory.Release', { orderId: data.orderId }),
-    }),
-    step('processPayment', {
-      invoke: (data) =>
-        command('payments.commands', 'payments.Charge', {
-          orderId: data.orderId,
-          amountCents: data.amountCents,
-          card: data.card,
-        }),
-      compensate: (data) => command('payments.commands', 'payments.Refund', { orderId: data.orderId }),
-      onSuccess: (data, result) => ({ ...data, paymentId: (result as { paymentId: string }).paymentId }),
-      retry: { maxAttempts: 3, initialMs: 20, maxMs: 50 },
-    }),
+    reserveInventory(),
+    processPayment(),
     step('shipOrder', {
       invoke: (data) => command('shipping.commands', 'shipping.Schedule', { orderId: data.orderId }),
       timeoutMs: 1_500,
