@@ -41,30 +41,8 @@ export function createPostgresOutboxStore(
   onEnqueued: () => void,
 ): OutboxStore {
   const s = schema.sql;
-  const claimLockKey = `causeway.outbox-claim.${s}`;
   // Evaluated once per statement; the setting is read at commit (see above).
   const relaxedCommit = `(SELECT set_config('synchronous_commit', 'off', true)) AS relaxed_commit`;
-
-  // Eligible: unpublished, not under a live lease, and no earlier unpublished message of the same
-  // key is live-leased by another owner. Every claim counts an attempt (a takeover is attempts + 1).
-  const claimSql = `
-    UPDATE ${s}.outbox AS o
-       SET lease_owner = $1, lease_until = clock_timestamp() + $3 * interval '1 millisecond',
-           attempts = o.attempts + 1
-      FROM (
-        SELECT c.sequence FROM ${s}.outbox AS c
-         WHERE c.published_at IS NULL
-           AND (c.lease_until IS NULL OR c.lease_until <= clock_timestamp())
-           AND NOT EXISTS (
-             SELECT 1 FROM ${s}.outbox AS b
-              WHERE b.published_at IS NULL AND b.ordering_key = c.ordering_key
-                AND b.sequence < c.sequence AND b.lease_owner <> $1
-                AND b.lease_until > clock_timestamp())
-         ORDER BY c.sequence LIMIT $2
-      ) AS picked
-     WHERE o.sequence = picked.sequence
-    RETURNING o.sequence, o.message_id, o.destination, o.ordering_key, o.type, o.payload, o.attempts,
-              o.created_at`;
 
   return {
     async enqueue(tx, messages) {
@@ -80,13 +58,12 @@ export function createPostgresOutboxStore(
       tx.onCommit(onEnqueued);
     },
     async claimBatch({ owner, limit, leaseMs }) {
-      const rows = await connection.transaction(async (tx) => {
-        await tx.query(
-          `SELECT set_config('synchronous_commit', 'off', true), pg_advisory_xact_lock(hashtextextended($1, 0))`,
-          [claimLockKey],
-        );
-        return tx.query<OutboxRow>(claimSql, [owner, limit, leaseMs]);
-      });
+      // One round trip: the function takes the claim lock, then claims (see outbox-claim-function).
+      const rows = await connection.query<OutboxRow>(`SELECT * FROM ${s}.claim_outbox($1, $2, $3)`, [
+        owner,
+        limit,
+        leaseMs,
+      ]);
       return rows.map(toClaimed).sort((a, b) => a.sequence - b.sequence);
     },
     async markPublished(owner, ids) {

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { appendFunctionSql } from './postgres-append-function.ts';
+import { claimFunctionSql } from './postgres-claim-function.ts';
 
 /** Names derived from the configured schema; several services can share one database. */
 export interface PostgresSchema {
@@ -136,6 +137,7 @@ function migrations(schema: PostgresSchema): Array<{ version: number; sql: strin
     { version: 4, sql: `${appendFunctionSql(schema)}\nDROP TABLE IF EXISTS ${schema.sql}.streams;` },
     { version: 5, sql: deadLettersSql(schema.sql) },
     { version: 6, sql: sagasSql(schema.sql) },
+    { version: 7, sql: claimFunctionSql(schema) },
   ];
 }
 

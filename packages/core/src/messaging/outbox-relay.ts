@@ -52,7 +52,13 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
   let published = 0;
   let lastError: string | undefined;
 
-  const { sleep, wake } = createWakeableSleep();
+  const { sleep, wake: wakeSleep } = createWakeableSleep();
+  /** Change announcements so far: tells whether rows may have been added since a claim. */
+  let changes = 0;
+  const wake = () => {
+    changes++;
+    wakeSleep();
+  };
 
   const idsOf = (batch: readonly ClaimedMessage[]) => batch.map((message) => message.id);
   let spells = 0;
@@ -103,18 +109,27 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
    */
   async function relayWhileBusy(): Promise<void> {
     const spell = startSpell();
+    let changesAtClaim = changes;
     let unpublished = await spell.claim();
     let ahead: Promise<ClaimedMessage[]> | null = null;
     let marking: Promise<void> = Promise.resolve();
     try {
       while (running && unpublished.length > 0) {
-        ahead = spell.claim();
+        // Claiming ahead is worth a query only when more is known to wait: a full batch, or a change
+        // announced since the last claim. Otherwise the remembered wake brings the relay back.
+        const moreWaiting = unpublished.length >= batchSize || changes !== changesAtClaim;
+        changesAtClaim = changes;
+        ahead = moreWaiting ? spell.claim() : null;
         await spell.publish(unpublished);
         const sent = unpublished;
         unpublished = [];
         await marking;
         marking = spell.mark(sent);
-        unpublished = await ahead;
+        if (ahead === null && changes !== changesAtClaim) {
+          changesAtClaim = changes;
+          ahead = spell.claim();
+        }
+        unpublished = ahead ? await ahead : [];
         ahead = null;
       }
     } finally {
