@@ -18,10 +18,10 @@ import {
   createOutboxRelay,
   type Delivery,
   newMessageId,
-  type Store,
   type Transport,
 } from '@causeway/core';
 import { registry } from '../event-store-conformance/fixtures.ts';
+import { loadCrashBackends, openCrashStore, openCrashTransport } from './crash-backends.ts';
 import type { CrashChildConfig, CrashKillPlan, SelfKillKind } from './messaging-crash-config.ts';
 
 const config = JSON.parse(process.argv[2] ?? '') as CrashChildConfig;
@@ -44,56 +44,6 @@ function die(kind: SelfKillKind, detail = ''): never {
 function warn(message: string, error?: unknown): void {
   if (message.includes('acks are not fsynced')) return; // the shared test server is not configured for it
   console.warn(`[crash ${config.role}] ${message}`, error instanceof Error ? error.message : (error ?? ''));
-}
-
-/** Imports what openStore and openTransport need, so that they only connect (imports are cached). */
-async function loadModules(): Promise<void> {
-  await (config.store.kind === 'sqlite' ? import('@causeway/sqlite') : import('@causeway/postgres'));
-  const transports = {
-    embedded: () => import('@causeway/embedded'),
-    nats: () => import('@causeway/nats'),
-    rabbitmq: () => import('@causeway/rabbitmq'),
-  };
-  await transports[config.transport.kind]();
-}
-
-async function openStore(): Promise<Store> {
-  const spec = config.store;
-  if (spec.kind === 'sqlite') {
-    const { createSqliteStore } = await import('@causeway/sqlite');
-    return createSqliteStore({ filename: spec.filename });
-  }
-  const { createPostgresStore } = await import('@causeway/postgres');
-  return createPostgresStore({ connectionString: spec.url, schema: spec.schema, poolSize: 4 });
-}
-
-async function openTransport(): Promise<Transport> {
-  const spec = config.transport;
-  const partitions = spec.partitions === undefined ? {} : { partitions: spec.partitions };
-  switch (spec.kind) {
-    case 'embedded': {
-      const { createEmbeddedTransport } = await import('@causeway/embedded');
-      return createEmbeddedTransport({ filename: spec.filename, ...partitions });
-    }
-    case 'nats': {
-      const { createNatsTransport } = await import('@causeway/nats');
-      return createNatsTransport({
-        servers: spec.servers,
-        streamPrefix: spec.streamPrefix,
-        onWarning: warn,
-        ...partitions,
-      });
-    }
-    case 'rabbitmq': {
-      const { createRabbitMqTransport } = await import('@causeway/rabbitmq');
-      return createRabbitMqTransport({
-        url: spec.url,
-        prefix: spec.prefix,
-        topology: spec.topology,
-        ...partitions,
-      });
-    }
-  }
 }
 
 /**
@@ -150,7 +100,7 @@ function killingAcker(transport: Transport, kill: CrashKillPlan): Transport {
 
 // Loaded, then wait: the parent keeps a spare child ready and says `go` when it is needed. A
 // closed stdin means the parent is gone: so is the child, never outliving the test.
-await loadModules();
+await loadCrashBackends(config.store, config.transport);
 report('loaded');
 await new Promise<void>((resolve) => {
   createInterface({ input: process.stdin }).on('line', (line) => {
@@ -159,8 +109,8 @@ await new Promise<void>((resolve) => {
   process.stdin.on('end', () => process.exit(0));
 });
 
-const store = await openStore();
-const transport = await openTransport();
+const store = await openCrashStore(config.store);
+const transport = await openCrashTransport(config.transport, warn);
 
 if (config.role === 'relay') {
   createOutboxRelay({

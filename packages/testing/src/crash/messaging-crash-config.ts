@@ -8,7 +8,7 @@ export type CrashStoreSpec =
   | { kind: 'postgres'; url: string; schema: string };
 
 export type CrashTransportSpec =
-  | { kind: 'embedded'; filename: string; partitions?: number }
+  | { kind: 'embedded'; filename: string; partitions?: number; pollIntervalMs?: number }
   | { kind: 'nats'; servers: string; streamPrefix: string; partitions?: number }
   | {
       kind: 'rabbitmq';

@@ -6,6 +6,7 @@
 import { command, defineSaga, step } from '@causeway/core';
 import { z } from 'zod';
 import { type OrderData, processPayment, reserveInventory } from '../sagas/saga-world.ts';
+import type { CrashStoreSpec, CrashTransportSpec } from './messaging-crash-config.ts';
 
 export interface CrashOrderData extends OrderData {
   /**
@@ -76,9 +77,9 @@ export interface SagaKillPlan {
 
 export interface SagaChildConfig {
   role: SagaRole;
-  /** The role's SQLite file. */
-  storeFile: string;
-  transportFile: string;
+  /** The role's own store. */
+  store: CrashStoreSpec;
+  transport: CrashTransportSpec;
   kill: SagaKillPlan;
 }
 
