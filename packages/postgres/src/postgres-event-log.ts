@@ -51,6 +51,13 @@ export function createPostgresEventLog(
     },
     readStream,
     readAll: createPostgresGlobalReader(connection, schema),
+    async readByCorrelation(correlationId, options) {
+      const rows = await connection.query<EventRow>(
+        `SELECT ${eventColumns} FROM ${s}.events WHERE correlation_id = $1 ORDER BY global_position LIMIT $2`,
+        [correlationId, options.limit],
+      );
+      return rows.map(toStoredEvent);
+    },
     async headPosition() {
       const [row] = await connection.query<{ head: number }>(
         `SELECT coalesce(max(global_position), 0)::bigint AS head FROM ${s}.events`,

@@ -138,6 +138,11 @@ function migrations(schema: PostgresSchema): Array<{ version: number; sql: strin
     { version: 5, sql: deadLettersSql(schema.sql) },
     { version: 6, sql: sagasSql(schema.sql) },
     { version: 7, sql: claimFunctionSql(schema) },
+    {
+      version: 8,
+      sql: `CREATE INDEX IF NOT EXISTS events_by_correlation ON ${schema.sql}.events (correlation_id, global_position)
+              WHERE correlation_id IS NOT NULL;`,
+    },
   ];
 }
 

@@ -50,6 +50,15 @@ export function createSqliteEventLog({ connection, tables }: SqliteStoreContext)
         );
         return toGlobalBatch(cursor, rows);
       }),
+    readByCorrelation: (correlationId, options) =>
+      connection.read(null, (session) =>
+        session
+          .all<EventRow>(
+            `SELECT ${eventColumns} FROM ${tables.events} WHERE correlation_id = ? ORDER BY global_position LIMIT ?`,
+            [correlationId, options.limit],
+          )
+          .map(toStoredEvent),
+      ),
     headPosition: () =>
       connection.read(
         null,

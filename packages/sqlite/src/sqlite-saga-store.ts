@@ -90,8 +90,14 @@ export function createSqliteSagaStore({ connection, tables }: SqliteStoreContext
         session
           .all<SagaRow>(
             `SELECT * FROM ${t} WHERE (?1 IS NULL OR saga_name = ?1) AND (?2 IS NULL OR status = ?2)
+                AND (?4 IS NULL OR json_extract(body, '$.correlationId') = ?4)
               ORDER BY created_at DESC, saga_id LIMIT ?3`,
-            { 1: options.sagaName ?? null, 2: options.status ?? null, 3: options.limit ?? 100 },
+            {
+              1: options.sagaName ?? null,
+              2: options.status ?? null,
+              3: options.limit ?? 100,
+              4: options.correlationId ?? null,
+            },
           )
           .map(sagaInstanceFromRow),
       ),

@@ -113,6 +113,14 @@ const migrations: readonly Migration[] = [
       `CREATE INDEX IF NOT EXISTS ${t.sagaInstances}_by_name_status ON ${t.sagaInstances} (saga_name, status)`,
     ],
   },
+  {
+    // A flow's events across a service (readByCorrelation): a timeline needs them without a scan.
+    version: 5,
+    statements: (t) => [
+      `CREATE INDEX IF NOT EXISTS ${t.events}_by_correlation ON ${t.events} (correlation_id, global_position)
+        WHERE correlation_id IS NOT NULL`,
+    ],
+  },
 ];
 
 /**

@@ -1,4 +1,5 @@
 export * from './choreography.ts';
+export * from './flow-timeline.ts';
 export * from './saga-definition.ts';
 export * from './saga-machine.ts';
 export * from './saga-messages.ts';

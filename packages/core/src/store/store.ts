@@ -121,6 +121,8 @@ export interface EventLog {
   readAll(cursor: GlobalCursor, options: { limit: number }): Promise<GlobalBatch>;
   /** Highest global position committed so far (0 if empty). */
   headPosition(): Promise<number>;
+  /** The events of one flow (correlation id), in global-position order, at most `limit`. */
+  readByCorrelation(correlationId: string, options: { limit: number }): Promise<StoredEvent[]>;
 }
 
 export interface ClaimedMessage extends OutboxMessage {
@@ -345,8 +347,13 @@ export interface SagaStore {
   update(tx: Transaction, instance: SagaInstance): Promise<SagaInstance>;
   /** Live instances whose `wakeAt` has come, earliest first. */
   due(now: Date, limit: number): Promise<SagaInstance[]>;
-  /** Newest first. */
-  list(options?: { sagaName?: string; status?: SagaStatus; limit?: number }): Promise<SagaInstance[]>;
+  /** Newest first; `correlationId` finds the instances of one flow. */
+  list(options?: {
+    sagaName?: string;
+    status?: SagaStatus;
+    correlationId?: string;
+    limit?: number;
+  }): Promise<SagaInstance[]>;
   /** Every status with its count (0 included). */
   countByStatus(sagaName?: string): Promise<Record<SagaStatus, number>>;
 }

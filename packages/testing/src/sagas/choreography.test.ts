@@ -8,6 +8,7 @@ import {
   createEventStore,
   createOutboxRelay,
   defineEvent,
+  flowTimeline,
   followUp,
   type Message,
 } from '@causeway/core';
@@ -104,6 +105,18 @@ it('choreography: each reaction carries the flow’s correlation id and its caus
     // The reaction is in inventory's own log too, traced the same way.
     const [reserved] = await inventoryEvents.readStream('stock-7');
     expect([reserved!.correlationId, reserved!.causationId]).toEqual(['flow-7', placedId]);
+    // One timeline of the flow across the services' stores.
+    const timeline = await flowTimeline('flow-7', [
+      { service: 'orders', store: orders! },
+      { service: 'inventory', store: inventory! },
+      { service: 'shipping', store: shipping! },
+    ]);
+    expect(
+      timeline.map((entry) => (entry.kind === 'event' ? [entry.service, entry.type, entry.causationId] : [])),
+    ).toEqual([
+      ['orders', 'orders.OrderPlaced', null],
+      ['inventory', 'inventory.StockReserved', placedId],
+    ]);
   } finally {
     for (const relay of relays) await relay.stop();
     await inventoryConsumer.stop();

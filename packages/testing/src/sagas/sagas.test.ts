@@ -1,4 +1,4 @@
-import { ValidationError } from '@causeway/core';
+import { flowTimeline, ValidationError } from '@causeway/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSagaWorld, placeOrder } from './saga-world.ts';
 
@@ -47,6 +47,14 @@ describe('sagas: orchestration with compensation, retries, timeouts and the dead
     expect(done.reason).toContain('card declined');
     expect(await world.reservations(data.orderId)).toEqual([{ released: 1 }]);
     expect(await world.ledger(data.orderId)).toEqual([]);
+    // The flow's timeline: the steps in order, then the compensation running back.
+    const timeline = await flowTimeline(done.correlationId, [
+      { service: 'orders', store: world.stores.orders },
+      { service: 'inventory', store: world.stores.inventory },
+    ]);
+    expect(
+      timeline.map((entry) => (entry.kind === 'event' ? entry.type : `${entry.kind} ${entry.step}`)),
+    ).toEqual(['step reserveInventory', 'step processPayment', 'compensation reserveInventory']);
   });
 
   it('retries a failing step with backoff and goes on when it succeeds', async () => {

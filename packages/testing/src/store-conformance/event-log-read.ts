@@ -46,6 +46,32 @@ export function describeReadConformance(getStore: GetStore): void {
       expect(batch.events).toEqual([stored]);
     });
 
+    it('reads the events of one flow by correlation id, across streams, in global order', async () => {
+      const store = getStore();
+      const correlationId = uniqueName('flow');
+      const [a, b] = [uniqueName('stream'), uniqueName('stream')];
+      const first = newEvent({ streamId: a, correlationId });
+      await appendInTransaction(store, { streamId: a, expectedVersion: 'noStream', events: [first] });
+      await appendInTransaction(store, {
+        streamId: b,
+        expectedVersion: 'noStream',
+        events: [newEvent({ streamId: b }), newEvent({ streamId: b, correlationId })],
+      });
+      const second = newEvent({ streamId: a, correlationId });
+      await appendInTransaction(store, { streamId: a, expectedVersion: 1, events: [second] });
+      const flow = await store.events.readByCorrelation(correlationId, { limit: 10 });
+      expect(flow.map((event) => [event.streamId, event.streamPosition])).toEqual([
+        [a, 1],
+        [b, 2],
+        [a, 2],
+      ]);
+      expect(flow.map((event) => event.globalPosition)).toEqual(
+        [...flow.map((event) => event.globalPosition)].sort((x, y) => x - y),
+      );
+      expect(await store.events.readByCorrelation(correlationId, { limit: 2 })).toEqual(flow.slice(0, 2));
+      expect(await store.events.readByCorrelation(uniqueName('no_flow'), { limit: 10 })).toEqual([]);
+    });
+
     it('reads a stream forward and backward from a version, with a limit', async () => {
       const store = getStore();
       const streamId = uniqueName('stream');

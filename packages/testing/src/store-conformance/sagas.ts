@@ -264,6 +264,19 @@ export function describeSagaStoreConformance(getStore: GetStore): void {
       expect((await store.sagas.list()).length).toBeGreaterThanOrEqual(4);
     });
 
+    it('lists the instances of one flow by correlation id', async () => {
+      const store = getStore();
+      const sagaName = uniqueName('order_saga');
+      const correlationId = uniqueName('flow');
+      const first = await insert(store, newSaga(sagaName, { correlationId }));
+      await sleep(5);
+      const second = await insert(store, newSaga(uniqueName('payment_saga'), { correlationId }));
+      await insert(store, newSaga(sagaName));
+      expect(await store.sagas.list({ correlationId })).toEqual([second, first]);
+      expect(await store.sagas.list({ correlationId, sagaName })).toEqual([first]);
+      expect(await store.sagas.list({ correlationId: uniqueName('no_flow') })).toEqual([]);
+    });
+
     it('counts instances by status, with zeros for the statuses nobody is in', async () => {
       const store = getStore();
       const sagaName = uniqueName('order_saga');
