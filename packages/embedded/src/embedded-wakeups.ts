@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { type FSWatcher, watch } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import type Database from 'better-sqlite3';
 
 /** Listeners in this process per transport file: a publish wakes them at once, without polling. */
@@ -23,10 +24,11 @@ export interface EmbeddedWakeupOptions {
 }
 
 /**
- * Wake-ups for subscribers: in this process directly, across processes by polling
- * `PRAGMA data_version` (it moves when another connection commits to the file), fast while the
- * file changes and slower once it has been idle, so an idle consumer costs almost no CPU. It
- * polls only while somebody listens.
+ * Wake-ups for subscribers: in this process directly, across processes by `PRAGMA data_version`
+ * (it moves when another connection commits to the file). It is checked as soon as the file system
+ * reports a write to the database or its WAL (inotify, through fs.watch on the directory), and
+ * besides by polling, fast while the file changes and slower once it has been idle, in case such
+ * reports are missing (some file systems have none). Only while somebody listens.
  */
 export function createEmbeddedWakeups(options: EmbeddedWakeupOptions): EmbeddedWakeups {
   const path = resolve(options.filename);
@@ -34,9 +36,40 @@ export function createEmbeddedWakeups(options: EmbeddedWakeupOptions): EmbeddedW
   let timer: NodeJS.Timeout | undefined;
   let lastVersion = 0;
   let lastChangeAt = 0;
+  let watcher: FSWatcher | undefined;
+  const watchedNames = new Set([basename(path), `${basename(path)}-wal`]);
 
   function notify(): void {
     for (const listener of [...listeners]) listener();
+  }
+
+  /** Notifies if another connection committed since the last look; true if so. */
+  function checkVersion(now: number): boolean {
+    const version = options.db.pragma('data_version', { simple: true }) as number;
+    if (version === lastVersion) return false;
+    lastVersion = version;
+    lastChangeAt = now;
+    notify();
+    return true;
+  }
+
+  function watchWrites(): void {
+    try {
+      watcher = watch(dirname(path), { persistent: false }, (_event, name) => {
+        if (name === null || !watchedNames.has(String(name)) || listeners.size === 0) return;
+        try {
+          checkVersion(Date.now());
+        } catch {
+          // The connection is closing.
+        }
+      });
+      watcher.on('error', () => {
+        watcher?.close();
+        watcher = undefined;
+      });
+    } catch {
+      watcher = undefined; // No file-system events here: polling alone.
+    }
   }
 
   function poll(): void {
@@ -44,12 +77,7 @@ export function createEmbeddedWakeups(options: EmbeddedWakeupOptions): EmbeddedW
     if (listeners.size === 0) return;
     const now = Date.now();
     try {
-      const version = options.db.pragma('data_version', { simple: true }) as number;
-      if (version !== lastVersion) {
-        lastVersion = version;
-        lastChangeAt = now;
-        notify();
-      }
+      checkVersion(now);
     } catch {
       // The connection is closing; close() stops polling right after.
       return;
@@ -73,6 +101,8 @@ export function createEmbeddedWakeups(options: EmbeddedWakeupOptions): EmbeddedW
   function stop(): void {
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
+    watcher?.close();
+    watcher = undefined;
     leaveLocal();
   }
 
@@ -84,6 +114,7 @@ export function createEmbeddedWakeups(options: EmbeddedWakeupOptions): EmbeddedW
         lastVersion = options.db.pragma('data_version', { simple: true }) as number;
         lastChangeAt = Date.now();
         timer = setTimeout(poll, options.pollIntervalMs);
+        watchWrites();
       }
       return () => {
         listeners.delete(listener);
