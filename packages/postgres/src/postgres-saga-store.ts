@@ -74,7 +74,12 @@ export function createPostgresSagaStore(connection: PostgresConnection, schema: 
         `SELECT * FROM ${t} WHERE ($1::text IS NULL OR saga_name = $1) AND ($2::text IS NULL OR status = $2)
             AND ($4::text IS NULL OR body->>'correlationId' = $4)
           ORDER BY created_at DESC, saga_id LIMIT $3`,
-        [options.sagaName ?? null, options.status ?? null, options.limit ?? 100, options.correlationId ?? null],
+        [
+          options.sagaName ?? null,
+          options.status ?? null,
+          options.limit ?? 100,
+          options.correlationId ?? null,
+        ],
       );
       return rows.map(sagaInstanceFromRow);
     },
