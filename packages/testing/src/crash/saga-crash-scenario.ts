@@ -35,6 +35,7 @@ const sagaChildScript = fileURLToPath(new URL('./saga-child.ts', import.meta.url
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const sagaCount = 240;
+const maxSagaCount = 1_000;
 const startEveryMs = 110;
 const minKillsPerKind = 5;
 const minMidCommandKillsPerParticipant = 2;
@@ -242,7 +243,10 @@ export async function runSagaCrashScenario(options: SagaCrashOptions): Promise<R
     // Sagas at a steady pace while the kills go on; then the kill phase lasts until the quotas.
     // Generous: beside another test file on a 2-core machine, restarts (and so kills) come slower.
     const deadline = killsBegan + 150_000;
-    for (let i = 0; i < sagaCount; i++) {
+    // At least sagaCount sagas; more while some kind of kill is still owed, since the kills
+    // that happen mid-command need commands to happen in (a fast backend finishes the first
+    // batch before a much-restarted participant reached its planned occasion).
+    for (let i = 0; i < sagaCount || (!quotasMet() && Date.now() < deadline && i < maxSagaCount); i++) {
       const data = orderData(i);
       const saga = await starter.startSaga(crashPlaceOrder, data, { sagaId: `saga-${data.orderId}` });
       started.set(saga.sagaId, data);
@@ -343,7 +347,7 @@ export async function runSagaCrashScenario(options: SagaCrashOptions): Promise<R
     };
     console.info(`[saga crash, ${options.label}]`, JSON.stringify(summary));
     // Kills stall shipping past its timeout now and then: many ok orders compensate too.
-    expect(statuses.completed, 'completed sagas').toBeGreaterThan(sagaCount / 6);
+    expect(statuses.completed, 'completed sagas').toBeGreaterThan(started.size / 6);
     expect(summary.compensatedBy.declined, 'compensated for a declined card').toBeGreaterThan(0);
     expect(summary.compensatedBy.refused, 'compensated for a refused shipment').toBeGreaterThan(0);
     expect(summary.compensatedBy.timeout, 'compensated for a shipping timeout').toBeGreaterThan(0);
