@@ -18,6 +18,11 @@ export interface RetryPolicy {
   readonly maxAttempts: number;
   readonly initialMs?: number;
   readonly maxMs?: number;
+  /**
+   * Whether a timeout is retried like a failure reply (default true). False when the timeout is a
+   * deadline for the whole step: a caller that never answers is not asked again.
+   */
+  readonly retryOnTimeout?: boolean;
 }
 
 export interface StepOptions<Data> {
@@ -53,7 +58,12 @@ export interface SagaDefinition<Data> {
 }
 
 const namePattern = /^[A-Za-z][A-Za-z0-9_.-]{0,99}$/;
-const defaultCompensationRetry: Required<RetryPolicy> = { maxAttempts: 5, initialMs: 200, maxMs: 30_000 };
+const defaultCompensationRetry: Required<RetryPolicy> = {
+  maxAttempts: 5,
+  initialMs: 200,
+  maxMs: 30_000,
+  retryOnTimeout: true,
+};
 
 function checkRetry(where: string, retry: RetryPolicy | undefined): void {
   if (!retry) return;

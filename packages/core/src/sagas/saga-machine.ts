@@ -169,7 +169,8 @@ function invokeFailed<Data>(
   const record = draft.steps[index]!;
   record.error = error;
   const maxAttempts = definitionStep.retry?.maxAttempts ?? 1;
-  if (record.attempts < maxAttempts) {
+  const retryable = !timedOut || definitionStep.retry?.retryOnTimeout !== false;
+  if (record.attempts < maxAttempts && retryable) {
     if (timedOut) {
       invoke(definition, draft, index, record.attempts + 1, now, send);
     } else {

@@ -29,6 +29,13 @@ export interface SagaOrchestratorOptions {
   timerPollMs?: number;
   clock?: () => Date;
   onError?: (error: unknown) => void;
+  /**
+   * Runs in the transaction of the transition that ends an instance (completed, compensated or
+   * dead), so the service's own state follows the saga atomically (e.g. the order becomes
+   * CONFIRMED or CANCELLED). A throw rolls the transition back; it is retried like a failed reply.
+   * A redriven dead saga ends a second time (compensated or dead again): it runs again then.
+   */
+  onFinished?: (instance: SagaInstance, tx: Transaction) => Promise<void>;
   /** Settings of the reply consumer (e.g. a short ackTimeoutMs, so a crashed orchestrator's replies move on sooner). */
   consumer?: Pick<ConsumerOptions, 'ackTimeoutMs' | 'maxInFlight' | 'backoff' | 'maxAttempts'>;
 }
@@ -93,6 +100,10 @@ export function createSagaOrchestrator(options: SagaOrchestratorOptions) {
     if (!result.changed) return instance;
     const updated = await store.sagas.update(tx, result.instance);
     await send(tx, updated, result.send);
+    const finished = ['completed', 'compensated', 'dead'];
+    if (finished.includes(updated.status) && !finished.includes(instance.status)) {
+      await options.onFinished?.(updated, tx);
+    }
     return updated;
   }
 

@@ -4,11 +4,20 @@ import type { MessageContext, MessageHandler } from '../messaging/index.ts';
 import type { Store } from '../store/index.ts';
 import { replyMessage, type SagaCommandMeta } from './saga-messages.ts';
 
-/** What a participant's command handler decides: done (with a result for the saga), or refused. */
-export type SagaStepOutcome = { ok: true; result?: unknown } | { ok: false; error: string };
+/**
+ * What a participant's command handler decides: done (with a result for the saga), refused, or
+ * no answer yet (an outside system was asked and has not answered: nothing is replied, and the
+ * step's timeout decides).
+ */
+export type SagaStepOutcome =
+  | { ok: true; result?: unknown }
+  | { ok: false; error: string }
+  | { ok: 'unanswered' };
 
 export const stepSucceeded = (result?: unknown): SagaStepOutcome => ({ ok: true, result });
 export const stepFailed = (error: string): SagaStepOutcome => ({ ok: false, error });
+/** Commits the handler's writes and replies nothing: the orchestrator's step timeout takes over. */
+export const stepUnanswered = (): SagaStepOutcome => ({ ok: 'unanswered' });
 
 export type SagaCommandHandler = (
   command: Message & { saga: SagaCommandMeta },
@@ -53,6 +62,7 @@ export function sagaParticipant(
         if (applied) outcome = { ok: true, result: applied.result };
         else {
           outcome = await handle({ ...message, saga: meta }, context);
+          if (outcome.ok === 'unanswered') return;
           if (outcome.ok) {
             await store.documents.put(context.tx, appliedCollection, meta.idempotencyKey, {
               result: outcome.result ?? null,

@@ -1,4 +1,4 @@
-import { applyReply, ValidationError } from '@causeway/core';
+import { applyReply, command, defineSaga, step, ValidationError } from '@causeway/core';
 import { describe, expect, it } from 'vitest';
 import { sagaSpec } from '../saga-spec.ts';
 import { placeOrder } from './saga-world.ts';
@@ -97,6 +97,38 @@ describe('sagaSpec: every path of PlaceOrder, in virtual time', () => {
       .expectCommand(...release)
       .replySuccess()
       .expectStatus('compensated', /no reply within 1500 ms/);
+  });
+
+  it('a timeout is retried like a failure, unless retryOnTimeout is false (a deadline for the step)', () => {
+    const withRetry = (retryOnTimeout: boolean) =>
+      defineSaga<{ orderId: string }>('Pay', [
+        step('reserve', {
+          invoke: (order) => command(...reserve, order),
+          compensate: (order) => command(...release, order),
+        }),
+        step('charge', {
+          invoke: (order) => command(...charge, order),
+          retry: { maxAttempts: 3, initialMs: 10, retryOnTimeout },
+          timeoutMs: 1_000,
+        }),
+      ]);
+    sagaSpec(withRetry(true))
+      .start({ orderId: 'o-1' })
+      .expectCommand(...reserve)
+      .replySuccess()
+      .expectCommand(...charge)
+      .advanceTime(1_000)
+      .expectCommand(...charge)
+      .expectStatus('running');
+    sagaSpec(withRetry(false))
+      .start({ orderId: 'o-1' })
+      .expectCommand(...reserve)
+      .replySuccess()
+      .expectCommand(...charge)
+      .advanceTime(1_000)
+      .expectCommand(...release)
+      .replySuccess()
+      .expectStatus('compensated', /no reply within 1000 ms/);
   });
 
   it('a late reply after the timeout changes nothing', () => {
