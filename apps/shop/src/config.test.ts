@@ -1,0 +1,234 @@
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  configHelp,
+  configToEnv,
+  loadConfig,
+  portOf,
+  postgresDatabaseFor,
+  postgresUrlFor,
+  ShopConfigError,
+  serviceNames,
+  sqliteFileFor,
+} from './config.ts';
+
+const defaults = () => loadConfig([], {});
+
+describe('loadConfig', () => {
+  it('has the documented defaults', () => {
+    expect(defaults()).toEqual({
+      port: 3000,
+      dataDir: resolve(process.cwd(), '.data'),
+      postgresDbPrefix: 'shop',
+      transport: 'embedded',
+      natsUrl: 'nats://127.0.0.1:4222',
+      rabbitmqUrl: 'amqp://guest:guest@127.0.0.1:5672',
+      streamPrefix: 'shop',
+      cache: 'lru',
+      redisUrl: 'redis://127.0.0.1:6379',
+      paymentTimeoutMs: 10_000,
+      dev: true,
+    });
+    expect(defaults().postgresUrl).toBeUndefined();
+    expect(defaults().adminToken).toBeUndefined();
+  });
+
+  it('reads every setting from the environment', () => {
+    const config = loadConfig([], {
+      PORT: '4000',
+      DATA_DIR: '/tmp/shop-data',
+      SHOP_POSTGRES_URL: 'postgres://app:secret@db.local:5433/ignored?sslmode=disable',
+      SHOP_POSTGRES_DB_PREFIX: 'shop_ci',
+      SHOP_TRANSPORT: 'nats',
+      NATS_URL: 'nats://nats.local:4223',
+      RABBITMQ_URL: 'amqps://user:pw@rabbit.local:5671',
+      SHOP_STREAM_PREFIX: 'shop-ci',
+      SHOP_CACHE: 'redis',
+      REDIS_URL: 'redis://redis.local:6380',
+      SHOP_PAYMENT_TIMEOUT_MS: '2500',
+      SHOP_ADMIN_TOKEN: 's3cret',
+      SHOP_DEV: 'false',
+    });
+    expect(config).toEqual({
+      port: 4000,
+      dataDir: '/tmp/shop-data',
+      postgresUrl: 'postgres://app:secret@db.local:5433/ignored?sslmode=disable',
+      postgresDbPrefix: 'shop_ci',
+      transport: 'nats',
+      natsUrl: 'nats://nats.local:4223',
+      rabbitmqUrl: 'amqps://user:pw@rabbit.local:5671',
+      streamPrefix: 'shop-ci',
+      cache: 'redis',
+      redisUrl: 'redis://redis.local:6380',
+      paymentTimeoutMs: 2500,
+      adminToken: 's3cret',
+      dev: false,
+    });
+  });
+
+  it('resolves a relative DATA_DIR against the working directory', () => {
+    expect(loadConfig([], { DATA_DIR: 'var/shop' }).dataDir).toBe(resolve(process.cwd(), 'var/shop'));
+  });
+
+  it('treats an empty variable as unset', () => {
+    const config = loadConfig([], { PORT: '', SHOP_POSTGRES_URL: '', SHOP_TRANSPORT: '' });
+    expect(config.port).toBe(3000);
+    expect(config.postgresUrl).toBeUndefined();
+    expect(config.transport).toBe('embedded');
+  });
+
+  it('lets flags override the environment, in both --flag value and --flag=value forms', () => {
+    const env = {
+      PORT: '4000',
+      DATA_DIR: '/tmp/from-env',
+      SHOP_TRANSPORT: 'nats',
+      SHOP_CACHE: 'redis',
+      SHOP_PAYMENT_TIMEOUT_MS: '2500',
+    };
+    const config = loadConfig(
+      [
+        '--port',
+        '5000',
+        '--data-dir=/tmp/from-flag',
+        '--postgres',
+        'postgresql://localhost/x',
+        '--transport',
+        'rabbitmq',
+        '--cache=lru',
+        '--payment-timeout-ms',
+        '750',
+      ],
+      env,
+    );
+    expect(config).toMatchObject({
+      port: 5000,
+      dataDir: '/tmp/from-flag',
+      postgresUrl: 'postgresql://localhost/x',
+      transport: 'rabbitmq',
+      cache: 'lru',
+      paymentTimeoutMs: 750,
+    });
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT (--port) = "abc": expected a whole number from 1 to 65528'],
+    [{ PORT: '65530' }, 'PORT (--port) = "65530"'],
+    [{ PORT: '3000.5' }, 'PORT (--port) = "3000.5"'],
+    [
+      { SHOP_TRANSPORT: 'kafka' },
+      'SHOP_TRANSPORT (--transport) = "kafka": expected embedded, nats or rabbitmq',
+    ],
+    [{ SHOP_CACHE: 'memcached' }, 'SHOP_CACHE (--cache) = "memcached": expected lru or redis'],
+    [{ SHOP_POSTGRES_URL: 'mysql://localhost/x' }, 'SHOP_POSTGRES_URL (--postgres) = "mysql://localhost/x"'],
+    [{ SHOP_POSTGRES_DB_PREFIX: 'Shop-1' }, 'SHOP_POSTGRES_DB_PREFIX = "Shop-1": expected lowercase letters'],
+    [{ NATS_URL: 'http://127.0.0.1:4222' }, 'NATS_URL = "http://127.0.0.1:4222": expected a nats://'],
+    [{ RABBITMQ_URL: 'not a url' }, 'RABBITMQ_URL = "not a url"'],
+    [{ REDIS_URL: 'http://x' }, 'REDIS_URL = "http://x"'],
+    [{ SHOP_STREAM_PREFIX: 'shop.prod' }, 'SHOP_STREAM_PREFIX = "shop.prod"'],
+    [{ SHOP_PAYMENT_TIMEOUT_MS: '0' }, 'SHOP_PAYMENT_TIMEOUT_MS (--payment-timeout-ms) = "0"'],
+    [{ SHOP_DEV: 'maybe' }, 'SHOP_DEV = "maybe": expected true or false'],
+  ])('refuses %o, saying which setting and what it accepts', (env, message) => {
+    expect(() => loadConfig([], env)).toThrow(ShopConfigError);
+    expect(() => loadConfig([], env)).toThrow(message);
+  });
+
+  it('lists every refused setting at once', () => {
+    const error = catchError(() => loadConfig(['--transport', 'kafka'], { PORT: '-1', SHOP_CACHE: 'x' }));
+    expect(error.message).toContain('PORT (--port) = "-1"');
+    expect(error.message).toContain('SHOP_TRANSPORT (--transport) = "kafka"');
+    expect(error.message).toContain('SHOP_CACHE (--cache) = "x"');
+  });
+
+  it('refuses a bad flag value even when the environment is fine', () => {
+    expect(() => loadConfig(['--port', 'eighty'], { PORT: '4000' })).toThrow('PORT (--port) = "eighty"');
+  });
+
+  it('refuses unknown flags and flags without a value, listing the allowed ones', () => {
+    expect(() => loadConfig(['--prot', '4000'], {})).toThrow(
+      /Unknown option '--prot'[\s\S]*Allowed flags: --port/,
+    );
+    expect(() => loadConfig(['--port'], {})).toThrow(ShopConfigError);
+    expect(() => loadConfig(['extra'], {})).toThrow(ShopConfigError);
+  });
+});
+
+describe('configToEnv', () => {
+  it('gives a child the environment that loads the same configuration', () => {
+    const parent = loadConfig(
+      ['--port', '4100', '--postgres', 'postgres://u:p@h:5432/d', '--transport', 'nats'],
+      {
+        DATA_DIR: 'relative/dir',
+        SHOP_ADMIN_TOKEN: 'token',
+        SHOP_DEV: 'no',
+      },
+    );
+    expect(loadConfig([], configToEnv(parent))).toEqual(parent);
+    expect(loadConfig([], configToEnv(defaults()))).toEqual(defaults());
+  });
+
+  it('leaves unset optional settings out', () => {
+    const env = configToEnv(defaults());
+    expect(env).not.toHaveProperty('SHOP_POSTGRES_URL');
+    expect(env).not.toHaveProperty('SHOP_ADMIN_TOKEN');
+    expect(env.PORT).toBe('3000');
+  });
+});
+
+describe('ports and databases', () => {
+  it('puts the gateway on PORT and the services on PORT+1..PORT+7 in the documented order', () => {
+    const config = loadConfig([], { PORT: '3000' });
+    expect(serviceNames).toEqual([
+      'users',
+      'catalog',
+      'inventory',
+      'orders',
+      'payments',
+      'shipping',
+      'query',
+      'gateway',
+    ]);
+    expect(serviceNames.map((service) => portOf(config, service))).toEqual([
+      3001, 3002, 3003, 3004, 3005, 3006, 3007, 3000,
+    ]);
+    expect(() => portOf(config, 'billing')).toThrow('Unknown shop service "billing"');
+  });
+
+  it('builds a per-service PostgreSQL URL, keeping credentials, host and parameters', () => {
+    const config = loadConfig([], {
+      SHOP_POSTGRES_URL: 'postgres://app:secret@db.local:5433/postgres?sslmode=require',
+      SHOP_POSTGRES_DB_PREFIX: 'test',
+    });
+    expect(postgresDatabaseFor(config, 'orders')).toBe('test_orders');
+    expect(postgresUrlFor(config, 'orders')).toBe(
+      'postgres://app:secret@db.local:5433/test_orders?sslmode=require',
+    );
+    expect(postgresUrlFor(loadConfig([], { SHOP_POSTGRES_URL: 'postgres://h' }), 'users')).toBe(
+      'postgres://h/shop_users',
+    );
+  });
+
+  it('refuses to build a PostgreSQL URL when PostgreSQL is not configured', () => {
+    expect(() => postgresUrlFor(defaults(), 'orders')).toThrow('SHOP_POSTGRES_URL is not set');
+  });
+
+  it('puts SQLite files in DATA_DIR', () => {
+    expect(sqliteFileFor(loadConfig([], { DATA_DIR: '/srv/shop' }), 'orders')).toBe('/srv/shop/orders.db');
+  });
+
+  it('documents every variable in the help text', () => {
+    for (const name of Object.keys(
+      configToEnv(loadConfig([], { SHOP_POSTGRES_URL: 'postgres://h', SHOP_ADMIN_TOKEN: 't' })),
+    )) {
+      expect(configHelp()).toContain(name);
+    }
+  });
+});
+
+function catchError(run: () => unknown): Error {
+  try {
+    run();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected an error');
+}

@@ -1,0 +1,250 @@
+/**
+ * The shop's settings, and the one place that reads them: environment variables, overridden by
+ * command-line flags. The supervisor hands each child its configuration back as environment
+ * variables (`configToEnv`), so every process of one shop agrees on ports, data and backends.
+ */
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+
+/** The services behind the gateway, in port order: `users` is PORT + 1, ..., `query` PORT + 7. */
+export const backendServiceNames = [
+  'users',
+  'catalog',
+  'inventory',
+  'orders',
+  'payments',
+  'shipping',
+  'query',
+] as const;
+export const serviceNames = [...backendServiceNames, 'gateway'] as const;
+export type BackendServiceName = (typeof backendServiceNames)[number];
+export type ServiceName = (typeof serviceNames)[number];
+
+export interface ShopConfig {
+  /** The gateway's port; the services listen on the 7 ports above it. */
+  port: number;
+  /** Absolute: SQLite files, the embedded transport log, supervisor.json. */
+  dataDir: string;
+  /** When set, each service uses its own database on this server (see `postgresUrlFor`). */
+  postgresUrl?: string;
+  postgresDbPrefix: string;
+  transport: 'embedded' | 'nats' | 'rabbitmq';
+  natsUrl: string;
+  rabbitmqUrl: string;
+  /** Prefix of NATS streams / RabbitMQ exchanges, so that two shops can share a broker. */
+  streamPrefix: string;
+  cache: 'lru' | 'redis';
+  redisUrl: string;
+  paymentTimeoutMs: number;
+  adminToken?: string;
+  dev: boolean;
+}
+
+export class ShopConfigError extends Error {
+  override name = 'ShopConfigError';
+}
+
+interface Setting {
+  env: string;
+  flag?: string;
+  /** Shown when the value is refused and in `configHelp()`. */
+  allowed: string;
+  defaultText?: string;
+}
+
+const highestPort = 65_535 - backendServiceNames.length;
+const postgresDbPrefixMaxLength = 63 - '_inventory'.length; // PostgreSQL truncates names at 63 bytes
+
+const settings = {
+  port: {
+    env: 'PORT',
+    flag: 'port',
+    allowed: `a whole number from 1 to ${highestPort}`,
+    defaultText: '3000',
+  },
+  dataDir: { env: 'DATA_DIR', flag: 'data-dir', allowed: 'a directory path', defaultText: '.data' },
+  postgresUrl: {
+    env: 'SHOP_POSTGRES_URL',
+    flag: 'postgres',
+    allowed: 'a postgres:// or postgresql:// URL',
+    defaultText: 'unset: SQLite files in DATA_DIR',
+  },
+  postgresDbPrefix: {
+    env: 'SHOP_POSTGRES_DB_PREFIX',
+    allowed: `lowercase letters, digits and _ (not first), at most ${postgresDbPrefixMaxLength} characters`,
+    defaultText: 'shop',
+  },
+  transport: {
+    env: 'SHOP_TRANSPORT',
+    flag: 'transport',
+    allowed: 'embedded, nats or rabbitmq',
+    defaultText: 'embedded',
+  },
+  natsUrl: {
+    env: 'NATS_URL',
+    allowed: 'a nats://, tls://, ws:// or wss:// URL',
+    defaultText: 'nats://127.0.0.1:4222',
+  },
+  rabbitmqUrl: {
+    env: 'RABBITMQ_URL',
+    allowed: 'an amqp:// or amqps:// URL',
+    defaultText: 'amqp://guest:guest@127.0.0.1:5672',
+  },
+  streamPrefix: { env: 'SHOP_STREAM_PREFIX', allowed: 'letters, digits, _ and -', defaultText: 'shop' },
+  cache: { env: 'SHOP_CACHE', flag: 'cache', allowed: 'lru or redis', defaultText: 'lru' },
+  redisUrl: {
+    env: 'REDIS_URL',
+    allowed: 'a redis:// or rediss:// URL',
+    defaultText: 'redis://127.0.0.1:6379',
+  },
+  paymentTimeoutMs: {
+    env: 'SHOP_PAYMENT_TIMEOUT_MS',
+    flag: 'payment-timeout-ms',
+    allowed: 'a whole number of milliseconds, at least 1',
+    defaultText: '10000',
+  },
+  adminToken: { env: 'SHOP_ADMIN_TOKEN', allowed: 'any text', defaultText: 'unset' },
+  dev: { env: 'SHOP_DEV', allowed: 'true or false (also 1/0, yes/no, on/off)', defaultText: 'true' },
+} as const satisfies Record<keyof ShopConfig, Setting>;
+
+type SettingKey = keyof typeof settings;
+
+const wholeNumber = z.coerce.number().int();
+const urlWithScheme = (scheme: RegExp) => z.url({ protocol: scheme });
+
+// Input: the raw text of each setting (undefined when not given); output: a ShopConfig.
+const configSchema = z.object({
+  port: wholeNumber.min(1).max(highestPort).default(3000),
+  dataDir: z
+    .string()
+    .default('.data')
+    .transform((dir) => resolve(dir)),
+  postgresUrl: urlWithScheme(/^postgres(ql)?$/).optional(),
+  postgresDbPrefix: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/)
+    .max(postgresDbPrefixMaxLength)
+    .default('shop'),
+  transport: z.enum(['embedded', 'nats', 'rabbitmq']).default('embedded'),
+  natsUrl: urlWithScheme(/^(nats|tls|ws|wss)$/).default('nats://127.0.0.1:4222'),
+  rabbitmqUrl: urlWithScheme(/^amqps?$/).default('amqp://guest:guest@127.0.0.1:5672'),
+  streamPrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .default('shop'),
+  cache: z.enum(['lru', 'redis']).default('lru'),
+  redisUrl: urlWithScheme(/^rediss?$/).default('redis://127.0.0.1:6379'),
+  paymentTimeoutMs: wholeNumber.min(1).default(10_000),
+  adminToken: z.string().optional(),
+  dev: z.stringbool().default(true),
+} satisfies Record<SettingKey, z.ZodType>);
+
+/** Where a setting comes from, for messages: `SHOP_TRANSPORT (--transport)`. */
+function settingLabel(key: SettingKey): string {
+  const setting: Setting = settings[key];
+  return setting.flag ? `${setting.env} (--${setting.flag})` : setting.env;
+}
+
+const flagOptions = Object.fromEntries(
+  Object.values(settings as Record<SettingKey, Setting>)
+    .filter((setting) => setting.flag !== undefined)
+    .map((setting) => [setting.flag, { type: 'string' as const }]),
+);
+
+function readFlags(argv: readonly string[]): Record<string, string | undefined> {
+  try {
+    const { values } = parseArgs({
+      args: [...argv],
+      options: flagOptions,
+      strict: true,
+      allowPositionals: false,
+    });
+    return values as Record<string, string | undefined>;
+  } catch (error) {
+    const allowed = Object.keys(flagOptions)
+      .map((flag) => `--${flag}`)
+      .join(', ');
+    throw new ShopConfigError(`${(error as Error).message}\nAllowed flags: ${allowed} (each takes a value).`);
+  }
+}
+
+/**
+ * Reads the configuration; a flag wins over its environment variable, an empty variable counts
+ * as unset. Throws a ShopConfigError naming every refused setting and what it accepts.
+ */
+export function loadConfig(
+  argv: readonly string[] = process.argv.slice(2),
+  env: NodeJS.ProcessEnv = process.env,
+): ShopConfig {
+  const flags = readFlags(argv);
+  const raw: Partial<Record<SettingKey, string>> = {};
+  for (const key of Object.keys(settings) as SettingKey[]) {
+    const setting: Setting = settings[key];
+    const value = (setting.flag ? flags[setting.flag] : undefined) ?? env[setting.env];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    const refused = new Set(result.error.issues.map((issue) => issue.path[0] as SettingKey));
+    const lines = [...refused].map(
+      (key) => `  ${settingLabel(key)} = ${JSON.stringify(raw[key])}: expected ${settings[key].allowed}`,
+    );
+    throw new ShopConfigError(`Invalid shop configuration:\n${lines.join('\n')}`);
+  }
+  const config: ShopConfig = result.data;
+  return config;
+}
+
+/** The environment that makes a child's `loadConfig([], env)` return this same configuration. */
+export function configToEnv(config: ShopConfig): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const key of Object.keys(settings) as SettingKey[]) {
+    const value = config[key];
+    if (value !== undefined) env[settings[key].env] = String(value);
+  }
+  return env;
+}
+
+/** Every variable `loadConfig` reads: a child's environment drops inherited ones it should not see. */
+export const configEnvNames: readonly string[] = Object.values(settings as Record<SettingKey, Setting>).map(
+  (setting) => setting.env,
+);
+
+/** One line per setting: variable, flag, default and accepted values (for `--help`). */
+export function configHelp(): string {
+  return (Object.keys(settings) as SettingKey[])
+    .map((key) => {
+      const setting: Setting = settings[key];
+      return `  ${settingLabel(key).padEnd(46)} ${setting.allowed}; default ${setting.defaultText}`;
+    })
+    .join('\n');
+}
+
+export function portOf(config: ShopConfig, service: string): number {
+  if (service === 'gateway') return config.port;
+  const index = backendServiceNames.indexOf(service as BackendServiceName);
+  if (index < 0)
+    throw new Error(`Unknown shop service "${service}": expected one of ${serviceNames.join(', ')}`);
+  return config.port + 1 + index;
+}
+
+/** The PostgreSQL database of a service: `<prefix>_<service>`, e.g. `shop_orders`. */
+export function postgresDatabaseFor(config: ShopConfig, service: string): string {
+  return `${config.postgresDbPrefix}_${service}`;
+}
+
+/** SHOP_POSTGRES_URL with the service's own database in place of the one it names. */
+export function postgresUrlFor(config: ShopConfig, service: string): string {
+  if (!config.postgresUrl) {
+    throw new Error(`postgresUrlFor(${service}): SHOP_POSTGRES_URL is not set, the services use SQLite`);
+  }
+  const url = new URL(config.postgresUrl);
+  url.pathname = `/${postgresDatabaseFor(config, service)}`;
+  return url.toString();
+}
+
+/** The SQLite file of a service when PostgreSQL is not configured. */
+export function sqliteFileFor(config: ShopConfig, service: string): string {
+  return join(config.dataDir, `${service}.db`);
+}

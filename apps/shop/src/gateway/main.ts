@@ -1,0 +1,411 @@
+/**
+ * The gateway (BFF): the public SHOP-API under /api. Validates input (problem+json), keeps
+ * Idempotency-Keys, passes Consistency-Tokens through, composes GET /orders/:id from four
+ * services with per-call timeouts (a `partial` list names what is missing), caches product reads
+ * (cache-aside, invalidated by catalog events), and reports health.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createConsumer, createEventRegistry, type Store } from '@causeway/core';
+import type { FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { serviceNames } from '../config.ts';
+import { consistencyHeader } from '../platform/consistency-token.ts';
+import { parseInput } from '../platform/http-input.ts';
+import { ConflictError, problemOf, sendProblem, UnavailableError } from '../platform/problem.ts';
+import { runService } from '../platform/service-runtime.ts';
+import { createProductCache } from './product-cache.ts';
+import { createServiceClient, type ServiceAnswer, ServiceDownError } from './service-client.ts';
+
+const idempotencyCollection = 'idempotency_keys';
+const placeOrderBody = z.object({
+  userId: z.string().min(1).max(100),
+  items: z
+    .array(z.object({ productId: z.string().min(1).max(100), quantity: z.number().int().min(1).max(1000) }))
+    .min(1)
+    .max(100),
+  payment: z.object({ token: z.string().min(1).max(100) }),
+  shippingAddress: z
+    .object({ country: z.string().length(2).optional() })
+    .passthrough()
+    .optional(),
+});
+const idParam = z.object({ id: z.string().min(1).max(100) });
+const compositionTimeoutMs = 800;
+
+interface StoredResponse {
+  bodyHash: string;
+  status: number;
+  body: unknown;
+  consistencyToken: string | null;
+}
+
+/** A deterministic order id per Idempotency-Key: two racing duplicates place the same order. */
+const orderIdFor = (key: string | undefined) => {
+  if (!key) return crypto.randomUUID();
+  const hex = createHash('sha256').update(`order:${key}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+};
+
+await runService({
+  name: 'gateway',
+  registry: createEventRegistry([]),
+  async setup({ app, config, store, transport, addConsumer }) {
+    const call = createServiceClient(config);
+    const products = createProductCache(config);
+    const idempotencyLocks = new Map<string, Promise<unknown>>();
+
+    /** Sends a service's answer on, with its Consistency-Token. */
+    const relay = (reply: FastifyReply, answer: ServiceAnswer) => {
+      const token = answer.headers.get(consistencyHeader);
+      if (token) reply.header(consistencyHeader, token);
+      if (answer.status >= 400) return sendProblem(reply, answer.body as never);
+      return reply.status(answer.status).send(answer.body);
+    };
+    const passToken = (headers: Record<string, unknown>): Record<string, string> => {
+      const token = headers[consistencyHeader];
+      return typeof token === 'string' ? { [consistencyHeader]: token } : {};
+    };
+
+    /**
+     * Runs a POST once per Idempotency-Key: the same key and body get the first answer again; the
+     * same key with another body is a 409. Answers of 5xx are not kept (a retry may succeed).
+     */
+    async function idempotent(
+      key: string | undefined,
+      body: unknown,
+      reply: FastifyReply,
+      work: () => Promise<ServiceAnswer>,
+    ) {
+      if (!key) return relay(reply, await work());
+      const previous = idempotencyLocks.get(key);
+      const run = (async () => {
+        await previous?.catch(() => {});
+        const bodyHash = createHash('sha256')
+          .update(JSON.stringify(body ?? null))
+          .digest('hex');
+        const stored = await store.documents.get<StoredResponse>(null, idempotencyCollection, key);
+        if (stored) {
+          if (stored.bodyHash !== bodyHash)
+            throw new ConflictError(`Idempotency-Key ${key} was used with another body`);
+          return {
+            status: stored.status,
+            body: stored.body,
+            headers: new Headers(
+              stored.consistencyToken ? { [consistencyHeader]: stored.consistencyToken } : {},
+            ),
+          };
+        }
+        const answer = await work();
+        if (answer.status < 500) {
+          await store.transaction((tx) =>
+            store.documents.put(tx, idempotencyCollection, key, {
+              bodyHash,
+              status: answer.status,
+              body: answer.body,
+              consistencyToken: answer.headers.get(consistencyHeader),
+            } satisfies StoredResponse),
+          );
+        }
+        return answer;
+      })();
+      idempotencyLocks.set(key, run);
+      try {
+        return relay(reply, await run);
+      } finally {
+        if (idempotencyLocks.get(key) === run) idempotencyLocks.delete(key);
+      }
+    }
+    const keyOf = (headers: Record<string, unknown>) => {
+      const key = headers['idempotency-key'];
+      return typeof key === 'string' && key.length > 0 ? key.slice(0, 200) : undefined;
+    };
+
+    await app.register(
+      async (api) => {
+        api.post('/users', (request, reply) =>
+          idempotent(keyOf(request.headers), request.body, reply, () =>
+            call('users', 'POST', '/users', { body: request.body }),
+          ),
+        );
+        api.get('/users/:id', async (request, reply) =>
+          relay(
+            reply,
+            await call(
+              'users',
+              'GET',
+              `/users/${encodeURIComponent(parseInput(idParam, request.params, 'path').id)}`,
+            ),
+          ),
+        );
+        api.delete('/users/:id', async (request, reply) =>
+          relay(
+            reply,
+            await call(
+              'users',
+              'DELETE',
+              `/users/${encodeURIComponent(parseInput(idParam, request.params, 'path').id)}`,
+            ),
+          ),
+        );
+
+        api.post('/products', (request, reply) =>
+          idempotent(keyOf(request.headers), request.body, reply, () =>
+            call('catalog', 'POST', '/products', { body: request.body }),
+          ),
+        );
+        api.patch('/products/:id', async (request, reply) => {
+          const { id } = parseInput(idParam, request.params, 'path');
+          const answer = await call('catalog', 'PATCH', `/products/${encodeURIComponent(id)}`, {
+            body: request.body,
+          });
+          if (answer.status < 300) await products.invalidate(id);
+          return relay(reply, answer);
+        });
+        api.get('/products/:id', async (request, reply) => {
+          const { id } = parseInput(idParam, request.params, 'path');
+          const cached = await products.get(id);
+          if (cached) return reply.header('x-cache', 'hit').send(cached);
+          const answer = await call('catalog', 'GET', `/products/${encodeURIComponent(id)}`);
+          if (answer.status === 200) await products.set(id, answer.body);
+          return relay(reply.header('x-cache', 'miss'), answer);
+        });
+        api.get('/products', async (request, reply) =>
+          relay(
+            reply,
+            await call(
+              'query',
+              'GET',
+              `/products?${new URLSearchParams(request.query as Record<string, string>)}`,
+              { headers: passToken(request.headers) },
+            ),
+          ),
+        );
+
+        api.post<{ Params: { productId: string } }>(
+          '/inventory/:productId/restock',
+          async (request, reply) => {
+            const productId = parseInput(
+              z.object({ productId: z.string().min(1).max(100) }),
+              request.params,
+              'path',
+            ).productId;
+            const product = await call('catalog', 'GET', `/products/${encodeURIComponent(productId)}`);
+            if (product.status !== 200) return relay(reply, product);
+            return idempotent(keyOf(request.headers), { productId, body: request.body }, reply, () =>
+              call('inventory', 'POST', `/inventory/${encodeURIComponent(productId)}/restock`, {
+                body: request.body,
+              }),
+            );
+          },
+        );
+        api.get<{ Params: { productId: string } }>('/inventory/:productId', async (request, reply) => {
+          const productId = parseInput(
+            z.object({ productId: z.string().min(1).max(100) }),
+            request.params,
+            'path',
+          ).productId;
+          const product = await call('catalog', 'GET', `/products/${encodeURIComponent(productId)}`);
+          if (product.status !== 200) return relay(reply, product);
+          return relay(reply, await call('inventory', 'GET', `/inventory/${encodeURIComponent(productId)}`));
+        });
+
+        api.post('/orders', async (request, reply) => {
+          const body = parseInput(placeOrderBody, request.body);
+          const key = keyOf(request.headers);
+          return idempotent(key, body, reply, async () => {
+            // Unknown user or product: 404 before anything is written.
+            const user = await call('users', 'GET', `/users/${encodeURIComponent(body.userId)}`);
+            if (user.status !== 200) return user;
+            for (const productId of new Set(body.items.map((item) => item.productId))) {
+              const product = await call('catalog', 'GET', `/products/${encodeURIComponent(productId)}`);
+              if (product.status !== 200) return product;
+            }
+            const placed = await call('orders', 'POST', '/orders', {
+              body: { ...body, orderId: orderIdFor(key) },
+            });
+            // A duplicate racing its original (same key, same order id) finds the order placed.
+            if (placed.status === 409 && key) {
+              return {
+                status: 202,
+                body: { orderId: orderIdFor(key), status: 'PENDING' },
+                headers: placed.headers,
+              };
+            }
+            return placed;
+          });
+        });
+        api.get('/orders/:id', async (request, reply) => {
+          const { id } = parseInput(idParam, request.params, 'path');
+          const order = await call('orders', 'GET', `/orders/${encodeURIComponent(id)}`, {
+            timeoutMs: 5_000,
+          });
+          if (order.status !== 200) return relay(reply, order);
+          const o = order.body as {
+            id: string;
+            status: string;
+            userId: string;
+            items: unknown[];
+            totalCents: number;
+            currency: string;
+            cancelReason?: string;
+            createdAt: string;
+          };
+          const partial: string[] = [];
+          const part = async <T>(name: string, service: string, path: string, fallback: T): Promise<T> => {
+            try {
+              const answer = await call(service, 'GET', path, { timeoutMs: compositionTimeoutMs });
+              if (answer.status === 200) return answer.body as T;
+              if (answer.status !== 404) partial.push(name);
+            } catch (error) {
+              if (!(error instanceof ServiceDownError)) throw error;
+              partial.push(name);
+            }
+            return fallback;
+          };
+          const [user, payment, shipment] = await Promise.all([
+            part('user', 'users', `/users/${encodeURIComponent(o.userId)}`, {
+              id: o.userId,
+              name: null as string | null,
+            }),
+            part('payment', 'payments', `/payments/${encodeURIComponent(id)}`, {
+              status: 'UNKNOWN',
+              chargedCents: null,
+              refundedCents: null,
+            }),
+            part('shipment', 'shipping', `/shipments/${encodeURIComponent(id)}`, { status: 'UNKNOWN' }),
+          ]);
+          return {
+            id: o.id,
+            status: o.status,
+            ...(o.cancelReason ? { cancelReason: o.cancelReason } : {}),
+            user: { id: o.userId, name: (user as { name: string | null }).name },
+            items: o.items,
+            totalCents: o.totalCents,
+            currency: o.currency,
+            createdAt: o.createdAt,
+            payment: {
+              status: payment.status,
+              chargedCents: payment.chargedCents,
+              refundedCents: payment.refundedCents,
+            },
+            shipment: { status: shipment.status },
+            ...(partial.length > 0 ? { partial } : {}),
+          };
+        });
+        api.get('/users/:id/orders', async (request, reply) =>
+          relay(
+            reply,
+            await call(
+              'query',
+              'GET',
+              `/users/${encodeURIComponent(parseInput(idParam, request.params, 'path').id)}/orders`,
+              { headers: passToken(request.headers) },
+            ),
+          ),
+        );
+        api.get('/sagas/:id', async (request, reply) =>
+          relay(
+            reply,
+            await call(
+              'orders',
+              'GET',
+              `/sagas/${encodeURIComponent(parseInput(idParam, request.params, 'path').id)}`,
+            ),
+          ),
+        );
+        api.get('/reports/daily-sales', async (request, reply) =>
+          relay(
+            reply,
+            await call('query', 'GET', '/reports/daily-sales', { headers: passToken(request.headers) }),
+          ),
+        );
+
+        api.get('/health', async () => ({ services: await healthOf() }));
+        api.get('/dead-letters', async () => {
+          const items = [];
+          for (const service of serviceNames.filter((name) => name !== 'gateway')) {
+            const answer = await call(service, 'GET', '/admin/dead-letters', { timeoutMs: 2_000 }).catch(
+              () => null,
+            );
+            for (const entry of (answer?.body as { items?: Array<{ sequence: number }> })?.items ?? []) {
+              items.push({ id: `${service}:${entry.sequence}`, service, ...entry });
+            }
+          }
+          return { items };
+        });
+        api.post('/dead-letters/:id/redrive', async (request, reply) => {
+          const { id } = parseInput(
+            z.object({ id: z.string().regex(/^[a-z]+:\d+$/, 'service:sequence') }),
+            request.params,
+            'path',
+          );
+          const [service, sequence] = id.split(':') as [string, string];
+          if (!serviceNames.includes(service as never)) throw new UnavailableError(`No service ${service}`);
+          return relay(reply, await call(service, 'POST', `/admin/dead-letters/${sequence}/redrive`));
+        });
+      },
+      { prefix: '/api' },
+    );
+    app.setErrorHandler((error, _request, reply) => {
+      if (error instanceof ServiceDownError) {
+        return sendProblem(reply, {
+          type: 'https://causeway.dev/problems/unavailable',
+          title: 'Service unavailable',
+          status: 503,
+          detail: error.message,
+          retryAfter: 1,
+        });
+      }
+      return sendProblem(reply, problemOf(error));
+    });
+
+    /** Each service: up if its health endpoint answers; the pid from it, or from the supervisor. */
+    async function healthOf() {
+      const supervised = await readFile(join(config.dataDir, 'supervisor.json'), 'utf8')
+        .then(
+          (text) =>
+            (JSON.parse(text) as { services?: Record<string, { pid?: number; restarts?: number }> })
+              .services ?? {},
+        )
+        .catch(() => ({}) as Record<string, { pid?: number; restarts?: number }>);
+      const entries = await Promise.all(
+        serviceNames.map(async (service) => {
+          if (service === 'gateway')
+            return [
+              service,
+              { status: 'up', pid: process.pid, restarts: supervised[service]?.restarts ?? 0 },
+            ] as const;
+          const answer = await call(service, 'GET', '/admin/health', { timeoutMs: 500 }).catch(() => null);
+          const pid = (answer?.body as { pid?: number } | null)?.pid ?? supervised[service]?.pid ?? null;
+          return [
+            service,
+            {
+              status: answer?.status === 200 ? 'up' : 'down',
+              pid,
+              restarts: supervised[service]?.restarts ?? 0,
+            },
+          ] as const;
+        }),
+      );
+      return Object.fromEntries(entries);
+    }
+
+    addConsumer(
+      createConsumer({
+        name: 'gateway',
+        store,
+        transport,
+        destinations: ['catalog.events'],
+        handlers: {
+          'catalog.ProductUpdated': async (event) => {
+            await products.invalidate((event.data as { productId: string }).productId);
+          },
+        },
+      }),
+    );
+  },
+});
+
+export type { Store };

@@ -1,0 +1,80 @@
+/**
+ * Opens a service's store and the shared transport from the shop's config: SQLite and the
+ * embedded log under DATA_DIR by default, PostgreSQL / NATS / RabbitMQ when configured. The
+ * drivers of the optional backends are imported only when chosen.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Store, Transport } from '@causeway/core';
+import { postgresUrlFor, type ShopConfig } from '../config.ts';
+
+export async function openServiceStore(config: ShopConfig, service: string): Promise<Store> {
+  if (config.postgresUrl) {
+    const { createPostgresStore } = await import('@causeway/postgres');
+    const url = postgresUrlFor(config, service);
+    await ensurePostgresDatabase(url);
+    return createPostgresStore({ connectionString: url, schema: 'shop' });
+  }
+  mkdirSync(config.dataDir, { recursive: true });
+  const { createSqliteStore } = await import('@causeway/sqlite');
+  return createSqliteStore({ filename: storeFileOf(config, service) });
+}
+
+export const storeFileOf = (config: ShopConfig, service: string) => join(config.dataDir, `${service}.db`);
+
+/** Creates the service's database on first start (one database per service). */
+async function ensurePostgresDatabase(url: string): Promise<void> {
+  const { default: pg } = await import('pg');
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.slice(1));
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (found.rowCount === 0) {
+      await client
+        .query(`CREATE DATABASE "${name.replaceAll('"', '""')}"`)
+        .catch((error: { code?: string }) => {
+          if (error.code !== '42P04') throw error; // another process created it first
+        });
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+export async function openShopTransport(config: ShopConfig): Promise<Transport> {
+  switch (config.transport) {
+    case 'nats': {
+      const { createNatsTransport } = await import('@causeway/nats');
+      return createNatsTransport({ servers: config.natsUrl, streamPrefix: config.streamPrefix });
+    }
+    case 'rabbitmq': {
+      const { createRabbitMqTransport } = await import('@causeway/rabbitmq');
+      return createRabbitMqTransport({
+        url: config.rabbitmqUrl,
+        prefix: config.streamPrefix,
+        topology: shopTopology,
+      });
+    }
+    default: {
+      mkdirSync(config.dataDir, { recursive: true });
+      const { createEmbeddedTransport } = await import('@causeway/embedded');
+      return createEmbeddedTransport({ filename: join(config.dataDir, 'transport.db') });
+    }
+  }
+}
+
+/** Destination → consumer groups (RabbitMQ declares the queues before the first publish). */
+export const shopTopology: Record<string, string[]> = {
+  'catalog.events': ['orders', 'query', 'gateway'],
+  'users.events': ['query'],
+  'orders.events': ['query'],
+  'orders.commands': ['orders'],
+  'inventory.commands': ['inventory'],
+  'payments.commands': ['payments'],
+  'shipping.commands': ['shipping'],
+  'orders.saga-replies': ['orders.saga-replies-orchestrator'],
+};

@@ -1,0 +1,106 @@
+/**
+ * What every shop service process shares: its store and event store, the transport, the outbox
+ * relay, its consumers, an HTTP server with problem+json errors and the admin endpoints
+ * (health, dead letters), and a clean stop on SIGTERM/SIGINT.
+ */
+import {
+  type Consumer,
+  createEventStore,
+  createOutboxRelay,
+  type EventRegistry,
+  type EventStore,
+  NotFoundError,
+  type Store,
+  type Transport,
+} from '@causeway/core';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { loadConfig, portOf, type ShopConfig } from '../config.ts';
+import { openServiceStore, openShopTransport } from './open-backends.ts';
+import { installProblemHandlers } from './problem.ts';
+
+export const bodyLimitBytes = 1024 * 1024;
+
+export interface ServiceContext {
+  readonly name: string;
+  readonly config: ShopConfig;
+  readonly store: Store;
+  readonly eventStore: EventStore;
+  readonly transport: Transport;
+  readonly app: FastifyInstance;
+  /** Started after setup, stopped first; its dead letters are served by the admin endpoints. */
+  addConsumer(consumer: Consumer): void;
+  /** Runs on stop, before the store closes (orchestrators, timers). */
+  onStop(stop: () => Promise<void>): void;
+  /** Runs once the consumers and relay started (orchestrators start here). */
+  onStart(start: () => Promise<void>): void;
+}
+
+export interface ServiceSpec {
+  name: string;
+  registry: EventRegistry;
+  setup(context: ServiceContext): Promise<void>;
+}
+
+export function createHttpApp(): FastifyInstance {
+  const app = Fastify({ bodyLimit: bodyLimitBytes, logger: false, return503OnClosing: true });
+  installProblemHandlers(app);
+  return app;
+}
+
+export async function runService(spec: ServiceSpec): Promise<void> {
+  const config = loadConfig();
+  const store = await openServiceStore(config, spec.name);
+  const transport = await openShopTransport(config);
+  const eventStore = createEventStore({ store, registry: spec.registry });
+  const relay = createOutboxRelay({
+    store,
+    transport,
+    onError: (error) => console.warn(`[${spec.name}] relay: ${String(error)}`),
+  });
+  const app = createHttpApp();
+  const consumers: Consumer[] = [];
+  const stops: Array<() => Promise<void>> = [];
+  const starts: Array<() => Promise<void>> = [];
+  const context: ServiceContext = {
+    name: spec.name,
+    config,
+    store,
+    eventStore,
+    transport,
+    app,
+    addConsumer: (consumer) => consumers.push(consumer),
+    onStop: (stop) => stops.push(stop),
+    onStart: (start) => starts.push(start),
+  };
+
+  app.get('/admin/health', async () => ({ service: spec.name, status: 'up', pid: process.pid }));
+  app.get('/admin/dead-letters', async () => ({ items: await store.deadLetters.list({ limit: 500 }) }));
+  app.post<{ Params: { id: string } }>('/admin/dead-letters/:id/redrive', async (request) => {
+    const sequence = Number(request.params.id);
+    const entry = Number.isInteger(sequence) ? await store.deadLetters.get(null, sequence) : null;
+    const consumer = entry ? consumers.find((each) => each.name === entry.consumer) : undefined;
+    if (!entry || !consumer) throw new NotFoundError('Dead letter', request.params.id);
+    return consumer.redrive(sequence);
+  });
+
+  await spec.setup(context);
+  for (const consumer of consumers) await consumer.start();
+  relay.start();
+  for (const start of starts) await start();
+  await app.listen({ host: '127.0.0.1', port: portOf(config, spec.name) });
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await app.close().catch(() => {});
+    for (const consumer of consumers) await consumer.stop().catch(() => {});
+    for (const each of stops) await each().catch(() => {});
+    await relay.stop().catch(() => {});
+    await transport.close().catch(() => {});
+    await store.close().catch(() => {});
+    process.exit(0);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}

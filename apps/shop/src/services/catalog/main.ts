@@ -1,0 +1,80 @@
+/** The catalog service: products, published on `catalog.events`. */
+import { randomUUID } from 'node:crypto';
+import { createCommandHandler, loadAggregate, NotFoundError } from '@causeway/core';
+import { z } from 'zod';
+import { consistencyHeader, encodeConsistencyToken, marksOf } from '../../platform/consistency-token.ts';
+import { parseInput } from '../../platform/http-input.ts';
+import { runService } from '../../platform/service-runtime.ts';
+import {
+  type CatalogCommand,
+  type CatalogEvent,
+  catalogRegistry,
+  type ProductState,
+  productDecider,
+  productStream,
+} from './catalog-domain.ts';
+
+const createBody = z.object({
+  sku: z.string().trim().min(1).max(64),
+  name: z.string().trim().min(1).max(200),
+  priceCents: z.number().int().nonnegative(),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'a 3-letter currency code')
+    .default('USD'),
+});
+const updateBody = z
+  .object({
+    name: z.string().trim().min(1).max(200).optional(),
+    priceCents: z.number().int().nonnegative().optional(),
+  })
+  .strict()
+  .refine((body) => body.name !== undefined || body.priceCents !== undefined, 'give name or priceCents');
+const idParams = z.object({ id: z.string().min(1).max(100) });
+
+await runService({
+  name: 'catalog',
+  registry: catalogRegistry,
+  async setup({ app, eventStore }) {
+    const products = createCommandHandler<ProductState, CatalogCommand, CatalogEvent>({
+      eventStore,
+      decider: productDecider,
+    });
+    const load = async (id: string) => {
+      const { state } = await loadAggregate(eventStore, productStream(id), {
+        decider: productDecider,
+        tx: null,
+      });
+      if (!state) throw new NotFoundError('Product', id);
+      return state;
+    };
+
+    app.post('/products', async (request, reply) => {
+      const body = parseInput(createBody, request.body);
+      const id = randomUUID();
+      const result = await products.handle(
+        productStream(id),
+        { kind: 'create', product: { id, ...body } },
+        { publishTo: 'catalog.events' },
+      );
+      return reply
+        .status(201)
+        .header(consistencyHeader, encodeConsistencyToken(marksOf(result.events)))
+        .send({ id });
+    });
+    app.patch('/products/:id', async (request, reply) => {
+      const { id } = parseInput(idParams, request.params, 'path');
+      const body = parseInput(updateBody, request.body);
+      await load(id);
+      const result = await products.handle(
+        productStream(id),
+        { kind: 'update', productId: id, ...body },
+        { publishTo: 'catalog.events' },
+      );
+      if (result.events.length > 0)
+        reply.header(consistencyHeader, encodeConsistencyToken(marksOf(result.events)));
+      return result.state;
+    });
+    app.get('/products/:id', async (request) => load(parseInput(idParams, request.params, 'path').id));
+  },
+});

@@ -1,0 +1,102 @@
+/**
+ * Stock per product, event-sourced: available, reserved per order, sold. A reservation is refused
+ * when it would make available stock negative; concurrent reservations of the last unit conflict
+ * on the stream version, so exactly one of them commits.
+ */
+import { createEventRegistry, type Decider, defineEvent } from '@causeway/core';
+import { z } from 'zod';
+import { BusinessRuleError } from '../../platform/problem.ts';
+
+const line = { productId: z.string(), orderId: z.string(), quantity: z.number().int().positive() };
+export const restocked = defineEvent({
+  type: 'inventory.Restocked',
+  schema: z.object({ productId: z.string(), quantity: z.number().int().positive() }),
+});
+export const reserved = defineEvent({ type: 'inventory.Reserved', schema: z.object(line) });
+export const released = defineEvent({ type: 'inventory.Released', schema: z.object(line) });
+export const sold = defineEvent({ type: 'inventory.Sold', schema: z.object(line) });
+export const inventoryRegistry = createEventRegistry([restocked, reserved, released, sold]);
+
+type Line = { productId: string; orderId: string; quantity: number };
+export type StockEvent =
+  | { type: 'inventory.Restocked'; data: { productId: string; quantity: number } }
+  | { type: 'inventory.Reserved'; data: Line }
+  | { type: 'inventory.Released'; data: Line }
+  | { type: 'inventory.Sold'; data: Line };
+export type StockCommand =
+  | { kind: 'restock'; productId: string; quantity: number }
+  | { kind: 'reserve'; line: Line }
+  | { kind: 'release'; productId: string; orderId: string }
+  | { kind: 'sell'; productId: string; orderId: string };
+
+export interface Stock {
+  available: number;
+  reserved: number;
+  sold: number;
+  /** Open reservations by order. */
+  reservations: Record<string, number>;
+  /** Orders whose reservation ended (released or sold): a late reserve must not reserve again. */
+  settled: Record<string, 'released' | 'sold'>;
+}
+
+export const stockStream = (productId: string) => `stock-${productId}`;
+
+export const stockDecider: Decider<Stock, StockCommand, StockEvent> = {
+  initialState: () => ({ available: 0, reserved: 0, sold: 0, reservations: {}, settled: {} }),
+  decide(command, state) {
+    switch (command.kind) {
+      case 'restock':
+        return [
+          { type: 'inventory.Restocked', data: { productId: command.productId, quantity: command.quantity } },
+        ];
+      case 'reserve': {
+        const { line } = command;
+        if (state.reservations[line.orderId] !== undefined || state.settled[line.orderId]) return [];
+        if (line.quantity > state.available) {
+          throw new BusinessRuleError(
+            'out-of-stock',
+            `Product ${line.productId}: ${line.quantity} wanted, ${state.available} available`,
+          );
+        }
+        return [{ type: 'inventory.Reserved', data: line }];
+      }
+      case 'release':
+      case 'sell': {
+        const quantity = state.reservations[command.orderId];
+        if (quantity === undefined) return [];
+        const data = { productId: command.productId, orderId: command.orderId, quantity };
+        return [
+          command.kind === 'release'
+            ? { type: 'inventory.Released', data }
+            : { type: 'inventory.Sold', data },
+        ];
+      }
+    }
+  },
+  evolve(state, event) {
+    switch (event.type) {
+      case 'inventory.Restocked':
+        return { ...state, available: state.available + event.data.quantity };
+      case 'inventory.Reserved':
+        return {
+          ...state,
+          available: state.available - event.data.quantity,
+          reserved: state.reserved + event.data.quantity,
+          reservations: { ...state.reservations, [event.data.orderId]: event.data.quantity },
+        };
+      case 'inventory.Released':
+      case 'inventory.Sold': {
+        const { [event.data.orderId]: _ended, ...open } = state.reservations;
+        const releasedNow = event.type === 'inventory.Released';
+        return {
+          ...state,
+          available: state.available + (releasedNow ? event.data.quantity : 0),
+          reserved: state.reserved - event.data.quantity,
+          sold: state.sold + (releasedNow ? 0 : event.data.quantity),
+          reservations: open,
+          settled: { ...state.settled, [event.data.orderId]: releasedNow ? 'released' : 'sold' },
+        };
+      }
+    }
+  },
+};

@@ -1,0 +1,283 @@
+/**
+ * The orders service: places orders (the event and the saga's start in one transaction), runs the
+ * PlaceOrder saga, keeps a replica of the catalog (names and prices copied into each order when it
+ * is placed), and serves orders and their sagas.
+ */
+import {
+  createConsumer,
+  createSagaOrchestrator,
+  NotFoundError,
+  sagaParticipant,
+  stepFailed,
+  stepSucceeded,
+  type Transaction,
+} from '@causeway/core';
+import { z } from 'zod';
+import { consistencyHeader, encodeConsistencyToken, marksOf } from '../../platform/consistency-token.ts';
+import { parseInput } from '../../platform/http-input.ts';
+import { runService } from '../../platform/service-runtime.ts';
+import type { ProductCreated, ProductUpdated } from '../catalog/catalog-domain.ts';
+import { definePlaceOrder, type OrderItem, orderOf, orderStream, ordersRegistry } from './orders-domain.ts';
+
+const replica = 'catalog_replica';
+interface ReplicaProduct {
+  name: string;
+  priceCents: number;
+  currency: string;
+}
+
+const placeBody = z.object({
+  orderId: z.string().min(1).max(100),
+  userId: z.string().min(1).max(100),
+  items: z
+    .array(z.object({ productId: z.string().min(1).max(100), quantity: z.number().int().min(1).max(1000) }))
+    .min(1)
+    .max(100),
+  payment: z.object({ token: z.string().min(1).max(100) }),
+  shippingAddress: z
+    .object({ country: z.string().min(2).max(2).optional() })
+    .passthrough()
+    .optional(),
+});
+const idParams = z.object({ id: z.string().min(1).max(100) });
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+await runService({
+  name: 'orders',
+  registry: ordersRegistry,
+  async setup({ app, config, eventStore, store, transport, addConsumer, onStart, onStop }) {
+    const placeOrder = definePlaceOrder(config.paymentTimeoutMs);
+    const loadOrder = async (orderId: string, tx: Transaction | null) => {
+      const events = await eventStore.readStream(orderStream(orderId), { tx });
+      return { order: orderOf(events), version: events.length };
+    };
+    const appendToOrder = (orderId: string, version: number, type: string, data: unknown, tx: Transaction) =>
+      eventStore.appendToStream(orderStream(orderId), [{ type, data }], {
+        tx,
+        expectedVersion: version,
+        publishTo: 'orders.events',
+        correlationId: orderId,
+      });
+
+    const orchestrator = createSagaOrchestrator({
+      store,
+      transport,
+      sagas: [placeOrder],
+      replyTo: 'orders.saga-replies',
+      timerPollMs: 100,
+      onError: (error) => console.warn(`[orders] saga timers: ${String(error)}`),
+      async onFinished(saga, tx) {
+        const { order, version } = await loadOrder(saga.sagaId, tx);
+        if (order?.status !== 'PENDING') return;
+        if (saga.status === 'completed') {
+          const { orderId, userId, items, totalCents, placedAt } = order;
+          await appendToOrder(
+            orderId,
+            version,
+            'orders.OrderConfirmed',
+            { orderId, userId, items, totalCents, placedAt },
+            tx,
+          );
+        } else if (saga.status === 'compensated') {
+          const reason = saga.reason ?? 'cancelled';
+          await appendToOrder(
+            order.orderId,
+            version,
+            'orders.OrderCancelled',
+            { orderId: order.orderId, userId: order.userId, reason },
+            tx,
+          );
+        }
+      },
+    });
+    onStart(() => orchestrator.start());
+    onStop(() => orchestrator.stop());
+
+    /** The replica may be a moment behind the catalog: a product created just now is waited for. */
+    async function productsFor(items: Array<{ productId: string; quantity: number }>): Promise<OrderItem[]> {
+      const deadline = Date.now() + 3_000;
+      for (;;) {
+        const found = await Promise.all(
+          items.map((item) => store.documents.get<ReplicaProduct>(null, replica, item.productId)),
+        );
+        const missing = items.filter((_, index) => !found[index]);
+        if (missing.length === 0) {
+          return items.map((item, index) => ({
+            productId: item.productId,
+            name: found[index]!.name,
+            unitPriceCents: found[index]!.priceCents,
+            quantity: item.quantity,
+          }));
+        }
+        if (Date.now() > deadline) throw new NotFoundError('Product', missing[0]!.productId);
+        await pause(50);
+      }
+    }
+
+    app.post('/orders', async (request, reply) => {
+      const body = parseInput(placeBody, request.body);
+      const items = await productsFor(body.items);
+      const currency =
+        (await store.documents.get<ReplicaProduct>(null, replica, items[0]!.productId))?.currency ?? 'USD';
+      const totalCents = items.reduce((sum, item) => sum + item.unitPriceCents * item.quantity, 0);
+      const placedAt = new Date().toISOString();
+      const placed = await store.transaction(async (tx) => {
+        const result = await eventStore.appendToStream(
+          orderStream(body.orderId),
+          [
+            {
+              type: 'orders.OrderPlaced',
+              data: { orderId: body.orderId, userId: body.userId, items, totalCents, currency, placedAt },
+            },
+          ],
+          { tx, expectedVersion: 'noStream', publishTo: 'orders.events', correlationId: body.orderId },
+        );
+        await orchestrator.startSaga(
+          placeOrder,
+          {
+            orderId: body.orderId,
+            userId: body.userId,
+            items,
+            totalCents,
+            currency,
+            payment: body.payment,
+            ...(body.shippingAddress ? { shippingAddress: body.shippingAddress } : {}),
+          },
+          { sagaId: body.orderId, correlationId: body.orderId, tx },
+        );
+        return result;
+      });
+      reply.header(consistencyHeader, encodeConsistencyToken(marksOf(placed.events)));
+      return reply.status(202).send({ orderId: body.orderId, status: 'PENDING' });
+    });
+
+    app.get('/orders/:id', async (request) => {
+      const { id } = parseInput(idParams, request.params, 'path');
+      const { order } = await loadOrder(id, null);
+      if (!order) throw new NotFoundError('Order', id);
+      return {
+        id: order.orderId,
+        status: order.status,
+        userId: order.userId,
+        items: order.items,
+        totalCents: order.totalCents,
+        currency: order.currency,
+        createdAt: order.placedAt,
+        ...(order.cancelReason ? { cancelReason: order.cancelReason } : {}),
+      };
+    });
+
+    app.get('/sagas/:id', async (request) => {
+      const { id } = parseInput(idParams, request.params, 'path');
+      const saga = await orchestrator.get(id);
+      if (!saga) throw new NotFoundError('Saga', id);
+      return {
+        id: saga.sagaId,
+        type: saga.sagaName,
+        status: saga.status,
+        reason: saga.reason,
+        correlationId: saga.correlationId,
+        steps: saga.steps.map((step) => ({
+          name: step.name,
+          status: step.status,
+          attempts: step.attempts,
+          compensationAttempts: step.compensationAttempts,
+          startedAt: step.startedAt,
+          endedAt: step.endedAt,
+          ...(step.error ? { error: step.error } : {}),
+        })),
+        compensations: compensationNames(saga.steps),
+      };
+    });
+    app.get('/admin/sagas', async (request) => {
+      const { status } = request.query as { status?: string };
+      return {
+        counts: await orchestrator.counts(placeOrder.name),
+        items: await orchestrator.list({ ...(status ? { status: status as never } : {}), limit: 100 }),
+      };
+    });
+
+    addConsumer(
+      createConsumer({
+        name: 'orders',
+        store,
+        transport,
+        destinations: ['catalog.events', 'orders.commands'],
+        handlers: {
+          'catalog.ProductCreated': async (event, { tx }) => {
+            const data = event.data as ProductCreated;
+            await store.documents.put(tx, replica, data.productId, {
+              name: data.name,
+              priceCents: data.priceCents,
+              currency: data.currency,
+            });
+          },
+          'catalog.ProductUpdated': async (event, { tx }) => {
+            const data = event.data as ProductUpdated;
+            const current = await store.documents.get<ReplicaProduct>(tx, replica, data.productId);
+            if (!current)
+              throw new Error(
+                `catalog replica: update of unknown product ${data.productId} (its creation is not here yet)`,
+              );
+            await store.documents.put(tx, replica, data.productId, {
+              ...current,
+              ...(data.name !== undefined ? { name: data.name } : {}),
+              ...(data.priceCents !== undefined ? { priceCents: data.priceCents } : {}),
+            });
+          },
+          ...sagaParticipant(store, {
+            'orders.Create': async (command, { tx }) => {
+              const { order } = await loadOrder((command.data as { orderId: string }).orderId, tx);
+              if (!order) return stepFailed('no such order');
+              return order.status === 'CANCELLED' ? stepFailed('order was cancelled') : stepSucceeded();
+            },
+            'orders.Cancel': async (command, { tx }) => {
+              const orderId = (command.data as { orderId: string }).orderId;
+              const { order, version } = await loadOrder(orderId, tx);
+              if (order?.status === 'PENDING') {
+                const saga = await store.sagas.get(tx, orderId);
+                await appendToOrder(
+                  orderId,
+                  version,
+                  'orders.OrderCancelled',
+                  { orderId, userId: order.userId, reason: saga?.reason ?? 'cancelled' },
+                  tx,
+                );
+              }
+              return stepSucceeded();
+            },
+          }),
+        },
+      }),
+    );
+  },
+});
+
+const compensationOf: Record<string, string> = {
+  createOrder: 'cancelOrder',
+  reserveInventory: 'releaseInventory',
+  processPayment: 'refundPayment',
+  shipOrder: 'cancelShipment',
+};
+
+/** The compensations that ran or run, in the order they did (reverse of the steps). */
+function compensationNames(
+  steps: ReadonlyArray<{
+    name: string;
+    status: string;
+    compensationAttempts: number;
+    endedAt: string | null;
+    error: string | null;
+  }>,
+) {
+  return steps
+    .filter((step) => step.status === 'compensated' || step.status === 'compensating')
+    .reverse()
+    .map((step) => ({
+      name: compensationOf[step.name] ?? `compensate ${step.name}`,
+      of: step.name,
+      status: step.status,
+      attempts: step.compensationAttempts,
+      endedAt: step.endedAt,
+    }));
+}

@@ -1,0 +1,124 @@
+/**
+ * The payments service: a participant of the PlaceOrder saga (charge, refund). Exactly one charge
+ * per order whatever the redeliveries: the charge and the reply commit together, and a repeated
+ * command finds the recorded step (sagaParticipant) or the charge already in the ledger.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  createConsumer,
+  sagaParticipant,
+  stepFailed,
+  stepSucceeded,
+  stepUnanswered,
+  type Transaction,
+} from '@causeway/core';
+import { z } from 'zod';
+import { parseInput } from '../../platform/http-input.ts';
+import { runService } from '../../platform/service-runtime.ts';
+import { gatewayAnswer, ledgerOf, paymentStream, paymentsRegistry, statusOf } from './payments-domain.ts';
+
+interface ChargeCommand {
+  orderId: string;
+  totalCents: number;
+  currency: string;
+  payment: { token: string };
+}
+const orderParams = z.object({ orderId: z.string().min(1).max(100) });
+
+await runService({
+  name: 'payments',
+  registry: paymentsRegistry,
+  async setup({ app, eventStore, store, transport, addConsumer }) {
+    const readLedger = async (orderId: string, tx: Transaction | null) => {
+      const events = await eventStore.readStream(paymentStream(orderId), { tx });
+      return { ledger: ledgerOf(events), version: events.length };
+    };
+    const append = (orderId: string, version: number, type: string, data: unknown, tx: Transaction) =>
+      eventStore.appendToStream(paymentStream(orderId), [{ type, data }], {
+        tx,
+        expectedVersion: version === 0 ? 'noStream' : version,
+      });
+
+    app.get('/payments/:orderId', async (request) => {
+      const { orderId } = parseInput(orderParams, request.params, 'path');
+      const { ledger } = await readLedger(orderId, null);
+      return {
+        orderId,
+        status: statusOf(ledger),
+        chargedCents: ledger.chargedCents,
+        refundedCents: ledger.refundedCents,
+        currency: ledger.currency,
+      };
+    });
+
+    addConsumer(
+      createConsumer({
+        name: 'payments',
+        store,
+        transport,
+        destinations: ['payments.commands'],
+        handlers: sagaParticipant(store, {
+          'payments.Charge': async (command, { tx }) => {
+            const order = command.data as ChargeCommand;
+            const { ledger, version } = await readLedger(order.orderId, tx);
+            if (ledger.chargedCents > 0) return stepSucceeded({ chargedCents: ledger.chargedCents });
+            const call = ledger.gatewayCalls + 1;
+            await append(
+              order.orderId,
+              version,
+              'payments.GatewayCalled',
+              { orderId: order.orderId, token: order.payment.token, call },
+              tx,
+            );
+            switch (gatewayAnswer(order.payment.token, call)) {
+              case 'approved': {
+                const paymentId = randomUUID();
+                await append(
+                  order.orderId,
+                  version + 1,
+                  'payments.Charged',
+                  {
+                    orderId: order.orderId,
+                    amountCents: order.totalCents,
+                    currency: order.currency,
+                    paymentId,
+                  },
+                  tx,
+                );
+                return stepSucceeded({ paymentId, chargedCents: order.totalCents });
+              }
+              case 'declined':
+                await append(
+                  order.orderId,
+                  version + 1,
+                  'payments.Declined',
+                  { orderId: order.orderId, reason: 'card declined' },
+                  tx,
+                );
+                return stepFailed('card declined');
+              case 'transient':
+                return stepFailed(`payment gateway unavailable (call ${call}), try again`);
+              case 'no-answer':
+                return stepUnanswered();
+            }
+          },
+          'payments.Refund': async (command, { tx }) => {
+            const { orderId } = command.data as ChargeCommand;
+            const { ledger, version } = await readLedger(orderId, tx);
+            const owed = ledger.chargedCents - ledger.refundedCents;
+            if (owed > 0) {
+              await append(
+                orderId,
+                version,
+                'payments.Refunded',
+                { orderId, amountCents: owed, currency: ledger.currency },
+                tx,
+              );
+            }
+            return stepSucceeded({ refundedCents: owed });
+          },
+        }),
+      }),
+    );
+  },
+});

@@ -1,0 +1,92 @@
+/**
+ * The shipping service: schedules a shipment per order as a participant of the PlaceOrder saga,
+ * refuses country XX, and cancels a scheduled shipment as the compensation.
+ */
+import {
+  createConsumer,
+  createEventRegistry,
+  defineEvent,
+  sagaParticipant,
+  stepFailed,
+  stepSucceeded,
+  type Transaction,
+} from '@causeway/core';
+import { z } from 'zod';
+import { parseInput } from '../../platform/http-input.ts';
+import { runService } from '../../platform/service-runtime.ts';
+
+const shipmentEvent = (type: string) =>
+  defineEvent({
+    type,
+    schema: z.object({ orderId: z.string(), country: z.string().optional(), reason: z.string().optional() }),
+  });
+const shippingRegistry = createEventRegistry([
+  shipmentEvent('shipping.Scheduled'),
+  shipmentEvent('shipping.Refused'),
+  shipmentEvent('shipping.Cancelled'),
+]);
+const statusByEvent: Record<string, 'SCHEDULED' | 'REFUSED' | 'CANCELLED'> = {
+  'shipping.Scheduled': 'SCHEDULED',
+  'shipping.Refused': 'REFUSED',
+  'shipping.Cancelled': 'CANCELLED',
+};
+const refusedCountries = new Set(['XX']);
+const shipmentStream = (orderId: string) => `shipment-${orderId}`;
+const orderParams = z.object({ orderId: z.string().min(1).max(100) });
+interface ScheduleCommand {
+  orderId: string;
+  shippingAddress?: { country?: string };
+}
+
+await runService({
+  name: 'shipping',
+  registry: shippingRegistry,
+  async setup({ app, eventStore, store, transport, addConsumer }) {
+    const current = async (orderId: string, tx: Transaction | null) => {
+      const events = await eventStore.readStream(shipmentStream(orderId), { tx });
+      const last = events.at(-1);
+      return { status: last ? statusByEvent[last.type]! : ('NONE' as const), version: events.length };
+    };
+    const append = (orderId: string, version: number, type: string, data: unknown, tx: Transaction) =>
+      eventStore.appendToStream(shipmentStream(orderId), [{ type, data }], {
+        tx,
+        expectedVersion: version === 0 ? 'noStream' : version,
+      });
+
+    app.get('/shipments/:orderId', async (request) => {
+      const { orderId } = parseInput(orderParams, request.params, 'path');
+      return { orderId, status: (await current(orderId, null)).status };
+    });
+
+    addConsumer(
+      createConsumer({
+        name: 'shipping',
+        store,
+        transport,
+        destinations: ['shipping.commands'],
+        handlers: sagaParticipant(store, {
+          'shipping.Schedule': async (command, { tx }) => {
+            const { orderId, shippingAddress } = command.data as ScheduleCommand;
+            const country = shippingAddress?.country ?? 'US';
+            const { status, version } = await current(orderId, tx);
+            if (status === 'SCHEDULED') return stepSucceeded();
+            if (refusedCountries.has(country)) {
+              const reason = `shipping refused: we do not ship to country ${country}`;
+              if (status !== 'REFUSED')
+                await append(orderId, version, 'shipping.Refused', { orderId, country, reason }, tx);
+              return stepFailed(reason);
+            }
+            await append(orderId, version, 'shipping.Scheduled', { orderId, country }, tx);
+            return stepSucceeded();
+          },
+          'shipping.Cancel': async (command, { tx }) => {
+            const { orderId } = command.data as ScheduleCommand;
+            const { status, version } = await current(orderId, tx);
+            if (status === 'SCHEDULED') await append(orderId, version, 'shipping.Cancelled', { orderId }, tx);
+            return stepSucceeded();
+          },
+        }),
+      }),
+    );
+  },
+});

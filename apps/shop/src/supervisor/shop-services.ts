@@ -1,0 +1,79 @@
+/** The shop's processes as the supervisor runs them: script, environment, health URL, summary. */
+import { fileURLToPath } from 'node:url';
+import {
+  configEnvNames,
+  configToEnv,
+  portOf,
+  postgresDatabaseFor,
+  type ServiceName,
+  type ShopConfig,
+  serviceNames,
+  sqliteFileFor,
+} from '../config.ts';
+import { displayPath } from './display-path.ts';
+import type { ServiceEntry } from './supervisor.ts';
+
+export function scriptOf(service: ServiceName): string {
+  const relative = service === 'gateway' ? '../gateway/main.ts' : `../services/${service}/main.ts`;
+  return fileURLToPath(new URL(relative, import.meta.url));
+}
+
+/**
+ * The environment of a child: the supervisor's own (PATH, HOME...), minus shop settings that
+ * would disagree with the configuration the flags produced, plus that configuration.
+ */
+export function childEnv(
+  config: ShopConfig,
+  service: ServiceName,
+  inherited: NodeJS.ProcessEnv,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(inherited)) {
+    if (value !== undefined && !configEnvNames.includes(name)) env[name] = value;
+  }
+  return { ...env, ...configToEnv(config), SHOP_SERVICE: service };
+}
+
+export function storeOf(config: ShopConfig, service: ServiceName): string {
+  return config.postgresUrl
+    ? `postgres ${postgresDatabaseFor(config, service)}`
+    : `sqlite ${displayPath(sqliteFileFor(config, service))}`;
+}
+
+export function gatewayUrl(config: ShopConfig): string {
+  return `http://127.0.0.1:${config.port}/api`;
+}
+
+export function shopServiceEntries(
+  config: ShopConfig,
+  inherited: NodeJS.ProcessEnv = process.env,
+): ServiceEntry[] {
+  const healthHeaders: Record<string, string> = config.adminToken
+    ? { authorization: `Bearer ${config.adminToken}` }
+    : {};
+  return serviceNames.map((service) => {
+    const base = `http://127.0.0.1:${portOf(config, service)}`;
+    const isGateway = service === 'gateway';
+    return {
+      name: service,
+      script: scriptOf(service),
+      env: childEnv(config, service, inherited),
+      healthUrl: isGateway ? `${gatewayUrl(config)}/health` : `${base}/admin/health`,
+      healthHeaders,
+      describe: isGateway ? gatewayUrl(config) : `${base}  ${storeOf(config, service)}`,
+    };
+  });
+}
+
+/** Where the data lives and how messages travel, for the "Shop ready" line. */
+export function backendsSummary(config: ShopConfig): string {
+  const data = config.postgresUrl
+    ? `PostgreSQL ${new URL(config.postgresUrl).host} (databases ${config.postgresDbPrefix}_*)`
+    : `SQLite in ${displayPath(config.dataDir)}`;
+  const transport = {
+    embedded: `embedded (${displayPath(sqliteFileFor(config, 'transport'))})`,
+    nats: `NATS ${config.natsUrl}`,
+    rabbitmq: `RabbitMQ ${new URL(config.rabbitmqUrl).host}`,
+  }[config.transport];
+  return `data: ${data}; transport: ${transport}; cache: ${config.cache}`;
+}

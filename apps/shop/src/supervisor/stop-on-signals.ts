@@ -1,0 +1,26 @@
+/**
+ * Ties the supervisor's life to the terminal: Ctrl-C (SIGINT) or SIGTERM stops every child and
+ * exits 0. A crash of the supervisor itself also stops the children first, so that no service
+ * is left holding its port.
+ */
+import type { Supervisor } from './supervisor.ts';
+
+export function stopOnSignals(supervisor: Supervisor, print: (line: string) => void = console.log): void {
+  let exiting = false;
+  const stopAndExit = async (reason: string, exitCode: number) => {
+    if (exiting) return; // a second Ctrl-C: the stop under way already ends with SIGKILL
+    exiting = true;
+    print(`\n${reason}: stopping the shop...`);
+    await supervisor.stop();
+    print('Stopped.');
+    process.exit(exitCode);
+  };
+  process.on('SIGINT', () => void stopAndExit('SIGINT', 0));
+  process.on('SIGTERM', () => void stopAndExit('SIGTERM', 0));
+  const onFatal = (error: unknown) => {
+    console.error('Supervisor failed:', error);
+    void stopAndExit('supervisor error', 1);
+  };
+  process.on('uncaughtException', onFatal);
+  process.on('unhandledRejection', onFatal);
+}

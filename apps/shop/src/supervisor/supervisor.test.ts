@@ -1,0 +1,230 @@
+/**
+ * The supervisor against real child processes (test-support/fake-service.ts): no mocks, so these
+ * spawn Node + tsx, which takes about a second per child on a busy machine.
+ */
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { readStatusFile } from './status-file.ts';
+import { type ServiceEntry, Supervisor, type SupervisorEvent, type SupervisorOptions } from './supervisor.ts';
+import { freePort, isAlive, temporaryDir, waitFor } from './test-support/helpers.ts';
+
+const fakeService = fileURLToPath(new URL('./test-support/fake-service.ts', import.meta.url));
+const fakeShop = fileURLToPath(new URL('./test-support/fake-shop.ts', import.meta.url));
+
+async function fakeEntry(name: string, extraEnv: Record<string, string> = {}): Promise<ServiceEntry> {
+  const port = await freePort();
+  return {
+    name,
+    script: fakeService,
+    env: { ...(process.env as Record<string, string>), PORT: String(port), SHOP_SERVICE: name, ...extraEnv },
+    healthUrl: `http://127.0.0.1:${port}/admin/health`,
+    describe: `http://127.0.0.1:${port}`,
+  };
+}
+
+interface Harness {
+  supervisor: Supervisor;
+  events: Array<SupervisorEvent & { at: number }>;
+  lines: string[];
+  statusFile: string;
+}
+
+const running: Supervisor[] = [];
+afterEach(async () => {
+  // A failed test must not leave children behind.
+  await Promise.all(running.splice(0).map((supervisor) => supervisor.stop()));
+});
+
+function supervise(services: ServiceEntry[], options: Partial<SupervisorOptions> = {}): Harness {
+  const dataDir = temporaryDir();
+  const events: Harness['events'] = [];
+  const lines: string[] = [];
+  const statusFile = join(dataDir, 'supervisor.json');
+  const supervisor = new Supervisor({
+    services,
+    statusFile,
+    logDir: join(dataDir, 'logs'),
+    healthIntervalMs: 25,
+    print: (line) => lines.push(line),
+    onEvent: (event, at) => events.push({ ...event, at }),
+    ...options,
+  });
+  running.push(supervisor);
+  supervisor.start();
+  return { supervisor, events, lines, statusFile };
+}
+
+const eventsOf = <T extends SupervisorEvent['type']>(harness: Harness, type: T) =>
+  harness.events.filter(
+    (event): event is Extract<SupervisorEvent, { type: T }> & { at: number } => event.type === type,
+  );
+
+describe('Supervisor', () => {
+  it('starts the children, reports them up in supervisor.json, and stop() kills them all', async () => {
+    const harness = supervise([await fakeEntry('alpha'), await fakeEntry('beta')]);
+    await harness.supervisor.whenAllUp();
+
+    const status = readStatusFile(harness.statusFile)!;
+    expect(status.supervisorPid).toBe(process.pid);
+    expect(Object.keys(status.services)).toEqual(['alpha', 'beta']);
+    const pids = Object.values(status.services).map((service) => service.pid!);
+    for (const service of Object.values(status.services)) {
+      expect(service).toMatchObject({ status: 'up', restarts: 0 });
+      expect(service.pid).toBeGreaterThan(0);
+    }
+    expect(pids.every(isAlive)).toBe(true);
+    expect(harness.lines).toHaveLength(2);
+    for (const name of ['alpha', 'beta']) {
+      const { pid } = status.services[name]!;
+      const upLine = harness.lines.find((line) => line.startsWith(`  ${name.padEnd(10)} pid ${pid} `));
+      expect(upLine).toMatch(/ http:\/\/127\.0\.0\.1:\d+$/);
+    }
+
+    await harness.supervisor.stop();
+    expect(pids.some(isAlive)).toBe(false);
+    const stopped = readStatusFile(harness.statusFile)!;
+    expect(Object.values(stopped.services).map(({ pid, status }) => ({ pid, status }))).toEqual([
+      { pid: null, status: 'stopped' },
+      { pid: null, status: 'stopped' },
+    ]);
+    expect(eventsOf(harness, 'exited').map((event) => [event.code, event.restartInMs])).toEqual([
+      [0, null],
+      [0, null],
+    ]);
+  }, 30_000);
+
+  it('restarts a crashing child with exponential backoff, capped, and counts the restarts', async () => {
+    const policy = { initialMs: 150, maxMs: 600, resetAfterMs: 60_000 };
+    const harness = supervise([await fakeEntry('crashy', { FAKE_CRASH_AFTER_MS: '50' })], {
+      restart: policy,
+      random: () => 1, // no jitter: exact delays
+    });
+    await waitFor('4 restarts', () => eventsOf(harness, 'spawned').length >= 5, 25_000);
+
+    const exits = eventsOf(harness, 'exited');
+    const spawns = eventsOf(harness, 'spawned');
+    expect(exits.slice(0, 4).map((exit) => exit.restartInMs)).toEqual([150, 300, 600, 600]);
+    expect(exits.slice(0, 4).map((exit) => exit.code)).toEqual([1, 1, 1, 1]);
+    for (let restart = 1; restart <= 4; restart++) {
+      const exit = exits[restart - 1]!;
+      const respawn = spawns[restart]!;
+      expect(respawn.restarts).toBe(restart);
+      expect(respawn.pid).not.toBe(exit.pid);
+      // The wait really happened (timers may fire a millisecond early).
+      expect(respawn.at - exit.at).toBeGreaterThanOrEqual(exit.restartInMs! - 2);
+    }
+
+    const crashLines = harness.lines.filter((line) => line.includes('exited with code 1'));
+    expect(crashLines.length).toBeGreaterThanOrEqual(4);
+    expect(crashLines[0]).toMatch(
+      /^ {2}crashy {5}pid \d+ exited with code 1 after [\d.]+ s; restarting in 150 ms \(log: /,
+    );
+    // The crash line is followed by what the child wrote before dying.
+    expect(harness.lines).toContain(`  ${''.padEnd(10)} | crashy: simulated crash`);
+
+    const status = readStatusFile(harness.statusFile)!.services.crashy!;
+    expect(status.restarts).toBeGreaterThanOrEqual(4);
+    expect(harness.supervisor.status().services.crashy!.restarts).toBe(status.restarts);
+
+    await harness.supervisor.stop();
+    expect(spawns.map((spawned) => spawned.pid).some(isAlive)).toBe(false);
+    expect(readStatusFile(harness.statusFile)!.services.crashy).toMatchObject({
+      pid: null,
+      status: 'stopped',
+    });
+  }, 30_000);
+
+  it('starts the backoff over for a child that had stayed up long enough', async () => {
+    const harness = supervise([await fakeEntry('flappy', { FAKE_CRASH_AFTER_MS: '300' })], {
+      restart: { initialMs: 100, maxMs: 10_000, resetAfterMs: 150 },
+      random: () => 1,
+    });
+    await waitFor('3 exits', () => eventsOf(harness, 'exited').length >= 3, 25_000);
+    // Each incarnation was seen up and lived 300 ms > 150 ms: never 200, 400...
+    expect(eventsOf(harness, 'up').length).toBeGreaterThanOrEqual(3);
+    expect(
+      eventsOf(harness, 'exited')
+        .slice(0, 3)
+        .map((exit) => exit.restartInMs),
+    ).toEqual([100, 100, 100]);
+    expect(
+      harness.lines.filter((line) => line.endsWith('(restart 1)') || line.endsWith('(restart 2)')),
+    ).toHaveLength(2);
+  }, 30_000);
+
+  it('SIGKILLs a child that ignores SIGTERM once the grace period is over', async () => {
+    const harness = supervise([await fakeEntry('stubborn', { FAKE_IGNORE_SIGTERM: '1' })], {
+      stopGraceMs: 500,
+    });
+    await harness.supervisor.whenAllUp();
+    const pid = readStatusFile(harness.statusFile)!.services.stubborn!.pid!;
+
+    const started = Date.now();
+    await harness.supervisor.stop();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(450);
+    expect(isAlive(pid)).toBe(false);
+    expect(eventsOf(harness, 'exited')[0]).toMatchObject({ signal: 'SIGKILL', restartInMs: null });
+  }, 30_000);
+
+  it('does not take another process answering on the port for its child', async () => {
+    const entry = await fakeEntry('squatted');
+    const port = Number(new URL(entry.healthUrl).port);
+    const squatter = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ pid: 1 }));
+    });
+    await new Promise<void>((resolve) => squatter.listen(port, '127.0.0.1', resolve));
+    try {
+      const harness = supervise([entry], { restart: { initialMs: 5000 } });
+      await waitFor('the warning', () => eventsOf(harness, 'foreign-health').length > 0);
+      expect(harness.lines.join('\n')).toContain('is answered by pid 1, not by squatted');
+      expect(eventsOf(harness, 'up')).toHaveLength(0);
+      await harness.supervisor.stop();
+    } finally {
+      squatter.close();
+    }
+  }, 30_000);
+});
+
+describe('the supervisor process (as npm start runs it)', () => {
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    'stops every child on %s and exits 0',
+    async (signal) => {
+      const dataDir = temporaryDir();
+      const ports = [await freePort(), await freePort()];
+      const shop = spawn(process.execPath, ['--import', 'tsx', fakeShop, dataDir, ...ports.map(String)], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      try {
+        let output = '';
+        shop.stdout.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+        });
+        await waitFor('ready', () => output.includes('ready'), 25_000);
+        const status = readStatusFile(join(dataDir, 'supervisor.json'))!;
+        expect(status.supervisorPid).toBe(shop.pid);
+        const pids = Object.values(status.services).map((service) => service.pid!);
+        expect(pids).toHaveLength(2);
+        expect(pids.every(isAlive)).toBe(true);
+
+        const exited = new Promise<[number | null, string | null]>((resolve) =>
+          shop.once('exit', (code, exitSignal) => resolve([code, exitSignal])),
+        );
+        shop.kill(signal);
+        expect(await exited).toEqual([0, null]);
+        expect(pids.some(isAlive)).toBe(false);
+        expect(output).toContain(`${signal}: stopping the shop...`);
+        expect(
+          Object.values(readStatusFile(join(dataDir, 'supervisor.json'))!.services).map(
+            (service) => service.status,
+          ),
+        ).toEqual(['stopped', 'stopped']);
+      } finally {
+        shop.kill('SIGKILL');
+      }
+    },
+    30_000,
+  );
+});
