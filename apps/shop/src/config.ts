@@ -72,7 +72,7 @@ const settings = {
   },
   postgresDbPrefix: {
     env: 'SHOP_POSTGRES_DB_PREFIX',
-    allowed: `lowercase letters, digits and _ (not first), at most ${postgresDbPrefixMaxLength} characters`,
+    allowed: `lowercase letters, digits and _, not starting with a digit, at most ${postgresDbPrefixMaxLength} characters`,
     defaultText: 'shop',
   },
   transport: {

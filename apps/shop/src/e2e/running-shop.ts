@@ -1,0 +1,56 @@
+/**
+ * Starts the whole shop as `npm start` does (the supervisor, seven services and the gateway as
+ * processes) on a fresh DATA_DIR and ports of its own, for end-to-end tests.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const supervisorScript = fileURLToPath(new URL('../supervisor/main.ts', import.meta.url));
+
+export interface RunningShop {
+  api: string;
+  dataDir: string;
+  output: () => string;
+  stop(): Promise<void>;
+}
+
+export async function startShop(env: Record<string, string> = {}): Promise<RunningShop> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'causeway-shop-'));
+  // Far from the ports of the machine's own services (3306, 4222, 5432, 5672, 6379...).
+  const port = 21_000 + Math.floor(Math.random() * 200) * 10;
+  let output = '';
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', supervisorScript], {
+    env: { ...process.env, ...env, PORT: String(port), DATA_DIR: dataDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (chunk) => (output += chunk));
+  child.stderr?.on('data', (chunk) => (output += chunk));
+  const api = `http://127.0.0.1:${port}/api`;
+  const stop = async () => {
+    if (child.exitCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGINT');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    const health = await fetch(`${api}/health`).then(
+      (r) => (r.ok ? r.json() : null),
+      () => null,
+    );
+    const services = (health as { services?: Record<string, { status: string }> } | null)?.services;
+    if (services && Object.values(services).every((s) => s.status === 'up')) break;
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error(`the shop did not come up:\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return { api, dataDir, output: () => output, stop };
+}
