@@ -1,5 +1,5 @@
 /**
- * `npm start`: the bank-account demo on embedded SQLite (no services needed). It shows the
+ * `npm run demo`: the bank-account demo on embedded SQLite (no services needed). It shows the
  * balance now, the balance as of an earlier time, a snapshot being taken, and a projection
  * catching up with its lag. Runs again on the same DATA_DIR and continues where it stopped.
  */
