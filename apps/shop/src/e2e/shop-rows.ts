@@ -1,0 +1,411 @@
+/**
+ * Every row of SHOP-API.md through the gateway, with the services in their own processes: run
+ * on embedded defaults by shop.e2e.test.ts and on PostgreSQL + NATS by shop-postgres-nats.e2e.test.ts.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningShop, startShop } from './running-shop.ts';
+
+let shop: RunningShop;
+
+interface Answer {
+  status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: a JSON answer, checked field by field by the assertions
+  body: any;
+  headers: Headers;
+}
+
+async function api(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
+  const response = await fetch(`${shop.api}${path}`, {
+    method,
+    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : null, headers: response.headers };
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > deadline) return value;
+    await pause(100);
+  }
+}
+
+const finished = (orderId: string) =>
+  until(
+    () => api('GET', `/orders/${orderId}`),
+    (answer) => answer.status === 200 && answer.body.status !== 'PENDING',
+  );
+
+async function newUser(name = 'Ada Lovelace', email = 'ada@example.com') {
+  const created = await api('POST', '/users', { name, email });
+  expect(created.status).toBe(201);
+  return created.body.id as string;
+}
+
+async function newProduct(stock: number, priceCents = 450, name = 'Green tea') {
+  const created = await api('POST', '/products', {
+    sku: `SKU-${Math.random().toString(36).slice(2, 8)}`,
+    name,
+    priceCents,
+  });
+  expect(created.status).toBe(201);
+  const restocked = await api('POST', `/inventory/${created.body.id}/restock`, { quantity: stock });
+  expect(restocked.status).toBe(200);
+  return created.body.id as string;
+}
+
+const order = (userId: string, productId: string, token: string, extra: Record<string, unknown> = {}) => ({
+  userId,
+  items: [{ productId, quantity: 2 }],
+  payment: { token },
+  ...extra,
+});
+
+function expectProblem(answer: Answer, status: number) {
+  expect(answer.status).toBe(status);
+  expect(answer.headers.get('content-type')).toContain('application/problem+json');
+  expect(answer.body).toMatchObject({
+    status,
+    title: expect.any(String),
+    detail: expect.any(String),
+    type: expect.any(String),
+  });
+}
+
+export interface ShopRowsOptions {
+  /** Settings of this run (the payment deadline is set here). */
+  env: () => Record<string, string>;
+  /** SQLite files in DATA_DIR to scan for a forgotten user's plaintext (embedded runs). */
+  scansDatabaseFiles: boolean;
+}
+
+export function describeShopRows(title: string, options: ShopRowsOptions): void {
+  describe(title, () => {
+    beforeAll(async () => {
+      shop = await startShop({ ...options.env(), SHOP_PAYMENT_TIMEOUT_MS: '1500' });
+    }, 120_000);
+    afterAll(async () => shop?.stop());
+
+    it('GET /health lists every service up, with its pid', async () => {
+      const health = await api('GET', '/health');
+      expect(health.status).toBe(200);
+      expect(Object.keys(health.body.services).sort()).toEqual([
+        'catalog',
+        'gateway',
+        'inventory',
+        'orders',
+        'payments',
+        'query',
+        'shipping',
+        'users',
+      ]);
+      for (const service of Object.values<{ status: string; pid: number }>(health.body.services)) {
+        expect(service.status).toBe('up');
+        expect(service.pid).toBeGreaterThan(0);
+      }
+    });
+
+    it('tok_visa: CONFIRMED, charged exactly the total, shipment scheduled, stock sold, saga steps in order', async () => {
+      const userId = await newUser();
+      const productId = await newProduct(10);
+      const placed = await api('POST', '/orders', order(userId, productId, 'tok_visa'));
+      expect(placed.status).toBe(202);
+      expect(placed.body).toEqual({ orderId: expect.any(String), status: 'PENDING' });
+      const done = await finished(placed.body.orderId);
+      expect(done.body).toMatchObject({
+        status: 'CONFIRMED',
+        user: { id: userId, name: 'Ada Lovelace' },
+        items: [{ productId, name: 'Green tea', unitPriceCents: 450, quantity: 2 }],
+        totalCents: 900,
+        currency: 'USD',
+        payment: { status: 'CHARGED', chargedCents: 900, refundedCents: 0 },
+        shipment: { status: 'SCHEDULED' },
+      });
+      const saga = await api('GET', `/sagas/${placed.body.orderId}`);
+      expect(saga.body.status).toBe('completed');
+      expect(
+        saga.body.steps.map((step: { name: string; status: string }) => [step.name, step.status]),
+      ).toEqual([
+        ['createOrder', 'succeeded'],
+        ['reserveInventory', 'succeeded'],
+        ['processPayment', 'succeeded'],
+        ['shipOrder', 'succeeded'],
+      ]);
+      const stock = await until(
+        () => api('GET', `/inventory/${productId}`),
+        (answer) => answer.body.reserved === 0,
+      );
+      expect(stock.body).toEqual({ productId, available: 8, reserved: 0 });
+    });
+
+    it('tok_declined: CANCELLED, nothing charged, stock released, compensations in reverse', async () => {
+      const userId = await newUser();
+      const productId = await newProduct(10);
+      const placed = await api('POST', '/orders', order(userId, productId, 'tok_declined'));
+      const done = await finished(placed.body.orderId);
+      expect(done.body.status).toBe('CANCELLED');
+      expect(done.body.cancelReason).toContain('card declined');
+      expect(done.body.payment).toEqual({ status: 'DECLINED', chargedCents: 0, refundedCents: 0 });
+      expect((await api('GET', `/inventory/${productId}`)).body).toEqual({
+        productId,
+        available: 10,
+        reserved: 0,
+      });
+      const saga = await api('GET', `/sagas/${placed.body.orderId}`);
+      expect(saga.body.status).toBe('compensated');
+      expect(saga.body.compensations.map((c: { name: string }) => c.name)).toEqual([
+        'releaseInventory',
+        'cancelOrder',
+      ]);
+    });
+
+    it('tok_timeout: the payment step times out, CANCELLED, stock released', async () => {
+      const userId = await newUser();
+      const productId = await newProduct(10);
+      const placed = await api('POST', '/orders', order(userId, productId, 'tok_timeout'));
+      const done = await finished(placed.body.orderId);
+      expect(done.body.status).toBe('CANCELLED');
+      expect(done.body.cancelReason).toMatch(/no reply within 1500 ms/);
+      expect(done.body.payment).toMatchObject({ chargedCents: 0, refundedCents: 0 });
+      expect((await api('GET', `/inventory/${productId}`)).body).toEqual({
+        productId,
+        available: 10,
+        reserved: 0,
+      });
+    });
+
+    it('tok_flaky: fails twice, then approved on a retry: CONFIRMED, charged once', async () => {
+      const userId = await newUser();
+      const productId = await newProduct(10);
+      const placed = await api('POST', '/orders', order(userId, productId, 'tok_flaky'));
+      const done = await finished(placed.body.orderId);
+      expect(done.body.status).toBe('CONFIRMED');
+      expect(done.body.payment).toEqual({ status: 'CHARGED', chargedCents: 900, refundedCents: 0 });
+      const saga = await api('GET', `/sagas/${placed.body.orderId}`);
+      expect(saga.body.steps[2]).toMatchObject({ name: 'processPayment', status: 'succeeded', attempts: 3 });
+    });
+
+    it('shipping to country XX is refused: payment refunded, stock released, CANCELLED', async () => {
+      const userId = await newUser();
+      const productId = await newProduct(10);
+      const placed = await api(
+        'POST',
+        '/orders',
+        order(userId, productId, 'tok_visa', { shippingAddress: { country: 'XX' } }),
+      );
+      const done = await finished(placed.body.orderId);
+      expect(done.body.status).toBe('CANCELLED');
+      expect(done.body.shipment.status).toBe('REFUSED');
+      expect(done.body.payment).toEqual({ status: 'REFUNDED', chargedCents: 900, refundedCents: 900 });
+      expect((await api('GET', `/inventory/${productId}`)).body).toEqual({
+        productId,
+        available: 10,
+        reserved: 0,
+      });
+    });
+
+    it('an order keeps the name and price it was placed with; a later PATCH changes new orders only', async () => {
+      const userId = await newUser();
+      const productId = await newProduct(10, 500, 'Black tea');
+      const first = await api('POST', '/orders', order(userId, productId, 'tok_visa'));
+      await finished(first.body.orderId);
+      expect(
+        (await api('PATCH', `/products/${productId}`, { name: 'Earl Grey', priceCents: 700 })).status,
+      ).toBe(200);
+      expect((await api('GET', `/products/${productId}`)).body).toMatchObject({
+        name: 'Earl Grey',
+        priceCents: 700,
+      });
+      const old = await api('GET', `/orders/${first.body.orderId}`);
+      expect(old.body.items).toEqual([{ productId, name: 'Black tea', unitPriceCents: 500, quantity: 2 }]);
+      expect(old.body.totalCents).toBe(1_000);
+      const later = await until(
+        async () => {
+          const placed = await api('POST', '/orders', order(userId, productId, 'tok_visa'));
+          return finished(placed.body.orderId);
+        },
+        (answer) => answer.body.items[0].unitPriceCents === 700,
+        10_000,
+      );
+      expect(later.body.items[0]).toMatchObject({ name: 'Earl Grey', unitPriceCents: 700 });
+    });
+
+    it('Idempotency-Key: the same body returns the first order; another body is a 409', async () => {
+      const userId = await newUser();
+      const productId = await newProduct(10);
+      const key = `key-${Math.random()}`;
+      const body = order(userId, productId, 'tok_visa');
+      const [a, b] = await Promise.all([
+        api('POST', '/orders', body, { 'idempotency-key': key }),
+        api('POST', '/orders', body, { 'idempotency-key': key }),
+      ]);
+      expect(a.status).toBe(202);
+      expect(b.status).toBe(202);
+      expect(b.body.orderId).toBe(a.body.orderId);
+      expect((await api('POST', '/orders', body, { 'idempotency-key': key })).body.orderId).toBe(
+        a.body.orderId,
+      );
+      expectProblem(
+        await api(
+          'POST',
+          '/orders',
+          { ...body, payment: { token: 'tok_declined' } },
+          { 'idempotency-key': key },
+        ),
+        409,
+      );
+      await finished(a.body.orderId);
+      const mine = await until(
+        () => api('GET', `/users/${userId}/orders`),
+        (answer) => answer.body.items.length > 0 && answer.body.items[0].status !== 'PENDING',
+      );
+      expect(mine.body.items.map((item: { orderId: string }) => item.orderId)).toEqual([a.body.orderId]);
+      expect((await api('GET', `/inventory/${productId}`)).body.available).toBe(8);
+    });
+
+    it('the last unit: of 8 concurrent orders exactly one is CONFIRMED; stock never negative', async () => {
+      const userId = await newUser();
+      const productId = await newProduct(1);
+      const placed = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          api('POST', '/orders', {
+            userId,
+            items: [{ productId, quantity: 1 }],
+            payment: { token: 'tok_visa' },
+          }),
+        ),
+      );
+      const outcomes = await Promise.all(placed.map((answer) => finished(answer.body.orderId)));
+      expect(outcomes.filter((answer) => answer.body.status === 'CONFIRMED')).toHaveLength(1);
+      expect(outcomes.filter((answer) => answer.body.status === 'CANCELLED')).toHaveLength(7);
+      expect((await api('GET', `/inventory/${productId}`)).body).toEqual({
+        productId,
+        available: 0,
+        reserved: 0,
+      });
+    });
+
+    it('read-your-writes: with the Consistency-Token, My Orders shows the order at once; it agrees with the orders', async () => {
+      const userId = await newUser();
+      const productId = await newProduct(10);
+      const placed = await api('POST', '/orders', order(userId, productId, 'tok_visa'));
+      const token = placed.headers.get('consistency-token');
+      expect(token).toBeTruthy();
+      const mine = await api('GET', `/users/${userId}/orders`, undefined, { 'consistency-token': token! });
+      expect(mine.status).toBe(200);
+      expect(mine.body.items.map((item: { orderId: string }) => item.orderId)).toEqual([placed.body.orderId]);
+      const done = await finished(placed.body.orderId);
+      const agreed = await until(
+        () => api('GET', `/users/${userId}/orders`),
+        (answer) => answer.body.items[0]?.status === done.body.status,
+      );
+      expect(agreed.body.items[0]).toMatchObject({
+        orderId: done.body.id,
+        status: done.body.status,
+        totalCents: done.body.totalCents,
+        items: done.body.items,
+      });
+      const search = await api('GET', `/products?search=green`, undefined, { 'consistency-token': token! });
+      expect(search.status).toBe(200);
+      expectProblem(
+        await api('GET', `/users/${userId}/orders`, undefined, { 'consistency-token': 'nonsense!' }),
+        400,
+      );
+    });
+
+    it('the right to be forgotten: 202, then 404, and no plaintext name or email in any database file', async () => {
+      const name = `Zelda Forgetme ${Math.random().toString(36).slice(2, 8)}`;
+      const email = `zelda.${Math.random().toString(36).slice(2, 8)}@example.org`;
+      const userId = await newUser(name, email);
+      const productId = await newProduct(10);
+      const placed = await api('POST', '/orders', order(userId, productId, 'tok_visa'));
+      await finished(placed.body.orderId);
+      expect((await api('GET', `/users/${userId}`)).body).toEqual({ id: userId, name, email });
+      expect((await api('DELETE', `/users/${userId}`)).status).toBe(202);
+      expectProblem(await api('GET', `/users/${userId}`), 404);
+      await until(
+        () => api('GET', `/users/${userId}/orders`),
+        (answer) => answer.body.items.length === 0,
+      );
+      expect((await api('GET', `/orders/${placed.body.orderId}`)).body.user).toEqual({
+        id: userId,
+        name: null,
+      });
+      const files = options.scansDatabaseFiles
+        ? readdirSync(shop.dataDir).filter((f) => f.includes('.db'))
+        : [];
+      if (options.scansDatabaseFiles) expect(files.length).toBeGreaterThan(8);
+      for (const file of files) {
+        const bytes = readFileSync(join(shop.dataDir, file));
+        expect(bytes.includes(name), `${file} holds the name`).toBe(false);
+        expect(bytes.includes(email), `${file} holds the email`).toBe(false);
+      }
+    });
+
+    it('bad input: the right 4xx as problem+json, and nothing written', async () => {
+      const userId = await newUser();
+      const productId = await newProduct(10);
+      const before = await api('GET', `/users/${userId}/orders`);
+      expectProblem(await api('POST', '/orders', '{"userId": '), 400);
+      const wrongTypes = await api('POST', '/orders', { userId: 42, items: 'many', payment: {} });
+      expectProblem(wrongTypes, 400);
+      expect(Object.keys(wrongTypes.body.errors)).toEqual(expect.arrayContaining(['userId', 'items']));
+      expectProblem(
+        await api('POST', '/orders', {
+          userId,
+          items: [{ productId, quantity: -1 }],
+          payment: { token: 'tok_visa' },
+        }),
+        400,
+      );
+      expectProblem(await api('POST', '/orders', order(userId, 'no-such-product', 'tok_visa')), 404);
+      expectProblem(await api('POST', '/orders', order('no-such-user', productId, 'tok_visa')), 404);
+      expectProblem(await api('GET', '/orders/no-such-order'), 404);
+      expectProblem(await api('POST', '/inventory/no-such-product/restock', { quantity: 3 }), 404);
+      expectProblem(await api('POST', `/inventory/${productId}/restock`, { quantity: 0 }), 400);
+      expectProblem(await api('POST', '/users', { name: 'x', email: 'not an email' }), 400);
+      expectProblem(await api('POST', '/products', { sku: 'A', name: 'B', priceCents: -5 }), 400);
+      expectProblem(
+        await api('POST', '/orders', {
+          ...order(userId, productId, 'tok_visa'),
+          padding: 'x'.repeat(1024 * 1024),
+        }),
+        413,
+      );
+      await pause(500);
+      expect((await api('GET', `/users/${userId}/orders`)).body).toEqual(before.body);
+      expect((await api('GET', `/inventory/${productId}`)).body).toEqual({
+        productId,
+        available: 10,
+        reserved: 0,
+      });
+    });
+
+    it('daily sales: kept from events, and the full refresh agrees', async () => {
+      const report = await until(
+        () => api('GET', '/reports/daily-sales'),
+        (answer) => answer.body.days.length > 0,
+      );
+      expect(report.body.days[0]).toMatchObject({
+        date: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/),
+        orders: expect.any(Number),
+        revenueCents: expect.any(Number),
+      });
+      expect(
+        report.body.days.reduce((sum: number, day: { orders: number }) => sum + day.orders, 0),
+      ).toBeGreaterThan(0);
+    });
+  });
+}
