@@ -1,6 +1,7 @@
 /**
  * Chaos: while 200 orders are placed at concurrency 8 (each client retries with its
- * Idempotency-Key), a random service other than the gateway is SIGKILLed every 1–2 s and the
+ * Idempotency-Key, and waits up to 5 s for an order's outcome before placing its next one), a
+ * random service other than the gateway is SIGKILLed every 1–2 s and the
  * supervisor restarts it. After quiescence every order must be CONFIRMED or CANCELLED within 90 s;
  * a confirmed order was charged exactly its total and refunded nothing; a cancelled one was
  * refunded what it was charged; stock is conserved (initial = available + sold) with nothing left
@@ -40,6 +41,7 @@ async function call(
   body?: unknown,
   key?: string,
 ): Promise<{ status: number; body: Json }> {
+  let last = '';
   for (let attempt = 1; ; attempt++) {
     try {
       const response = await fetch(`${shop.api}${path}`, {
@@ -53,10 +55,13 @@ async function call(
       });
       const text = await response.text();
       if (response.status < 500) return { status: response.status, body: text ? JSON.parse(text) : null };
-    } catch {
+      last = `${response.status} ${text}`;
+    } catch (error) {
       // The gateway's call to a killed service, or a timeout: try again.
+      last = String(error);
     }
-    if (attempt > 200) throw new Error(`${method} ${path}: no answer below 500 after ${attempt} attempts`);
+    if (attempt > 100)
+      throw new Error(`${method} ${path}: no answer below 500 after ${attempt} attempts; last: ${last}`);
     await pause(Math.min(2_000, 100 * attempt));
   }
 }
@@ -129,6 +134,13 @@ it('SIGKILL of a random service every 1–2 s while 200 orders are placed: every
       );
       expect(answer.status, JSON.stringify(answer.body)).toBe(202);
       placed.push({ orderId: answer.body.orderId, token, productId, quantity });
+      // Like a shopper, waits (a while) for the outcome before the next order: the kills then
+      // land on orders in every stage, not only on their placement.
+      await until(
+        () => call('GET', `/orders/${answer.body.orderId}`),
+        (order) => order.status === 200 && order.body.status !== 'PENDING',
+        5_000,
+      );
     }
   };
   await Promise.all(Array.from({ length: concurrency }, client));

@@ -1,5 +1,6 @@
 /** Calls from the gateway to the services' internal APIs, each with its own timeout. */
 import { portOf, type ShopConfig } from '../config.ts';
+import { UnavailableError } from '../platform/problem.ts';
 
 export interface ServiceAnswer {
   status: number;
@@ -7,12 +8,15 @@ export interface ServiceAnswer {
   headers: Headers;
 }
 
-export class ServiceDownError extends Error {
+/** A service behind the gateway did not answer: 503, try again. */
+export class ServiceDownError extends UnavailableError {
   constructor(
     readonly service: string,
     cause: unknown,
   ) {
-    super(`The ${service} service did not answer: ${cause instanceof Error ? cause.message : String(cause)}`);
+    super(
+      `The ${service} service did not answer (${cause instanceof Error ? cause.message : String(cause)}); try again shortly`,
+    );
     this.name = 'ServiceDownError';
   }
 }

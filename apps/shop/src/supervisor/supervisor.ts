@@ -37,7 +37,11 @@ export interface RestartPolicy {
   resetAfterMs: number;
 }
 
-export const defaultRestartPolicy: RestartPolicy = { initialMs: 250, maxMs: 10_000, resetAfterMs: 30_000 };
+/**
+ * A child that was healthy for 3 s and then died (killed, out of memory) is not crash-looping:
+ * it comes back after the initial delay. Only deaths in a row before that back off further.
+ */
+export const defaultRestartPolicy: RestartPolicy = { initialMs: 250, maxMs: 10_000, resetAfterMs: 3_000 };
 
 export type SupervisorEvent =
   | { type: 'spawned'; service: string; pid: number; restarts: number }
