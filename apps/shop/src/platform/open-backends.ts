@@ -71,7 +71,7 @@ export async function openShopTransport(config: ShopConfig): Promise<Transport> 
 export const shopTopology: Record<string, string[]> = {
   'catalog.events': ['orders', 'query', 'gateway'],
   'users.events': ['query'],
-  'orders.events': ['query'],
+  'orders.events': ['query', 'inventory'],
   'orders.commands': ['orders'],
   'inventory.commands': ['inventory'],
   'payments.commands': ['payments'],
