@@ -221,13 +221,19 @@ export function describeShopRows(title: string, options: ShopRowsOptions): void 
       const productId = await newProduct(10, 500, 'Black tea');
       const first = await api('POST', '/orders', order(userId, productId, 'tok_visa'));
       await finished(first.body.orderId);
+      // Cached by the gateway (cache-aside): the second read is a hit.
+      await api('GET', `/products/${productId}`);
+      expect((await api('GET', `/products/${productId}`)).headers.get('x-cache')).toBe('hit');
       expect(
         (await api('PATCH', `/products/${productId}`, { name: 'Earl Grey', priceCents: 700 })).status,
       ).toBe(200);
-      expect((await api('GET', `/products/${productId}`)).body).toMatchObject({
-        name: 'Earl Grey',
-        priceCents: 700,
-      });
+      // The change invalidated the cached product: the next reads show it.
+      for (let read = 0; read < 2; read++) {
+        expect((await api('GET', `/products/${productId}`)).body).toMatchObject({
+          name: 'Earl Grey',
+          priceCents: 700,
+        });
+      }
       const old = await api('GET', `/orders/${first.body.orderId}`);
       expect(old.body.items).toEqual([{ productId, name: 'Black tea', unitPriceCents: 500, quantity: 2 }]);
       expect(old.body.totalCents).toBe(1_000);
