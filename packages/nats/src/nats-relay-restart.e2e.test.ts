@@ -1,29 +1,21 @@
 import { runPipelineAcrossRestart } from '@causeway/testing/messaging-conformance';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testWarning, uniqueStreamPrefix } from './nats-test-streams.ts';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWithNatsServerBinary, testWarning, uniqueStreamPrefix } from './nats-test-streams.ts';
 import { createNatsTransport } from './nats-transport.ts';
-import { findNatsServerBinary, PrivateNatsServer } from './private-nats-server.ts';
+import { PrivateNatsServer } from './private-nats-server.ts';
 
 /**
  * The whole pipeline (event store → outbox relay → NATS → consumer with inbox) across a restart
  * of nats-server, killed or stopped and started again on the same port and store directory.
  */
 
-const binary = findNatsServerBinary();
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-if (!binary) {
-  const message =
-    'nats-server binary not found (set NATS_SERVER_BIN): the relay restart test needs its own server';
-  if (process.env.CI === 'true') throw new Error(`${message} (CI=true: a missing service is a failure)`);
-  console.warn(`\n${'='.repeat(100)}\nSKIPPED: NATS relay restart: ${message}\n${'='.repeat(100)}\n`);
-}
-
-describe.skipIf(!binary)('relay and consumer over NATS across a broker restart', () => {
+describeWithNatsServerBinary('relay and consumer over NATS across a broker restart', (binary) => {
   // A server of its own: restarting the shared one would disturb every other NATS suite.
   let server: PrivateNatsServer;
   beforeAll(async () => {
-    server = await PrivateNatsServer.start(binary!);
+    server = await PrivateNatsServer.start(binary);
   });
   afterAll(async () => {
     await server?.stop();

@@ -1,10 +1,9 @@
 import { newMessageId, type TransportMessage } from '@causeway/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testWarning, uniqueStreamPrefix } from './nats-test-streams.ts';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWithNatsServerBinary, testWarning, uniqueStreamPrefix } from './nats-test-streams.ts';
 import { createNatsTransport } from './nats-transport.ts';
-import { findNatsServerBinary, PrivateNatsServer } from './private-nats-server.ts';
+import { PrivateNatsServer } from './private-nats-server.ts';
 
-const binary = findNatsServerBinary();
 const keys = ['alpha', 'bravo', 'charlie', 'delta', 'echo'];
 
 function batch(destination: string, round: string, perKey: number): TransportMessage[] {
@@ -38,17 +37,10 @@ function firstDeliveries(ids: readonly string[]): string[] {
   return [...new Set(ids)];
 }
 
-if (!binary) {
-  const message =
-    'nats-server binary not found (set NATS_SERVER_BIN): the broker restart test needs its own server';
-  if (process.env.CI === 'true') throw new Error(`${message} (CI=true: a missing service is a failure)`);
-  console.warn(`\n${'='.repeat(100)}\nSKIPPED: NATS broker restart: ${message}\n${'='.repeat(100)}\n`);
-}
-
-describe.skipIf(!binary)('NATS transport across a broker restart', () => {
+describeWithNatsServerBinary('NATS transport across a broker restart', (binary) => {
   let server: PrivateNatsServer;
   beforeAll(async () => {
-    server = await PrivateNatsServer.start(binary!);
+    server = await PrivateNatsServer.start(binary);
   });
   afterAll(async () => {
     await server?.stop();

@@ -1,3 +1,6 @@
+import { describe } from 'vitest';
+import { findNatsServerBinary } from './private-nats-server.ts';
+
 /** A stream prefix no other test file uses. */
 export function uniqueStreamPrefix(): string {
   return `T${Math.random().toString(36).slice(2, 10)}`;
@@ -10,4 +13,20 @@ export { deleteStreamsWithPrefix as deleteStreams } from './nats-stream-cleanup.
 export function testWarning(message: string, error?: unknown): void {
   if (message.includes('acks are not fsynced')) return;
   console.warn(`[nats test] ${message}`, error instanceof Error ? error.message : (error ?? ''));
+}
+
+/**
+ * A describe block for a test that runs its own nats-server (a restart must not disturb the
+ * shared one). Without the binary it is skipped with a loud warning, and fails under CI=true.
+ */
+export function describeWithNatsServerBinary(title: string, body: (binary: string) => void): void {
+  const binary = findNatsServerBinary();
+  if (binary) {
+    describe(title, () => body(binary));
+    return;
+  }
+  const message = `nats-server binary not found (set NATS_SERVER_BIN): ${title} needs its own server`;
+  if (process.env.CI === 'true') throw new Error(`${message} (CI=true: a missing service is a failure)`);
+  console.warn(`\n${'='.repeat(100)}\nSKIPPED: ${message}\n${'='.repeat(100)}\n`);
+  describe.skip(title, () => body(''));
 }

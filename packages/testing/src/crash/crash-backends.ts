@@ -2,6 +2,7 @@
  * How a crash test's child opens the store and transport its parent chose (as JSON specs), for
  * the messaging and saga kill tests alike.
  */
+import { createInterface } from 'node:readline';
 import type { Store, Transport } from '@causeway/core';
 import type { CrashStoreSpec, CrashTransportSpec } from './messaging-crash-config.ts';
 
@@ -60,4 +61,23 @@ export async function openCrashTransport(spec: CrashTransportSpec, warn: Warn): 
       });
     }
   }
+}
+
+/**
+ * A child's start: imports its backends, reports `loaded`, then waits. The parent keeps a spare
+ * child ready and says `go` when it is needed. A closed stdin means the parent is gone: so is the
+ * child, never outliving the test.
+ */
+export async function loadThenAwaitGo(
+  config: { store: CrashStoreSpec; transport: CrashTransportSpec },
+  report: (line: string) => void,
+): Promise<void> {
+  await loadCrashBackends(config.store, config.transport);
+  report('loaded');
+  await new Promise<void>((resolve) => {
+    createInterface({ input: process.stdin }).on('line', (line) => {
+      if (line === 'go') resolve();
+    });
+    process.stdin.on('end', () => process.exit(0));
+  });
 }

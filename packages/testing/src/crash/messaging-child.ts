@@ -12,7 +12,6 @@
  * Usage: messaging-child '<CrashChildConfig as JSON>'
  */
 import { writeSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import {
   createConsumer,
   createOutboxRelay,
@@ -21,7 +20,7 @@ import {
   type Transport,
 } from '@causeway/core';
 import { registry } from '../event-store-conformance/fixtures.ts';
-import { loadCrashBackends, openCrashStore, openCrashTransport } from './crash-backends.ts';
+import { loadThenAwaitGo, openCrashStore, openCrashTransport } from './crash-backends.ts';
 import type { CrashChildConfig, CrashKillPlan, SelfKillKind } from './messaging-crash-config.ts';
 
 const config = JSON.parse(process.argv[2] ?? '') as CrashChildConfig;
@@ -98,16 +97,7 @@ function killingAcker(transport: Transport, kill: CrashKillPlan): Transport {
   };
 }
 
-// Loaded, then wait: the parent keeps a spare child ready and says `go` when it is needed. A
-// closed stdin means the parent is gone: so is the child, never outliving the test.
-await loadCrashBackends(config.store, config.transport);
-report('loaded');
-await new Promise<void>((resolve) => {
-  createInterface({ input: process.stdin }).on('line', (line) => {
-    if (line === 'go') resolve();
-  });
-  process.stdin.on('end', () => process.exit(0));
-});
+await loadThenAwaitGo(config, report);
 
 const store = await openCrashStore(config.store);
 const transport = await openCrashTransport(config.transport, warn);

@@ -16,7 +16,6 @@
  * Usage: saga-child '<SagaChildConfig as JSON>'
  */
 import { writeSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import {
   createConsumer,
   createOutboxRelay,
@@ -30,7 +29,7 @@ import {
   stepSucceeded,
   type Transport,
 } from '@causeway/core';
-import { loadCrashBackends, openCrashStore, openCrashTransport } from './crash-backends.ts';
+import { loadThenAwaitGo, openCrashStore, openCrashTransport } from './crash-backends.ts';
 import {
   type CrashOrderData,
   crashPlaceOrder,
@@ -206,16 +205,7 @@ const participantHandlers: Record<string, () => Record<string, SagaCommandHandle
   }),
 };
 
-// Loaded, then wait: the parent keeps a spare child ready and says `go` when it is needed. A
-// closed stdin means the parent is gone: so is the child, never outliving the test.
-await loadCrashBackends(config.store, config.transport);
-report('loaded');
-await new Promise<void>((resolve) => {
-  createInterface({ input: process.stdin }).on('line', (line) => {
-    if (line === 'go') resolve();
-  });
-  process.stdin.on('end', () => process.exit(0));
-});
+await loadThenAwaitGo(config, report);
 
 const store = await openCrashStore(config.store);
 const transport = await openCrashTransport(config.transport, warn);
