@@ -54,3 +54,19 @@ export async function startShop(env: Record<string, string> = {}): Promise<Runni
   }
   return { api, dataDir, output: () => output, stop };
 }
+
+export const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Reads until `done` holds or the time is up; returns the last value read (the caller asserts on it). */
+export async function until<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  options: { timeoutMs?: number; everyMs?: number } = {},
+): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > deadline) return value;
+    await pause(options.everyMs ?? 100);
+  }
+}

@@ -8,7 +8,7 @@
  * reserved.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type RunningShop, startShop } from './running-shop.ts';
+import { pause, type RunningShop, startShop, until } from './running-shop.ts';
 
 const orderCount = 200;
 const concurrency = 8;
@@ -23,7 +23,6 @@ const tokens = [
   'tok_timeout',
   'tok_visa',
 ];
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let shop: RunningShop;
 beforeAll(async () => {
@@ -139,7 +138,7 @@ it('SIGKILL of a random service every 1–2 s while 200 orders are placed: every
       await until(
         () => call('GET', `/orders/${answer.body.orderId}`),
         (order) => order.status === 200 && order.body.status !== 'PENDING',
-        5_000,
+        { timeoutMs: 5_000, everyMs: 200 },
       );
     }
   };
@@ -192,6 +191,7 @@ it('SIGKILL of a random service every 1–2 s while 200 orders are placed: every
     const stock = await until(
       () => call('GET', `/inventory/${productId}`),
       (answer) => answer.body.reserved === 0,
+      { everyMs: 200 },
     );
     expect(stock.body.reserved, `${productId} reserved`).toBe(0);
     expect(stock.body.available + sold, `${productId}: available + sold`).toBe(initialStock);
@@ -202,15 +202,6 @@ it('SIGKILL of a random service every 1–2 s while 200 orders are placed: every
   // in one CI run with a 3 s deadline); some must still get through.
   expect(statuses.CONFIRMED ?? 0).toBeGreaterThan(orderCount / 40);
 }, 600_000);
-
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await pause(200);
-  }
-}
 
 function countBy<T>(items: readonly T[], keyOf: (item: T) => string): Record<string, number> {
   const counts: Record<string, number> = {};

@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningShop, startShop } from './running-shop.ts';
+import { pause, type RunningShop, startShop, until } from './running-shop.ts';
 
 let shop: RunningShop;
 
@@ -29,17 +29,6 @@ async function api(
   });
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : null, headers: response.headers };
-}
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await pause(100);
-  }
 }
 
 const finished = (orderId: string) =>
@@ -243,7 +232,7 @@ export function describeShopRows(title: string, options: ShopRowsOptions): void 
           return finished(placed.body.orderId);
         },
         (answer) => answer.body.items[0].unitPriceCents === 700,
-        10_000,
+        { timeoutMs: 10_000 },
       );
       expect(later.body.items[0]).toMatchObject({ name: 'Earl Grey', unitPriceCents: 700 });
     });

@@ -7,31 +7,21 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createConsumer, createEventRegistry, type Store } from '@causeway/core';
+import { createConsumer, createEventRegistry } from '@causeway/core';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { serviceNames } from '../config.ts';
 import { consistencyHeader } from '../platform/consistency-token.ts';
 import { parseInput } from '../platform/http-input.ts';
-import { ConflictError, problemOf, sendProblem, UnavailableError } from '../platform/problem.ts';
+import { ConflictError, sendProblem, UnavailableError } from '../platform/problem.ts';
 import { runService } from '../platform/service-runtime.ts';
+import { placeOrderRequest } from '../services/orders/orders-domain.ts';
 import { createProductCache } from './product-cache.ts';
 import { createServiceClient, type ServiceAnswer, ServiceDownError } from './service-client.ts';
 
 const idempotencyCollection = 'idempotency_keys';
-const placeOrderBody = z.object({
-  userId: z.string().min(1).max(100),
-  items: z
-    .array(z.object({ productId: z.string().min(1).max(100), quantity: z.number().int().min(1).max(1000) }))
-    .min(1)
-    .max(100),
-  payment: z.object({ token: z.string().min(1).max(100) }),
-  shippingAddress: z
-    .object({ country: z.string().length(2).optional() })
-    .passthrough()
-    .optional(),
-});
 const idParam = z.object({ id: z.string().min(1).max(100) });
+const productParam = z.object({ productId: z.string().min(1).max(100) });
 const compositionTimeoutMs = 800;
 
 interface StoredResponse {
@@ -121,6 +111,20 @@ await runService({
       const key = headers['idempotency-key'];
       return typeof key === 'string' && key.length > 0 ? key.slice(0, 200) : undefined;
     };
+    /** The `:id` of a route, checked and ready for a path. */
+    const idOf = (params: unknown) => encodeURIComponent(parseInput(idParam, params, 'path').id);
+    const productIdOf = (params: unknown) => parseInput(productParam, params, 'path').productId;
+    /** Sends a service's answer to the same call on, as it is. */
+    const forward = async (
+      reply: FastifyReply,
+      service: string,
+      method: string,
+      path: string,
+      options: Parameters<typeof call>[3] = {},
+    ) => relay(reply, await call(service, method, path, options));
+    /** The catalog's answer for a product: 200, or the 404 (or other problem) to send on. */
+    const productAnswer = (productId: string) =>
+      call('catalog', 'GET', `/products/${encodeURIComponent(productId)}`);
 
     await app.register(
       async (api) => {
@@ -129,25 +133,11 @@ await runService({
             call('users', 'POST', '/users', { body: request.body }),
           ),
         );
-        api.get('/users/:id', async (request, reply) =>
-          relay(
-            reply,
-            await call(
-              'users',
-              'GET',
-              `/users/${encodeURIComponent(parseInput(idParam, request.params, 'path').id)}`,
-            ),
-          ),
+        api.get('/users/:id', (request, reply) =>
+          forward(reply, 'users', 'GET', `/users/${idOf(request.params)}`),
         );
-        api.delete('/users/:id', async (request, reply) =>
-          relay(
-            reply,
-            await call(
-              'users',
-              'DELETE',
-              `/users/${encodeURIComponent(parseInput(idParam, request.params, 'path').id)}`,
-            ),
-          ),
+        api.delete('/users/:id', (request, reply) =>
+          forward(reply, 'users', 'DELETE', `/users/${idOf(request.params)}`),
         );
 
         api.post('/products', (request, reply) =>
@@ -167,31 +157,25 @@ await runService({
           const { id } = parseInput(idParam, request.params, 'path');
           const cached = await products.get(id);
           if (cached) return reply.header('x-cache', 'hit').send(cached);
-          const answer = await call('catalog', 'GET', `/products/${encodeURIComponent(id)}`);
+          const answer = await productAnswer(id);
           if (answer.status === 200) await products.set(id, answer.body);
           return relay(reply.header('x-cache', 'miss'), answer);
         });
-        api.get('/products', async (request, reply) =>
-          relay(
+        api.get('/products', (request, reply) =>
+          forward(
             reply,
-            await call(
-              'query',
-              'GET',
-              `/products?${new URLSearchParams(request.query as Record<string, string>)}`,
-              { headers: passToken(request.headers) },
-            ),
+            'query',
+            'GET',
+            `/products?${new URLSearchParams(request.query as Record<string, string>)}`,
+            { headers: passToken(request.headers) },
           ),
         );
 
         api.post<{ Params: { productId: string } }>(
           '/inventory/:productId/restock',
           async (request, reply) => {
-            const productId = parseInput(
-              z.object({ productId: z.string().min(1).max(100) }),
-              request.params,
-              'path',
-            ).productId;
-            const product = await call('catalog', 'GET', `/products/${encodeURIComponent(productId)}`);
+            const productId = productIdOf(request.params);
+            const product = await productAnswer(productId);
             if (product.status !== 200) return relay(reply, product);
             return idempotent(keyOf(request.headers), { productId, body: request.body }, reply, () =>
               call('inventory', 'POST', `/inventory/${encodeURIComponent(productId)}/restock`, {
@@ -201,25 +185,21 @@ await runService({
           },
         );
         api.get<{ Params: { productId: string } }>('/inventory/:productId', async (request, reply) => {
-          const productId = parseInput(
-            z.object({ productId: z.string().min(1).max(100) }),
-            request.params,
-            'path',
-          ).productId;
-          const product = await call('catalog', 'GET', `/products/${encodeURIComponent(productId)}`);
+          const productId = productIdOf(request.params);
+          const product = await productAnswer(productId);
           if (product.status !== 200) return relay(reply, product);
-          return relay(reply, await call('inventory', 'GET', `/inventory/${encodeURIComponent(productId)}`));
+          return forward(reply, 'inventory', 'GET', `/inventory/${encodeURIComponent(productId)}`);
         });
 
         api.post('/orders', async (request, reply) => {
-          const body = parseInput(placeOrderBody, request.body);
+          const body = parseInput(placeOrderRequest, request.body);
           const key = keyOf(request.headers);
           return idempotent(key, body, reply, async () => {
             // Unknown user or product: 404 before anything is written.
             const user = await call('users', 'GET', `/users/${encodeURIComponent(body.userId)}`);
             if (user.status !== 200) return user;
             for (const productId of new Set(body.items.map((item) => item.productId))) {
-              const product = await call('catalog', 'GET', `/products/${encodeURIComponent(productId)}`);
+              const product = await productAnswer(productId);
               if (product.status !== 200) return product;
             }
             const placed = await call('orders', 'POST', '/orders', {
@@ -294,32 +274,16 @@ await runService({
             ...(partial.length > 0 ? { partial } : {}),
           };
         });
-        api.get('/users/:id/orders', async (request, reply) =>
-          relay(
-            reply,
-            await call(
-              'query',
-              'GET',
-              `/users/${encodeURIComponent(parseInput(idParam, request.params, 'path').id)}/orders`,
-              { headers: passToken(request.headers) },
-            ),
-          ),
+        api.get('/users/:id/orders', (request, reply) =>
+          forward(reply, 'query', 'GET', `/users/${idOf(request.params)}/orders`, {
+            headers: passToken(request.headers),
+          }),
         );
-        api.get('/sagas/:id', async (request, reply) =>
-          relay(
-            reply,
-            await call(
-              'orders',
-              'GET',
-              `/sagas/${encodeURIComponent(parseInput(idParam, request.params, 'path').id)}`,
-            ),
-          ),
+        api.get('/sagas/:id', (request, reply) =>
+          forward(reply, 'orders', 'GET', `/sagas/${idOf(request.params)}`),
         );
-        api.get('/reports/daily-sales', async (request, reply) =>
-          relay(
-            reply,
-            await call('query', 'GET', '/reports/daily-sales', { headers: passToken(request.headers) }),
-          ),
+        api.get('/reports/daily-sales', (request, reply) =>
+          forward(reply, 'query', 'GET', '/reports/daily-sales', { headers: passToken(request.headers) }),
         );
 
         api.get('/health', async () => ({ services: await healthOf() }));
@@ -348,19 +312,6 @@ await runService({
       },
       { prefix: '/api' },
     );
-    app.setErrorHandler((error, _request, reply) => {
-      if (error instanceof ServiceDownError) {
-        return sendProblem(reply, {
-          type: 'https://causeway.dev/problems/unavailable',
-          title: 'Service unavailable',
-          status: 503,
-          detail: error.message,
-          retryAfter: 1,
-        });
-      }
-      return sendProblem(reply, problemOf(error));
-    });
-
     /** Each service: up if its health endpoint answers; the pid from it, or from the supervisor. */
     async function healthOf() {
       const supervised = await readFile(join(config.dataDir, 'supervisor.json'), 'utf8')
@@ -407,5 +358,3 @@ await runService({
     );
   },
 });
-
-export type { Store };

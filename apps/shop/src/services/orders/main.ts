@@ -16,8 +16,16 @@ import { z } from 'zod';
 import { consistencyHeader, encodeConsistencyToken, marksOf } from '../../platform/consistency-token.ts';
 import { parseInput } from '../../platform/http-input.ts';
 import { runService } from '../../platform/service-runtime.ts';
+import { appendAt, readStreamAt } from '../../platform/stream-at-version.ts';
 import type { ProductCreated, ProductUpdated } from '../catalog/catalog-domain.ts';
-import { definePlaceOrder, type OrderItem, orderOf, orderStream, ordersRegistry } from './orders-domain.ts';
+import {
+  definePlaceOrder,
+  type OrderItem,
+  orderOf,
+  orderStream,
+  ordersRegistry,
+  placeOrderRequest,
+} from './orders-domain.ts';
 
 const replica = 'catalog_replica';
 interface ReplicaProduct {
@@ -26,19 +34,7 @@ interface ReplicaProduct {
   currency: string;
 }
 
-const placeBody = z.object({
-  orderId: z.string().min(1).max(100),
-  userId: z.string().min(1).max(100),
-  items: z
-    .array(z.object({ productId: z.string().min(1).max(100), quantity: z.number().int().min(1).max(1000) }))
-    .min(1)
-    .max(100),
-  payment: z.object({ token: z.string().min(1).max(100) }),
-  shippingAddress: z
-    .object({ country: z.string().min(2).max(2).optional() })
-    .passthrough()
-    .optional(),
-});
+const placeBody = placeOrderRequest.extend({ orderId: z.string().min(1).max(100) });
 const idParams = z.object({ id: z.string().min(1).max(100) });
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -48,16 +44,21 @@ await runService({
   async setup({ app, config, eventStore, store, transport, addConsumer, onStart, onStop }) {
     const placeOrder = definePlaceOrder(config.paymentTimeoutMs);
     const loadOrder = async (orderId: string, tx: Transaction | null) => {
-      const events = await eventStore.readStream(orderStream(orderId), { tx });
-      return { order: orderOf(events), version: events.length };
+      const { events, version } = await readStreamAt(eventStore, orderStream(orderId), tx);
+      return { order: orderOf(events), version };
     };
     const appendToOrder = (orderId: string, version: number, type: string, data: unknown, tx: Transaction) =>
-      eventStore.appendToStream(orderStream(orderId), [{ type, data }], {
-        tx,
-        expectedVersion: version,
-        publishTo: 'orders.events',
-        correlationId: orderId,
-      });
+      appendAt(
+        eventStore,
+        orderStream(orderId),
+        version,
+        { type, data },
+        {
+          tx,
+          publishTo: 'orders.events',
+          correlationId: orderId,
+        },
+      );
 
     const orchestrator = createSagaOrchestrator({
       store,
@@ -93,8 +94,14 @@ await runService({
     onStart(() => orchestrator.start());
     onStop(() => orchestrator.stop());
 
-    /** The replica may be a moment behind the catalog: a product created just now is waited for. */
-    async function productsFor(items: Array<{ productId: string; quantity: number }>): Promise<OrderItem[]> {
+    /**
+     * The order's lines with name and price from the replica, and the currency (the first
+     * product's). The replica may be a moment behind the catalog: a product created just now is
+     * waited for.
+     */
+    async function productsFor(
+      items: Array<{ productId: string; quantity: number }>,
+    ): Promise<{ items: OrderItem[]; currency: string }> {
       const deadline = Date.now() + 3_000;
       for (;;) {
         const found = await Promise.all(
@@ -102,12 +109,15 @@ await runService({
         );
         const missing = items.filter((_, index) => !found[index]);
         if (missing.length === 0) {
-          return items.map((item, index) => ({
-            productId: item.productId,
-            name: found[index]!.name,
-            unitPriceCents: found[index]!.priceCents,
-            quantity: item.quantity,
-          }));
+          return {
+            items: items.map((item, index) => ({
+              productId: item.productId,
+              name: found[index]!.name,
+              unitPriceCents: found[index]!.priceCents,
+              quantity: item.quantity,
+            })),
+            currency: found[0]!.currency,
+          };
         }
         if (Date.now() > deadline) throw new NotFoundError('Product', missing[0]!.productId);
         await pause(50);
@@ -116,9 +126,7 @@ await runService({
 
     app.post('/orders', async (request, reply) => {
       const body = parseInput(placeBody, request.body);
-      const items = await productsFor(body.items);
-      const currency =
-        (await store.documents.get<ReplicaProduct>(null, replica, items[0]!.productId))?.currency ?? 'USD';
+      const { items, currency } = await productsFor(body.items);
       const totalCents = items.reduce((sum, item) => sum + item.unitPriceCents * item.quantity, 0);
       const placedAt = new Date().toISOString();
       const placed = await store.transaction(async (tx) => {

@@ -2,6 +2,20 @@
 import { command, createEventRegistry, defineEvent, defineSaga, step } from '@causeway/core';
 import { z } from 'zod';
 
+/** What a client sends to place an order (SHOP-API); the gateway and the orders service both check it. */
+export const placeOrderRequest = z.object({
+  userId: z.string().min(1).max(100),
+  items: z
+    .array(z.object({ productId: z.string().min(1).max(100), quantity: z.number().int().min(1).max(1000) }))
+    .min(1)
+    .max(100),
+  payment: z.object({ token: z.string().min(1).max(100) }),
+  shippingAddress: z
+    .object({ country: z.string().length(2).optional() })
+    .passthrough()
+    .optional(),
+});
+
 export const orderItem = z.object({
   productId: z.string(),
   name: z.string(),

@@ -15,6 +15,7 @@ import {
 import { z } from 'zod';
 import { parseInput } from '../../platform/http-input.ts';
 import { runService } from '../../platform/service-runtime.ts';
+import { appendAt, readStreamAt } from '../../platform/stream-at-version.ts';
 import { gatewayAnswer, ledgerOf, paymentStream, paymentsRegistry, statusOf } from './payments-domain.ts';
 
 interface ChargeCommand {
@@ -30,14 +31,11 @@ await runService({
   registry: paymentsRegistry,
   async setup({ app, eventStore, store, transport, addConsumer }) {
     const readLedger = async (orderId: string, tx: Transaction | null) => {
-      const events = await eventStore.readStream(paymentStream(orderId), { tx });
-      return { ledger: ledgerOf(events), version: events.length };
+      const { events, version } = await readStreamAt(eventStore, paymentStream(orderId), tx);
+      return { ledger: ledgerOf(events), version };
     };
     const append = (orderId: string, version: number, type: string, data: unknown, tx: Transaction) =>
-      eventStore.appendToStream(paymentStream(orderId), [{ type, data }], {
-        tx,
-        expectedVersion: version === 0 ? 'noStream' : version,
-      });
+      appendAt(eventStore, paymentStream(orderId), version, { type, data }, { tx });
 
     app.get('/payments/:orderId', async (request) => {
       const { orderId } = parseInput(orderParams, request.params, 'path');

@@ -14,6 +14,7 @@ import {
 import { z } from 'zod';
 import { parseInput } from '../../platform/http-input.ts';
 import { runService } from '../../platform/service-runtime.ts';
+import { appendAt, readStreamAt } from '../../platform/stream-at-version.ts';
 
 const shipmentEvent = (type: string) =>
   defineEvent({
@@ -43,15 +44,12 @@ await runService({
   registry: shippingRegistry,
   async setup({ app, eventStore, store, transport, addConsumer }) {
     const current = async (orderId: string, tx: Transaction | null) => {
-      const events = await eventStore.readStream(shipmentStream(orderId), { tx });
+      const { events, version } = await readStreamAt(eventStore, shipmentStream(orderId), tx);
       const last = events.at(-1);
-      return { status: last ? statusByEvent[last.type]! : ('NONE' as const), version: events.length };
+      return { status: last ? statusByEvent[last.type]! : ('NONE' as const), version };
     };
     const append = (orderId: string, version: number, type: string, data: unknown, tx: Transaction) =>
-      eventStore.appendToStream(shipmentStream(orderId), [{ type, data }], {
-        tx,
-        expectedVersion: version === 0 ? 'noStream' : version,
-      });
+      appendAt(eventStore, shipmentStream(orderId), version, { type, data }, { tx });
 
     app.get('/shipments/:orderId', async (request) => {
       const { orderId } = parseInput(orderParams, request.params, 'path');
