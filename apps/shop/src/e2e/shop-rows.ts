@@ -292,6 +292,40 @@ export function describeShopRows(title: string, options: ShopRowsOptions): void 
       });
     });
 
+    it('orders of two lines racing for the last unit of each: all lines reserved or none, nothing left reserved', async () => {
+      const userId = await newUser();
+      const [first, second] = [await newProduct(1), await newProduct(1)];
+      const placed = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          api('POST', '/orders', {
+            userId,
+            // Half the orders list the lines the other way round.
+            items:
+              i % 2 === 0
+                ? [
+                    { productId: first, quantity: 1 },
+                    { productId: second, quantity: 1 },
+                  ]
+                : [
+                    { productId: second, quantity: 1 },
+                    { productId: first, quantity: 1 },
+                  ],
+            payment: { token: 'tok_visa' },
+          }),
+        ),
+      );
+      const outcomes = await Promise.all(placed.map((answer) => finished(answer.body.orderId)));
+      const confirmed = outcomes.filter((answer) => answer.body.status === 'CONFIRMED').length;
+      expect(confirmed).toBeLessThanOrEqual(1);
+      for (const productId of [first, second]) {
+        const stock = await until(
+          () => api('GET', `/inventory/${productId}`),
+          (answer) => answer.body.reserved === 0,
+        );
+        expect(stock.body).toEqual({ productId, available: 1 - confirmed, reserved: 0 });
+      }
+    });
+
     it('read-your-writes: with the Consistency-Token, My Orders shows the order at once; it agrees with the orders', async () => {
       const userId = await newUser();
       const productId = await newProduct(10);

@@ -7,13 +7,13 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createConsumer, createEventRegistry } from '@causeway/core';
+import { createConsumer, createEventRegistry, NotFoundError } from '@causeway/core';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { serviceNames } from '../config.ts';
 import { consistencyHeader } from '../platform/consistency-token.ts';
 import { parseInput } from '../platform/http-input.ts';
-import { ConflictError, sendProblem, UnavailableError } from '../platform/problem.ts';
+import { ConflictError, sendProblem } from '../platform/problem.ts';
 import { runService } from '../platform/service-runtime.ts';
 import { placeOrderRequest } from '../services/orders/orders-domain.ts';
 import { createProductCache } from './product-cache.ts';
@@ -306,7 +306,7 @@ await runService({
             'path',
           );
           const [service, sequence] = id.split(':') as [string, string];
-          if (!serviceNames.includes(service as never)) throw new UnavailableError(`No service ${service}`);
+          if (!serviceNames.includes(service as never)) throw new NotFoundError('Dead letter', id);
           return relay(reply, await call(service, 'POST', `/admin/dead-letters/${sequence}/redrive`));
         });
       },

@@ -15,7 +15,6 @@ import {
 import { z } from 'zod';
 import { consistencyHeader, encodeConsistencyToken, marksOf } from '../../platform/consistency-token.ts';
 import { parseInput } from '../../platform/http-input.ts';
-import { BusinessRuleError } from '../../platform/problem.ts';
 import { runService } from '../../platform/service-runtime.ts';
 import {
   inventoryRegistry,
@@ -103,14 +102,11 @@ await runService({
         maxAttempts: 50,
         handlers: {
           ...sagaParticipant(store, {
-            'inventory.Reserve': async (command, { tx }) => {
-              try {
-                return await reserveAll(command.data as OrderLines, tx);
-              } catch (error) {
-                if (error instanceof BusinessRuleError) return stepFailed(error.message);
-                throw error;
-              }
-            },
+            // A refusal found by the check is a failed step. One the decider raises later (a
+            // concurrent order took the stock between check and append) is thrown instead: the
+            // transaction, with any line already reserved, rolls back, and the redelivered command
+            // runs the check again.
+            'inventory.Reserve': (command, { tx }) => reserveAll(command.data as OrderLines, tx),
             'inventory.Release': async (command, { tx }) => {
               await settleAll(command.data as OrderLines, 'release', tx);
               return stepSucceeded();
