@@ -205,7 +205,8 @@ export async function runMessagingCrashScenario(
     ).toEqual([]);
     expect(
       applied.map((row) => [row.stream_id, row.count, row.last_position, row.out_of_order]),
-      `${scenario.label}: per stream [id, applied count, last position, out of order]`,
+      // The backlog tells a stalled relay (rows left in A's outbox) from a stalled consumer.
+      `${scenario.label}: per stream [id, applied count, last position, out of order]; source outbox backlog ${backlog}`,
     ).toEqual(streams.map((stream) => [stream, appended.get(stream), appended.get(stream), 0]));
     expect(backlog, 'source outbox backlog').toBe(0);
     // The handler's outbox rows commit with its receipt: exactly one per event (none relayed).
