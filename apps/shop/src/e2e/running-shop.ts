@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,8 +20,7 @@ export interface RunningShop {
 
 export async function startShop(env: Record<string, string> = {}): Promise<RunningShop> {
   const dataDir = mkdtempSync(join(tmpdir(), 'causeway-shop-'));
-  // Far from the ports of the machine's own services (3306, 4222, 5432, 5672, 6379...).
-  const port = 21_000 + Math.floor(Math.random() * 200) * 10;
+  const port = await freePortBlock();
   let output = '';
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', supervisorScript], {
     env: { ...process.env, ...env, PORT: String(port), DATA_DIR: dataDir },
@@ -69,4 +69,30 @@ export async function until<T>(
     if (done(value) || Date.now() > deadline) return value;
     await pause(options.everyMs ?? 100);
   }
+}
+
+const portsPerShop = 8;
+
+/**
+ * A base port whose eight ports (the gateway's and the seven services') are free now. Far from
+ * the machine's own services (3306, 4222, 5432, 5672, 6379...), and in a range of its own per
+ * vitest worker, so that two shops started at once by two test files never share ports (a shop
+ * that finds its ports taken would see the other shop's gateway answer its health check).
+ */
+async function freePortBlock(): Promise<number> {
+  const worker = Number(process.env.VITEST_POOL_ID ?? 1) % 8;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 21_000 + worker * 2_000 + Math.floor(Math.random() * 190) * 10;
+    const ports = Array.from({ length: portsPerShop }, (_, i) => base + i);
+    if ((await Promise.all(ports.map(isFree))).every(Boolean)) return base;
+  }
+  throw new Error('no block of 8 free ports found for the shop');
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 }
