@@ -143,6 +143,8 @@ function migrations(schema: PostgresSchema): Array<{ version: number; sql: strin
       sql: `CREATE INDEX IF NOT EXISTS events_by_correlation ON ${schema.sql}.events (correlation_id, global_position)
               WHERE correlation_id IS NOT NULL;`,
     },
+    // 9: the claim judges every lease against one instant (see postgres-claim-function.ts).
+    { version: 9, sql: claimFunctionSql(schema) },
   ];
 }
 
