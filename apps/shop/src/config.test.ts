@@ -66,6 +66,13 @@ describe('loadConfig', () => {
     });
   });
 
+  it('is in dev mode unless an admin token is set, and SHOP_DEV says otherwise either way', () => {
+    expect(loadConfig([], {}).dev).toBe(true);
+    expect(loadConfig([], { SHOP_ADMIN_TOKEN: 's3cret' }).dev).toBe(false);
+    expect(loadConfig([], { SHOP_ADMIN_TOKEN: 's3cret', SHOP_DEV: 'true' }).dev).toBe(true);
+    expect(loadConfig([], { SHOP_DEV: 'off' }).dev).toBe(false);
+  });
+
   it('resolves a relative DATA_DIR against the working directory', () => {
     expect(loadConfig([], { DATA_DIR: 'var/shop' }).dataDir).toBe(resolve(process.cwd(), 'var/shop'));
   });

@@ -37,7 +37,9 @@ export interface ShopConfig {
   cache: 'lru' | 'redis';
   redisUrl: string;
   paymentTimeoutMs: number;
+  /** Required (as `Authorization: Bearer <token>`) by admin actions when `dev` is off. */
   adminToken?: string;
+  /** Admin actions need no token, and dev-only helpers (poison messages) are on. */
   dev: boolean;
 }
 
@@ -105,7 +107,11 @@ const settings = {
     defaultText: '10000',
   },
   adminToken: { env: 'SHOP_ADMIN_TOKEN', allowed: 'any text', defaultText: 'unset' },
-  dev: { env: 'SHOP_DEV', allowed: 'true or false (also 1/0, yes/no, on/off)', defaultText: 'true' },
+  dev: {
+    env: 'SHOP_DEV',
+    allowed: 'true or false (also 1/0, yes/no, on/off)',
+    defaultText: 'true, or false when SHOP_ADMIN_TOKEN is set',
+  },
 } as const satisfies Record<keyof ShopConfig, Setting>;
 
 type SettingKey = keyof typeof settings;
@@ -137,7 +143,7 @@ const configSchema = z.object({
   redisUrl: urlWithScheme(/^rediss?$/).default('redis://127.0.0.1:6379'),
   paymentTimeoutMs: wholeNumber.min(1).default(10_000),
   adminToken: z.string().optional(),
-  dev: z.stringbool().default(true),
+  dev: z.stringbool().optional(),
 } satisfies Record<SettingKey, z.ZodType>);
 
 /** Where a setting comes from, for messages: `SHOP_TRANSPORT (--transport)`. */
@@ -192,7 +198,8 @@ export function loadConfig(
     );
     throw new ShopConfigError(`Invalid shop configuration:\n${lines.join('\n')}`);
   }
-  const config: ShopConfig = result.data;
+  // A newcomer's `npm start` can click every admin button; setting a token means "guard them".
+  const config: ShopConfig = { ...result.data, dev: result.data.dev ?? result.data.adminToken === undefined };
   return config;
 }
 

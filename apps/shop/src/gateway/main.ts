@@ -2,22 +2,24 @@
  * The gateway (BFF): the public SHOP-API under /api. Validates input (problem+json), keeps
  * Idempotency-Keys, passes Consistency-Tokens through, composes GET /orders/:id from four
  * services with per-call timeouts (a `partial` list names what is missing), caches product reads
- * (cache-aside, invalidated by catalog events), and reports health.
+ * (cache-aside, invalidated by catalog events), reports health, and serves the dashboard at `/`
+ * with its admin API under /api/admin (admin-routes.ts).
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { createConsumer, createEventRegistry, NotFoundError } from '@causeway/core';
+import { createConsumer, createEventRegistry } from '@causeway/core';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { serviceNames } from '../config.ts';
 import { consistencyHeader } from '../platform/consistency-token.ts';
 import { parseInput } from '../platform/http-input.ts';
 import { ConflictError, sendProblem } from '../platform/problem.ts';
+import { createServiceClient, type ServiceAnswer, ServiceDownError } from '../platform/service-client.ts';
 import { runService } from '../platform/service-runtime.ts';
 import { placeOrderRequest } from '../services/orders/orders-domain.ts';
+import { registerAdminRoutes } from './admin-routes.ts';
+import { createDashboardFeed } from './dashboard-feed.ts';
+import { registerDashboard } from './dashboard-static.ts';
 import { createProductCache } from './product-cache.ts';
-import { createServiceClient, type ServiceAnswer, ServiceDownError } from './service-client.ts';
+import { healthOf } from './service-health.ts';
 
 const idempotencyCollection = 'idempotency_keys';
 const idParam = z.object({ id: z.string().min(1).max(100) });
@@ -44,6 +46,7 @@ await runService({
   async setup({ app, config, store, transport, addConsumer }) {
     const call = createServiceClient(config);
     const products = createProductCache(config);
+    const feed = createDashboardFeed({ call, dataDir: config.dataDir });
     const idempotencyLocks = new Map<string, Promise<unknown>>();
 
     /** Sends a service's answer on, with its Consistency-Token. */
@@ -286,62 +289,14 @@ await runService({
           forward(reply, 'query', 'GET', '/reports/daily-sales', { headers: passToken(request.headers) }),
         );
 
-        api.get('/health', async () => ({ services: await healthOf() }));
-        api.get('/dead-letters', async () => {
-          const items = [];
-          for (const service of serviceNames.filter((name) => name !== 'gateway')) {
-            const answer = await call(service, 'GET', '/admin/dead-letters', { timeoutMs: 2_000 }).catch(
-              () => null,
-            );
-            for (const entry of (answer?.body as { items?: Array<{ sequence: number }> })?.items ?? []) {
-              items.push({ id: `${service}:${entry.sequence}`, service, ...entry });
-            }
-          }
-          return { items };
-        });
-        api.post('/dead-letters/:id/redrive', async (request, reply) => {
-          const { id } = parseInput(
-            z.object({ id: z.string().regex(/^[a-z]+:\d+$/, 'service:sequence') }),
-            request.params,
-            'path',
-          );
-          const [service, sequence] = id.split(':') as [string, string];
-          if (!serviceNames.includes(service as never)) throw new NotFoundError('Dead letter', id);
-          return relay(reply, await call(service, 'POST', `/admin/dead-letters/${sequence}/redrive`));
-        });
+        api.get('/health', async () => ({ services: await healthOf(call, config.dataDir) }));
+        registerAdminRoutes(api, { config, call, feed });
       },
       { prefix: '/api' },
     );
-    /** Each service: up if its health endpoint answers; the pid from it, or from the supervisor. */
-    async function healthOf() {
-      const supervised = await readFile(join(config.dataDir, 'supervisor.json'), 'utf8')
-        .then(
-          (text) =>
-            (JSON.parse(text) as { services?: Record<string, { pid?: number; restarts?: number }> })
-              .services ?? {},
-        )
-        .catch(() => ({}) as Record<string, { pid?: number; restarts?: number }>);
-      const entries = await Promise.all(
-        serviceNames.map(async (service) => {
-          if (service === 'gateway')
-            return [
-              service,
-              { status: 'up', pid: process.pid, restarts: supervised[service]?.restarts ?? 0 },
-            ] as const;
-          const answer = await call(service, 'GET', '/admin/health', { timeoutMs: 500 }).catch(() => null);
-          const pid = (answer?.body as { pid?: number } | null)?.pid ?? supervised[service]?.pid ?? null;
-          return [
-            service,
-            {
-              status: answer?.status === 200 ? 'up' : 'down',
-              pid,
-              restarts: supervised[service]?.restarts ?? 0,
-            },
-          ] as const;
-        }),
-      );
-      return Object.fromEntries(entries);
-    }
+    registerDashboard(app);
+    // The browsers' live streams never end by themselves: end them, or closing would wait forever.
+    app.addHook('preClose', async () => feed.close());
 
     addConsumer(
       createConsumer({

@@ -1,7 +1,8 @@
 /**
  * What every shop service process shares: its store and event store, the transport, the outbox
  * relay, its consumers, an HTTP server with problem+json errors and the admin endpoints
- * (health, dead letters), and a clean stop on SIGTERM/SIGINT.
+ * (health, info, events, outbox, sagas, flows, dead letters: see service-admin.ts), and a clean
+ * stop on SIGTERM/SIGINT.
  */
 import {
   type Consumer,
@@ -9,14 +10,15 @@ import {
   createOutboxRelay,
   type EventRegistry,
   type EventStore,
-  NotFoundError,
   type Store,
   type Transport,
 } from '@causeway/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { loadConfig, portOf, type ShopConfig } from '../config.ts';
+import { createDevPoison } from './dev-poison.ts';
 import { openServiceStore, openShopTransport } from './open-backends.ts';
 import { installProblemHandlers } from './problem.ts';
+import { registerServiceAdmin } from './service-admin.ts';
 
 export const bodyLimitBytes = 1024 * 1024;
 
@@ -29,6 +31,8 @@ export interface ServiceContext {
   readonly app: FastifyInstance;
   /** Started after setup, stopped first; its dead letters are served by the admin endpoints. */
   addConsumer(consumer: Consumer): void;
+  /** A consumer added before, by name (e.g. to pause it while its read models are rebuilt). */
+  consumerNamed(name: string): Consumer | undefined;
   /** Runs on stop, before the store closes (orchestrators, timers). */
   onStop(stop: () => Promise<void>): void;
   /** Runs once the consumers and relay started (orchestrators start here). */
@@ -69,18 +73,21 @@ export async function runService(spec: ServiceSpec): Promise<void> {
     transport,
     app,
     addConsumer: (consumer) => consumers.push(consumer),
+    consumerNamed: (name) => consumers.find((consumer) => consumer.name === name),
     onStop: (stop) => stops.push(stop),
     onStart: (start) => starts.push(start),
   };
 
   app.get('/admin/health', async () => ({ service: spec.name, status: 'up', pid: process.pid }));
-  app.get('/admin/dead-letters', async () => ({ items: await store.deadLetters.list({ limit: 500 }) }));
-  app.post<{ Params: { id: string } }>('/admin/dead-letters/:id/redrive', async (request) => {
-    const sequence = Number(request.params.id);
-    const entry = Number.isInteger(sequence) ? await store.deadLetters.get(null, sequence) : null;
-    const consumer = entry ? consumers.find((each) => each.name === entry.consumer) : undefined;
-    if (!entry || !consumer) throw new NotFoundError('Dead letter', request.params.id);
-    return consumer.redrive(sequence);
+  // Not started with the others: it subscribes only once dev mode sends it a poison message.
+  const devPoison = createDevPoison({ service: spec.name, store, transport });
+  registerServiceAdmin({
+    name: spec.name,
+    config,
+    store,
+    app,
+    consumers: () => [...consumers, devPoison.consumer],
+    devPoison,
   });
 
   await spec.setup(context);
@@ -94,7 +101,7 @@ export async function runService(spec: ServiceSpec): Promise<void> {
     if (stopping) return;
     stopping = true;
     await app.close().catch(() => {});
-    for (const consumer of consumers) await consumer.stop().catch(() => {});
+    for (const consumer of [...consumers, devPoison.consumer]) await consumer.stop().catch(() => {});
     for (const each of stops) await each().catch(() => {});
     await relay.stop().catch(() => {});
     await transport.close().catch(() => {});

@@ -4,6 +4,8 @@
  * sold when `orders.OrderConfirmed` arrives.
  */
 import {
+  type Causation,
+  causedBy,
   createCommandHandler,
   createConsumer,
   loadAggregate,
@@ -64,8 +66,11 @@ await runService({
       return view(productId, (await load(productId, null)).state);
     });
 
-    /** Every line or none: the check runs first, the appends only if all lines fit. */
-    async function reserveAll(order: OrderLines, tx: Transaction) {
+    /**
+     * Every line or none: the check runs first, the appends only if all lines fit. The events carry
+     * the order's flow (`cause`), so the dashboard follows an order into this service.
+     */
+    async function reserveAll(order: OrderLines, tx: Transaction, cause: Causation) {
       const lines = mergeLines(order.items);
       for (const { productId, quantity } of lines) {
         const { state } = await load(productId, tx);
@@ -82,14 +87,23 @@ await runService({
         await stock.handle(
           stockStream(productId),
           { kind: 'reserve', line: { productId, orderId: order.orderId, quantity } },
-          { tx },
+          { tx, ...cause },
         );
       }
       return stepSucceeded();
     }
-    const settleAll = async (order: OrderLines, kind: 'release' | 'sell', tx: Transaction) => {
+    const settleAll = async (
+      order: OrderLines,
+      kind: 'release' | 'sell',
+      tx: Transaction,
+      cause: Causation,
+    ) => {
       for (const { productId } of mergeLines(order.items)) {
-        await stock.handle(stockStream(productId), { kind, productId, orderId: order.orderId }, { tx });
+        await stock.handle(
+          stockStream(productId),
+          { kind, productId, orderId: order.orderId },
+          { tx, ...cause },
+        );
       }
     };
 
@@ -106,14 +120,16 @@ await runService({
             // concurrent order took the stock between check and append) is thrown instead: the
             // transaction, with any line already reserved, rolls back, and the redelivered command
             // runs the check again.
-            'inventory.Reserve': (command, { tx }) => reserveAll(command.data as OrderLines, tx),
+            'inventory.Reserve': (command, { tx }) =>
+              reserveAll(command.data as OrderLines, tx, causedBy(command)),
             'inventory.Release': async (command, { tx }) => {
-              await settleAll(command.data as OrderLines, 'release', tx);
+              await settleAll(command.data as OrderLines, 'release', tx, causedBy(command));
               return stepSucceeded();
             },
           }),
           'orders.OrderConfirmed': async (event, { tx }) => {
-            await settleAll(event.data as OrderLines, 'sell', tx);
+            // Choreography: no saga step, but the same flow as the order that was confirmed.
+            await settleAll(event.data as OrderLines, 'sell', tx, causedBy(event));
           },
         },
       }),

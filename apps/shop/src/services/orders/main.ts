@@ -13,12 +13,15 @@ import {
   type Transaction,
 } from '@causeway/core';
 import { z } from 'zod';
+import { requireAdmin } from '../../platform/admin-guard.ts';
 import { consistencyHeader, encodeConsistencyToken, marksOf } from '../../platform/consistency-token.ts';
 import { parseInput } from '../../platform/http-input.ts';
+import { ConflictError } from '../../platform/problem.ts';
 import { runService } from '../../platform/service-runtime.ts';
 import { appendAt, readStreamAt } from '../../platform/stream-at-version.ts';
 import type { ProductCreated, ProductUpdated } from '../catalog/catalog-domain.ts';
 import {
+  compensationOf,
   definePlaceOrder,
   type OrderItem,
   orderOf,
@@ -197,12 +200,14 @@ await runService({
         compensations: compensationNames(saga.steps),
       };
     });
-    app.get('/admin/sagas', async (request) => {
-      const { status } = request.query as { status?: string };
-      return {
-        counts: await orchestrator.counts(placeOrder.name),
-        items: await orchestrator.list({ ...(status ? { status: status as never } : {}), limit: 100 }),
-      };
+    // Listing and reading sagas are the admin endpoints every service has (service-admin.ts).
+    app.post('/admin/sagas/:id/redrive', { preHandler: requireAdmin(config) }, async (request) => {
+      const { id } = parseInput(idParams, request.params, 'path');
+      const saga = await orchestrator.get(id);
+      if (!saga) throw new NotFoundError('Saga', id);
+      if (saga.status !== 'dead')
+        throw new ConflictError(`Saga ${id} is ${saga.status}, not dead: nothing to redrive`);
+      return orchestrator.redrive(id);
     });
 
     addConsumer(
@@ -260,13 +265,6 @@ await runService({
     );
   },
 });
-
-const compensationOf: Record<string, string> = {
-  createOrder: 'cancelOrder',
-  reserveInventory: 'releaseInventory',
-  processPayment: 'refundPayment',
-  shipOrder: 'cancelShipment',
-};
 
 /** The compensations that ran or run, in the order they did (reverse of the steps). */
 function compensationNames(

@@ -122,3 +122,11 @@ export function definePlaceOrder(paymentTimeoutMs: number) {
     }),
   ]);
 }
+
+/** What each step's compensation is called (SHOP-API names them; the dashboard draws them). */
+export const compensationOf: Readonly<Record<string, string>> = {
+  createOrder: 'cancelOrder',
+  reserveInventory: 'releaseInventory',
+  processPayment: 'refundPayment',
+  shipOrder: 'cancelShipment',
+};

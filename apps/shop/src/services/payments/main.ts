@@ -5,7 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  causedBy,
   createConsumer,
+  type Message,
   sagaParticipant,
   stepFailed,
   stepSucceeded,
@@ -34,8 +36,15 @@ await runService({
       const { events, version } = await readStreamAt(eventStore, paymentStream(orderId), tx);
       return { ledger: ledgerOf(events), version };
     };
-    const append = (orderId: string, version: number, type: string, data: unknown, tx: Transaction) =>
-      appendAt(eventStore, paymentStream(orderId), version, { type, data }, { tx });
+    // Stamped with the command's flow, so the dashboard follows an order into this service.
+    const append = (
+      orderId: string,
+      version: number,
+      type: string,
+      data: unknown,
+      tx: Transaction,
+      cause: Message,
+    ) => appendAt(eventStore, paymentStream(orderId), version, { type, data }, { tx, ...causedBy(cause) });
 
     app.get('/payments/:orderId', async (request) => {
       const { orderId } = parseInput(orderParams, request.params, 'path');
@@ -67,6 +76,7 @@ await runService({
               'payments.GatewayCalled',
               { orderId: order.orderId, token: order.payment.token, call },
               tx,
+              command,
             );
             switch (gatewayAnswer(order.payment.token, call)) {
               case 'approved': {
@@ -82,6 +92,7 @@ await runService({
                     paymentId,
                   },
                   tx,
+                  command,
                 );
                 return stepSucceeded({ paymentId, chargedCents: order.totalCents });
               }
@@ -92,6 +103,7 @@ await runService({
                   'payments.Declined',
                   { orderId: order.orderId, reason: 'card declined' },
                   tx,
+                  command,
                 );
                 return stepFailed('card declined');
               case 'transient':
@@ -111,6 +123,7 @@ await runService({
                 'payments.Refunded',
                 { orderId, amountCents: owed, currency: ledger.currency },
                 tx,
+                command,
               );
             }
             return stepSucceeded({ refundedCents: owed });

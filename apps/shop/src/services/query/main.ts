@@ -12,6 +12,7 @@ import { UnavailableError } from '../../platform/problem.ts';
 import { runService } from '../../platform/service-runtime.ts';
 import type { ProductCreated, ProductUpdated } from '../catalog/catalog-domain.ts';
 import { type OrderPlaced, ordersRegistry } from '../orders/orders-domain.ts';
+import { installQueryAdmin } from './query-admin.ts';
 
 const ddl = [
   `CREATE TABLE IF NOT EXISTS products_view (product_id TEXT PRIMARY KEY, sku TEXT NOT NULL, name TEXT NOT NULL,
@@ -22,6 +23,8 @@ const ddl = [
   'CREATE TABLE IF NOT EXISTS daily_sales (day TEXT PRIMARY KEY, orders BIGINT NOT NULL, revenue_cents BIGINT NOT NULL)',
   'CREATE TABLE IF NOT EXISTS applied_streams (stream_id TEXT PRIMARY KEY, version BIGINT NOT NULL)',
 ];
+/** What a rebuild empties and replays (applied_streams too: it is the read side's position). */
+const readModelTables = ['products_view', 'my_orders', 'daily_sales'];
 const tokenWaitMs = 5_000;
 const refreshEveryMs = 60_000;
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -62,10 +65,12 @@ const normalize = (row: { day: string; orders: number; revenue_cents: number }) 
 await runService({
   name: 'query',
   registry: ordersRegistry,
-  async setup({ app, store, transport, addConsumer, onStart, onStop }) {
+  async setup(service) {
+    const { app, store, transport, addConsumer, onStart, onStop } = service;
     await store.transaction(async (tx) => {
       for (const sql of ddl) await tx.execute(sql);
     });
+    const projection = await installQueryAdmin(service, { consumer: 'query', readModels: readModelTables });
 
     const markApplied = (tx: Transaction, streamId: string, version: number) =>
       tx.execute(
@@ -82,7 +87,7 @@ await runService({
         store,
         transport,
         destinations: ['catalog.events', 'orders.events', 'users.events'],
-        handlers: {
+        handlers: projection.track({
           'catalog.ProductCreated': async (event, { tx }) => {
             const p = event.data as ProductCreated;
             await tx.execute(
@@ -136,7 +141,7 @@ await runService({
             ]);
             await markApplied(tx, event.streamId, event.streamPosition);
           },
-        },
+        }),
       }),
     );
 

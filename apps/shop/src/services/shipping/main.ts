@@ -3,9 +3,11 @@
  * refuses country XX, and cancels a scheduled shipment as the compensation.
  */
 import {
+  causedBy,
   createConsumer,
   createEventRegistry,
   defineEvent,
+  type Message,
   sagaParticipant,
   stepFailed,
   stepSucceeded,
@@ -48,8 +50,15 @@ await runService({
       const last = events.at(-1);
       return { status: last ? statusByEvent[last.type]! : ('NONE' as const), version };
     };
-    const append = (orderId: string, version: number, type: string, data: unknown, tx: Transaction) =>
-      appendAt(eventStore, shipmentStream(orderId), version, { type, data }, { tx });
+    // Stamped with the command's flow, so the dashboard follows an order into this service.
+    const append = (
+      orderId: string,
+      version: number,
+      type: string,
+      data: unknown,
+      tx: Transaction,
+      cause: Message,
+    ) => appendAt(eventStore, shipmentStream(orderId), version, { type, data }, { tx, ...causedBy(cause) });
 
     app.get('/shipments/:orderId', async (request) => {
       const { orderId } = parseInput(orderParams, request.params, 'path');
@@ -71,16 +80,17 @@ await runService({
             if (refusedCountries.has(country)) {
               const reason = `shipping refused: we do not ship to country ${country}`;
               if (status !== 'REFUSED')
-                await append(orderId, version, 'shipping.Refused', { orderId, country, reason }, tx);
+                await append(orderId, version, 'shipping.Refused', { orderId, country, reason }, tx, command);
               return stepFailed(reason);
             }
-            await append(orderId, version, 'shipping.Scheduled', { orderId, country }, tx);
+            await append(orderId, version, 'shipping.Scheduled', { orderId, country }, tx, command);
             return stepSucceeded();
           },
           'shipping.Cancel': async (command, { tx }) => {
             const { orderId } = command.data as ScheduleCommand;
             const { status, version } = await current(orderId, tx);
-            if (status === 'SCHEDULED') await append(orderId, version, 'shipping.Cancelled', { orderId }, tx);
+            if (status === 'SCHEDULED')
+              await append(orderId, version, 'shipping.Cancelled', { orderId }, tx, command);
             return stepSucceeded();
           },
         }),

@@ -1,6 +1,6 @@
-/** Calls from the gateway to the services' internal APIs, each with its own timeout. */
+/** Calls to the services' internal APIs (from the gateway, or one service to another), each with its own timeout. */
 import { portOf, type ShopConfig } from '../config.ts';
-import { UnavailableError } from '../platform/problem.ts';
+import { UnavailableError } from './problem.ts';
 
 export interface ServiceAnswer {
   status: number;

@@ -1,0 +1,189 @@
+/**
+ * The gateway's admin API under /api: what the dashboard reads (a live stream, sagas with their
+ * step diagram, a flow across every service, projections, dead letters) and the admin actions it
+ * sends on to the service concerned. Actions pass `requireAdmin` here and again in the service,
+ * which gets the caller's Authorization header.
+ */
+import { createHash } from 'node:crypto';
+import { NotFoundError, type SagaInstance } from '@causeway/core';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { type ShopConfig, serviceNames } from '../config.ts';
+import { authorizationOf, requireAdmin } from '../platform/admin-guard.ts';
+import { parseInput } from '../platform/http-input.ts';
+import { sendProblem } from '../platform/problem.ts';
+import type { ServiceAnswer, ServiceClient } from '../platform/service-client.ts';
+import { compensationOf } from '../services/orders/orders-domain.ts';
+import type { DashboardFeed } from './dashboard-feed.ts';
+import { sagaDiagram } from './saga-diagram.ts';
+
+const idParam = z.object({ id: z.string().min(1).max(200) });
+const deadLetterParam = z.object({ id: z.string().regex(/^[a-z]+:\d+$/, 'service:sequence') });
+const sagaStatus = z.enum(['running', 'compensating', 'completed', 'compensated', 'dead']);
+
+export interface AdminRouteDeps {
+  config: ShopConfig;
+  call: ServiceClient;
+  feed: DashboardFeed;
+}
+
+/** Sends a service's answer on as it is (problems stay problem+json). */
+function relay(reply: FastifyReply, answer: ServiceAnswer) {
+  if (answer.status >= 400) return sendProblem(reply, answer.body as never);
+  return reply.status(answer.status).send(answer.body);
+}
+
+export function registerAdminRoutes(api: FastifyInstance, { config, call, feed }: AdminRouteDeps): void {
+  const adminOnly = requireAdmin(config);
+  /** Every service's answer to the same GET; a service that does not answer is left out. */
+  const askEach = (path: string) =>
+    Promise.all(
+      serviceNames.map(async (service) => ({
+        service,
+        answer: await call(service, 'GET', path, { timeoutMs: 2_000 }).catch(() => null),
+      })),
+    );
+  const deadLetterOf = (params: unknown) => {
+    const { id } = parseInput(deadLetterParam, params, 'path');
+    const [service, sequence] = id.split(':') as [string, string];
+    if (!serviceNames.includes(service as never)) throw new NotFoundError('Dead letter', id);
+    return { service, sequence };
+  };
+
+  // Tells one shop's data from another's, so the page keeps its demo user per shop.
+  const shopId = createHash('sha256')
+    .update(`${config.dataDir}|${config.postgresUrl ?? ''}|${config.postgresDbPrefix}`)
+    .digest('hex')
+    .slice(0, 16);
+  api.get('/admin/config', async () => ({
+    shopId,
+    dev: config.dev,
+    tokenRequired: !config.dev,
+    tokenConfigured: config.adminToken !== undefined,
+    pollMs: feed.pollMs,
+  }));
+  api.get('/admin/overview', async () => feed.snapshot());
+  api.get('/admin/stream', (request, reply) => {
+    reply.hijack();
+    const stream = reply.raw;
+    stream.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+    });
+    stream.write(`retry: 2000\n\n`);
+    stream.write(`event: hello\ndata: ${JSON.stringify({ dev: config.dev, pollMs: feed.pollMs })}\n\n`);
+    const unsubscribe = feed.subscribe({
+      send: (topic, data) => stream.write(`event: ${topic}\ndata: ${JSON.stringify(data)}\n\n`),
+      end: () => stream.end(),
+    });
+    // A comment now and then keeps proxies from closing an idle stream.
+    const keepAlive = setInterval(() => stream.write(': keep-alive\n\n'), 15_000);
+    request.raw.on('close', () => {
+      clearInterval(keepAlive);
+      unsubscribe();
+    });
+  });
+
+  api.get('/admin/sagas', async (request) => {
+    const { status } = parseInput(z.object({ status: sagaStatus.optional() }), request.query, 'query');
+    const answers = await askEach(`/admin/sagas?limit=100${status ? `&status=${status}` : ''}`);
+    const items = answers.flatMap(({ service, answer }) =>
+      answer?.status === 200
+        ? (answer.body as { items: SagaInstance[] }).items.map((saga) => ({ service, ...saga }))
+        : [],
+    );
+    return { items: items.sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(0, 100) };
+  });
+  /** The service holding a saga: the one that answers 200 for it. */
+  async function sagaOwner(id: string) {
+    const answers = await askEach(`/admin/sagas/${encodeURIComponent(id)}`);
+    const found = answers.find(({ answer }) => answer?.status === 200);
+    if (!found) throw new NotFoundError('Saga', id);
+    return { service: found.service, saga: found.answer!.body as SagaInstance };
+  }
+  api.get('/admin/sagas/:id', async (request) => {
+    const { id } = parseInput(idParam, request.params, 'path');
+    const { service, saga } = await sagaOwner(id);
+    return { service, saga, diagram: sagaDiagram(saga, compensationOf) };
+  });
+  api.post('/admin/sagas/:id/redrive', { preHandler: adminOnly }, async (request, reply) => {
+    const { id } = parseInput(idParam, request.params, 'path');
+    const { service } = await sagaOwner(id);
+    return relay(
+      reply,
+      await call(service, 'POST', `/admin/sagas/${encodeURIComponent(id)}/redrive`, {
+        headers: authorizationOf(request),
+      }),
+    );
+  });
+
+  api.get('/admin/flows/:id', async (request) => {
+    const { id } = parseInput(idParam, request.params, 'path');
+    const answers = await askEach(`/admin/flows/${encodeURIComponent(id)}`);
+    const entries = answers
+      .flatMap(({ answer }) =>
+        answer?.status === 200 ? (answer.body as { entries: Array<{ at: string }> }).entries : [],
+      )
+      .sort((a, b) => a.at.localeCompare(b.at));
+    const partial = answers.filter(({ answer }) => answer?.status !== 200).map(({ service }) => service);
+    return { correlationId: id, entries, ...(partial.length > 0 ? { partial } : {}) };
+  });
+
+  api.get('/admin/projections', async (_request, reply) =>
+    relay(reply, await call('query', 'GET', '/admin/projections', { timeoutMs: 5_000 })),
+  );
+  api.post('/admin/projections/:action', { preHandler: adminOnly }, async (request, reply) => {
+    const { action } = parseInput(
+      z.object({ action: z.enum(['rebuild', 'pause', 'resume']) }),
+      request.params,
+      'path',
+    );
+    return relay(
+      reply,
+      await call('query', 'POST', `/admin/projections/${action}`, { headers: authorizationOf(request) }),
+    );
+  });
+
+  api.get('/dead-letters', async () => {
+    const answers = await askEach('/admin/dead-letters');
+    const items = answers.flatMap(({ service, answer }) =>
+      answer?.status === 200
+        ? (answer.body as { items: Array<{ sequence: number }> }).items.map((entry) => ({
+            id: `${service}:${entry.sequence}`,
+            service,
+            ...entry,
+          }))
+        : [],
+    );
+    return { items };
+  });
+  api.post('/dead-letters/:id/redrive', { preHandler: adminOnly }, async (request, reply) => {
+    const { service, sequence } = deadLetterOf(request.params);
+    return relay(
+      reply,
+      await call(service, 'POST', `/admin/dead-letters/${sequence}/redrive`, {
+        headers: authorizationOf(request),
+      }),
+    );
+  });
+  api.delete('/dead-letters/:id', { preHandler: adminOnly }, async (request, reply) => {
+    const { service, sequence } = deadLetterOf(request.params);
+    return relay(
+      reply,
+      await call(service, 'DELETE', `/admin/dead-letters/${sequence}`, { headers: authorizationOf(request) }),
+    );
+  });
+
+  api.post('/admin/dev/poison', { preHandler: adminOnly }, async (request, reply) => {
+    if (!config.dev) throw new NotFoundError('Dev-mode endpoint', 'POST /api/admin/dev/poison');
+    const { service, refuseAttempts } = parseInput(
+      z.object({
+        service: z.enum(serviceNames),
+        refuseAttempts: z.number().int().min(1).max(1_000_000_000).default(1),
+      }),
+      request.body,
+    );
+    return relay(reply, await call(service, 'POST', '/admin/dev/poison', { body: { refuseAttempts } }));
+  });
+}

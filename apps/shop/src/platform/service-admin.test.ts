@@ -1,0 +1,145 @@
+/**
+ * A service's admin endpoints on a real SQLite store and the embedded transport: reads are open,
+ * actions need the token outside dev mode, and a dev-mode poison message really lands in the
+ * dead-letter queue, where discard and redrive act on it.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Consumer, createOutboxRelay, type Store, type Transport } from '@causeway/core';
+import { createEmbeddedTransport } from '@causeway/embedded';
+import { createSqliteStore } from '@causeway/sqlite';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../config.ts';
+import { createDevPoison, type DevPoison } from './dev-poison.ts';
+import { registerServiceAdmin } from './service-admin.ts';
+import { createHttpApp } from './service-runtime.ts';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'causeway-service-admin-'));
+let store: Store;
+let transport: Transport;
+let relay: ReturnType<typeof createOutboxRelay>;
+let devPoison: DevPoison;
+let guarded: FastifyInstance;
+let dev: FastifyInstance;
+
+function appWith(env: Record<string, string>): FastifyInstance {
+  const app = createHttpApp();
+  registerServiceAdmin({
+    name: 'payments',
+    config: loadConfig([], { DATA_DIR: dataDir, ...env }),
+    store,
+    app,
+    consumers: (): Consumer[] => [devPoison.consumer],
+    devPoison,
+  });
+  return app;
+}
+
+beforeAll(async () => {
+  store = await createSqliteStore({ filename: join(dataDir, 'payments.db') });
+  transport = createEmbeddedTransport({ filename: join(dataDir, 'transport.db') });
+  relay = createOutboxRelay({ store, transport, idlePollMs: 50 });
+  relay.start();
+  devPoison = createDevPoison({ service: 'payments', store, transport });
+  guarded = appWith({ SHOP_ADMIN_TOKEN: 's3cret' });
+  dev = appWith({});
+});
+
+afterAll(async () => {
+  await devPoison.consumer.stop();
+  await relay.stop();
+  await transport.close();
+  await store.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+describe('service admin endpoints', () => {
+  it('answers reads without a token: info, outbox, events, sagas', async () => {
+    const info = await guarded.inject({ method: 'GET', url: '/admin/info' });
+    expect(info.statusCode).toBe(200);
+    expect(info.json()).toMatchObject({
+      service: 'payments',
+      dev: false,
+      database: { kind: 'sqlite', location: join(dataDir, 'payments.db') },
+      transport: 'embedded',
+      consumers: [],
+    });
+    expect((await guarded.inject({ method: 'GET', url: '/admin/outbox' })).json()).toEqual({
+      count: 0,
+      oldestAgeMs: 0,
+    });
+    expect((await guarded.inject({ method: 'GET', url: '/admin/events?after=0' })).json()).toMatchObject({
+      items: [],
+      position: 0,
+    });
+    expect((await guarded.inject({ method: 'GET', url: '/admin/sagas' })).json().counts).toMatchObject({
+      running: 0,
+      dead: 0,
+    });
+    const badCursor = await guarded.inject({ method: 'GET', url: '/admin/events?cursor=nonsense' });
+    expect(badCursor.statusCode).toBe(400);
+  });
+
+  it('refuses actions without the token (401) or with another (403), outside dev mode', async () => {
+    for (const [method, url] of [
+      ['POST', '/admin/dead-letters/1/redrive'],
+      ['DELETE', '/admin/dead-letters/1'],
+      ['POST', '/admin/dev/poison'],
+    ] as const) {
+      const missing = await guarded.inject({ method, url });
+      expect(missing.statusCode, `${method} ${url}`).toBe(401);
+      expect(missing.headers['content-type']).toContain('application/problem+json');
+      expect(missing.headers['www-authenticate']).toContain('Bearer');
+      const wrong = await guarded.inject({ method, url, headers: bearer('guess') });
+      expect(wrong.statusCode, `${method} ${url}`).toBe(403);
+    }
+    // With the token the action runs: here, an unknown dead letter, and no poison outside dev mode.
+    const known = await guarded.inject({
+      method: 'POST',
+      url: '/admin/dead-letters/1/redrive',
+      headers: bearer('s3cret'),
+    });
+    expect(known.statusCode).toBe(404);
+    const poison = await guarded.inject({
+      method: 'POST',
+      url: '/admin/dev/poison',
+      headers: bearer('s3cret'),
+      payload: {},
+    });
+    expect(poison.statusCode).toBe(404);
+  });
+
+  it('in dev mode, puts a poison message in the dead-letter queue; discard closes it, a second discard is a conflict', async () => {
+    const sent = await dev.inject({
+      method: 'POST',
+      url: '/admin/dev/poison',
+      payload: { refuseAttempts: 1_000 },
+    });
+    expect(sent.statusCode).toBe(202);
+    const deadline = Date.now() + 20_000;
+    let entry: { sequence: number; status: string; reason: string; consumer: string } | undefined;
+    while (!entry && Date.now() < deadline) {
+      const { items } = (await dev.inject({ method: 'GET', url: '/admin/dead-letters' })).json();
+      entry = items.find((item: { messageId: string }) => item.messageId === sent.json().messageId);
+      if (!entry) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(entry).toMatchObject({ status: 'dead', consumer: 'payments-dev' });
+    expect(entry!.reason).toContain('poison message refused on attempt 1');
+
+    const redrive = await dev.inject({
+      method: 'POST',
+      url: `/admin/dead-letters/${entry!.sequence}/redrive`,
+    });
+    expect(redrive.json()).toMatchObject({ redriven: 0, failed: { status: 'dead', attempts: 2 } });
+    const discarded = await dev.inject({ method: 'DELETE', url: `/admin/dead-letters/${entry!.sequence}` });
+    expect(discarded.json()).toEqual({ id: entry!.sequence, status: 'discarded' });
+    const again = await dev.inject({ method: 'DELETE', url: `/admin/dead-letters/${entry!.sequence}` });
+    expect(again.statusCode).toBe(409);
+    const counts = (await dev.inject({ method: 'GET', url: '/admin/overview' })).json().deadLetters;
+    expect(counts).toMatchObject({ open: 0, discarded: 1 });
+  });
+});
