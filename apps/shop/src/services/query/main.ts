@@ -72,12 +72,7 @@ await runService({
     });
     const projection = await installQueryAdmin(service, { consumer: 'query', readModels: readModelTables });
 
-    const markApplied = (tx: Transaction, streamId: string, version: number) =>
-      tx.execute(
-        `INSERT INTO applied_streams (stream_id, version) VALUES ($1, $2)
-         ON CONFLICT (stream_id) DO UPDATE SET version = CASE WHEN applied_streams.version > excluded.version THEN applied_streams.version ELSE excluded.version END`,
-        [streamId, version],
-      );
+    // projection.track marks each event's stream applied (applied_streams) after its handler.
     const setStatus = (tx: Transaction, orderId: string, status: string) =>
       tx.execute('UPDATE my_orders SET status = $2 WHERE order_id = $1', [orderId, status]);
 
@@ -95,7 +90,6 @@ await runService({
                ON CONFLICT (product_id) DO NOTHING`,
               [p.productId, p.sku, p.name, p.priceCents, p.currency, `${p.sku} ${p.name}`.toLowerCase()],
             );
-            await markApplied(tx, event.streamId, event.streamPosition);
           },
           'catalog.ProductUpdated': async (event, { tx }) => {
             const p = event.data as ProductUpdated;
@@ -110,7 +104,6 @@ await runService({
                 p.productId,
                 p.priceCents,
               ]);
-            await markApplied(tx, event.streamId, event.streamPosition);
           },
           'orders.OrderPlaced': async (event, { tx }) => {
             const o = event.data as OrderPlaced;
@@ -119,7 +112,6 @@ await runService({
                ON CONFLICT (order_id) DO NOTHING`,
               [o.orderId, o.userId, o.totalCents, o.currency, o.placedAt, JSON.stringify(o.items)],
             );
-            await markApplied(tx, event.streamId, event.streamPosition);
           },
           'orders.OrderConfirmed': async (event, { tx }) => {
             const o = event.data as OrderPlaced;
@@ -129,17 +121,14 @@ await runService({
                ON CONFLICT (day) DO UPDATE SET orders = daily_sales.orders + 1, revenue_cents = daily_sales.revenue_cents + excluded.revenue_cents`,
               [o.placedAt.slice(0, 10), o.totalCents],
             );
-            await markApplied(tx, event.streamId, event.streamPosition);
           },
           'orders.OrderCancelled': async (event, { tx }) => {
             await setStatus(tx, (event.data as { orderId: string }).orderId, 'CANCELLED');
-            await markApplied(tx, event.streamId, event.streamPosition);
           },
           'users.UserForgotten': async (event, { tx }) => {
             await tx.execute('DELETE FROM my_orders WHERE user_id = $1', [
               (event.data as { userId: string }).userId,
             ]);
-            await markApplied(tx, event.streamId, event.streamPosition);
           },
         }),
       }),
