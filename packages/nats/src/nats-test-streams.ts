@@ -1,4 +1,4 @@
-import { describe } from 'vitest';
+import { describeRequiring } from '@causeway/testing';
 import { findNatsServerBinary } from './private-nats-server.ts';
 
 /** A stream prefix no other test file uses. */
@@ -21,12 +21,8 @@ export function testWarning(message: string, error?: unknown): void {
  */
 export function describeWithNatsServerBinary(title: string, body: (binary: string) => void): void {
   const binary = findNatsServerBinary();
-  if (binary) {
-    describe(title, () => body(binary));
-    return;
-  }
-  const message = `nats-server binary not found (set NATS_SERVER_BIN): ${title} needs its own server`;
-  if (process.env.CI === 'true') throw new Error(`${message} (CI=true: a missing service is a failure)`);
-  console.warn(`\n${'='.repeat(100)}\nSKIPPED: ${message}\n${'='.repeat(100)}\n`);
-  describe.skip(title, () => body(''));
+  const missing = binary
+    ? null
+    : `nats-server binary not found (set NATS_SERVER_BIN): ${title} needs its own server`;
+  describeRequiring(title, missing, () => body(binary ?? ''));
 }

@@ -90,25 +90,30 @@ function unreachableMessage(name: ServiceName): string {
 }
 
 /**
- * A describe block that needs a real service. Unreachable service: the suite is skipped with a
- * loud warning, except under CI=true where it fails, so a broken CI setup cannot pass silently.
+ * A describe block that needs something real: a service, a binary, a browser. When `missing`
+ * says what is absent, the suite is skipped with a loud warning, except under CI=true where it
+ * fails, so a broken CI setup cannot pass silently.
  */
-export function describeWithService(name: ServiceName, title: string, body: () => void): void {
-  if (reachability[name]) {
+export function describeRequiring(title: string, missing: string | null, body: () => void): void {
+  if (missing === null) {
     describe(title, body);
     return;
   }
-  const message = unreachableMessage(name);
   if (process.env.CI === 'true') {
     describe(title, () => {
       beforeAll(() => {
-        throw new Error(`${message} (CI=true: a missing service is a failure)`);
+        throw new Error(`${missing} (CI=true: a missing service is a failure)`);
       });
-      it(`reaches ${name}`, () => {});
+      it('has what it needs', () => {});
     });
     return;
   }
   const bar = '='.repeat(100);
-  console.warn(`\n${bar}\nSKIPPED: ${title}: ${message} — CI=true makes this a failure\n${bar}\n`);
+  console.warn(`\n${bar}\nSKIPPED: ${title}: ${missing} — CI=true makes this a failure\n${bar}\n`);
   describe.skip(title, body);
+}
+
+/** A describe block that needs a real service (see describeRequiring). */
+export function describeWithService(name: ServiceName, title: string, body: () => void): void {
+  describeRequiring(title, reachability[name] ? null : unreachableMessage(name), body);
 }

@@ -4,8 +4,8 @@
  * that is a failure, as for every other real component the tests need.
  */
 import { existsSync } from 'node:fs';
+import { describeRequiring } from '@causeway/testing';
 import { type Browser, chromium } from 'playwright-core';
-import { beforeAll, describe, it } from 'vitest';
 
 export const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
@@ -25,21 +25,8 @@ export function launchChromium(): Promise<Browser> {
 }
 
 export function describeWithChromium(title: string, body: () => void): void {
-  if (existsSync(chromiumPath)) {
-    describe(title, body);
-    return;
-  }
-  const message = `Chromium not found at ${chromiumPath}; install it with \`apt-get install -y chromium\` or set CHROMIUM_PATH`;
-  if (process.env.CI === 'true') {
-    describe(title, () => {
-      beforeAll(() => {
-        throw new Error(`${message} (CI=true: a missing browser is a failure)`);
-      });
-      it('launches Chromium', () => {});
-    });
-    return;
-  }
-  const bar = '='.repeat(100);
-  console.warn(`\n${bar}\nSKIPPED: ${title}: ${message} — CI=true makes this a failure\n${bar}\n`);
-  describe.skip(title, body);
+  const missing = existsSync(chromiumPath)
+    ? null
+    : `Chromium not found at ${chromiumPath}; install it with \`apt-get install -y chromium\` or set CHROMIUM_PATH`;
+  describeRequiring(title, missing, body);
 }
