@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import {
   configHelp,
   configToEnv,
+  defaultPrefixFor,
+  flagOf,
   loadConfig,
   portOf,
   postgresDatabaseFor,
@@ -127,11 +129,14 @@ describe('loadConfig', () => {
     ],
     [{ SHOP_CACHE: 'memcached' }, 'SHOP_CACHE (--cache) = "memcached": expected lru or redis'],
     [{ SHOP_POSTGRES_URL: 'mysql://localhost/x' }, 'SHOP_POSTGRES_URL (--postgres) = "mysql://localhost/x"'],
-    [{ SHOP_POSTGRES_DB_PREFIX: 'Shop-1' }, 'SHOP_POSTGRES_DB_PREFIX = "Shop-1": expected lowercase letters'],
+    [
+      { SHOP_POSTGRES_DB_PREFIX: 'Shop-1' },
+      'SHOP_POSTGRES_DB_PREFIX (--db-prefix) = "Shop-1": expected lowercase letters',
+    ],
     [{ NATS_URL: 'http://127.0.0.1:4222' }, 'NATS_URL = "http://127.0.0.1:4222": expected a nats://'],
     [{ RABBITMQ_URL: 'not a url' }, 'RABBITMQ_URL = "not a url"'],
     [{ REDIS_URL: 'http://x' }, 'REDIS_URL = "http://x"'],
-    [{ SHOP_STREAM_PREFIX: 'shop.prod' }, 'SHOP_STREAM_PREFIX = "shop.prod"'],
+    [{ SHOP_STREAM_PREFIX: 'shop.prod' }, 'SHOP_STREAM_PREFIX (--stream-prefix) = "shop.prod"'],
     [{ SHOP_PAYMENT_TIMEOUT_MS: '0' }, 'SHOP_PAYMENT_TIMEOUT_MS (--payment-timeout-ms) = "0"'],
     [{ SHOP_DEV: 'maybe' }, 'SHOP_DEV = "maybe": expected true or false'],
   ])('refuses %o, saying which setting and what it accepts', (env, message) => {
@@ -212,6 +217,27 @@ describe('ports and databases', () => {
     expect(postgresUrlFor(loadConfig([], { SHOP_POSTGRES_URL: 'postgres://h' }), 'users')).toBe(
       'postgres://h/shop_users',
     );
+  });
+
+  it('names databases and streams after the port when it is not the default, so two shops do not share them', () => {
+    expect(defaultPrefixFor(3000)).toBe('shop');
+    const second = loadConfig(['--port', '3100'], { SHOP_POSTGRES_URL: 'postgres://h' });
+    expect(second).toMatchObject({ postgresDbPrefix: 'shop_3100', streamPrefix: 'shop_3100' });
+    expect(postgresDatabaseFor(second, 'orders')).toBe('shop_3100_orders');
+    expect(postgresUrlFor(second, 'orders')).toBe('postgres://h/shop_3100_orders');
+    // A prefix given explicitly wins, on any port; the child gets the same prefix back.
+    const named = loadConfig(['--port', '3100', '--db-prefix', 'blue', '--stream-prefix=blue-s'], {});
+    expect(named).toMatchObject({ postgresDbPrefix: 'blue', streamPrefix: 'blue-s' });
+    expect(loadConfig([], { PORT: '3100', SHOP_STREAM_PREFIX: 'shop' }).streamPrefix).toBe('shop');
+    expect(loadConfig([], configToEnv(second))).toEqual(second);
+    // The highest port still gives a database name PostgreSQL keeps whole.
+    expect(loadConfig(['--port', '65528'], {}).postgresDbPrefix).toBe('shop_65528');
+  });
+
+  it('gives each setting its flag, or its variable when it has none', () => {
+    expect(flagOf('postgresUrl')).toBe('--postgres');
+    expect(flagOf('postgresDbPrefix')).toBe('--db-prefix');
+    expect(flagOf('natsUrl')).toBe('NATS_URL');
   });
 
   it('refuses to build a PostgreSQL URL when PostgreSQL is not configured', () => {

@@ -55,6 +55,7 @@ interface Setting {
   defaultText?: string;
 }
 
+const defaultPort = 3000;
 const highestPort = 65_535 - backendServiceNames.length;
 const postgresDbPrefixMaxLength = 63 - '_inventory'.length; // PostgreSQL truncates names at 63 bytes
 
@@ -74,8 +75,9 @@ const settings = {
   },
   postgresDbPrefix: {
     env: 'SHOP_POSTGRES_DB_PREFIX',
+    flag: 'db-prefix',
     allowed: `lowercase letters, digits and _, not starting with a digit, at most ${postgresDbPrefixMaxLength} characters`,
-    defaultText: 'shop',
+    defaultText: 'shop, or shop_<PORT> when PORT is not 3000',
   },
   transport: {
     env: 'SHOP_TRANSPORT',
@@ -93,7 +95,12 @@ const settings = {
     allowed: 'an amqp:// or amqps:// URL',
     defaultText: 'amqp://guest:guest@127.0.0.1:5672',
   },
-  streamPrefix: { env: 'SHOP_STREAM_PREFIX', allowed: 'letters, digits, _ and -', defaultText: 'shop' },
+  streamPrefix: {
+    env: 'SHOP_STREAM_PREFIX',
+    flag: 'stream-prefix',
+    allowed: 'letters, digits, _ and -',
+    defaultText: 'shop, or shop_<PORT> when PORT is not 3000',
+  },
   cache: { env: 'SHOP_CACHE', flag: 'cache', allowed: 'lru or redis', defaultText: 'lru' },
   redisUrl: {
     env: 'REDIS_URL',
@@ -121,7 +128,7 @@ const urlWithScheme = (scheme: RegExp) => z.url({ protocol: scheme });
 
 // Input: the raw text of each setting (undefined when not given); output: a ShopConfig.
 const configSchema = z.object({
-  port: wholeNumber.min(1).max(highestPort).default(3000),
+  port: wholeNumber.min(1).max(highestPort).default(defaultPort),
   dataDir: z
     .string()
     .default('.data')
@@ -131,14 +138,14 @@ const configSchema = z.object({
     .string()
     .regex(/^[a-z_][a-z0-9_]*$/)
     .max(postgresDbPrefixMaxLength)
-    .default('shop'),
+    .optional(),
   transport: z.enum(['embedded', 'nats', 'rabbitmq']).default('embedded'),
   natsUrl: urlWithScheme(/^(nats|tls|ws|wss)$/).default('nats://127.0.0.1:4222'),
   rabbitmqUrl: urlWithScheme(/^amqps?$/).default('amqp://guest:guest@127.0.0.1:5672'),
   streamPrefix: z
     .string()
     .regex(/^[A-Za-z0-9_-]+$/)
-    .default('shop'),
+    .optional(),
   cache: z.enum(['lru', 'redis']).default('lru'),
   redisUrl: urlWithScheme(/^rediss?$/).default('redis://127.0.0.1:6379'),
   paymentTimeoutMs: wholeNumber.min(1).default(10_000),
@@ -147,9 +154,15 @@ const configSchema = z.object({
 } satisfies Record<SettingKey, z.ZodType>);
 
 /** Where a setting comes from, for messages: `SHOP_TRANSPORT (--transport)`. */
-function settingLabel(key: SettingKey): string {
+export function settingLabel(key: keyof ShopConfig): string {
   const setting: Setting = settings[key];
   return setting.flag ? `${setting.env} (--${setting.flag})` : setting.env;
+}
+
+/** How a person changes a setting on the command line: `--postgres`, or its variable when it has no flag. */
+export function flagOf(key: keyof ShopConfig): string {
+  const setting: Setting = settings[key];
+  return setting.flag ? `--${setting.flag}` : setting.env;
 }
 
 const flagOptions = Object.fromEntries(
@@ -198,9 +211,24 @@ export function loadConfig(
     );
     throw new ShopConfigError(`Invalid shop configuration:\n${lines.join('\n')}`);
   }
-  // A newcomer's `npm start` can click every admin button; setting a token means "guard them".
-  const config: ShopConfig = { ...result.data, dev: result.data.dev ?? result.data.adminToken === undefined };
-  return config;
+  const { dev, postgresDbPrefix, streamPrefix, ...rest } = result.data;
+  const prefix = defaultPrefixFor(rest.port);
+  return {
+    ...rest,
+    postgresDbPrefix: postgresDbPrefix ?? prefix,
+    streamPrefix: streamPrefix ?? prefix,
+    // A newcomer's `npm start` can click every admin button; setting a token means "guard them".
+    dev: dev ?? rest.adminToken === undefined,
+  };
+}
+
+/**
+ * The default database and stream prefix: `shop` on the default port, `shop_<port>` on any
+ * other, so that a second shop started with `--port 3100` on the same PostgreSQL server or broker
+ * gets databases and streams of its own (`shop_3100_orders`) instead of sharing the first one's.
+ */
+export function defaultPrefixFor(port: number): string {
+  return port === defaultPort ? 'shop' : `shop_${port}`;
 }
 
 /** The environment that makes a child's `loadConfig([], env)` return this same configuration. */
