@@ -10,13 +10,15 @@ import {
   type Store,
   sagaParticipant,
   stepSucceeded,
+  type Transport,
 } from '@causeway/core';
 import { openStore } from '../transport/setup.ts';
 import {
-  type BenchOrder,
   destinations,
+  inventoryCommands,
   openSagaTransport,
   type ParticipantRole,
+  paymentsCommands,
   type SagaBenchSpec,
 } from './saga-spec.ts';
 
@@ -27,7 +29,18 @@ export type ParticipantCommand = { kind: 'stop' };
 const spec = JSON.parse(process.argv[2]!) as SagaBenchSpec;
 const role = process.argv[3] as ParticipantRole;
 const send = (report: ParticipantReport) => process.send?.(report);
-const orderIdOf = (data: unknown) => (data as BenchOrder).orderId;
+
+function consumerOptions(store: Store, transport: Transport) {
+  return {
+    name: role,
+    store,
+    transport,
+    destinations: [destinations[role]],
+    maxInFlight: spec.maxInFlight,
+    onDeadLetter: ({ messageId, reason }: { messageId: string; reason: string }) =>
+      onError(`dead letter ${messageId}: ${reason}`),
+  };
+}
 
 async function createTables(store: Store) {
   const ddl =
@@ -44,53 +57,54 @@ async function createTables(store: Store) {
   });
 }
 
-function handlersOf(store: Store) {
-  return role === 'inventory'
-    ? sagaParticipant(store, {
-        'inventory.Reserve': async (message, { tx }) => {
-          await tx.execute('INSERT INTO reservations (order_id) VALUES ($1)', [orderIdOf(message.data)]);
-          return stepSucceeded();
-        },
-        'inventory.Release': async (message, { tx }) => {
-          await tx.execute('UPDATE reservations SET released = 1 WHERE order_id = $1', [
-            orderIdOf(message.data),
-          ]);
-          return stepSucceeded();
-        },
-        'inventory.Confirm': async (message, { tx }) => {
-          await tx.execute('INSERT INTO confirmations (order_id) VALUES ($1)', [orderIdOf(message.data)]);
-          return stepSucceeded();
-        },
-      })
-    : sagaParticipant(store, {
-        'payments.Charge': async (message, { tx }) => {
-          const data = message.data as BenchOrder;
-          await tx.execute('INSERT INTO charges (order_id, amount_cents) VALUES ($1, $2)', [
-            data.orderId,
-            data.amountCents,
-          ]);
-          return stepSucceeded({ paymentId: `pay-${data.orderId}` });
-        },
-        'payments.Refund': async (message, { tx }) => {
-          await tx.execute('UPDATE charges SET refunded = 1 WHERE order_id = $1', [orderIdOf(message.data)]);
-          return stepSucceeded();
-        },
-      });
+function inventoryConsumer(store: Store, transport: Transport) {
+  return createConsumer({
+    ...consumerOptions(store, transport),
+    registry: inventoryCommands,
+    handlers: sagaParticipant(store, inventoryCommands, {
+      'inventory.Reserve': async (message, { tx }) => {
+        await tx.execute('INSERT INTO reservations (order_id) VALUES ($1)', [message.data.orderId]);
+        return stepSucceeded();
+      },
+      'inventory.Release': async (message, { tx }) => {
+        await tx.execute('UPDATE reservations SET released = 1 WHERE order_id = $1', [message.data.orderId]);
+        return stepSucceeded();
+      },
+      'inventory.Confirm': async (message, { tx }) => {
+        await tx.execute('INSERT INTO confirmations (order_id) VALUES ($1)', [message.data.orderId]);
+        return stepSucceeded();
+      },
+    }),
+  });
+}
+
+function paymentsConsumer(store: Store, transport: Transport) {
+  return createConsumer({
+    ...consumerOptions(store, transport),
+    registry: paymentsCommands,
+    handlers: sagaParticipant(store, paymentsCommands, {
+      'payments.Charge': async (message, { tx }) => {
+        const { data } = message;
+        await tx.execute('INSERT INTO charges (order_id, amount_cents) VALUES ($1, $2)', [
+          data.orderId,
+          data.amountCents,
+        ]);
+        return stepSucceeded({ paymentId: `pay-${data.orderId}` });
+      },
+      'payments.Refund': async (message, { tx }) => {
+        await tx.execute('UPDATE charges SET refunded = 1 WHERE order_id = $1', [message.data.orderId]);
+        return stepSucceeded();
+      },
+    }),
+  });
 }
 
 const store = await openStore(spec[role], spec.maxInFlight + 2);
 await createTables(store);
 const transport = openSagaTransport(spec);
 const onError = (error: unknown) => process.stderr.write(`[${role}] ${String(error)}\n`);
-const consumer = createConsumer({
-  name: role,
-  store,
-  transport,
-  destinations: [destinations[role]],
-  maxInFlight: spec.maxInFlight,
-  handlers: handlersOf(store),
-  onDeadLetter: ({ messageId, reason }) => onError(`dead letter ${messageId}: ${reason}`),
-});
+const consumer =
+  role === 'inventory' ? inventoryConsumer(store, transport) : paymentsConsumer(store, transport);
 const relay = createOutboxRelay({ store, transport, onError });
 await consumer.start();
 relay.start();

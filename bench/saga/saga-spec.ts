@@ -2,7 +2,15 @@
  * What the orchestrating process and the participant processes of one saga bench run share: the
  * saga (reserve → charge → confirm), its destinations, and where each service keeps its data.
  */
-import { command, defineSaga, step, type Transport } from '@causeway/core';
+import {
+  command,
+  createEventRegistry,
+  defineCommand,
+  defineSaga,
+  step,
+  type Transport,
+} from '@causeway/core';
+import { z } from 'zod';
 import { openTransport, type PipelineSpec, type StoreSpec } from '../transport/setup.ts';
 
 export type SagaTransportKind = 'embedded' | 'nats';
@@ -34,25 +42,38 @@ export interface BenchOrder {
   amountCents: number;
 }
 
+const orderRef = z.object({ orderId: z.string() });
+const reserve = defineCommand({ type: 'inventory.Reserve', schema: orderRef });
+const release = defineCommand({ type: 'inventory.Release', schema: orderRef });
+const confirm = defineCommand({ type: 'inventory.Confirm', schema: orderRef });
+const charge = defineCommand({
+  type: 'payments.Charge',
+  schema: z.object({ orderId: z.string(), amountCents: z.number().int() }),
+});
+const refund = defineCommand({ type: 'payments.Refund', schema: orderRef });
+/** The commands each participant receives, validated on arrival like any consumer's messages. */
+export const inventoryCommands = createEventRegistry([reserve, release, confirm]);
+export const paymentsCommands = createEventRegistry([charge, refund]);
+
 /**
  * Three steps over two participants: inventory reserves, payments charges, inventory confirms.
  * The first two have compensations (never needed here: every step succeeds); no timeouts.
  */
 export const benchOrder = defineSaga<BenchOrder>('BenchOrder', [
   step('reserve', {
-    invoke: (data) => command(destinations.inventory, 'inventory.Reserve', { orderId: data.orderId }),
-    compensate: (data) => command(destinations.inventory, 'inventory.Release', { orderId: data.orderId }),
+    invoke: (data) => command(destinations.inventory, reserve, { orderId: data.orderId }),
+    compensate: (data) => command(destinations.inventory, release, { orderId: data.orderId }),
   }),
   step('charge', {
     invoke: (data) =>
-      command(destinations.payments, 'payments.Charge', {
+      command(destinations.payments, charge, {
         orderId: data.orderId,
         amountCents: data.amountCents,
       }),
-    compensate: (data) => command(destinations.payments, 'payments.Refund', { orderId: data.orderId }),
+    compensate: (data) => command(destinations.payments, refund, { orderId: data.orderId }),
   }),
   step('confirm', {
-    invoke: (data) => command(destinations.inventory, 'inventory.Confirm', { orderId: data.orderId }),
+    invoke: (data) => command(destinations.inventory, confirm, { orderId: data.orderId }),
   }),
 ]);
 

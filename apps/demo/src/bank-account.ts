@@ -1,4 +1,10 @@
-import { createEventRegistry, type Decider, defineEvent, defineProjection } from '@causeway/core';
+import {
+  createEventRegistry,
+  type Decider,
+  defineEvent,
+  defineProjection,
+  type ProjectionContext,
+} from '@causeway/core';
 import { z } from 'zod';
 
 export const accountOpened = defineEvent({
@@ -70,22 +76,17 @@ export const bankAccount: Decider<Account, BankCommand, BankEvent> = {
 /** A read model: balance and number of movements per account. */
 export const balancesProjection = defineProjection({
   name: 'bank_balances',
+  registry: bankRegistry,
   collections: ['balances'],
   handlers: {
     'bank.AccountOpened': (event, { documents }) =>
       documents.put('balances', event.streamId, { balanceCents: 0, movements: 0 }),
-    'bank.Deposited': (event, context) =>
-      move(event.streamId, (event.data as { amountCents: number }).amountCents, context),
-    'bank.Withdrawn': (event, context) =>
-      move(event.streamId, -(event.data as { amountCents: number }).amountCents, context),
+    'bank.Deposited': (event, context) => move(event.streamId, event.data.amountCents, context),
+    'bank.Withdrawn': (event, context) => move(event.streamId, -event.data.amountCents, context),
   },
 });
 
-async function move(
-  accountId: string,
-  deltaCents: number,
-  { documents }: Parameters<NonNullable<(typeof balancesProjection.handlers)[string]>>[1],
-) {
+async function move(accountId: string, deltaCents: number, { documents }: ProjectionContext) {
   const current = (await documents.get<{ balanceCents: number; movements: number }>(
     'balances',
     accountId,

@@ -14,6 +14,7 @@ import { parseInput } from '../platform/http-input.ts';
 import { ConflictError, sendProblem } from '../platform/problem.ts';
 import { createServiceClient, type ServiceAnswer, ServiceDownError } from '../platform/service-client.ts';
 import { runService } from '../platform/service-runtime.ts';
+import { productUpdated } from '../services/catalog/catalog-domain.ts';
 import { placeOrderRequest } from '../services/orders/orders-domain.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
 import { createDashboardFeed } from './dashboard-feed.ts';
@@ -304,9 +305,10 @@ await runService({
         store,
         transport,
         destinations: ['catalog.events'],
+        registry: createEventRegistry([productUpdated]),
         handlers: {
           'catalog.ProductUpdated': async (event) => {
-            await products.invalidate((event.data as { productId: string }).productId);
+            await products.invalidate(event.data.productId);
           },
         },
       }),

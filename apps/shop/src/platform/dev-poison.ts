@@ -4,14 +4,25 @@
  * first attempts. It is a real consumer with the real dead-letter path, so redrive and discard
  * behave as they do for any other message. The consumer subscribes only once a poison is sent.
  */
-import { type Consumer, createConsumer, newMessageId, type Store, type Transport } from '@causeway/core';
+import {
+  type Consumer,
+  createConsumer,
+  createEventRegistry,
+  defineCommand,
+  newMessageId,
+  type Store,
+  type Transport,
+} from '@causeway/core';
+import { z } from 'zod';
 
 export const poisonType = 'dev.Poison';
 
-interface PoisonData {
+const poison = defineCommand({
+  type: poisonType,
   /** Attempts refused before the message is handled; a redrive is the next attempt. */
-  refuseAttempts: number;
-}
+  schema: z.object({ refuseAttempts: z.number().int().nonnegative() }),
+});
+type PoisonData = z.infer<typeof poison.schema>;
 
 export interface DevPoison {
   readonly consumer: Consumer;
@@ -29,9 +40,10 @@ export function createDevPoison(options: { service: string; store: Store; transp
     destinations: [destination],
     // One attempt: the poison goes to the dead-letter queue at once instead of after backoffs.
     maxAttempts: 1,
+    registry: createEventRegistry([poison]),
     handlers: {
       [poisonType]: async (message, { attempt }) => {
-        const { refuseAttempts } = message.data as PoisonData;
+        const { refuseAttempts } = message.data;
         if (attempt <= refuseAttempts) {
           throw new Error(
             `poison message refused on attempt ${attempt} of ${refuseAttempts} (dev mode test message)`,

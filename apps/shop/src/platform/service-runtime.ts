@@ -5,6 +5,7 @@
  * stop on SIGTERM/SIGINT.
  */
 import {
+  type AnyEventDefinition,
   type Consumer,
   createEventStore,
   createOutboxRelay,
@@ -22,11 +23,12 @@ import { registerServiceAdmin } from './service-admin.ts';
 
 export const bodyLimitBytes = 1024 * 1024;
 
-export interface ServiceContext {
+export interface ServiceContext<Definition extends AnyEventDefinition = AnyEventDefinition> {
   readonly name: string;
   readonly config: ShopConfig;
   readonly store: Store;
-  readonly eventStore: EventStore;
+  /** Typed by the service's registry: it appends and reads only the events it defines. */
+  readonly eventStore: EventStore<Definition>;
   readonly transport: Transport;
   readonly app: FastifyInstance;
   /** Started after setup, stopped first; its dead letters are served by the admin endpoints. */
@@ -39,10 +41,10 @@ export interface ServiceContext {
   onStart(start: () => Promise<void>): void;
 }
 
-export interface ServiceSpec {
+export interface ServiceSpec<Definition extends AnyEventDefinition> {
   name: string;
-  registry: EventRegistry;
-  setup(context: ServiceContext): Promise<void>;
+  registry: EventRegistry<Definition>;
+  setup(context: ServiceContext<Definition>): Promise<void>;
 }
 
 export function createHttpApp(): FastifyInstance {
@@ -51,7 +53,9 @@ export function createHttpApp(): FastifyInstance {
   return app;
 }
 
-export async function runService(spec: ServiceSpec): Promise<void> {
+export async function runService<Definition extends AnyEventDefinition>(
+  spec: ServiceSpec<Definition>,
+): Promise<void> {
   const config = loadConfig();
   const store = await openServiceStore(config, spec.name);
   const transport = await openShopTransport(config);
@@ -65,7 +69,7 @@ export async function runService(spec: ServiceSpec): Promise<void> {
   const consumers: Consumer[] = [];
   const stops: Array<() => Promise<void>> = [];
   const starts: Array<() => Promise<void>> = [];
-  const context: ServiceContext = {
+  const context: ServiceContext<Definition> = {
     name: spec.name,
     config,
     store,

@@ -12,7 +12,8 @@ interface SealedValue {
   v: string;
 }
 
-function isSealed(value: unknown): value is SealedValue {
+/** Whether a field holds an encrypted personal value (as events travel: only the owner can open it). */
+export function isSealed(value: unknown): value is SealedValue {
   return typeof value === 'object' && value !== null && typeof (value as SealedValue).$pii === 'string';
 }
 

@@ -4,10 +4,13 @@ import { createPersonalDataCipher, type PersonalDataCipher } from '../crypto/ind
 import { InvalidArgumentError } from '../errors/index.ts';
 import { assertIsoTime, assertLimit, assertPosition, assertStreamId } from '../guards/index.ts';
 import {
+  type AnyEventDefinition,
   type EventRegistry,
   type Message,
+  type MessageOf,
   type Metadata,
   type NewMessage,
+  type NewMessageOf,
   newMessageId,
 } from '../message/index.ts';
 import type {
@@ -19,6 +22,7 @@ import type {
   GlobalCursor,
   KeyStore,
   Store,
+  StoredEvent,
   Transaction,
 } from '../store/index.ts';
 import { decodeEvents } from './event-codec.ts';
@@ -37,8 +41,8 @@ export interface AppendOptions {
   publishTo?: string;
 }
 
-export interface AppendOutcome extends AppendResult {
-  events: Message[];
+export interface AppendOutcome<Event extends Message = Message> extends AppendResult {
+  events: Event[];
   /** Present it to a read to see this write (read-your-writes). */
   consistencyToken: string;
 }
@@ -46,6 +50,7 @@ export interface AppendOutcome extends AppendResult {
 export interface ReadOptions {
   direction?: 'forward' | 'backward';
   fromVersion?: number;
+  /** One page of at most this many events; without it the whole stream (from `fromVersion`) is read. */
   limit?: number;
   tx?: Transaction | null;
   /** Only events that occurred at or before this ISO time. */
@@ -55,9 +60,13 @@ export interface ReadOptions {
 /** The system event appended when a subject is forgotten; projections redact on it. */
 export const subjectForgottenType = 'causeway.SubjectForgotten';
 
-export interface EventStore {
+/**
+ * The event store of one service. `Definition` (from its registry) types what is appended and
+ * read: an unknown type or data of the wrong shape fails to compile, and is refused at run time.
+ */
+export interface EventStore<Definition extends AnyEventDefinition = AnyEventDefinition> {
   readonly store: Store;
-  readonly registry: EventRegistry;
+  readonly registry: EventRegistry<Definition>;
   readonly cipher: PersonalDataCipher;
   /**
    * Appends events atomically with optimistic concurrency. Without `tx`, concurrent appends are
@@ -65,30 +74,40 @@ export interface EventStore {
    */
   appendToStream(
     streamId: string,
-    events: readonly NewMessage[],
+    events: readonly NewMessageOf<Definition>[],
     options?: AppendOptions,
-  ): Promise<AppendOutcome>;
-  readStream(streamId: string, options?: ReadOptions): Promise<Message[]>;
+  ): Promise<AppendOutcome<MessageOf<Definition>>>;
+  /** The stream's events in order: all of them, or one page when `limit` is given. */
+  readStream(streamId: string, options?: ReadOptions): Promise<MessageOf<Definition>[]>;
   /** The global log in order, never skipping a late-committing event (see docs/design/store.md). */
   readAll(
     cursor: GlobalCursor,
     options: { limit: number },
-  ): Promise<Omit<GlobalBatch, 'events'> & { events: Message[] }>;
+  ): Promise<Omit<GlobalBatch, 'events'> & { events: MessageOf<Definition>[] }>;
   decode(rows: Parameters<typeof decodeEvents>[0], tx?: Transaction | null): Promise<Message[]>;
   /** Destroys the subject's key and its snapshots, and tells projections to redact it. */
   forgetSubject(subjectId: string): Promise<void>;
   addInlineHandler(handler: InlineHandler): void;
 }
 
-export interface EventStoreOptions {
+export interface EventStoreOptions<Definition extends AnyEventDefinition = AnyEventDefinition> {
   store: Store;
-  registry: EventRegistry;
+  registry: EventRegistry<Definition>;
   /** Defaults to the store's own key table. */
   keys?: KeyStore;
   clock?: () => Date;
 }
 
-export function createEventStore(options: EventStoreOptions): EventStore {
+const pageSize = 1000;
+
+export function createEventStore<Definition extends AnyEventDefinition = AnyEventDefinition>(
+  options: EventStoreOptions<Definition>,
+): EventStore<Definition> {
+  return createUntypedEventStore(options as EventStoreOptions) as unknown as EventStore<Definition>;
+}
+
+/** The implementation works on plain envelopes; the typed face above is for callers. */
+function createUntypedEventStore(options: EventStoreOptions): EventStore {
   const { store, registry } = options;
   const clock = options.clock ?? (() => new Date());
   const cipher = createPersonalDataCipher(registry, options.keys ?? store.keys);
@@ -199,18 +218,32 @@ export function createEventStore(options: EventStoreOptions): EventStore {
     async readStream(streamId, readOptions = {}) {
       assertStreamId(streamId, { allowSystem: true });
       const direction = readOptions.direction ?? 'forward';
-      const limit = readOptions.limit ?? 1000;
-      assertLimit(limit);
+      if (readOptions.limit !== undefined) assertLimit(readOptions.limit);
       const fromVersion = readOptions.fromVersion ?? (direction === 'forward' ? 1 : Number.MAX_SAFE_INTEGER);
       assertPosition(fromVersion, 'fromVersion');
       if (readOptions.occurredUntil !== undefined) assertIsoTime(readOptions.occurredUntil, 'occurredUntil');
-      const rows = await store.events.readStream(readOptions.tx ?? null, streamId, {
-        direction,
-        fromVersion,
-        limit,
-        ...(readOptions.occurredUntil ? { occurredUntil: readOptions.occurredUntil } : {}),
-      });
-      return decodeEvents(rows, { registry, cipher, tx: readOptions.tx ?? null });
+      const tx = readOptions.tx ?? null;
+      const readPage = (from: number, limit: number) =>
+        store.events.readStream(tx, streamId, {
+          direction,
+          fromVersion: from,
+          limit,
+          ...(readOptions.occurredUntil ? { occurredUntil: readOptions.occurredUntil } : {}),
+        });
+      if (readOptions.limit !== undefined) {
+        return decodeEvents(await readPage(fromVersion, readOptions.limit), { registry, cipher, tx });
+      }
+      // No limit: the whole stream, in pages, so a long stream never comes back cut short.
+      const rows: StoredEvent[] = [];
+      for (let from = fromVersion; ; ) {
+        const page = await readPage(from, pageSize);
+        rows.push(...page);
+        if (page.length < pageSize) break;
+        const last = page[page.length - 1]!.streamPosition;
+        from = direction === 'forward' ? last + 1 : last - 1;
+        if (from < 1) break;
+      }
+      return decodeEvents(rows, { registry, cipher, tx });
     },
 
     async readAll(cursor, readOptions) {

@@ -79,3 +79,35 @@ describe('event registry', () => {
     expect(() => createEventRegistry([renamed, renamed])).toThrow(/registered twice/);
   });
 });
+
+describe('validating a message as it travels', () => {
+  const registered = defineEvent({
+    type: 'users.Registered',
+    schema: z.object({ userId: z.string(), email: z.string().email(), plan: z.enum(['free', 'pro']) }),
+    personal: { subject: (data) => data.userId, fields: ['email'] },
+  });
+  const registry = createEventRegistry([registered]);
+  const sealed = { $pii: 'u-1', v: 'c2VhbGVk' };
+
+  it('lets a sealed personal field pass as it is, and checks every other field', () => {
+    expect(
+      registry.validateReceived('users.Registered', { userId: 'u-1', email: sealed, plan: 'pro' }),
+    ).toEqual({
+      version: 1,
+      data: { userId: 'u-1', email: sealed, plan: 'pro' },
+    });
+    expect(() =>
+      registry.validateReceived('users.Registered', { userId: 'u-1', email: sealed, plan: 'gold' }),
+    ).toThrow(/Invalid users.Registered: plan/);
+  });
+
+  it('checks a personal field that arrives in plaintext like any other', () => {
+    expect(() =>
+      registry.validateReceived('users.Registered', { userId: 'u-1', email: 'not an email', plan: 'pro' }),
+    ).toThrow(ValidationError);
+    // validate (the write path) never accepts a sealed value: only the store seals.
+    expect(() =>
+      registry.validate('users.Registered', { userId: 'u-1', email: sealed, plan: 'pro' }),
+    ).toThrow(ValidationError);
+  });
+});

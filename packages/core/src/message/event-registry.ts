@@ -1,5 +1,7 @@
-import type { z } from 'zod';
+import { z } from 'zod';
+import { isSealed } from '../crypto/personal-data-cipher.ts';
 import { ConfigurationError, UnknownEventTypeError, UpcastError, ValidationError } from '../errors/index.ts';
+import type { Message, NewMessage } from './message.ts';
 
 /** Turns data of version `n` into data of version `n + 1`; pure, never touches storage. */
 export type Upcaster = (data: Record<string, unknown>) => Record<string, unknown>;
@@ -31,14 +33,53 @@ export interface AnyEventDefinition {
   readonly personal?: { subject(data: never): string; readonly fields: readonly string[] };
 }
 
-/** Declares one message type: its schema, version, upcasters and personal fields. */
-export function defineEvent<Type extends string, Schema extends z.ZodType>(options: {
+/** A command (or reply) is declared like an event: the same schema, version and upcasters. */
+export type MessageDefinition<Data = unknown, Type extends string = string> = EventDefinition<Data, Type>;
+
+/** The payload type a definition declares. */
+export type DataOf<Definition extends AnyEventDefinition> = z.output<Definition['schema']>;
+
+/**
+ * The envelope of each definition in a union, with `type` and `data` tied together: narrowing on
+ * `message.type` narrows `message.data`.
+ */
+export type MessageOf<Definition extends AnyEventDefinition> = Definition extends AnyEventDefinition
+  ? Message<DataOf<Definition>, Definition['type']>
+  : never;
+
+/** What `appendToStream` accepts for each definition in a union. */
+export type NewMessageOf<Definition extends AnyEventDefinition> = Definition extends AnyEventDefinition
+  ? NewMessage<DataOf<Definition>, Definition['type']>
+  : never;
+
+/** The envelope of the one type `Type` among `Definition`. */
+export type MessageOfType<Definition extends AnyEventDefinition, Type extends string> = MessageOf<
+  Extract<Definition, { readonly type: Type }>
+>;
+
+/**
+ * A handler per message type, keyed by the types of `Definition`: a key that names no definition,
+ * or a handler that expects other data, fails to compile.
+ */
+export type HandlerMap<Definition extends AnyEventDefinition, Context, Result = void> = {
+  readonly [Type in Definition['type']]?: (
+    message: MessageOfType<Definition, Type>,
+    context: Context,
+  ) => Promise<Result> | Result;
+};
+
+interface DefinitionOptions<Type extends string, Schema extends z.ZodType> {
   type: Type;
   schema: Schema;
   version?: number;
   upcasters?: Record<number, Upcaster>;
   personal?: PersonalData<z.infer<Schema>>;
-}): EventDefinition<z.infer<Schema>, Type> {
+}
+
+/** Declares one event type: its schema, version, upcasters and personal fields. */
+export function defineEvent<Type extends string, Schema extends z.ZodType>(
+  options: DefinitionOptions<Type, Schema>,
+): EventDefinition<z.infer<Schema>, Type> {
   const version = options.version ?? 1;
   const upcasters = options.upcasters ?? {};
   if (!Number.isInteger(version) || version < 1) {
@@ -61,18 +102,39 @@ export function defineEvent<Type extends string, Schema extends z.ZodType>(optio
   };
 }
 
-/** The types a service knows: validates on write, upcasts on read. */
-export interface EventRegistry {
+/**
+ * Declares one command (a saga step's request, or any message sent to one receiver): validated by
+ * the receiving consumer like an event, and typed in `command(...)` and participant handlers.
+ */
+export function defineCommand<Type extends string, Schema extends z.ZodType>(
+  options: Omit<DefinitionOptions<Type, Schema>, 'personal'>,
+): MessageDefinition<z.infer<Schema>, Type> {
+  return defineEvent(options);
+}
+
+/**
+ * The types a service knows: validates on write, upcasts on read. `Definition` (the union of its
+ * definitions) types the messages of every store, consumer and projection built on it.
+ */
+export interface EventRegistry<Definition extends AnyEventDefinition = AnyEventDefinition> {
+  readonly definitions: readonly Definition[];
   has(type: string): boolean;
   get(type: string): AnyEventDefinition | undefined;
   /** Validated data at the current version; throws ValidationError (nothing is written). */
   validate(type: string, data: unknown): { version: number; data: unknown };
+  /**
+   * Like `validate`, for a message as it travels between services: personal fields arrive sealed
+   * (only the owner holds the key), so a sealed personal field passes as it is; the rest is checked.
+   */
+  validateReceived(type: string, data: unknown): { version: number; data: unknown };
   /** Data of a stored version brought to the current one; unregistered types pass through. */
   upcast(type: string, version: number, data: unknown): { version: number; data: unknown };
   readonly types: readonly string[];
 }
 
-export function createEventRegistry(definitions: readonly AnyEventDefinition[]): EventRegistry {
+export function createEventRegistry<const Definition extends AnyEventDefinition = never>(
+  definitions: readonly Definition[],
+): EventRegistry<Definition> {
   const byType = new Map<string, AnyEventDefinition>();
   for (const definition of definitions) {
     if (byType.has(definition.type)) {
@@ -82,26 +144,52 @@ export function createEventRegistry(definitions: readonly AnyEventDefinition[]):
   }
   const types = [...byType.keys()];
 
+  function validateWith(type: string, schema: z.ZodType, data: unknown) {
+    const parsed = schema.safeParse(data);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((issue) => ({
+        path: issue.path.map(String).join('.'),
+        message: issue.message,
+      }));
+      throw new ValidationError(
+        `Invalid ${type}: ${issues.map((i) => `${i.path || '(root)'} ${i.message}`).join('; ')}`,
+        issues,
+        { type },
+      );
+    }
+    return parsed.data;
+  }
+
+  function definitionOf(type: string): AnyEventDefinition {
+    const definition = byType.get(type);
+    if (!definition) throw new UnknownEventTypeError(type, types);
+    return definition;
+  }
+
   return {
+    definitions: [...definitions],
     types,
     has: (type) => byType.has(type),
     get: (type) => byType.get(type),
     validate(type, data) {
-      const definition = byType.get(type);
-      if (!definition) throw new UnknownEventTypeError(type, types);
-      const parsed = definition.schema.safeParse(data);
-      if (!parsed.success) {
-        const issues = parsed.error.issues.map((issue) => ({
-          path: issue.path.map(String).join('.'),
-          message: issue.message,
-        }));
-        throw new ValidationError(
-          `Invalid ${type}: ${issues.map((i) => `${i.path || '(root)'} ${i.message}`).join('; ')}`,
-          issues,
-          { type },
-        );
+      const definition = definitionOf(type);
+      return { version: definition.version, data: validateWith(type, definition.schema, data) };
+    },
+    validateReceived(type, data) {
+      const definition = definitionOf(type);
+      const sealedFields = (definition.personal?.fields ?? []).filter((field) =>
+        isSealed((data as Record<string, unknown> | null)?.[field]),
+      );
+      if (sealedFields.length === 0 || !(definition.schema instanceof z.ZodObject)) {
+        return { version: definition.version, data: validateWith(type, definition.schema, data) };
       }
-      return { version: definition.version, data: parsed.data };
+      // zod's omit mask type wants literal keys; these come from the definition at run time.
+      const mask = Object.fromEntries(sealedFields.map((field) => [field, true])) as never;
+      const sealed = Object.fromEntries(
+        sealedFields.map((field) => [field, (data as Record<string, unknown>)[field]]),
+      );
+      const rest = validateWith(type, definition.schema.omit(mask), data) as Record<string, unknown>;
+      return { version: definition.version, data: { ...rest, ...sealed } };
     },
     upcast(type, version, data) {
       const definition = byType.get(type);

@@ -1,6 +1,12 @@
 import { createGroupCommitter } from '../batching/group-committer.ts';
-import { CausewayError, InvalidArgumentError, NotFoundError, ValidationError } from '../errors/index.ts';
-import type { EventRegistry, Message } from '../message/index.ts';
+import {
+  CausewayError,
+  ConfigurationError,
+  InvalidArgumentError,
+  NotFoundError,
+  ValidationError,
+} from '../errors/index.ts';
+import type { AnyEventDefinition, EventRegistry, HandlerMap, Message } from '../message/index.ts';
 import type { DeadLetter, OutboxMessage, Store, Transaction } from '../store/index.ts';
 import type { Delivery, Subscription, Transport, TransportMessage } from '../transport/index.ts';
 import { backoffDelay } from './backoff.ts';
@@ -15,15 +21,22 @@ export interface MessageContext {
 
 export type MessageHandler = (message: Message, context: MessageContext) => Promise<void>;
 
-export interface ConsumerOptions {
+/** A consumer's handlers, one per message type its registry defines, each typed by its definition. */
+export type MessageHandlers<Definition extends AnyEventDefinition> = HandlerMap<Definition, MessageContext>;
+
+export interface ConsumerOptions<Definition extends AnyEventDefinition = AnyEventDefinition> {
   /** The consumer group on the transport and the inbox's consumer name. */
   name: string;
   store: Store;
   transport: Transport;
   destinations: readonly string[];
-  handlers: Readonly<Record<string, MessageHandler>>;
-  /** Validates and upcasts payloads; an unknown type or invalid data is dead-lettered at once. */
-  registry?: EventRegistry;
+  /**
+   * The definitions of the messages this consumer handles. Each delivery with a handler is
+   * upcast and validated against its definition before the handler runs: invalid data is
+   * dead-lettered at once, with the reason. Deliveries of types without a handler are acknowledged.
+   */
+  registry: EventRegistry<Definition>;
+  handlers: NoInfer<MessageHandlers<Definition>>;
   /** Deliveries before a failing message is dead-lettered (default 5). */
   maxAttempts?: number;
   backoff?: { initialMs: number; maxMs: number };
@@ -70,8 +83,18 @@ type Outcome = 'handled' | 'duplicate' | 'parked';
  * for invalid input) the message goes to the dead-letter store and its key is parked, so that a
  * redrive replays that key's messages in their original order.
  */
-export function createConsumer(options: ConsumerOptions) {
+export function createConsumer<Definition extends AnyEventDefinition>(options: ConsumerOptions<Definition>) {
   const { name, store, transport, registry } = options;
+  // Typed per definition for callers; here every handler takes a checked envelope.
+  const handlers = options.handlers as Readonly<Record<string, MessageHandler | undefined>>;
+  for (const type of Object.keys(handlers)) {
+    if (!registry.has(type)) {
+      throw new ConfigurationError(
+        `Consumer ${name} has a handler for ${type}, which its registry does not define: add its definition to the registry`,
+        { consumer: name, type, registered: registry.types },
+      );
+    }
+  }
   const maxAttempts = options.maxAttempts ?? 5;
   const backoff = options.backoff ?? { initialMs: 200, maxMs: 30_000 };
   let subscription: Subscription | null = null;
@@ -81,9 +104,10 @@ export function createConsumer(options: ConsumerOptions) {
     if (typeof envelope !== 'object' || envelope === null || typeof envelope.type !== 'string') {
       throw new ValidationError(`Message ${message.id} has no envelope (expected { type, data, ... })`);
     }
-    if (!registry) return envelope;
+    // A type without a handler is not this consumer's business: acknowledged, never validated.
+    if (!handlers[envelope.type]) return envelope;
     const upcast = registry.upcast(envelope.type, envelope.schemaVersion ?? 1, envelope.data);
-    const { data } = registry.validate(envelope.type, upcast.data);
+    const { data } = registry.validateReceived(envelope.type, upcast.data);
     return { ...envelope, schemaVersion: upcast.version, data };
   }
 
@@ -122,7 +146,7 @@ export function createConsumer(options: ConsumerOptions) {
       }
       // A message twice in one batch (a redelivery racing its original) runs its handler once.
       const isNew = fresh.delete(message.id);
-      const handler = options.handlers[envelope.type];
+      const handler = handlers[envelope.type];
       if (isNew && handler) {
         await handler(envelope, { tx, attempt, send: (messages) => store.outbox.enqueue(tx, messages) });
       }

@@ -1,5 +1,5 @@
 import { ConfigurationError } from '../errors/index.ts';
-import type { Message } from '../message/index.ts';
+import type { AnyEventDefinition, EventRegistry, HandlerMap, Message } from '../message/index.ts';
 import type { Transaction } from '../store/index.ts';
 
 /** Read-model documents of one projection, scoped to the generation being written. */
@@ -41,10 +41,15 @@ export interface Projection {
 
 const namePattern = /^[a-z][a-z0-9_]{0,39}$/;
 
-/** Declares a projection; names are checked up front so a typo fails at start-up, not at 3 a.m. */
-export function defineProjection(options: {
+/**
+ * Declares a projection; names are checked up front so a typo fails at start-up, not at 3 a.m.
+ * With `registry`, each handler gets its event's typed data, and a handler for a type the
+ * registry does not define fails to compile (and to start).
+ */
+export function defineProjection<Definition extends AnyEventDefinition = AnyEventDefinition>(options: {
   name: string;
-  handlers: Record<string, ProjectionHandler>;
+  registry?: EventRegistry<Definition>;
+  handlers: NoInfer<HandlerMap<Definition, ProjectionContext>>;
   tables?: Record<string, (physicalName: string) => string>;
   collections?: string[];
   onForget?: Projection['onForget'];
@@ -59,12 +64,21 @@ export function defineProjection(options: {
       );
     }
   }
-  if (Object.keys(options.handlers).length === 0 && !options.onForget) {
+  // Typed per definition for callers; the runner hands each handler a decoded event of its type.
+  const handlers = options.handlers as unknown as Readonly<Record<string, ProjectionHandler>>;
+  if (Object.keys(handlers).length === 0 && !options.onForget) {
     throw new ConfigurationError(`Projection ${options.name} handles no event type`);
+  }
+  const unknownType = options.registry && Object.keys(handlers).find((type) => !options.registry!.has(type));
+  if (unknownType) {
+    throw new ConfigurationError(
+      `Projection ${options.name} has a handler for ${unknownType}, which its registry does not define`,
+      { projection: options.name, type: unknownType },
+    );
   }
   return {
     name: options.name,
-    handlers: options.handlers,
+    handlers,
     tables: options.tables ?? {},
     collections: options.collections ?? [],
     ...(options.onForget ? { onForget: options.onForget } : {}),

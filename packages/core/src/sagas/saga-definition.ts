@@ -1,15 +1,26 @@
 import type { z } from 'zod';
 import { InvalidArgumentError } from '../errors/index.ts';
+import type { AnyEventDefinition, DataOf } from '../message/index.ts';
 
 /** A command a saga step sends to a participant: where, what, and its data. */
 export interface SagaCommand {
   readonly destination: string;
   readonly type: string;
+  /** The definition's version, so the participant upcasts an older command correctly. */
+  readonly schemaVersion: number;
   readonly data: unknown;
 }
 
-export function command(destination: string, type: string, data: unknown): SagaCommand {
-  return { destination, type, data };
+/**
+ * The command a step sends: to `destination`, of the type `definition` declares, with data of its
+ * shape (checked by the compiler here, and validated by the participant's consumer on arrival).
+ */
+export function command<Definition extends AnyEventDefinition>(
+  destination: string,
+  definition: Definition,
+  data: DataOf<Definition>,
+): SagaCommand {
+  return { destination, type: definition.type, schemaVersion: definition.version, data };
 }
 
 /** Exponential backoff with jitter between attempts. */

@@ -1,9 +1,24 @@
-import { newMessageId } from '../message/index.ts';
+import { z } from 'zod';
+import { defineCommand, newMessageId } from '../message/index.ts';
 import type { OutboxMessage } from '../store/index.ts';
 import type { SagaAction, SagaReply } from './saga-machine.ts';
 
 /** The reply type every participant sends back to the orchestrator. */
 export const sagaReplyType = 'causeway.SagaReply';
+
+/** The reply's definition: the orchestrator validates every reply against it. */
+export const sagaReplyDefinition = defineCommand({
+  type: sagaReplyType,
+  schema: z.object({
+    sagaId: z.string().min(1),
+    step: z.string().min(1),
+    action: z.enum(['invoke', 'compensate']),
+    attempt: z.number().int().positive(),
+    outcome: z.enum(['succeeded', 'failed']),
+    result: z.unknown().optional(),
+    error: z.string().optional(),
+  }),
+});
 
 /** What a saga command carries besides its data, in `metadata.saga`. */
 export interface SagaCommandMeta {
@@ -26,6 +41,7 @@ export function idempotencyKeyOf(sagaId: string, step: string, action: SagaActio
 function envelope(options: {
   destination: string;
   type: string;
+  schemaVersion: number;
   sagaId: string;
   data: unknown;
   correlationId: string;
@@ -42,7 +58,7 @@ function envelope(options: {
     payload: {
       id,
       type: options.type,
-      schemaVersion: 1,
+      schemaVersion: options.schemaVersion,
       streamId: options.sagaId,
       streamPosition: 0,
       globalPosition: 0,
@@ -59,6 +75,7 @@ export function commandMessage(options: {
   meta: Omit<SagaCommandMeta, 'idempotencyKey'>;
   destination: string;
   type: string;
+  schemaVersion: number;
   data: unknown;
   correlationId: string;
   now: Date;
@@ -67,6 +84,7 @@ export function commandMessage(options: {
   return envelope({
     destination: options.destination,
     type: options.type,
+    schemaVersion: options.schemaVersion,
     sagaId: meta.sagaId,
     data: options.data,
     correlationId: options.correlationId,
@@ -94,6 +112,7 @@ export function replyMessage(options: {
   return envelope({
     destination: meta.replyTo,
     type: sagaReplyType,
+    schemaVersion: sagaReplyDefinition.version,
     sagaId: meta.sagaId,
     data: reply,
     correlationId: options.correlationId,

@@ -1,6 +1,6 @@
 import { ConcurrencyError, InvalidArgumentError, NotFoundError, ValidationError } from '../errors/index.ts';
 import { createWakeableSleep } from '../lifecycle/index.ts';
-import { newMessageId } from '../message/index.ts';
+import { createEventRegistry, newMessageId } from '../message/index.ts';
 import { type ConsumerOptions, createConsumer } from '../messaging/index.ts';
 import type { SagaInstance, SagaStatus, Store, Transaction } from '../store/index.ts';
 import type { Transport } from '../transport/index.ts';
@@ -14,7 +14,7 @@ import {
   type SagaReply,
   type Transition,
 } from './saga-machine.ts';
-import { commandMessage, sagaReplyType } from './saga-messages.ts';
+import { commandMessage, sagaReplyDefinition, sagaReplyType } from './saga-messages.ts';
 
 export interface SagaOrchestratorOptions {
   store: Store;
@@ -45,6 +45,8 @@ export interface SagaOrchestratorOptions {
  * one transaction; each reply advances it and sends the next command in one transaction (through
  * the inbox and the outbox), and durable timers fire step timeouts and retry delays.
  */
+const replyRegistry = createEventRegistry([sagaReplyDefinition]);
+
 export function createSagaOrchestrator(options: SagaOrchestratorOptions) {
   const { store, replyTo } = options;
   const clock = options.clock ?? (() => new Date());
@@ -80,6 +82,7 @@ export function createSagaOrchestrator(options: SagaOrchestratorOptions) {
           },
           destination: outgoing.command.destination,
           type: outgoing.command.type,
+          schemaVersion: outgoing.command.schemaVersion,
           data: outgoing.command.data,
           correlationId: instance.correlationId,
           now,
@@ -113,9 +116,10 @@ export function createSagaOrchestrator(options: SagaOrchestratorOptions) {
     transport: options.transport,
     destinations: [replyTo],
     ...options.consumer,
+    registry: replyRegistry,
     handlers: {
       [sagaReplyType]: async (message, { tx }) => {
-        const reply = message.data as SagaReply;
+        const reply: SagaReply = message.data;
         await advance(tx, reply.sagaId, (instance) =>
           applyReply(definitionOf(instance), instance, reply, clock()),
         );

@@ -1,6 +1,6 @@
-import { ValidationError } from '../errors/index.ts';
-import type { Message } from '../message/index.ts';
-import type { MessageContext, MessageHandler } from '../messaging/index.ts';
+import { ConfigurationError, ValidationError } from '../errors/index.ts';
+import type { AnyEventDefinition, EventRegistry, Message, MessageOfType } from '../message/index.ts';
+import type { MessageContext, MessageHandlers } from '../messaging/index.ts';
 import type { Store } from '../store/index.ts';
 import { replyMessage, type SagaCommandMeta } from './saga-messages.ts';
 
@@ -19,10 +19,18 @@ export const stepFailed = (error: string): SagaStepOutcome => ({ ok: false, erro
 /** Commits the handler's writes and replies nothing: the orchestrator's step timeout takes over. */
 export const stepUnanswered = (): SagaStepOutcome => ({ ok: 'unanswered' });
 
-export type SagaCommandHandler = (
-  command: Message & { saga: SagaCommandMeta },
+/** A command as its participant's handler sees it: typed data, and the saga's metadata. */
+export type SagaCommandMessage<Command extends Message = Message> = Command & { saga: SagaCommandMeta };
+
+export type SagaCommandHandler<Command extends Message = Message> = (
+  command: SagaCommandMessage<Command>,
   context: MessageContext,
 ) => Promise<SagaStepOutcome>;
+
+/** One handler per command type the participant's registry defines, typed by its definition. */
+export type SagaCommandHandlers<Definition extends AnyEventDefinition> = {
+  readonly [Type in Definition['type']]?: SagaCommandHandler<MessageOfType<Definition, Type>>;
+};
 
 /** Where participants remember the steps they applied (one document per idempotency key). */
 const appliedCollection = 'causeway_saga_applied';
@@ -44,12 +52,23 @@ function metaOf(message: Message): SagaCommandMeta {
  * recorded result back. A refusal is not recorded, so the orchestrator's retry runs the handler
  * again. A handler that throws is a transient failure: the consumer retries the delivery.
  */
-export function sagaParticipant(
+export function sagaParticipant<Definition extends AnyEventDefinition>(
   store: Store,
-  handlers: Readonly<Record<string, SagaCommandHandler>>,
-): Record<string, MessageHandler> {
-  return Object.fromEntries(
-    Object.entries(handlers).map(([type, handle]) => [
+  commands: EventRegistry<Definition>,
+  handlers: NoInfer<SagaCommandHandlers<Definition>>,
+): MessageHandlers<Definition> {
+  // Typed per definition for callers; here each handler takes a checked envelope.
+  const entries = Object.entries(handlers as unknown as Readonly<Record<string, SagaCommandHandler>>);
+  for (const [type] of entries) {
+    if (!commands.has(type)) {
+      throw new ConfigurationError(
+        `Saga participant has a handler for ${type}, which its registry does not define: add a defineCommand for it`,
+        { type, registered: commands.types },
+      );
+    }
+  }
+  const wrapped = Object.fromEntries(
+    entries.map(([type, handle]) => [
       type,
       async (message: Message, context: MessageContext) => {
         const meta = metaOf(message);
@@ -83,4 +102,5 @@ export function sagaParticipant(
       },
     ]),
   );
+  return wrapped as unknown as MessageHandlers<Definition>;
 }

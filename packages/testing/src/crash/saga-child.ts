@@ -32,6 +32,7 @@ import {
 import { loadThenAwaitGo, openCrashStore, openCrashTransport } from './crash-backends.ts';
 import {
   type CrashOrderData,
+  crashCommands,
   crashPlaceOrder,
   type SagaChildConfig,
   type SagaSelfKillKind,
@@ -234,8 +235,10 @@ if (role === 'orders') {
     // A slow or stuck shipment is redelivered many times before it is handled: never dead-letter it.
     maxAttempts: 1_000,
     onDeadLetter: ({ messageId, reason }) => warn(`dead-lettered ${messageId}: ${reason}`),
+    registry: crashCommands[role],
     handlers: sagaParticipant(
       store,
+      crashCommands[role],
       Object.fromEntries(Object.entries(handlers).map(([type, handle]) => [type, mayDieMidCommand(handle)])),
     ),
   });

@@ -3,9 +3,22 @@
  * reserve → charge → ship, with a cancellable shipment), the roles, what each child is told (as
  * JSON in argv) and the kinds of kill.
  */
-import { command, defineSaga, step } from '@causeway/core';
+import {
+  command,
+  createEventRegistry,
+  defineCommand,
+  defineSaga,
+  type EventRegistry,
+  step,
+} from '@causeway/core';
 import { z } from 'zod';
-import { type OrderData, processPayment, reserveInventory } from '../sagas/saga-world.ts';
+import {
+  inventoryCommands,
+  type OrderData,
+  paymentsCommands,
+  processPayment,
+  reserveInventory,
+} from '../sagas/saga-world.ts';
 import type { CrashStoreSpec, CrashTransportSpec } from './messaging-crash-config.ts';
 
 export interface CrashOrderData extends OrderData {
@@ -28,6 +41,19 @@ const orderSchema = z.object({
   shipping: z.enum(['ok', 'refuse', 'slow', 'stuck']),
 });
 
+const scheduleShipment = defineCommand({
+  type: 'shipping.Schedule',
+  schema: z.object({ orderId: z.string().min(1), shipping: z.enum(['ok', 'refuse', 'slow', 'stuck']) }),
+});
+const cancelShipment = defineCommand({ type: 'shipping.Cancel', schema: z.object({ orderId: z.string() }) });
+
+/** What each participant receives, validated on arrival. */
+export const crashCommands: Record<'inventory' | 'payments' | 'shipping', EventRegistry> = {
+  inventory: inventoryCommands,
+  payments: paymentsCommands,
+  shipping: createEventRegistry([scheduleShipment, cancelShipment]),
+};
+
 export const crashPlaceOrder = defineSaga<CrashOrderData>(
   'CrashPlaceOrder',
   [
@@ -35,9 +61,9 @@ export const crashPlaceOrder = defineSaga<CrashOrderData>(
     processPayment(),
     step('shipOrder', {
       invoke: (data) =>
-        command('shipping.commands', 'shipping.Schedule', { orderId: data.orderId, shipping: data.shipping }),
+        command('shipping.commands', scheduleShipment, { orderId: data.orderId, shipping: data.shipping }),
       // A timed-out step may have acted: its compensation cancels a shipment that came too late.
-      compensate: (data) => command('shipping.commands', 'shipping.Cancel', { orderId: data.orderId }),
+      compensate: (data) => command('shipping.commands', cancelShipment, { orderId: data.orderId }),
       retry: { maxAttempts: 2, initialMs: 20, maxMs: 50 },
       timeoutMs: shipTimeoutMs,
     }),

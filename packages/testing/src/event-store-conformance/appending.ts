@@ -39,6 +39,25 @@ export function describeAppending(getStore: () => Store) {
       ).toEqual([2]);
     });
 
+    it('reads a stream whole, past any page size, unless the caller pages explicitly', async () => {
+      const es = eventStore();
+      const stream = uniqueId('long');
+      const deposit = { type: 'test.Deposited' as const, data: { amountCents: 1 } };
+      for (let batch = 0; batch < 3; batch++) {
+        await es.appendToStream(stream, Array.from({ length: 900 }, () => deposit));
+      }
+      const all = await es.readStream(stream);
+      expect(all.map((e) => e.streamPosition)).toEqual(Array.from({ length: 2_700 }, (_, i) => i + 1));
+      const backward = await es.readStream(stream, { direction: 'backward' });
+      expect(backward).toHaveLength(2_700);
+      expect(backward[0]!.streamPosition).toBe(2_700);
+      expect(backward.at(-1)!.streamPosition).toBe(1);
+      const page = await es.readStream(stream, { fromVersion: 1_001, limit: 50 });
+      expect(page.map((e) => e.streamPosition)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1_001));
+      // The stream is not stuck at 1,000: an append at its real version succeeds.
+      await es.appendToStream(stream, [deposit], { expectedVersion: 2_700 });
+    });
+
     it('group-commits concurrent appends while each keeps its own version check', async () => {
       const es = eventStore();
       const streams = Array.from({ length: 40 }, () => uniqueId('race'));

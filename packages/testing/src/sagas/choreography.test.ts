@@ -7,6 +7,7 @@ import {
   createEventRegistry,
   createEventStore,
   createOutboxRelay,
+  defineCommand,
   defineEvent,
   flowTimeline,
   followUp,
@@ -68,6 +69,10 @@ it('choreography: each reaction carries the flow’s correlation id and its caus
     store: shipping!,
     transport,
     destinations: ['inventory.events', 'shipping.commands'],
+    registry: createEventRegistry([
+      ...registry.definitions,
+      defineCommand({ type: 'shipping.PrepareParcel', schema: z.object({ orderId: z.string() }) }),
+    ]),
     handlers: {
       'inventory.StockReserved': async (message) => {
         received.push(message);

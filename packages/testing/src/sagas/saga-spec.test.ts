@@ -1,5 +1,6 @@
-import { applyReply, command, defineSaga, step, ValidationError } from '@causeway/core';
+import { applyReply, command, defineCommand, defineSaga, step, ValidationError } from '@causeway/core';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { sagaSpec } from '../saga-spec.ts';
 import { placeOrder } from './saga-world.ts';
 
@@ -9,6 +10,7 @@ const release = ['inventory.commands', 'inventory.Release'] as const;
 const charge = ['payments.commands', 'payments.Charge'] as const;
 const refund = ['payments.commands', 'payments.Refund'] as const;
 const ship = ['shipping.commands', 'shipping.Schedule'] as const;
+const orderRef = z.object({ orderId: z.string() });
 
 describe('sagaSpec: every path of PlaceOrder, in virtual time', () => {
   it('success: each step in order, the payment id folded into the data', () => {
@@ -103,11 +105,13 @@ describe('sagaSpec: every path of PlaceOrder, in virtual time', () => {
     const withRetry = (retryOnTimeout: boolean) =>
       defineSaga<{ orderId: string }>('Pay', [
         step('reserve', {
-          invoke: (order) => command(...reserve, order),
-          compensate: (order) => command(...release, order),
+          invoke: (order) =>
+            command(reserve[0], defineCommand({ type: reserve[1], schema: orderRef }), order),
+          compensate: (order) =>
+            command(release[0], defineCommand({ type: release[1], schema: orderRef }), order),
         }),
         step('charge', {
-          invoke: (order) => command(...charge, order),
+          invoke: (order) => command(charge[0], defineCommand({ type: charge[1], schema: orderRef }), order),
           retry: { maxAttempts: 3, initialMs: 10, retryOnTimeout },
           timeoutMs: 1_000,
         }),

@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import {
   command,
   createConsumer,
+  createEventRegistry,
   createOutboxRelay,
   createSagaOrchestrator,
+  defineCommand,
   defineSaga,
   type SagaInstance,
   type SagaStatus,
@@ -33,23 +35,34 @@ const orderSchema = z.object({
   card: z.enum(['ok', 'declined', 'flaky']),
 });
 
+const orderRef = z.object({ orderId: z.string().min(1) });
+const reserve = defineCommand({ type: 'inventory.Reserve', schema: orderRef });
+const release = defineCommand({ type: 'inventory.Release', schema: orderRef });
+const charge = defineCommand({ type: 'payments.Charge', schema: orderSchema });
+const refund = defineCommand({ type: 'payments.Refund', schema: orderRef });
+const schedule = defineCommand({ type: 'shipping.Schedule', schema: orderRef });
+/** The participants' commands: each consumer validates what it receives against these. */
+export const inventoryCommands = createEventRegistry([reserve, release]);
+export const paymentsCommands = createEventRegistry([charge, refund]);
+export const shippingCommands = createEventRegistry([schedule]);
+
 /** Reserves the order's stock; releases it when compensated. */
 export const reserveInventory = <Data extends OrderData>() =>
   step<Data>('reserveInventory', {
-    invoke: (data) => command('inventory.commands', 'inventory.Reserve', { orderId: data.orderId }),
-    compensate: (data) => command('inventory.commands', 'inventory.Release', { orderId: data.orderId }),
+    invoke: (data) => command('inventory.commands', reserve, { orderId: data.orderId }),
+    compensate: (data) => command('inventory.commands', release, { orderId: data.orderId }),
   });
 
 /** Charges the card (retried: a flaky card fails twice); refunds when compensated. */
 export const processPayment = <Data extends OrderData>() =>
   step<Data>('processPayment', {
     invoke: (data) =>
-      command('payments.commands', 'payments.Charge', {
+      command('payments.commands', charge, {
         orderId: data.orderId,
         amountCents: data.amountCents,
         card: data.card,
       }),
-    compensate: (data) => command('payments.commands', 'payments.Refund', { orderId: data.orderId }),
+    compensate: (data) => command('payments.commands', refund, { orderId: data.orderId }),
     onSuccess: (data, result) => ({ ...data, paymentId: (result as { paymentId: string }).paymentId }),
     retry: { maxAttempts: 3, initialMs: 20, maxMs: 50 },
   });
@@ -61,7 +74,7 @@ export const placeOrder = defineSaga<OrderData>(
     reserveInventory(),
     processPayment(),
     step('shipOrder', {
-      invoke: (data) => command('shipping.commands', 'shipping.Schedule', { orderId: data.orderId }),
+      invoke: (data) => command('shipping.commands', schedule, { orderId: data.orderId }),
       timeoutMs: 1_500,
     }),
   ],
@@ -112,17 +125,16 @@ export async function createSagaWorld() {
       transport,
       destinations: ['inventory.commands'],
       backoff,
-      handlers: sagaParticipant(inventory!, {
+      registry: inventoryCommands,
+      handlers: sagaParticipant(inventory!, inventoryCommands, {
         'inventory.Reserve': async (message, { tx }) => {
-          await tx.execute('INSERT INTO reservations (order_id) VALUES ($1)', [
-            (message.data as OrderData).orderId,
-          ]);
+          await tx.execute('INSERT INTO reservations (order_id) VALUES ($1)', [message.data.orderId]);
           return stepSucceeded();
         },
         'inventory.Release': async (message, { tx }) => {
           if (controls.releaseBroken) return stepFailed('inventory database is read-only');
           await tx.execute('UPDATE reservations SET released = released + 1 WHERE order_id = $1', [
-            (message.data as OrderData).orderId,
+            message.data.orderId,
           ]);
           return stepSucceeded();
         },
@@ -134,9 +146,10 @@ export async function createSagaWorld() {
       transport,
       destinations: ['payments.commands'],
       backoff,
-      handlers: sagaParticipant(payments!, {
+      registry: paymentsCommands,
+      handlers: sagaParticipant(payments!, paymentsCommands, {
         'payments.Charge': async (message, { tx }) => {
-          const data = message.data as OrderData;
+          const { data } = message;
           const calls = (controls.chargeCalls.get(data.orderId) ?? 0) + 1;
           controls.chargeCalls.set(data.orderId, calls);
           if (data.card === 'declined') return stepFailed('card declined');
@@ -149,7 +162,7 @@ export async function createSagaWorld() {
           return stepSucceeded({ paymentId: `pay-${data.orderId}` });
         },
         'payments.Refund': async (message, { tx }) => {
-          const orderId = (message.data as OrderData).orderId;
+          const { orderId } = message.data;
           await tx.execute(
             `INSERT INTO ledger SELECT order_id, 'refund', amount_cents FROM ledger WHERE order_id = $1 AND kind = 'charge'`,
             [orderId],
@@ -165,9 +178,10 @@ export async function createSagaWorld() {
     transport,
     destinations: ['shipping.commands'],
     backoff,
-    handlers: sagaParticipant(shipping!, {
+    registry: shippingCommands,
+    handlers: sagaParticipant(shipping!, shippingCommands, {
       'shipping.Schedule': async (message, { tx }) => {
-        await tx.execute('INSERT INTO shipments VALUES ($1)', [(message.data as OrderData).orderId]);
+        await tx.execute('INSERT INTO shipments VALUES ($1)', [message.data.orderId]);
         return stepSucceeded();
       },
     }),

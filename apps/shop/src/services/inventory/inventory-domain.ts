@@ -3,7 +3,7 @@
  * when it would make available stock negative; concurrent reservations of the last unit conflict
  * on the stream version, so exactly one of them commits.
  */
-import { createEventRegistry, type Decider, defineEvent } from '@causeway/core';
+import { createEventRegistry, type Decider, defineCommand, defineEvent } from '@causeway/core';
 import { z } from 'zod';
 import { BusinessRuleError } from '../../platform/problem.ts';
 
@@ -16,6 +16,18 @@ export const reserved = defineEvent({ type: 'inventory.Reserved', schema: z.obje
 export const released = defineEvent({ type: 'inventory.Released', schema: z.object(line) });
 export const sold = defineEvent({ type: 'inventory.Sold', schema: z.object(line) });
 export const inventoryRegistry = createEventRegistry([restocked, reserved, released, sold]);
+
+/** The lines of one order, as the saga's commands carry them (extra fields are dropped). */
+const orderLines = z.object({
+  orderId: z.string().min(1),
+  items: z.array(z.object({ productId: z.string().min(1), quantity: z.number().int().positive() })).min(1),
+});
+export type OrderLines = z.infer<typeof orderLines>;
+/** Reserve every line of an order, or none. */
+export const reserveStock = defineCommand({ type: 'inventory.Reserve', schema: orderLines });
+/** Release what an order reserved (the compensation of reserveStock). */
+export const releaseStock = defineCommand({ type: 'inventory.Release', schema: orderLines });
+export const inventoryCommands = createEventRegistry([reserveStock, releaseStock]);
 
 type Line = { productId: string; orderId: string; quantity: number };
 export type StockEvent =

@@ -8,6 +8,7 @@ import {
   causedBy,
   createCommandHandler,
   createConsumer,
+  createEventRegistry,
   loadAggregate,
   sagaParticipant,
   stepFailed,
@@ -18,8 +19,11 @@ import { z } from 'zod';
 import { consistencyHeader, encodeConsistencyToken, marksOf } from '../../platform/consistency-token.ts';
 import { parseInput } from '../../platform/http-input.ts';
 import { runService } from '../../platform/service-runtime.ts';
+import { orderConfirmed } from '../orders/orders-domain.ts';
 import {
+  inventoryCommands,
   inventoryRegistry,
+  type OrderLines,
   type Stock,
   type StockCommand,
   type StockEvent,
@@ -29,10 +33,6 @@ import {
 
 const restockBody = z.object({ quantity: z.number().int().min(1).max(1_000_000) });
 const productParams = z.object({ productId: z.string().min(1).max(100) });
-interface OrderLines {
-  orderId: string;
-  items: Array<{ productId: string; quantity: number }>;
-}
 
 await runService({
   name: 'inventory',
@@ -114,22 +114,22 @@ await runService({
         transport,
         destinations: ['inventory.commands', 'orders.events'],
         maxAttempts: 50,
+        registry: createEventRegistry([...inventoryCommands.definitions, orderConfirmed]),
         handlers: {
-          ...sagaParticipant(store, {
+          ...sagaParticipant(store, inventoryCommands, {
             // A refusal found by the check is a failed step. One the decider raises later (a
             // concurrent order took the stock between check and append) is thrown instead: the
             // transaction, with any line already reserved, rolls back, and the redelivered command
             // runs the check again.
-            'inventory.Reserve': (command, { tx }) =>
-              reserveAll(command.data as OrderLines, tx, causedBy(command)),
+            'inventory.Reserve': (command, { tx }) => reserveAll(command.data, tx, causedBy(command)),
             'inventory.Release': async (command, { tx }) => {
-              await settleAll(command.data as OrderLines, 'release', tx, causedBy(command));
+              await settleAll(command.data, 'release', tx, causedBy(command));
               return stepSucceeded();
             },
           }),
           'orders.OrderConfirmed': async (event, { tx }) => {
             // Choreography: no saga step, but the same flow as the order that was confirmed.
-            await settleAll(event.data as OrderLines, 'sell', tx, causedBy(event));
+            await settleAll(event.data, 'sell', tx, causedBy(event));
           },
         },
       }),

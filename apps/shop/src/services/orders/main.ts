@@ -5,6 +5,7 @@
  */
 import {
   createConsumer,
+  createEventRegistry,
   createSagaOrchestrator,
   NotFoundError,
   sagaParticipant,
@@ -19,13 +20,15 @@ import { parseInput } from '../../platform/http-input.ts';
 import { ConflictError } from '../../platform/problem.ts';
 import { runService } from '../../platform/service-runtime.ts';
 import { appendAt, readStreamAt } from '../../platform/stream-at-version.ts';
-import type { ProductCreated, ProductUpdated } from '../catalog/catalog-domain.ts';
+import { productCreated, productUpdated } from '../catalog/catalog-domain.ts';
 import {
   compensationOf,
   definePlaceOrder,
+  type NewOrderEvent,
   type OrderItem,
   orderOf,
   orderStream,
+  ordersCommands,
   ordersRegistry,
   placeOrderRequest,
 } from './orders-domain.ts';
@@ -50,18 +53,12 @@ await runService({
       const { events, version } = await readStreamAt(eventStore, orderStream(orderId), tx);
       return { order: orderOf(events), version };
     };
-    const appendToOrder = (orderId: string, version: number, type: string, data: unknown, tx: Transaction) =>
-      appendAt(
-        eventStore,
-        orderStream(orderId),
-        version,
-        { type, data },
-        {
-          tx,
-          publishTo: 'orders.events',
-          correlationId: orderId,
-        },
-      );
+    const appendToOrder = (orderId: string, version: number, event: NewOrderEvent, tx: Transaction) =>
+      appendAt(eventStore, orderStream(orderId), version, event, {
+        tx,
+        publishTo: 'orders.events',
+        correlationId: orderId,
+      });
 
     const orchestrator = createSagaOrchestrator({
       store,
@@ -78,8 +75,7 @@ await runService({
           await appendToOrder(
             orderId,
             version,
-            'orders.OrderConfirmed',
-            { orderId, userId, items, totalCents, placedAt },
+            { type: 'orders.OrderConfirmed', data: { orderId, userId, items, totalCents, placedAt } },
             tx,
           );
         } else if (saga.status === 'compensated') {
@@ -87,8 +83,7 @@ await runService({
           await appendToOrder(
             order.orderId,
             version,
-            'orders.OrderCancelled',
-            { orderId: order.orderId, userId: order.userId, reason },
+            { type: 'orders.OrderCancelled', data: { orderId: order.orderId, userId: order.userId, reason } },
             tx,
           );
         }
@@ -216,9 +211,10 @@ await runService({
         store,
         transport,
         destinations: ['catalog.events', 'orders.commands'],
+        registry: createEventRegistry([productCreated, productUpdated, ...ordersCommands.definitions]),
         handlers: {
           'catalog.ProductCreated': async (event, { tx }) => {
-            const data = event.data as ProductCreated;
+            const { data } = event;
             await store.documents.put(tx, replica, data.productId, {
               name: data.name,
               priceCents: data.priceCents,
@@ -226,7 +222,7 @@ await runService({
             });
           },
           'catalog.ProductUpdated': async (event, { tx }) => {
-            const data = event.data as ProductUpdated;
+            const { data } = event;
             const current = await store.documents.get<ReplicaProduct>(tx, replica, data.productId);
             if (!current)
               throw new Error(
@@ -238,22 +234,24 @@ await runService({
               ...(data.priceCents !== undefined ? { priceCents: data.priceCents } : {}),
             });
           },
-          ...sagaParticipant(store, {
+          ...sagaParticipant(store, ordersCommands, {
             'orders.Create': async (command, { tx }) => {
-              const { order } = await loadOrder((command.data as { orderId: string }).orderId, tx);
+              const { order } = await loadOrder(command.data.orderId, tx);
               if (!order) return stepFailed('no such order');
               return order.status === 'CANCELLED' ? stepFailed('order was cancelled') : stepSucceeded();
             },
             'orders.Cancel': async (command, { tx }) => {
-              const orderId = (command.data as { orderId: string }).orderId;
+              const { orderId } = command.data;
               const { order, version } = await loadOrder(orderId, tx);
               if (order?.status === 'PENDING') {
                 const saga = await store.sagas.get(tx, orderId);
                 await appendToOrder(
                   orderId,
                   version,
-                  'orders.OrderCancelled',
-                  { orderId, userId: order.userId, reason: saga?.reason ?? 'cancelled' },
+                  {
+                    type: 'orders.OrderCancelled',
+                    data: { orderId, userId: order.userId, reason: saga?.reason ?? 'cancelled' },
+                  },
                   tx,
                 );
               }

@@ -1,6 +1,18 @@
 /** Orders, event-sourced; the PlaceOrder saga that takes one from PENDING to CONFIRMED or CANCELLED. */
-import { command, createEventRegistry, defineEvent, defineSaga, step } from '@causeway/core';
+import {
+  command,
+  createEventRegistry,
+  defineCommand,
+  defineEvent,
+  defineSaga,
+  type MessageOf,
+  type NewMessageOf,
+  step,
+} from '@causeway/core';
 import { z } from 'zod';
+import { releaseStock, reserveStock } from '../inventory/inventory-domain.ts';
+import { chargePayment, refundPayment } from '../payments/payments-domain.ts';
+import { cancelShipment, scheduleShipment } from '../shipping/shipping-domain.ts';
 
 /** What a client sends to place an order (SHOP-API); the gateway and the orders service both check it. */
 export const placeOrderRequest = z.object({
@@ -50,6 +62,15 @@ export const orderCancelled = defineEvent({
   schema: z.object({ orderId: z.string(), userId: z.string(), reason: z.string() }),
 });
 export const ordersRegistry = createEventRegistry([orderPlaced, orderConfirmed, orderCancelled]);
+export type OrderEvent = MessageOf<(typeof ordersRegistry.definitions)[number]>;
+export type NewOrderEvent = NewMessageOf<(typeof ordersRegistry.definitions)[number]>;
+
+const orderRef = z.object({ orderId: z.string().min(1) });
+/** The saga's first step: the order exists and is not cancelled. */
+export const createOrder = defineCommand({ type: 'orders.Create', schema: orderRef });
+/** Cancel a pending order (the compensation of createOrder). */
+export const cancelOrder = defineCommand({ type: 'orders.Cancel', schema: orderRef });
+export const ordersCommands = createEventRegistry([createOrder, cancelOrder]);
 
 export type OrderPlaced = z.infer<typeof orderPlaced.schema>;
 export type OrderStatus = 'PENDING' | 'CONFIRMED' | 'CANCELLED';
@@ -60,14 +81,14 @@ export interface Order extends OrderPlaced {
 
 export const orderStream = (orderId: string) => `order-${orderId}`;
 
-export function orderOf(events: ReadonlyArray<{ type: string; data: unknown }>): Order | null {
+export function orderOf(events: readonly OrderEvent[]): Order | null {
   let order: Order | null = null;
   for (const event of events) {
-    if (event.type === 'orders.OrderPlaced') order = { ...(event.data as OrderPlaced), status: 'PENDING' };
+    if (event.type === 'orders.OrderPlaced') order = { ...event.data, status: 'PENDING' };
     else if (order !== null && event.type === 'orders.OrderConfirmed') order.status = 'CONFIRMED';
     else if (order !== null && event.type === 'orders.OrderCancelled') {
       order.status = 'CANCELLED';
-      order.cancelReason = (event.data as { reason: string }).reason;
+      order.cancelReason = event.data.reason;
     }
   }
   return order;
@@ -87,37 +108,37 @@ export interface PlaceOrderData {
 export function definePlaceOrder(paymentTimeoutMs: number) {
   return defineSaga<PlaceOrderData>('PlaceOrder', [
     step('createOrder', {
-      invoke: (order) => command('orders.commands', 'orders.Create', { orderId: order.orderId }),
-      compensate: (order) => command('orders.commands', 'orders.Cancel', { orderId: order.orderId }),
+      invoke: (order) => command('orders.commands', createOrder, { orderId: order.orderId }),
+      compensate: (order) => command('orders.commands', cancelOrder, { orderId: order.orderId }),
     }),
     step('reserveInventory', {
       invoke: (order) =>
-        command('inventory.commands', 'inventory.Reserve', { orderId: order.orderId, items: order.items }),
+        command('inventory.commands', reserveStock, { orderId: order.orderId, items: order.items }),
       compensate: (order) =>
-        command('inventory.commands', 'inventory.Release', { orderId: order.orderId, items: order.items }),
+        command('inventory.commands', releaseStock, { orderId: order.orderId, items: order.items }),
       retry: { maxAttempts: 1 },
       timeoutMs: 30_000,
     }),
     step('processPayment', {
       invoke: (order) =>
-        command('payments.commands', 'payments.Charge', {
+        command('payments.commands', chargePayment, {
           orderId: order.orderId,
           totalCents: order.totalCents,
           currency: order.currency,
           payment: order.payment,
         }),
-      compensate: (order) => command('payments.commands', 'payments.Refund', { orderId: order.orderId }),
+      compensate: (order) => command('payments.commands', refundPayment, { orderId: order.orderId }),
       // tok_flaky fails twice, then approves; a decline is final after the same retries.
       retry: { maxAttempts: 4, initialMs: 50, maxMs: 400, retryOnTimeout: false },
       timeoutMs: paymentTimeoutMs,
     }),
     step('shipOrder', {
       invoke: (order) =>
-        command('shipping.commands', 'shipping.Schedule', {
+        command('shipping.commands', scheduleShipment, {
           orderId: order.orderId,
           shippingAddress: order.shippingAddress,
         }),
-      compensate: (order) => command('shipping.commands', 'shipping.Cancel', { orderId: order.orderId }),
+      compensate: (order) => command('shipping.commands', cancelShipment, { orderId: order.orderId }),
       timeoutMs: 30_000,
     }),
   ]);

@@ -8,6 +8,7 @@ import {
   causedBy,
   createConsumer,
   type Message,
+  type NewMessageOf,
   sagaParticipant,
   stepFailed,
   stepSucceeded,
@@ -18,14 +19,16 @@ import { z } from 'zod';
 import { parseInput } from '../../platform/http-input.ts';
 import { runService } from '../../platform/service-runtime.ts';
 import { appendAt, readStreamAt } from '../../platform/stream-at-version.ts';
-import { gatewayAnswer, ledgerOf, paymentStream, paymentsRegistry, statusOf } from './payments-domain.ts';
+import {
+  gatewayAnswer,
+  ledgerOf,
+  paymentStream,
+  paymentsCommands,
+  paymentsRegistry,
+  statusOf,
+} from './payments-domain.ts';
 
-interface ChargeCommand {
-  orderId: string;
-  totalCents: number;
-  currency: string;
-  payment: { token: string };
-}
+type PaymentEvent = NewMessageOf<(typeof paymentsRegistry.definitions)[number]>;
 const orderParams = z.object({ orderId: z.string().min(1).max(100) });
 
 await runService({
@@ -37,14 +40,8 @@ await runService({
       return { ledger: ledgerOf(events), version };
     };
     // Stamped with the command's flow, so the dashboard follows an order into this service.
-    const append = (
-      orderId: string,
-      version: number,
-      type: string,
-      data: unknown,
-      tx: Transaction,
-      cause: Message,
-    ) => appendAt(eventStore, paymentStream(orderId), version, { type, data }, { tx, ...causedBy(cause) });
+    const append = (orderId: string, version: number, event: PaymentEvent, tx: Transaction, cause: Message) =>
+      appendAt(eventStore, paymentStream(orderId), version, event, { tx, ...causedBy(cause) });
 
     app.get('/payments/:orderId', async (request) => {
       const { orderId } = parseInput(orderParams, request.params, 'path');
@@ -64,17 +61,20 @@ await runService({
         store,
         transport,
         destinations: ['payments.commands'],
-        handlers: sagaParticipant(store, {
+        registry: paymentsCommands,
+        handlers: sagaParticipant(store, paymentsCommands, {
           'payments.Charge': async (command, { tx }) => {
-            const order = command.data as ChargeCommand;
+            const order = command.data;
             const { ledger, version } = await readLedger(order.orderId, tx);
             if (ledger.chargedCents > 0) return stepSucceeded({ chargedCents: ledger.chargedCents });
             const call = ledger.gatewayCalls + 1;
             await append(
               order.orderId,
               version,
-              'payments.GatewayCalled',
-              { orderId: order.orderId, token: order.payment.token, call },
+              {
+                type: 'payments.GatewayCalled',
+                data: { orderId: order.orderId, token: order.payment.token, call },
+              },
               tx,
               command,
             );
@@ -84,12 +84,14 @@ await runService({
                 await append(
                   order.orderId,
                   version + 1,
-                  'payments.Charged',
                   {
-                    orderId: order.orderId,
-                    amountCents: order.totalCents,
-                    currency: order.currency,
-                    paymentId,
+                    type: 'payments.Charged',
+                    data: {
+                      orderId: order.orderId,
+                      amountCents: order.totalCents,
+                      currency: order.currency,
+                      paymentId,
+                    },
                   },
                   tx,
                   command,
@@ -100,8 +102,7 @@ await runService({
                 await append(
                   order.orderId,
                   version + 1,
-                  'payments.Declined',
-                  { orderId: order.orderId, reason: 'card declined' },
+                  { type: 'payments.Declined', data: { orderId: order.orderId, reason: 'card declined' } },
                   tx,
                   command,
                 );
@@ -113,15 +114,17 @@ await runService({
             }
           },
           'payments.Refund': async (command, { tx }) => {
-            const { orderId } = command.data as ChargeCommand;
+            const { orderId } = command.data;
             const { ledger, version } = await readLedger(orderId, tx);
             const owed = ledger.chargedCents - ledger.refundedCents;
             if (owed > 0) {
               await append(
                 orderId,
                 version,
-                'payments.Refunded',
-                { orderId, amountCents: owed, currency: ledger.currency },
+                {
+                  type: 'payments.Refunded',
+                  data: { orderId, amountCents: owed, currency: ledger.currency },
+                },
                 tx,
                 command,
               );

@@ -3,7 +3,7 @@
  * gateway answers by token (see SHOP-API.md): approved, declined, never answers, or fails
  * transiently twice before approving.
  */
-import { createEventRegistry, defineEvent } from '@causeway/core';
+import { createEventRegistry, defineCommand, defineEvent, type MessageOf } from '@causeway/core';
 import { z } from 'zod';
 
 const money = { orderId: z.string(), amountCents: z.number().int().nonnegative(), currency: z.string() };
@@ -21,6 +21,24 @@ export const gatewayCalled = defineEvent({
   schema: z.object({ orderId: z.string(), token: z.string(), call: z.number().int().positive() }),
 });
 export const paymentsRegistry = createEventRegistry([charged, refunded, declined, gatewayCalled]);
+type PaymentEventDefinition = (typeof paymentsRegistry.definitions)[number];
+
+/** Charge an order's total with the client's payment token. */
+export const chargePayment = defineCommand({
+  type: 'payments.Charge',
+  schema: z.object({
+    orderId: z.string().min(1),
+    totalCents: z.number().int().nonnegative(),
+    currency: z.string(),
+    payment: z.object({ token: z.string().min(1) }),
+  }),
+});
+/** Refund what an order was charged (the compensation of chargePayment). */
+export const refundPayment = defineCommand({
+  type: 'payments.Refund',
+  schema: z.object({ orderId: z.string().min(1) }),
+});
+export const paymentsCommands = createEventRegistry([chargePayment, refundPayment]);
 
 export const paymentStream = (orderId: string) => `payment-${orderId}`;
 
@@ -32,7 +50,7 @@ export interface Ledger {
   currency: string;
 }
 
-export function ledgerOf(events: ReadonlyArray<{ type: string; data: unknown }>): Ledger {
+export function ledgerOf(events: ReadonlyArray<MessageOf<PaymentEventDefinition>>): Ledger {
   const ledger: Ledger = {
     chargedCents: 0,
     refundedCents: 0,
@@ -41,11 +59,10 @@ export function ledgerOf(events: ReadonlyArray<{ type: string; data: unknown }>)
     currency: 'USD',
   };
   for (const event of events) {
-    const data = event.data as { amountCents?: number; currency?: string };
     if (event.type === 'payments.Charged') {
-      ledger.chargedCents += data.amountCents ?? 0;
-      ledger.currency = data.currency ?? ledger.currency;
-    } else if (event.type === 'payments.Refunded') ledger.refundedCents += data.amountCents ?? 0;
+      ledger.chargedCents += event.data.amountCents;
+      ledger.currency = event.data.currency;
+    } else if (event.type === 'payments.Refunded') ledger.refundedCents += event.data.amountCents;
     else if (event.type === 'payments.Declined') ledger.declined = true;
     else if (event.type === 'payments.GatewayCalled') ledger.gatewayCalls++;
   }

@@ -10,8 +10,8 @@ import { consistencyHeader, decodeConsistencyToken } from '../../platform/consis
 import { parseInput } from '../../platform/http-input.ts';
 import { UnavailableError } from '../../platform/problem.ts';
 import { runService } from '../../platform/service-runtime.ts';
-import type { ProductCreated, ProductUpdated } from '../catalog/catalog-domain.ts';
-import { type OrderPlaced, ordersRegistry } from '../orders/orders-domain.ts';
+import { ordersRegistry } from '../orders/orders-domain.ts';
+import { sourceRegistry } from './projection-tracker.ts';
 import { installQueryAdmin } from './query-admin.ts';
 
 const ddl = [
@@ -82,9 +82,10 @@ await runService({
         store,
         transport,
         destinations: ['catalog.events', 'orders.events', 'users.events'],
+        registry: sourceRegistry,
         handlers: projection.track({
           'catalog.ProductCreated': async (event, { tx }) => {
-            const p = event.data as ProductCreated;
+            const p = event.data;
             await tx.execute(
               `INSERT INTO products_view (product_id, sku, name, price_cents, currency, search_text) VALUES ($1, $2, $3, $4, $5, $6)
                ON CONFLICT (product_id) DO NOTHING`,
@@ -92,7 +93,7 @@ await runService({
             );
           },
           'catalog.ProductUpdated': async (event, { tx }) => {
-            const p = event.data as ProductUpdated;
+            const p = event.data;
             if (p.name !== undefined) {
               await tx.execute(
                 `UPDATE products_view SET name = $2, search_text = lower(sku || ' ' || $2) WHERE product_id = $1`,
@@ -106,7 +107,7 @@ await runService({
               ]);
           },
           'orders.OrderPlaced': async (event, { tx }) => {
-            const o = event.data as OrderPlaced;
+            const o = event.data;
             await tx.execute(
               `INSERT INTO my_orders (order_id, user_id, status, total_cents, currency, created_at, items) VALUES ($1, $2, 'PENDING', $3, $4, $5, $6)
                ON CONFLICT (order_id) DO NOTHING`,
@@ -114,7 +115,7 @@ await runService({
             );
           },
           'orders.OrderConfirmed': async (event, { tx }) => {
-            const o = event.data as OrderPlaced;
+            const o = event.data;
             await setStatus(tx, o.orderId, 'CONFIRMED');
             await tx.execute(
               `INSERT INTO daily_sales (day, orders, revenue_cents) VALUES ($1, 1, $2)
@@ -123,12 +124,10 @@ await runService({
             );
           },
           'orders.OrderCancelled': async (event, { tx }) => {
-            await setStatus(tx, (event.data as { orderId: string }).orderId, 'CANCELLED');
+            await setStatus(tx, event.data.orderId, 'CANCELLED');
           },
           'users.UserForgotten': async (event, { tx }) => {
-            await tx.execute('DELETE FROM my_orders WHERE user_id = $1', [
-              (event.data as { userId: string }).userId,
-            ]);
+            await tx.execute('DELETE FROM my_orders WHERE user_id = $1', [event.data.userId]);
           },
         }),
       }),

@@ -5,7 +5,14 @@
  * consumer's unacknowledged messages are redelivered afterwards: nothing is applied twice.
  * Commits also feed the consistency window (event written → visible here).
  */
-import type { Message, MessageContext, MessageHandler, Transaction } from '@causeway/core';
+import {
+  createEventRegistry,
+  type Message,
+  type MessageContext,
+  type MessageHandler,
+  type MessageHandlers,
+  type Transaction,
+} from '@causeway/core';
 import type { LatencyHistogram } from '../../platform/latency-histogram.ts';
 import { catalogRegistry } from '../catalog/catalog-domain.ts';
 import { ordersRegistry } from '../orders/orders-domain.ts';
@@ -14,6 +21,13 @@ import { usersRegistry } from '../users/users-domain.ts';
 /** The services whose events the read models are built from. */
 export const projectionSources = ['catalog', 'users', 'orders'] as const;
 export type ProjectionSource = (typeof projectionSources)[number];
+/** Every event the read models consume, validated on arrival against its owner's definition. */
+export const sourceRegistry = createEventRegistry([
+  ...catalogRegistry.definitions,
+  ...usersRegistry.definitions,
+  ...ordersRegistry.definitions,
+]);
+export type SourceHandlers = MessageHandlers<(typeof sourceRegistry.definitions)[number]>;
 const typesOf: Record<ProjectionSource, readonly string[]> = {
   catalog: catalogRegistry.types,
   users: usersRegistry.types,
@@ -59,7 +73,8 @@ export function createProjectionTracker(options: { histogram: LatencyHistogram }
 
   return {
     /** Handlers for every type of every source; types without a handler are tracked all the same. */
-    track(handlers: Readonly<Record<string, MessageHandler>>): Record<string, MessageHandler> {
+    track(typedHandlers: SourceHandlers): SourceHandlers {
+      const handlers = typedHandlers as Readonly<Record<string, MessageHandler>>;
       const types = new Set([
         ...Object.keys(handlers),
         ...projectionSources.flatMap((source) => typesOf[source]),

@@ -15,6 +15,7 @@ import {
   createProjectionTracker,
   type ProjectionSource,
   readSourcePositions,
+  type SourceHandlers,
   type SourcePosition,
   trackerDdl,
 } from './projection-tracker.ts';
@@ -152,8 +153,8 @@ export async function installQueryAdmin(
 
   return {
     /** The handlers to give the consumer: each event tracked, skipped if its stream already has it. */
-    track(given: Readonly<Record<string, MessageHandler>>) {
-      handlers = given;
+    track(given: SourceHandlers): SourceHandlers {
+      handlers = given as Readonly<Record<string, MessageHandler>>;
       return tracker.track(given);
     },
   };

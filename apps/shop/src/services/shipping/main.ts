@@ -5,9 +5,8 @@
 import {
   causedBy,
   createConsumer,
-  createEventRegistry,
-  defineEvent,
   type Message,
+  type NewMessageOf,
   sagaParticipant,
   stepFailed,
   stepSucceeded,
@@ -17,29 +16,13 @@ import { z } from 'zod';
 import { parseInput } from '../../platform/http-input.ts';
 import { runService } from '../../platform/service-runtime.ts';
 import { appendAt, readStreamAt } from '../../platform/stream-at-version.ts';
+import { shippingCommands, shippingRegistry, statusByEvent } from './shipping-domain.ts';
 
-const shipmentEvent = (type: string) =>
-  defineEvent({
-    type,
-    schema: z.object({ orderId: z.string(), country: z.string().optional(), reason: z.string().optional() }),
-  });
-const shippingRegistry = createEventRegistry([
-  shipmentEvent('shipping.Scheduled'),
-  shipmentEvent('shipping.Refused'),
-  shipmentEvent('shipping.Cancelled'),
-]);
-const statusByEvent: Record<string, 'SCHEDULED' | 'REFUSED' | 'CANCELLED'> = {
-  'shipping.Scheduled': 'SCHEDULED',
-  'shipping.Refused': 'REFUSED',
-  'shipping.Cancelled': 'CANCELLED',
-};
+type ShipmentEvent = NewMessageOf<(typeof shippingRegistry.definitions)[number]>;
+
 const refusedCountries = new Set(['XX']);
 const shipmentStream = (orderId: string) => `shipment-${orderId}`;
 const orderParams = z.object({ orderId: z.string().min(1).max(100) });
-interface ScheduleCommand {
-  orderId: string;
-  shippingAddress?: { country?: string };
-}
 
 await runService({
   name: 'shipping',
@@ -48,17 +31,16 @@ await runService({
     const current = async (orderId: string, tx: Transaction | null) => {
       const { events, version } = await readStreamAt(eventStore, shipmentStream(orderId), tx);
       const last = events.at(-1);
-      return { status: last ? statusByEvent[last.type]! : ('NONE' as const), version };
+      return { status: last ? statusByEvent[last.type] : ('NONE' as const), version };
     };
     // Stamped with the command's flow, so the dashboard follows an order into this service.
     const append = (
       orderId: string,
       version: number,
-      type: string,
-      data: unknown,
+      event: ShipmentEvent,
       tx: Transaction,
       cause: Message,
-    ) => appendAt(eventStore, shipmentStream(orderId), version, { type, data }, { tx, ...causedBy(cause) });
+    ) => appendAt(eventStore, shipmentStream(orderId), version, event, { tx, ...causedBy(cause) });
 
     app.get('/shipments/:orderId', async (request) => {
       const { orderId } = parseInput(orderParams, request.params, 'path');
@@ -71,26 +53,39 @@ await runService({
         store,
         transport,
         destinations: ['shipping.commands'],
-        handlers: sagaParticipant(store, {
+        registry: shippingCommands,
+        handlers: sagaParticipant(store, shippingCommands, {
           'shipping.Schedule': async (command, { tx }) => {
-            const { orderId, shippingAddress } = command.data as ScheduleCommand;
+            const { orderId, shippingAddress } = command.data;
             const country = shippingAddress?.country ?? 'US';
             const { status, version } = await current(orderId, tx);
             if (status === 'SCHEDULED') return stepSucceeded();
             if (refusedCountries.has(country)) {
               const reason = `shipping refused: we do not ship to country ${country}`;
               if (status !== 'REFUSED')
-                await append(orderId, version, 'shipping.Refused', { orderId, country, reason }, tx, command);
+                await append(
+                  orderId,
+                  version,
+                  { type: 'shipping.Refused', data: { orderId, country, reason } },
+                  tx,
+                  command,
+                );
               return stepFailed(reason);
             }
-            await append(orderId, version, 'shipping.Scheduled', { orderId, country }, tx, command);
+            await append(
+              orderId,
+              version,
+              { type: 'shipping.Scheduled', data: { orderId, country } },
+              tx,
+              command,
+            );
             return stepSucceeded();
           },
           'shipping.Cancel': async (command, { tx }) => {
-            const { orderId } = command.data as ScheduleCommand;
+            const { orderId } = command.data;
             const { status, version } = await current(orderId, tx);
             if (status === 'SCHEDULED')
-              await append(orderId, version, 'shipping.Cancelled', { orderId }, tx, command);
+              await append(orderId, version, { type: 'shipping.Cancelled', data: { orderId } }, tx, command);
             return stepSucceeded();
           },
         }),
