@@ -44,7 +44,10 @@ export function describeAppending(getStore: () => Store) {
       const stream = uniqueId('long');
       const deposit = { type: 'test.Deposited' as const, data: { amountCents: 1 } };
       for (let batch = 0; batch < 3; batch++) {
-        await es.appendToStream(stream, Array.from({ length: 900 }, () => deposit));
+        await es.appendToStream(
+          stream,
+          Array.from({ length: 900 }, () => deposit),
+        );
       }
       const all = await es.readStream(stream);
       expect(all.map((e) => e.streamPosition)).toEqual(Array.from({ length: 2_700 }, (_, i) => i + 1));

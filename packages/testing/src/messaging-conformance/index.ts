@@ -216,7 +216,10 @@ export function describeMessagingConformance(name: string, openTransport: () => 
       const good = bad('test.Deposited', { amountCents: 7 });
       const foreign = bad('test.Unknown', { anything: true });
       await transport.publish([bad('test.Deposited', { amountCents: -1 }), foreign, good]);
-      await eventually(() => storeB.inbox.has(null, consumer.name, foreign.id), 'the foreign type acknowledged');
+      await eventually(
+        () => storeB.inbox.has(null, consumer.name, foreign.id),
+        'the foreign type acknowledged',
+      );
       await eventually(async () => seen.length === 1, 'the valid message handled');
       await eventually(
         async () => (await storeB.deadLetters.list({ consumer: consumer.name })).length === 1,
