@@ -19,6 +19,7 @@ const dataDir = mkdtempSync(join(tmpdir(), 'causeway-example-')); // DATA_DIR in
 // or createNatsTransport({ servers }) / createRabbitMqTransport({ url, topology })
 const transport = createEmbeddedTransport({ filename: join(dataDir, 'transport.db') });
 
+// #region services
 // Service A: the event and its outbox row commit together; the relay publishes them.
 const ordersStore = await createSqliteStore({ filename: join(dataDir, 'orders.db') });
 const orders = createEventStore({ store: ordersStore, registry });
@@ -38,7 +39,7 @@ const billing = createConsumer({
   registry, // an invalid or unknown message goes to the dead-letter store with the reason
   handlers: {
     'orders.OrderPlaced': async (message, { tx }) => {
-      const { totalCents } = message.data as { totalCents: number };
+      const { totalCents } = message.data;
       await tx.execute('INSERT INTO invoices VALUES ($1, $2)', [message.streamId, totalCents]);
     },
   },
@@ -48,6 +49,7 @@ await billing.start();
 await orders.appendToStream('order-1', [{ type: 'orders.OrderPlaced', data: { totalCents: 4200 } }], {
   publishTo: 'orders.events',
 });
+// #endregion
 let invoices: unknown[] = [];
 while (invoices.length === 0) {
   await new Promise((resolve) => setTimeout(resolve, 20));

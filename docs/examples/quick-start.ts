@@ -1,46 +1,66 @@
-import {
-  createEventRegistry,
-  createEventStore,
-  createProjectionRunner,
-  createReadModelReader,
-  defineEvent,
-  defineProjection,
-} from '@causeway/core';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as cw from '@causeway/core';
+import { createEmbeddedTransport } from '@causeway/embedded';
 import { createSqliteStore } from '@causeway/sqlite';
 import { z } from 'zod';
 
-const registry = createEventRegistry([
-  defineEvent({
-    type: 'cart.ItemAdded',
-    schema: z.object({ sku: z.string(), quantity: z.number().int().positive() }),
-  }),
-]);
-const store = await createSqliteStore({ filename: ':memory:' }); // or createPostgresStore({ connectionString })
-const eventStore = createEventStore({ store, registry });
+const dir = mkdtempSync(`${tmpdir()}/causeway-`); // a service's data directory
+const store = await createSqliteStore({ filename: `${dir}/shop.db` }); // or createPostgresStore
+const transport = createEmbeddedTransport({ filename: `${dir}/transport.db` }); // or NATS, RabbitMQ
 
-const cartItems = defineProjection({
-  name: 'cart_items',
-  collections: ['carts'],
+// An event, validated on append, and a projection: a read model the events keep up to date.
+const orderPlaced = cw.defineEvent({ type: 'orders.OrderPlaced', schema: z.object({ totalCents: z.int() }) });
+const events = cw.createEventStore({ store, registry: cw.createEventRegistry([orderPlaced]) });
+const orders = cw.defineProjection({
+  name: 'orders',
+  collections: ['orders'],
   handlers: {
-    'cart.ItemAdded': async (event, { documents }) => {
-      const cart = (await documents.get<{ items: number }>('carts', event.streamId)) ?? { items: 0 };
-      await documents.put('carts', event.streamId, {
-        items: cart.items + (event.data as { quantity: number }).quantity,
-      });
-    },
+    'orders.OrderPlaced': (event, { documents }) => documents.put('orders', event.streamId, event.data),
   },
 });
-const runner = createProjectionRunner({ eventStore, projections: [cartItems] });
-await runner.start();
+const projections = cw.createProjectionRunner({ eventStore: events, projections: [orders] });
+await projections.start();
+const placed = await events.appendToStream('o-1', [{ type: 'orders.OrderPlaced', data: { totalCents: 42 } }]);
+await projections.waitFor('orders', placed.consistencyToken); // read-your-writes
+const order = await cw.createReadModelReader(store, orders).get('orders', 'o-1');
 
-const { consistencyToken } = await eventStore.appendToStream(
-  'cart-1',
-  [{ type: 'cart.ItemAdded', data: { sku: 'tea', quantity: 2 } }],
-  {
-    expectedVersion: 'noStream',
-  },
-);
-await runner.waitFor('cart_items', consistencyToken); // read-your-writes
-console.log(await createReadModelReader(store, cartItems).get('carts', 'cart-1')); // { items: 2 }
-await runner.stop();
-await store.close();
+// A saga whose second step fails, so the first is compensated.
+const reserve = cw.defineCommand({ type: 'stock.Reserve', schema: z.object({ orderId: z.string() }) });
+const release = cw.defineCommand({ type: 'stock.Release', schema: z.object({ orderId: z.string() }) });
+const charge = cw.defineCommand({ type: 'billing.Charge', schema: z.object({ orderId: z.string() }) });
+const placeOrder = cw.defineSaga<{ orderId: string }>('PlaceOrder', [
+  cw.step('reserve', {
+    invoke: (saga) => cw.command('stock', reserve, saga),
+    compensate: (saga) => cw.command('stock', release, saga),
+  }),
+  cw.step('charge', { invoke: (saga) => cw.command('billing', charge, saga) }),
+]);
+const registry = cw.createEventRegistry([reserve, release, charge]);
+const participant = cw.createConsumer({
+  store,
+  transport,
+  registry,
+  name: 'participant',
+  destinations: ['stock', 'billing'],
+  handlers: cw.sagaParticipant(store, registry, {
+    'stock.Reserve': async () => cw.stepSucceeded(),
+    'stock.Release': async () => cw.stepSucceeded(),
+    'billing.Charge': async () => cw.stepFailed('card declined'),
+  }),
+});
+let finished = (_status: string) => {};
+const ended = new Promise<string>((resolve) => (finished = resolve));
+const sagas = cw.createSagaOrchestrator({
+  store,
+  transport,
+  sagas: [placeOrder],
+  replyTo: 'replies',
+  onFinished: async (saga) => finished(saga.status),
+});
+const relay = cw.createOutboxRelay({ store, transport }); // publishes commands and replies
+await Promise.all([relay.start(), participant.start(), sagas.start()]);
+await sagas.startSaga(placeOrder, { orderId: 'o-1' });
+console.log(order, await ended); // { totalCents: 42 } compensated
+for (const part of [sagas, participant, relay, projections]) await part.stop();
+await Promise.all([transport.close(), store.close()]);

@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import {
   command,
   createConsumer,
+  createEventRegistry,
   createOutboxRelay,
   createSagaOrchestrator,
+  defineCommand,
   defineSaga,
   sagaParticipant,
   step,
@@ -21,23 +23,32 @@ interface Order {
   amountCents: number;
 }
 
+// #region saga
+// Commands are defined like events: a type and a schema, which types the step and the participant.
+const reserve = defineCommand({ type: 'inventory.Reserve', schema: z.object({ orderId: z.string() }) });
+const release = defineCommand({ type: 'inventory.Release', schema: z.object({ orderId: z.string() }) });
+const charge = defineCommand({
+  type: 'payments.Charge',
+  schema: z.object({ orderId: z.string(), amountCents: z.number().int().positive() }),
+});
 // The saga: typed data, a schema for its start, each step with its compensation and policies.
 const placeOrder = defineSaga<Order>(
   'PlaceOrder',
   [
     step('reserveInventory', {
-      invoke: (order) => command('inventory.commands', 'inventory.Reserve', { orderId: order.orderId }),
-      compensate: (order) => command('inventory.commands', 'inventory.Release', { orderId: order.orderId }),
+      invoke: (order) => command('inventory.commands', reserve, { orderId: order.orderId }),
+      compensate: (order) => command('inventory.commands', release, { orderId: order.orderId }),
       timeoutMs: 10_000,
     }),
     step('processPayment', {
-      invoke: (order) => command('payments.commands', 'payments.Charge', order),
+      invoke: (order) => command('payments.commands', charge, order),
       retry: { maxAttempts: 3, initialMs: 100 },
       timeoutMs: 10_000,
     }),
   ],
   { schema: z.object({ orderId: z.string().min(1), amountCents: z.number().int().positive() }) },
 );
+// #endregion
 
 const dataDir = mkdtempSync(join(tmpdir(), 'causeway-saga-example-'));
 const transport = createEmbeddedTransport({ filename: join(dataDir, 'transport.db') });
@@ -47,6 +58,9 @@ const [orders, inventory, payments] = await Promise.all(
   ),
 );
 
+// #region participants
+const inventoryCommands = createEventRegistry([reserve, release]);
+const paymentsCommands = createEventRegistry([charge]);
 // Participants apply each step once per idempotency key and reply through their outbox.
 const participants = [
   createConsumer({
@@ -54,7 +68,8 @@ const participants = [
     store: inventory!,
     transport,
     destinations: ['inventory.commands'],
-    handlers: sagaParticipant(inventory!, {
+    registry: inventoryCommands,
+    handlers: sagaParticipant(inventory!, inventoryCommands, {
       'inventory.Reserve': async () => stepSucceeded(),
       'inventory.Release': async () => stepSucceeded(),
     }),
@@ -64,14 +79,14 @@ const participants = [
     store: payments!,
     transport,
     destinations: ['payments.commands'],
-    handlers: sagaParticipant(payments!, {
-      'payments.Charge': async (charge) =>
-        (charge.data as Order).amountCents > 100_000
-          ? stepFailed('amount over the card limit')
-          : stepSucceeded(),
+    registry: paymentsCommands,
+    handlers: sagaParticipant(payments!, paymentsCommands, {
+      'payments.Charge': async ({ data }) =>
+        data.amountCents > 100_000 ? stepFailed('amount over the card limit') : stepSucceeded(),
     }),
   }),
 ];
+// #endregion
 const relays = [orders, inventory, payments].map((store) => createOutboxRelay({ store: store!, transport }));
 const orchestrator = createSagaOrchestrator({
   store: orders!,
