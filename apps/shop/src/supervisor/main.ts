@@ -1,17 +1,19 @@
 /**
  * `npm start`: runs the shop (seven services and the gateway, one process each) under the
  * supervisor, until Ctrl-C. Settings: environment variables or flags, see `npm start -- --help`.
+ * Before it starts anything it checks the ports and servers (preflight/): a shop that cannot run
+ * exits 1 with one line saying why; so does one whose service cannot start (its error follows).
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { configHelp, loadConfig, type ShopConfig, ShopConfigError } from '../config.ts';
 import { displayPath } from './display-path.ts';
-import { backendsSummary, gatewayUrl, shopServiceEntries } from './shop-services.ts';
+import { findStartProblem } from './preflight/index.ts';
+import { readyBanner, shopServiceEntries } from './shop-services.ts';
 import { statusFileName } from './status-file.ts';
 import { stopOnSignals } from './stop-on-signals.ts';
 import { Supervisor } from './supervisor.ts';
-
-const slowStartHintMs = 60_000;
+import { waitUntilUpOrExit } from './wait-until-up.ts';
 
 function readConfig(): ShopConfig {
   const argv = process.argv.slice(2);
@@ -31,6 +33,11 @@ function readConfig(): ShopConfig {
 }
 
 const config = readConfig();
+const problem = await findStartProblem(config);
+if (problem !== undefined) {
+  console.error(problem);
+  process.exit(1);
+}
 mkdirSync(config.dataDir, { recursive: true });
 const logDir = join(config.dataDir, 'logs');
 const supervisor = new Supervisor({
@@ -42,12 +49,5 @@ stopOnSignals(supervisor);
 
 console.log(`Starting the shop: 7 services and the gateway (logs in ${displayPath(logDir)}/<service>.log)`);
 supervisor.start();
-const hint = setInterval(() => {
-  console.log(
-    `  still waiting for ${supervisor.notUp().join(', ')}: see their logs in ${displayPath(logDir)}`,
-  );
-}, slowStartHintMs);
-await supervisor.whenAllUp();
-clearInterval(hint);
-console.log(`\nShop ready: ${gatewayUrl(config)}  (${backendsSummary(config)})`);
-console.log('Press Ctrl-C to stop.');
+await waitUntilUpOrExit(supervisor, { logDir });
+for (const line of readyBanner(config)) console.log(line);

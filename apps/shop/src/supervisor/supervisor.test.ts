@@ -100,6 +100,8 @@ describe('Supervisor', () => {
     const policy = { initialMs: 150, maxMs: 600, resetAfterMs: 60_000 };
     const harness = supervise([await fakeEntry('crashy', { FAKE_CRASH_AFTER_MS: '50' })], {
       restart: policy,
+      // It may die before a health probe sees it up: this test is about the backoff, not giving up.
+      crashLoop: { maxEarlyExits: Number.POSITIVE_INFINITY },
       random: () => 1, // no jitter: exact delays
     });
     await waitFor('4 restarts', () => eventsOf(harness, 'spawned').length >= 5, 25_000);
@@ -194,9 +196,13 @@ describe('the supervisor process (as npm start runs it)', () => {
     async (signal) => {
       const dataDir = temporaryDir();
       const ports = [await freePort(), await freePort()];
-      const shop = spawn(process.execPath, ['--import', 'tsx', fakeShop, dataDir, ...ports.map(String)], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
+      const shop = spawn(
+        process.execPath,
+        ['--import', 'tsx', '--conditions=@causeway/source', fakeShop, dataDir, ...ports.map(String)],
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
       try {
         let output = '';
         shop.stdout.on('data', (chunk: Buffer) => {

@@ -1,23 +1,37 @@
 /**
- * Keeps a set of service processes running. Each child is `node --import tsx <script>` with the
- * environment it is given; it counts as up once its health URL answers 200. A child that exits
- * while the supervisor is not stopping is restarted after an exponential backoff (reset once it
- * had stayed up for a while), so a crash loop does not spin the CPU but a rare crash costs little.
+ * Keeps a set of service processes running. Each child is `node <script.js>` (built) or
+ * `node --import tsx <script.ts>` (sources) with the environment it is given; it counts as up
+ * once its health URL answers 200. A child that exits while the supervisor is not stopping is
+ * restarted after an exponential backoff (reset once it had stayed up for a while), so a crash
+ * loop does not spin the CPU but a rare crash costs little. A child that cannot start at all (it
+ * dies early, again and again, never healthy) stops the whole supervisor instead: `whenAllUp()`
+ * rejects with its error (see restart-decision.ts).
  * The supervisor knows nothing about the shop: main.ts builds the list of services.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffDelay } from '@causeway/core';
-import { openChildLog, readLogTail } from './child-log.ts';
+import { nodeArgumentsFor } from './child-command.ts';
+import { summarizeChildError } from './child-error.ts';
+import { openChildLog, readLogSince } from './child-log.ts';
 import { displayPath } from './display-path.ts';
 import { probeHealth } from './health-probe.ts';
+import {
+  type CrashLoopPolicy,
+  decideAfterExit,
+  defaultCrashLoopPolicy,
+  defaultRestartPolicy,
+  type ExitPolicies,
+  freshHistory,
+  type RestartPolicy,
+  type ServiceHistory,
+} from './restart-decision.ts';
 import { type ServiceStatus, type SupervisorStatus, writeStatusFile } from './status-file.ts';
 
 export interface ServiceEntry {
   name: string;
-  /** A TypeScript entry point, run with tsx. */
+  /** The entry point: a `.js` file runs with plain node, a `.ts` one with tsx (see child-command.ts). */
   script: string;
   /** The child's whole environment (nothing else is inherited). */
   env: Record<string, string>;
@@ -28,20 +42,23 @@ export interface ServiceEntry {
   describe?: string;
 }
 
-export interface RestartPolicy {
-  /** Delay before the first restart; doubles with each crash in a row... */
-  initialMs: number;
-  /** ...up to this. */
-  maxMs: number;
-  /** A child that stayed up this long starts again from `initialMs` when it crashes. */
-  resetAfterMs: number;
-}
+export { type CrashLoopPolicy, defaultCrashLoopPolicy, defaultRestartPolicy, type RestartPolicy };
 
-/**
- * A child that was healthy for 3 s and then died (killed, out of memory) is not crash-looping:
- * it comes back after the initial delay. Only deaths in a row before that back off further.
- */
-export const defaultRestartPolicy: RestartPolicy = { initialMs: 250, maxMs: 10_000, resetAfterMs: 3_000 };
+/** A service that cannot start: the supervisor stopped every child because of it. */
+export class ServiceStartError extends Error {
+  override name = 'ServiceStartError';
+  constructor(
+    /** The service's name. */
+    readonly service: string,
+    /** What the child wrote about why it died (see child-error.ts). */
+    readonly errorLines: readonly string[],
+    /** The child's log file. */
+    readonly logFile: string,
+    summary: string,
+  ) {
+    super(summary);
+  }
+}
 
 export type SupervisorEvent =
   | { type: 'spawned'; service: string; pid: number; restarts: number }
@@ -55,7 +72,9 @@ export type SupervisorEvent =
       /** null: exited because the supervisor stopped it. */
       restartInMs: number | null;
     }
-  | { type: 'foreign-health'; service: string; answeredByPid: number };
+  | { type: 'foreign-health'; service: string; answeredByPid: number }
+  /** The service crash-looped before it was ever up: every child is being stopped. */
+  | { type: 'gave-up'; service: string; earlyExits: number };
 
 export interface SupervisorOptions {
   services: readonly ServiceEntry[];
@@ -64,6 +83,8 @@ export interface SupervisorOptions {
   /** Each child's output goes to `<logDir>/<name>.log`. */
   logDir: string;
   restart?: Partial<RestartPolicy>;
+  /** When a child that never came up counts as unable to start (default: 3 exits within 5 s each). */
+  crashLoop?: Partial<CrashLoopPolicy>;
   /** How long a child gets between SIGTERM and SIGKILL when stopping. */
   stopGraceMs?: number;
   healthIntervalMs?: number;
@@ -89,7 +110,7 @@ interface SupervisedService {
   status: ServiceStatus;
   since: number;
   restarts: number;
-  crashesInARow: number;
+  history: ServiceHistory;
   current: Incarnation | undefined;
   restartTimer: NodeJS.Timeout | undefined;
 }
@@ -98,12 +119,12 @@ const nameWidth = 10;
 
 export class Supervisor {
   private readonly services: SupervisedService[];
-  private readonly policy: RestartPolicy;
+  private readonly policies: ExitPolicies;
   private readonly stopGraceMs: number;
   private readonly healthIntervalMs: number;
   private readonly print: (line: string) => void;
   private stopping: Promise<void> | undefined;
-  private allUp: { promise: Promise<void>; resolve: () => void };
+  private allUp: { promise: Promise<void>; resolve: () => void; reject: (error: Error) => void };
 
   constructor(private readonly options: SupervisorOptions) {
     const names = options.services.map((entry) => entry.name);
@@ -113,16 +134,26 @@ export class Supervisor {
       status: 'stopped',
       since: Date.now(),
       restarts: 0,
-      crashesInARow: 0,
+      history: freshHistory,
       current: undefined,
       restartTimer: undefined,
     }));
-    this.policy = { ...defaultRestartPolicy, ...options.restart };
+    this.policies = {
+      restart: { ...defaultRestartPolicy, ...options.restart },
+      crashLoop: { ...defaultCrashLoopPolicy, ...options.crashLoop },
+      ...(options.random ? { random: options.random } : {}),
+    };
     this.stopGraceMs = options.stopGraceMs ?? 5000;
     this.healthIntervalMs = options.healthIntervalMs ?? 200;
     this.print = options.print ?? ((line) => console.log(line));
     let resolve = () => {};
-    this.allUp = { promise: new Promise<void>((done) => (resolve = done)), resolve };
+    let reject: (error: Error) => void = () => {};
+    const promise = new Promise<void>((done, fail) => {
+      resolve = done;
+      reject = fail;
+    });
+    promise.catch(() => {}); // nobody waiting for it is no reason for an unhandled rejection
+    this.allUp = { promise, resolve, reject };
   }
 
   start(): void {
@@ -132,7 +163,10 @@ export class Supervisor {
     this.writeStatus();
   }
 
-  /** Resolves the first time every service is up at once (never, if one keeps crashing). */
+  /**
+   * Resolves the first time every service is up at once. Rejects with a ServiceStartError, once
+   * every child is stopped, when a service crash-looped before it was ever up.
+   */
   whenAllUp(): Promise<void> {
     return this.allUp.promise;
   }
@@ -205,7 +239,7 @@ export class Supervisor {
     const log = openChildLog(logFile, `${entry.name} started ${new Date().toISOString()}`);
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, ['--import', 'tsx', entry.script], {
+      child = spawn(process.execPath, nodeArgumentsFor(entry.script), {
         env: entry.env,
         stdio: ['ignore', log.fd, log.fd],
       });
@@ -292,22 +326,27 @@ export class Supervisor {
       this.emit({ type: 'exited', service: entry.name, pid, code, signal, restartInMs: null });
       return;
     }
-    const stayedUpMs = incarnation.upAt === undefined ? 0 : Date.now() - incarnation.upAt;
-    if (stayedUpMs >= this.policy.resetAfterMs) service.crashesInARow = 0;
-    service.crashesInARow++;
-    const delayMs = backoffDelay(service.crashesInARow, this.policy, this.options.random);
+    const exitedAt = Date.now();
+    const { startedAt, upAt } = incarnation;
+    const decision = decideAfterExit(service.history, { startedAt, upAt, exitedAt }, this.policies);
+    service.history = decision.history;
+    const delayMs = decision.action === 'restart' ? decision.delayMs : null;
     this.setStatus(service, 'down');
     this.writeStatus();
     this.emit({ type: 'exited', service: entry.name, pid, code, signal, restartInMs: delayMs });
 
+    const logFile = this.logFileOf(entry);
     const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-    const ranFor = ((Date.now() - incarnation.startedAt) / 1000).toFixed(1);
+    const ranFor = `${((exitedAt - startedAt) / 1000).toFixed(1)} s`;
+    const next = delayMs === null ? 'giving up' : `restarting in ${delayMs} ms`;
     this.print(
-      `  ${entry.name.padEnd(nameWidth)} pid ${pid} ${how} after ${ranFor} s; restarting in ${delayMs} ms ` +
-        `(log: ${displayPath(this.logFileOf(entry))})`,
+      `  ${entry.name.padEnd(nameWidth)} pid ${pid} ${how} after ${ranFor}; ${next} (log: ${displayPath(logFile)})`,
     );
-    for (const line of readLogTail(this.logFileOf(entry), incarnation.logStart)) {
-      this.print(`  ${''.padEnd(nameWidth)} | ${line}`);
+    const errorLines = summarizeChildError(readLogSince(logFile, incarnation.logStart));
+    for (const line of errorLines) this.print(`  ${''.padEnd(nameWidth)} | ${line}`);
+    if (delayMs === null) {
+      this.giveUp(service, errorLines);
+      return;
     }
     service.restartTimer = setTimeout(() => {
       service.restartTimer = undefined;
@@ -315,6 +354,19 @@ export class Supervisor {
       this.spawn(service);
       this.writeStatus();
     }, delayMs);
+  }
+
+  /** Stops every child because `service` cannot start; whenAllUp() then rejects with why. */
+  private giveUp(service: SupervisedService, errorLines: string[]): void {
+    const { name } = service.entry;
+    const { earlyExitsInARow } = service.history;
+    const { earlyExitMs } = this.policies.crashLoop;
+    this.emit({ type: 'gave-up', service: name, earlyExits: earlyExitsInARow });
+    const summary =
+      `${name} exited ${earlyExitsInARow} times in a row within ${earlyExitMs / 1000} s of starting, ` +
+      'before it ever answered its health check';
+    const error = new ServiceStartError(name, errorLines, this.logFileOf(service.entry), summary);
+    void this.stop().then(() => this.allUp.reject(error));
   }
 
   private setStatus(service: SupervisedService, status: ServiceStatus): void {

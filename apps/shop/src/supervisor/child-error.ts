@@ -1,0 +1,41 @@
+/**
+ * Picks out of a dead child's output the lines that say why it died. Node prints an uncaught
+ * error as the throwing source line, a caret, `Name: message`, the stack, the error's properties
+ * and causes, then `Node.js v20...`: the name and message, the first frame in our own code and the
+ * first cause are what a person needs; the rest is noise that hides them.
+ */
+
+// `Error: ...`, `TypeError [ERR_X]: ...`, `TransportUnavailableError: ...`, at the start of a line.
+const errorHeader = /^[\w$]*(?:Error|Exception)(?: \[[^\]]*\])?:/;
+const stackFrame = /^\s+at \S/;
+const causeLine = /^\s+\[cause\]: /;
+const maxMessageLines = 8;
+
+/**
+ * The error the output ends with: its `Name: message` lines, where it was thrown (the first
+ * stack frame outside Node and node_modules) and its first cause. Output without a recognisable
+ * error (a service that printed its own message and exited) gives its last `maxLines` lines.
+ */
+export function summarizeChildError(output: string, maxLines = 5): string[] {
+  const lines = output
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .filter((line) => line !== '' && !/^Node\.js v\d/.test(line));
+  let header = lines.length - 1;
+  while (header >= 0 && !errorHeader.test(lines[header]!)) header--;
+  if (header < 0) return lines.slice(-maxLines);
+
+  const rest = lines.slice(header + 1);
+  const messageEnd = rest.findIndex((line) => stackFrame.test(line) || /^\s*[{}]/.test(line));
+  const message = [lines[header]!, ...rest.slice(0, messageEnd < 0 ? rest.length : messageEnd)].slice(
+    0,
+    maxMessageLines,
+  );
+  const ownFrame = rest.find((line) => stackFrame.test(line) && !/[( ]node:|node_modules/.test(line));
+  const cause = rest.find((line) => causeLine.test(line));
+  return [
+    ...message,
+    ...(ownFrame ? [`  ${ownFrame.trim().replace(/ \{$/, '')}`] : []),
+    ...(cause ? [`  ${cause.trim()}`] : []),
+  ];
+}

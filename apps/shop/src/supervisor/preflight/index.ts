@@ -1,0 +1,80 @@
+/**
+ * `npm start`'s checks before it starts any process: every port the shop will listen on is
+ * free, and every server the configuration uses answers. A problem comes back as one line that
+ * names it and the fix, so that a shop that cannot run says why at once instead of crash-looping.
+ */
+import { flagOf, portOf, type ShopConfig, serviceNames } from '../../config.ts';
+import { redactUrl } from '../redact-url.ts';
+import { backendTimeoutMs, checkNats, checkPostgres, checkRabbitMq, checkRedis } from './backends.ts';
+import { checkPortsFree } from './ports.ts';
+
+export { checkNats, checkPostgres, checkRabbitMq, checkRedis } from './backends.ts';
+export { checkPortsFree, findPortHolder, isPortFree } from './ports.ts';
+
+interface BackendUse {
+  /** The server, as the sentence names it. */
+  server: string;
+  url: string;
+  check: (url: string, timeoutMs: number) => Promise<string | undefined>;
+  /** What to do about it: start it, point elsewhere, or do without. */
+  fix: string;
+}
+
+/** The servers this configuration uses, each with the way to do without it. */
+function backendUses(config: ShopConfig): BackendUse[] {
+  const uses: BackendUse[] = [];
+  if (config.postgresUrl) {
+    uses.push({
+      server: 'PostgreSQL',
+      url: config.postgresUrl,
+      check: checkPostgres,
+      fix: `start it, or drop ${flagOf('postgresUrl')} to keep the data in SQLite files`,
+    });
+  }
+  const embedded = `${flagOf('transport')} embedded`;
+  if (config.transport === 'nats') {
+    uses.push({
+      server: 'NATS',
+      url: config.natsUrl,
+      check: checkNats,
+      fix: `start nats-server -js or set ${flagOf('natsUrl')}, or start with ${embedded}`,
+    });
+  }
+  if (config.transport === 'rabbitmq') {
+    uses.push({
+      server: 'RabbitMQ',
+      url: config.rabbitmqUrl,
+      check: checkRabbitMq,
+      fix: `start it or set ${flagOf('rabbitmqUrl')}, or start with ${embedded}`,
+    });
+  }
+  if (config.cache === 'redis') {
+    uses.push({
+      server: 'Redis',
+      url: config.redisUrl,
+      check: checkRedis,
+      fix: `start it or set ${flagOf('redisUrl')}, or start with ${flagOf('cache')} lru`,
+    });
+  }
+  return uses;
+}
+
+/**
+ * Runs every check at once (within about `timeoutMs`) and resolves to the first problem as one
+ * line, ports first, then the servers in the order above; undefined when the shop can start.
+ */
+export async function findStartProblem(
+  config: ShopConfig,
+  timeoutMs = backendTimeoutMs,
+): Promise<string | undefined> {
+  const ports = serviceNames.map((service) => ({ port: portOf(config, service), service }));
+  const portFix = `stop it, or start with ${flagOf('port')} <n> (the shop takes <n> to <n>+${ports.length - 1})`;
+  const problems = await Promise.all([
+    checkPortsFree(ports, portFix),
+    ...backendUses(config).map(async (use) => {
+      const problem = await use.check(use.url, timeoutMs);
+      return problem && `${use.server} at ${redactUrl(use.url)} ${problem}: ${use.fix}`;
+    }),
+  ]);
+  return problems.find((problem) => problem !== undefined);
+}
