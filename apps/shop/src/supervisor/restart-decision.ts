@@ -30,7 +30,12 @@ export interface CrashLoopPolicy {
   earlyExitMs: number;
 }
 
-export const defaultCrashLoopPolicy: CrashLoopPolicy = { maxEarlyExits: 3, earlyExitMs: 5_000 };
+/**
+ * Three exits in a row, each within a minute of the spawn. Not a few seconds: eight children
+ * compiling their TypeScript at once on a busy machine take 5 to 20 s to reach their first line
+ * (measured), and a window shorter than that would turn a crash loop back into a restart loop.
+ */
+export const defaultCrashLoopPolicy: CrashLoopPolicy = { maxEarlyExits: 3, earlyExitMs: 60_000 };
 
 /** What the supervisor remembers of one service across its incarnations. */
 export interface ServiceHistory {

@@ -8,7 +8,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readStatusFile } from './status-file.ts';
-import { type ServiceEntry, Supervisor, type SupervisorEvent, type SupervisorOptions } from './supervisor.ts';
+import {
+  type ServiceEntry,
+  ServiceStartError,
+  Supervisor,
+  type SupervisorEvent,
+  type SupervisorOptions,
+} from './supervisor.ts';
 import { freePort, isAlive, temporaryDir, waitFor } from './test-support/helpers.ts';
 
 const fakeService = fileURLToPath(new URL('./test-support/fake-service.ts', import.meta.url));
@@ -155,6 +161,65 @@ describe('Supervisor', () => {
     expect(
       harness.lines.filter((line) => line.endsWith('(restart 1)') || line.endsWith('(restart 2)')),
     ).toHaveLength(2);
+  }, 30_000);
+
+  it("stops every child when a service dies at start again and again, with that service's error", async () => {
+    const harness = supervise(
+      [await fakeEntry('steady'), await fakeEntry('broken', { FAKE_FAIL_AT_START: 'the config is wrong' })],
+      { restart: { initialMs: 50 }, crashLoop: { maxEarlyExits: 3 }, random: () => 1 },
+    );
+    const failure = await harness.supervisor.whenAllUp().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+
+    expect(failure).toBeInstanceOf(ServiceStartError);
+    const error = failure as ServiceStartError;
+    expect(error.service).toBe('broken');
+    expect(error.message).toBe('broken exited 3 times in a row without ever answering its health check');
+    // The child's own error first, then where it was thrown: not Node's internals.
+    expect(error.errorLines[0]).toBe('Error: broken: the config is wrong');
+    expect(error.errorLines[1]).toMatch(/^ {2}at .*fake-service\.ts:\d+:\d+/);
+    expect(error.errorLines.join('\n')).not.toMatch(/node:internal|Node\.js v/);
+    expect(error.logFile).toMatch(/broken\.log$/);
+
+    const brokenExits = eventsOf(harness, 'exited').filter((exit) => exit.service === 'broken');
+    expect(brokenExits.map((exit) => exit.restartInMs)).toEqual([50, 100, null]);
+    expect(eventsOf(harness, 'gave-up')).toMatchObject([{ service: 'broken', earlyExits: 3 }]);
+    // The error is shown once; the repeats say so instead of printing it again.
+    expect(
+      harness.lines.filter((line) => line.endsWith('| Error: broken: the config is wrong')),
+    ).toHaveLength(1);
+    expect(harness.lines.filter((line) => line.endsWith('| (the same error as before)'))).toHaveLength(2);
+    expect(harness.lines.some((line) => /broken +pid \d+ exited with code 1 .*; giving up/.test(line))).toBe(
+      true,
+    );
+
+    // Nothing is left running: not the broken service, not its healthy sibling.
+    expect(
+      eventsOf(harness, 'spawned')
+        .map((spawned) => spawned.pid)
+        .some(isAlive),
+    ).toBe(false);
+    const services = readStatusFile(harness.statusFile)!.services;
+    expect(Object.values(services).map(({ pid, status }) => ({ pid, status }))).toEqual([
+      { pid: null, status: 'stopped' },
+      { pid: null, status: 'stopped' },
+    ]);
+  }, 30_000);
+
+  it('keeps restarting a service that was up once, however often it then dies at start', async () => {
+    const marker = join(temporaryDir(), 'first-run');
+    const harness = supervise(
+      [await fakeEntry('recovering', { FAKE_CRASH_AFTER_MS: '300', FAKE_FAIL_AFTER_FIRST_RUN: marker })],
+      { restart: { initialMs: 50, maxMs: 100 }, crashLoop: { maxEarlyExits: 2 } },
+    );
+    await waitFor('5 exits', () => eventsOf(harness, 'exited').length >= 5, 25_000);
+
+    expect(eventsOf(harness, 'up')).toHaveLength(1);
+    expect(eventsOf(harness, 'gave-up')).toHaveLength(0);
+    expect(eventsOf(harness, 'exited').every((exit) => exit.restartInMs !== null)).toBe(true);
+    expect(harness.lines).toContain(`  ${''.padEnd(10)} | Error: recovering: not the first run`);
   }, 30_000);
 
   it('SIGKILLs a child that ignores SIGTERM once the grace period is over', async () => {

@@ -8,15 +8,14 @@
  * rejects with its error (see restart-decision.ts).
  * The supervisor knows nothing about the shop: main.ts builds the list of services.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { nodeArgumentsFor } from './child-command.ts';
 import { summarizeChildError } from './child-error.ts';
-import { openChildLog, readLogSince } from './child-log.ts';
+import { readLogSince } from './child-log.ts';
 import { displayPath } from './display-path.ts';
 import { probeHealth } from './health-probe.ts';
+import { type Incarnation, killAfterGrace, spawnIncarnation } from './incarnation.ts';
 import {
   type CrashLoopPolicy,
   decideAfterExit,
@@ -27,83 +26,13 @@ import {
   type RestartPolicy,
   type ServiceHistory,
 } from './restart-decision.ts';
+import { ServiceStartError } from './service-start-error.ts';
 import { type ServiceStatus, type SupervisorStatus, writeStatusFile } from './status-file.ts';
+import type { ServiceEntry, SupervisorEvent, SupervisorOptions } from './supervisor-options.ts';
 
-export interface ServiceEntry {
-  name: string;
-  /** The entry point: a `.js` file runs with plain node, a `.ts` one with tsx (see child-command.ts). */
-  script: string;
-  /** The child's whole environment (nothing else is inherited). */
-  env: Record<string, string>;
-  /** GET answering 200 when the child is ready. */
-  healthUrl: string;
-  healthHeaders?: Record<string, string>;
-  /** Shown after the pid when the child comes up, e.g. its URL and where its data lives. */
-  describe?: string;
-}
-
+export { ServiceStartError } from './service-start-error.ts';
+export type { ServiceEntry, SupervisorEvent, SupervisorOptions } from './supervisor-options.ts';
 export { type CrashLoopPolicy, defaultCrashLoopPolicy, defaultRestartPolicy, type RestartPolicy };
-
-/** A service that cannot start: the supervisor stopped every child because of it. */
-export class ServiceStartError extends Error {
-  override name = 'ServiceStartError';
-  constructor(
-    /** The service's name. */
-    readonly service: string,
-    /** What the child wrote about why it died (see child-error.ts). */
-    readonly errorLines: readonly string[],
-    /** The child's log file. */
-    readonly logFile: string,
-    summary: string,
-  ) {
-    super(summary);
-  }
-}
-
-export type SupervisorEvent =
-  | { type: 'spawned'; service: string; pid: number; restarts: number }
-  | { type: 'up'; service: string; pid: number }
-  | {
-      type: 'exited';
-      service: string;
-      pid: number | undefined;
-      code: number | null;
-      signal: NodeJS.Signals | null;
-      /** null: exited because the supervisor stopped it. */
-      restartInMs: number | null;
-    }
-  | { type: 'foreign-health'; service: string; answeredByPid: number }
-  /** The service crash-looped before it was ever up: every child is being stopped. */
-  | { type: 'gave-up'; service: string; earlyExits: number };
-
-export interface SupervisorOptions {
-  services: readonly ServiceEntry[];
-  /** Where the status (supervisor.json) is written whenever it changes. */
-  statusFile: string;
-  /** Each child's output goes to `<logDir>/<name>.log`. */
-  logDir: string;
-  restart?: Partial<RestartPolicy>;
-  /** When a child that never came up counts as unable to start (default: 3 exits within 5 s each). */
-  crashLoop?: Partial<CrashLoopPolicy>;
-  /** How long a child gets between SIGTERM and SIGKILL when stopping. */
-  stopGraceMs?: number;
-  healthIntervalMs?: number;
-  /** One line of output (default: console.log). */
-  print?: (line: string) => void;
-  /** Observes what happens to the children, with the time it happened (Date.now()). */
-  onEvent?: (event: SupervisorEvent, at: number) => void;
-  /** Jitter source for the backoff; `() => 1` makes the delays exact (tests). */
-  random?: () => number;
-}
-
-/** One running process of a service, from spawn to exit. */
-interface Incarnation {
-  child: ChildProcess;
-  exited: Promise<void>;
-  logStart: number;
-  startedAt: number;
-  upAt: number | undefined;
-}
 
 interface SupervisedService {
   entry: ServiceEntry;
@@ -111,6 +40,8 @@ interface SupervisedService {
   since: number;
   restarts: number;
   history: ServiceHistory;
+  /** What the last incarnation wrote about why it died, so that a repeat is not printed again. */
+  lastErrorLines: readonly string[];
   current: Incarnation | undefined;
   restartTimer: NodeJS.Timeout | undefined;
 }
@@ -135,6 +66,7 @@ export class Supervisor {
       since: Date.now(),
       restarts: 0,
       history: freshHistory,
+      lastErrorLines: [],
       current: undefined,
       restartTimer: undefined,
     }));
@@ -217,58 +149,26 @@ export class Supervisor {
       }
     }
     this.writeStatus();
-    await Promise.all(running.map((incarnation) => this.killAfterGrace(incarnation)));
+    await Promise.all(running.map((incarnation) => killAfterGrace(incarnation, this.stopGraceMs)));
     this.writeStatus();
-  }
-
-  private async killAfterGrace(incarnation: Incarnation): Promise<void> {
-    const grace = new AbortController();
-    const gone = await Promise.race([
-      incarnation.exited.then(() => true),
-      sleep(this.stopGraceMs, false, { signal: grace.signal }).catch(() => false),
-    ]);
-    grace.abort();
-    if (gone) return;
-    incarnation.child.kill('SIGKILL');
-    await incarnation.exited;
   }
 
   private spawn(service: SupervisedService): void {
     const { entry } = service;
-    const logFile = this.logFileOf(entry);
-    const log = openChildLog(logFile, `${entry.name} started ${new Date().toISOString()}`);
-    let child: ChildProcess;
-    try {
-      child = spawn(process.execPath, nodeArgumentsFor(entry.script), {
-        env: entry.env,
-        stdio: ['ignore', log.fd, log.fd],
-      });
-    } finally {
-      closeSync(log.fd); // the child holds its own copy
-    }
-    const incarnation: Incarnation = {
-      child,
-      logStart: log.startOffset,
-      startedAt: Date.now(),
-      upAt: undefined,
-      exited: new Promise((resolve) => {
-        child.once('exit', (code, signal) => {
-          this.onExit(service, incarnation, code, signal);
-          resolve();
-        });
-        child.once('error', (error) => {
-          // Without a pid the process never started, so no 'exit' will follow.
-          if (child.pid !== undefined) return;
-          this.print(`  ${entry.name.padEnd(nameWidth)} could not be started: ${error.message}`);
-          this.onExit(service, incarnation, null, null);
-          resolve();
-        });
-      }),
-    };
+    const incarnation = spawnIncarnation({
+      ...entry,
+      logFile: this.logFileOf(entry),
+      onExit: (code, signal, spawnError) => {
+        if (spawnError)
+          this.print(`  ${entry.name.padEnd(nameWidth)} could not be started: ${spawnError.message}`);
+        this.onExit(service, incarnation, code, signal);
+      },
+    });
     service.current = incarnation;
     this.setStatus(service, 'starting');
-    if (child.pid !== undefined) {
-      this.emit({ type: 'spawned', service: entry.name, pid: child.pid, restarts: service.restarts });
+    const { pid } = incarnation.child;
+    if (pid !== undefined) {
+      this.emit({ type: 'spawned', service: entry.name, pid, restarts: service.restarts });
       void this.watchHealth(service, incarnation);
     }
   }
@@ -335,19 +235,30 @@ export class Supervisor {
     this.writeStatus();
     this.emit({ type: 'exited', service: entry.name, pid, code, signal, restartInMs: delayMs });
 
-    const logFile = this.logFileOf(entry);
     const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-    const ranFor = `${((exitedAt - startedAt) / 1000).toFixed(1)} s`;
+    const ranFor = ((exitedAt - startedAt) / 1000).toFixed(1);
     const next = delayMs === null ? 'giving up' : `restarting in ${delayMs} ms`;
-    this.print(
-      `  ${entry.name.padEnd(nameWidth)} pid ${pid} ${how} after ${ranFor}; ${next} (log: ${displayPath(logFile)})`,
-    );
+    const errorLines = this.reportExit(service, incarnation, `pid ${pid} ${how} after ${ranFor} s; ${next}`);
+    if (delayMs === null) this.giveUp(service, errorLines);
+    else this.restartAfter(service, delayMs);
+  }
+
+  /**
+   * Prints how the incarnation ended, then what it wrote about why, unless the one before died of
+   * the same: a crash loop shows its error once, not once per restart. Returns those lines.
+   */
+  private reportExit(service: SupervisedService, incarnation: Incarnation, how: string): string[] {
+    const logFile = this.logFileOf(service.entry);
+    this.print(`  ${service.entry.name.padEnd(nameWidth)} ${how} (log: ${displayPath(logFile)})`);
     const errorLines = summarizeChildError(readLogSince(logFile, incarnation.logStart));
-    for (const line of errorLines) this.print(`  ${''.padEnd(nameWidth)} | ${line}`);
-    if (delayMs === null) {
-      this.giveUp(service, errorLines);
-      return;
-    }
+    const isRepeat = errorLines.length > 0 && errorLines.join('\n') === service.lastErrorLines.join('\n');
+    const shown = isRepeat ? ['(the same error as before)'] : errorLines;
+    for (const line of shown) this.print(`  ${''.padEnd(nameWidth)} | ${line}`);
+    service.lastErrorLines = errorLines;
+    return errorLines;
+  }
+
+  private restartAfter(service: SupervisedService, delayMs: number): void {
     service.restartTimer = setTimeout(() => {
       service.restartTimer = undefined;
       service.restarts++;
@@ -357,15 +268,16 @@ export class Supervisor {
   }
 
   /** Stops every child because `service` cannot start; whenAllUp() then rejects with why. */
-  private giveUp(service: SupervisedService, errorLines: string[]): void {
+  private giveUp(service: SupervisedService, errorLines: readonly string[]): void {
     const { name } = service.entry;
     const { earlyExitsInARow } = service.history;
-    const { earlyExitMs } = this.policies.crashLoop;
     this.emit({ type: 'gave-up', service: name, earlyExits: earlyExitsInARow });
-    const summary =
-      `${name} exited ${earlyExitsInARow} times in a row within ${earlyExitMs / 1000} s of starting, ` +
-      'before it ever answered its health check';
-    const error = new ServiceStartError(name, errorLines, this.logFileOf(service.entry), summary);
+    const error = new ServiceStartError({
+      service: name,
+      errorLines,
+      logFile: this.logFileOf(service.entry),
+      message: `${name} exited ${earlyExitsInARow} times in a row without ever answering its health check`,
+    });
     void this.stop().then(() => this.allUp.reject(error));
   }
 

@@ -1,12 +1,24 @@
 /**
  * A stand-in for a shop service in the supervisor tests: serves GET /admin/health on PORT like
  * the real ones. FAKE_CRASH_AFTER_MS: exit with code 1 that long after listening.
+ * FAKE_FAIL_AT_START=<message>: throw an Error with that message before listening, as a service
+ * with a bad configuration does. FAKE_FAIL_AFTER_FIRST_RUN=<file>: the first run creates the file
+ * and starts normally, every later one fails at start.
  * FAKE_IGNORE_SIGTERM=1: survive SIGTERM (only SIGKILL stops it). Otherwise SIGTERM exits 0.
  */
+import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 
 const port = Number(process.env.PORT);
 const service = process.env.SHOP_SERVICE ?? 'fake';
+
+const firstRunMarker = process.env.FAKE_FAIL_AFTER_FIRST_RUN;
+if (firstRunMarker !== undefined) {
+  if (existsSync(firstRunMarker)) throw new Error(`${service}: not the first run`);
+  writeFileSync(firstRunMarker, String(process.pid));
+}
+const failure = process.env.FAKE_FAIL_AT_START;
+if (failure !== undefined) throw new Error(`${service}: ${failure}`);
 
 const server = createServer((request, response) => {
   if (request.url === '/admin/health') {
