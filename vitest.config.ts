@@ -1,6 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // Tests run the workspace packages from their `.ts` sources (no build first): the
+  // `@causeway/source` export condition points each package at its `src/index.ts`.
+  // The rest are Vite's own defaults for server code.
+  ssr: { resolve: { conditions: ['@causeway/source', 'module', 'node', 'development|production'] } },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts'],
     // Integration suites share one PostgreSQL server; each file uses its own database.
@@ -9,5 +13,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     reporters: ['default'],
+    // The type tests (*.test-d.ts): each @ts-expect-error must hold, or the run fails.
+    typecheck: { enabled: true, include: ['packages/*/src/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
   },
 });

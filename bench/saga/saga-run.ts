@@ -123,7 +123,7 @@ function recordingCompletions(transport: Transport, completions: Completions): T
 /** A participant in its own process; resolves `ready` once its consumer is subscribed. */
 function startParticipant(spec: SagaBenchSpec, role: ParticipantRole, onDeath: (error: Error) => void) {
   const child: ChildProcess = fork(participantScript, [JSON.stringify(spec), role], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', '--conditions=@causeway/source'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let stopping = false;

@@ -38,7 +38,7 @@ const consumerScript = fileURLToPath(new URL('./consumer-process.ts', import.met
 /** Service B in its own process; resolves once its consumer is subscribed. */
 function startConsumerProcess(spec: PipelineSpec, onHandled: (seqs: number[], at: number[]) => void) {
   const child: ChildProcess = fork(consumerScript, [JSON.stringify(spec)], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', '--conditions=@causeway/source'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const ready = new Promise<void>((resolve, reject) => {

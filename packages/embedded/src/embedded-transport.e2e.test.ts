@@ -37,9 +37,13 @@ function startConsumer(
   onHandled: (handling: Handling, child: ChildProcess) => void,
 ): Consumer {
   // `node --import tsx`, not the tsx CLI: the CLI forks, and SIGKILL must hit the consumer itself.
-  const child = spawn(process.execPath, ['--import', 'tsx', consumerScript, ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--conditions=@causeway/source', consumerScript, ...args],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   children.push(child);
   let buffered = '';
   const ready = new Promise<void>((resolve, reject) => {

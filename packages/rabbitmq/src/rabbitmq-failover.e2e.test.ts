@@ -32,9 +32,13 @@ describeWithService('rabbitmq', 'RabbitMqTransport failover', () => {
   it("gives a SIGKILLed consumer's message to the standby before the key's later messages", async () => {
     const url = serviceUrl('rabbitmq');
     const standby = createRabbitMqTransport({ url, prefix, partitions, topology });
-    const child = spawn(process.execPath, ['--import', 'tsx', holder, url, prefix, 'shipments', 'carrier'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--conditions=@causeway/source', holder, url, prefix, 'shipments', 'carrier'],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     try {
       let output = '';
       child.stdout.on('data', (chunk: Buffer) => {

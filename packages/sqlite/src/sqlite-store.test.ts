@@ -87,7 +87,7 @@ function runWorker(
   const repositoryRoot = fileURLToPath(new URL('../../..', import.meta.url));
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', script, filename, String(index), String(appends)],
+    ['--import', 'tsx', '--conditions=@causeway/source', script, filename, String(index), String(appends)],
     {
       cwd: repositoryRoot,
       stdio: ['ignore', 'ignore', 'pipe'],

@@ -22,10 +22,14 @@ export async function startShop(env: Record<string, string> = {}): Promise<Runni
   const dataDir = mkdtempSync(join(tmpdir(), 'causeway-shop-'));
   const port = await freePortBlock();
   let output = '';
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', supervisorScript], {
-    env: { ...process.env, ...env, PORT: String(port), DATA_DIR: dataDir },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--conditions=@causeway/source', supervisorScript],
+    {
+      env: { ...process.env, ...env, PORT: String(port), DATA_DIR: dataDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   child.stdout?.on('data', (chunk) => (output += chunk));
   child.stderr?.on('data', (chunk) => (output += chunk));
   const api = `http://127.0.0.1:${port}/api`;

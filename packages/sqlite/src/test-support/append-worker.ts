@@ -1,7 +1,7 @@
 /**
  * A writer process for the multi-process test: appends to its own stream in order (with
  * expected versions) and to a shared stream, through both append and appendMany.
- * Usage: node --import tsx append-worker.ts <filename> <workerIndex> <appends>
+ * Usage: node --import tsx --conditions=@causeway/source append-worker.ts <filename> <workerIndex> <appends>
  */
 import { newMessageId } from '@causeway/core';
 import { createSqliteStore } from '../index.ts';

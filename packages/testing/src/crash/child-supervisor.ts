@@ -49,7 +49,7 @@ export class ChildSupervisor {
   private spawnSpare(): Incarnation {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', this.script, JSON.stringify(this.configFor())],
+      ['--import', 'tsx', '--conditions=@causeway/source', this.script, JSON.stringify(this.configFor())],
       {
         stdio: ['pipe', 'pipe', 'pipe'],
       },

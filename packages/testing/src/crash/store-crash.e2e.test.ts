@@ -17,9 +17,13 @@ const writerScript = fileURLToPath(new URL('./crash-writer.ts', import.meta.url)
 function runAndKill(args: string[], acks: number): Promise<Set<string>> {
   return new Promise((resolve, reject) => {
     // `node --import tsx`, not the tsx CLI: the CLI forks, and SIGKILL must hit the writer itself.
-    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', writerScript, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child: ChildProcess = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--conditions=@causeway/source', writerScript, ...args],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const acknowledged = new Set<string>();
     const killAt = acks + Math.floor(Math.random() * acks);
     let buffered = '';
