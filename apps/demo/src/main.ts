@@ -1,7 +1,10 @@
 /**
- * `npm run demo`: the bank-account demo on embedded SQLite (no services needed). It shows the
- * balance now, the balance as of an earlier time, a snapshot being taken, and a projection
- * catching up with its lag. Runs again on the same DATA_DIR and continues where it stopped.
+ * `npm run demo`: the bank-account demo on embedded SQLite (no services needed; POSTGRES_URL
+ * switches it to PostgreSQL). It opens an account with its holder's name encrypted, shows a
+ * snapshot being taken, the balance now and as of an earlier time, a projection catching up with
+ * its lag and read after its own write, and a rebuild of that projection. Run again on the same
+ * DATA_DIR, it opens another account in the same store, and the projection resumes from its
+ * checkpoint.
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -83,10 +86,9 @@ const runner = createProjectionRunner({
   batchSize: 2,
   idlePollMs: 50,
 });
-const status = await runner.status(balancesProjection.name);
-console.log(
-  `\nProjection ${balancesProjection.name}: ${status.positionsBehind} event(s) behind the log head (${status.head}); starting it…`,
-);
+// Before start() the runner has not read the projection's checkpoint yet, so only the head is known.
+const { head } = await runner.status(balancesProjection.name);
+console.log(`\nThe log's head is at position ${head}; starting projection ${balancesProjection.name}…`);
 await runner.start();
 const last = await eventStore.appendToStream(
   accountId,
