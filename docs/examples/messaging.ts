@@ -36,7 +36,7 @@ const billing = createConsumer({
   store: billingStore,
   transport,
   destinations: ['orders.events'],
-  registry, // an invalid or unknown message goes to the dead-letter store with the reason
+  registry, // a handled type with invalid data goes to the dead-letter store with the reason
   handlers: {
     'orders.OrderPlaced': async (message, { tx }) => {
       const { totalCents } = message.data;

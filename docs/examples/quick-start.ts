@@ -8,6 +8,7 @@ import { z } from 'zod';
 const dir = mkdtempSync(`${tmpdir()}/causeway-`); // a service's data directory
 const store = await createSqliteStore({ filename: `${dir}/shop.db` }); // or createPostgresStore
 const transport = createEmbeddedTransport({ filename: `${dir}/transport.db` }); // or NATS, RabbitMQ
+const wiring = { store, transport };
 
 // An event, validated on append, and a projection: a read model the events keep up to date.
 const orderPlaced = cw.defineEvent({ type: 'orders.OrderPlaced', schema: z.object({ totalCents: z.int() }) });
@@ -15,9 +16,7 @@ const events = cw.createEventStore({ store, registry: cw.createEventRegistry([or
 const orders = cw.defineProjection({
   name: 'orders',
   collections: ['orders'],
-  handlers: {
-    'orders.OrderPlaced': (event, { documents }) => documents.put('orders', event.streamId, event.data),
-  },
+  handlers: { 'orders.OrderPlaced': (e, { documents }) => documents.put('orders', e.streamId, e.data) },
 });
 const projections = cw.createProjectionRunner({ eventStore: events, projections: [orders] });
 await projections.start();
@@ -26,39 +25,30 @@ await projections.waitFor('orders', placed.consistencyToken); // read-your-write
 const order = await cw.createReadModelReader(store, orders).get('orders', 'o-1');
 
 // A saga whose second step fails, so the first is compensated.
-const reserve = cw.defineCommand({ type: 'stock.Reserve', schema: z.object({ orderId: z.string() }) });
-const release = cw.defineCommand({ type: 'stock.Release', schema: z.object({ orderId: z.string() }) });
-const charge = cw.defineCommand({ type: 'billing.Charge', schema: z.object({ orderId: z.string() }) });
+const anOrder = z.object({ orderId: z.string() });
+const reserve = cw.defineCommand({ type: 'stock.Reserve', schema: anOrder });
+const release = cw.defineCommand({ type: 'stock.Release', schema: anOrder });
+const charge = cw.defineCommand({ type: 'billing.Charge', schema: anOrder });
 const placeOrder = cw.defineSaga<{ orderId: string }>('PlaceOrder', [
   cw.step('reserve', {
-    invoke: (saga) => cw.command('stock', reserve, saga),
-    compensate: (saga) => cw.command('stock', release, saga),
+    invoke: (s) => cw.command('stock', reserve, s),
+    compensate: (s) => cw.command('stock', release, s),
   }),
-  cw.step('charge', { invoke: (saga) => cw.command('billing', charge, saga) }),
+  cw.step('charge', { invoke: (s) => cw.command('billing', charge, s) }),
 ]);
 const registry = cw.createEventRegistry([reserve, release, charge]);
-const participant = cw.createConsumer({
-  store,
-  transport,
-  registry,
-  name: 'participant',
-  destinations: ['stock', 'billing'],
-  handlers: cw.sagaParticipant(store, registry, {
-    'stock.Reserve': async () => cw.stepSucceeded(),
-    'stock.Release': async () => cw.stepSucceeded(),
-    'billing.Charge': async () => cw.stepFailed('card declined'),
-  }),
+const handlers = cw.sagaParticipant(store, registry, {
+  'stock.Reserve': async () => cw.stepSucceeded(),
+  'stock.Release': async () => cw.stepSucceeded(),
+  'billing.Charge': async () => cw.stepFailed('card declined'),
 });
+const destinations = ['stock', 'billing'];
+const participant = cw.createConsumer({ ...wiring, registry, handlers, destinations, name: 'participant' });
 let finished = (_status: string) => {};
 const ended = new Promise<string>((resolve) => (finished = resolve));
-const sagas = cw.createSagaOrchestrator({
-  store,
-  transport,
-  sagas: [placeOrder],
-  replyTo: 'replies',
-  onFinished: async (saga) => finished(saga.status),
-});
-const relay = cw.createOutboxRelay({ store, transport }); // publishes commands and replies
+const onFinished = async (saga: cw.SagaInstance) => finished(saga.status);
+const sagas = cw.createSagaOrchestrator({ ...wiring, sagas: [placeOrder], replyTo: 'replies', onFinished });
+const relay = cw.createOutboxRelay(wiring); // publishes commands and replies
 await Promise.all([relay.start(), participant.start(), sagas.start()]);
 await sagas.startSaga(placeOrder, { orderId: 'o-1' });
 console.log(order, await ended); // { totalCents: 42 } compensated

@@ -230,6 +230,9 @@ describe('ports and databases', () => {
     expect(named).toMatchObject({ postgresDbPrefix: 'blue', streamPrefix: 'blue-s' });
     expect(loadConfig([], { PORT: '3100', SHOP_STREAM_PREFIX: 'shop' }).streamPrefix).toBe('shop');
     expect(loadConfig([], configToEnv(second))).toEqual(second);
+    // Its SQLite files and embedded transport live apart too, unless DATA_DIR says otherwise.
+    expect(second.dataDir).toBe(resolve(process.cwd(), '.data', '3100'));
+    expect(loadConfig(['--port', '3100', '--data-dir', 'shared'], {}).dataDir).toBe(resolve('shared'));
     // The highest port still gives a database name PostgreSQL keeps whole.
     expect(loadConfig(['--port', '65528'], {}).postgresDbPrefix).toBe('shop_65528');
   });

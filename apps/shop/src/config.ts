@@ -66,7 +66,12 @@ const settings = {
     allowed: `a whole number from 1 to ${highestPort}`,
     defaultText: '3000',
   },
-  dataDir: { env: 'DATA_DIR', flag: 'data-dir', allowed: 'a directory path', defaultText: '.data' },
+  dataDir: {
+    env: 'DATA_DIR',
+    flag: 'data-dir',
+    allowed: 'a directory path',
+    defaultText: '.data, or .data/<PORT> when PORT is not 3000',
+  },
   postgresUrl: {
     env: 'SHOP_POSTGRES_URL',
     flag: 'postgres',
@@ -131,8 +136,8 @@ const configSchema = z.object({
   port: wholeNumber.min(1).max(highestPort).default(defaultPort),
   dataDir: z
     .string()
-    .default('.data')
-    .transform((dir) => resolve(dir)),
+    .optional()
+    .transform((dir) => (dir === undefined ? undefined : resolve(dir))),
   postgresUrl: urlWithScheme(/^postgres(ql)?$/).optional(),
   postgresDbPrefix: z
     .string()
@@ -211,10 +216,11 @@ export function loadConfig(
     );
     throw new ShopConfigError(`Invalid shop configuration:\n${lines.join('\n')}`);
   }
-  const { dev, postgresDbPrefix, streamPrefix, ...rest } = result.data;
+  const { dev, postgresDbPrefix, streamPrefix, dataDir, ...rest } = result.data;
   const prefix = defaultPrefixFor(rest.port);
   return {
     ...rest,
+    dataDir: dataDir ?? resolve(defaultDataDirFor(rest.port)),
     postgresDbPrefix: postgresDbPrefix ?? prefix,
     streamPrefix: streamPrefix ?? prefix,
     // A newcomer's `npm start` can click every admin button; setting a token means "guard them".
@@ -229,6 +235,14 @@ export function loadConfig(
  */
 export function defaultPrefixFor(port: number): string {
   return port === defaultPort ? 'shop' : `shop_${port}`;
+}
+
+/**
+ * The default data directory: `.data`, or `.data/<port>` for a shop on another port, which then
+ * keeps its SQLite files and embedded transport apart from the first shop's.
+ */
+export function defaultDataDirFor(port: number): string {
+  return port === defaultPort ? '.data' : join('.data', String(port));
 }
 
 /** The environment that makes a child's `loadConfig([], env)` return this same configuration. */
