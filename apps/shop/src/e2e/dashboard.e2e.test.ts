@@ -3,7 +3,7 @@
  * gateway as processes): it loads with no console error, shows a declined order's saga with its
  * compensations in reverse, redrives a dead letter by a click, and its projection lag figure
  * follows a paused and resumed projection. UPDATE_SCREENSHOTS=1 writes the screenshots the
- * README shows into docs/screenshots/ (otherwise into a temporary folder).
+ * docs/shop.md shows into docs/screenshots/ (otherwise into a temporary folder).
  */
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
