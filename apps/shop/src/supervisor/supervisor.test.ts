@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readStatusFile } from './status-file.ts';
@@ -298,4 +299,34 @@ describe('the supervisor process (as npm start runs it)', () => {
     },
     30_000,
   );
+
+  it('stops every child and exits on Ctrl-C even when nobody reads its output any more', async () => {
+    // `npm start | tee shop.log`, then Ctrl-C: tee dies first, the supervisor's lines hit EPIPE.
+    const dataDir = temporaryDir();
+    const ports = [await freePort(), await freePort()];
+    const shop = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--conditions=@causeway/source', fakeShop, dataDir, ...ports.map(String)],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    try {
+      let output = '';
+      shop.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+      });
+      await waitFor('ready', () => output.includes('ready'), 25_000);
+      const status = readStatusFile(join(dataDir, 'supervisor.json'))!;
+      const pids = Object.values(status.services).map((service) => service.pid!);
+      shop.stdout.destroy();
+      shop.stderr.destroy();
+
+      const exited = new Promise<number | null>((resolve) => shop.once('exit', (code) => resolve(code)));
+      shop.kill('SIGINT');
+      // Bounded, so that a supervisor spinning on EPIPE fails here and is killed below.
+      expect(await Promise.race([exited, sleep(15_000).then(() => 'still running')])).toBe(0);
+      expect(pids.some(isAlive)).toBe(false);
+    } finally {
+      shop.kill('SIGKILL');
+    }
+  }, 30_000);
 });
