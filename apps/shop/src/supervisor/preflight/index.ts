@@ -6,10 +6,10 @@
 import { flagOf, portOf, type ShopConfig, serviceNames } from '../../config.ts';
 import { redactUrl } from '../redact-url.ts';
 import { backendTimeoutMs, checkNats, checkPostgres, checkRabbitMq, checkRedis } from './backends.ts';
-import { checkPortsFree } from './ports.ts';
+import { describeTakenPorts, findFreePortBlock, findTakenPorts } from './ports.ts';
 
 export { checkNats, checkPostgres, checkRabbitMq, checkRedis } from './backends.ts';
-export { checkPortsFree, findPortHolder, isPortFree } from './ports.ts';
+export { findFreePortBlock, findPortHolder, findTakenPorts, isPortFree } from './ports.ts';
 
 interface BackendUse {
   /** The server, as the sentence names it. */
@@ -59,6 +59,20 @@ function backendUses(config: ShopConfig): BackendUse[] {
   return uses;
 }
 
+/** The first of the shop's ports that is taken, with a `--port` whose ports are all free now. */
+async function findPortProblem(config: ShopConfig): Promise<string | undefined> {
+  const uses = serviceNames.map((service) => ({ port: portOf(config, service), service }));
+  const [first, ...rest] = await findTakenPorts(uses);
+  if (!first) return undefined;
+  const flag = flagOf('port');
+  const freeBase = await findFreePortBlock(config.port, uses.length);
+  const fix =
+    freeBase === undefined
+      ? `stop it, or start the shop on ${uses.length} free ports in a row with ${flag} <first>`
+      : `stop it, or start the shop on other ports with ${flag} ${freeBase}`;
+  return describeTakenPorts([first, ...rest], fix);
+}
+
 /**
  * Runs every check at once (within about `timeoutMs`) and resolves to the first problem as one
  * line, ports first, then the servers in the order above; undefined when the shop can start.
@@ -67,10 +81,8 @@ export async function findStartProblem(
   config: ShopConfig,
   timeoutMs = backendTimeoutMs,
 ): Promise<string | undefined> {
-  const ports = serviceNames.map((service) => ({ port: portOf(config, service), service }));
-  const portFix = `stop it, or start with ${flagOf('port')} <n> (the shop takes <n> to <n>+${ports.length - 1})`;
   const problems = await Promise.all([
-    checkPortsFree(ports, portFix),
+    findPortProblem(config),
     ...backendUses(config).map(async (use) => {
       const problem = await use.check(use.url, timeoutMs);
       return problem && `${use.server} at ${redactUrl(use.url)} ${problem}: ${use.fix}`;

@@ -97,15 +97,35 @@ export interface PortUse {
   service: string;
 }
 
-/**
- * One line for the first port in `uses` that is taken, naming the port, who wanted it and the
- * process holding it, then `fix`; undefined when all are free.
- */
-export async function checkPortsFree(uses: readonly PortUse[], fix: string): Promise<string | undefined> {
+/** The ones of `uses` whose port is taken now, in the order given. */
+export async function findTakenPorts(uses: readonly PortUse[]): Promise<PortUse[]> {
   const free = await Promise.all(uses.map((use) => isPortFree(use.port)));
-  const taken = uses.filter((_, index) => !free[index]);
-  const first = taken[0];
-  if (!first) return undefined;
+  return uses.filter((_, index) => !free[index]);
+}
+
+/**
+ * A first port from which `count` ports in a row are free now, to suggest in place of `taken`:
+ * the next round hundreds above it (3100, 3200... for 3000), so that the suggestion is easy to
+ * type and far from the shop already running; undefined when none of the next twenty is free.
+ */
+export async function findFreePortBlock(taken: number, count: number): Promise<number | undefined> {
+  const firstBase = Math.floor(taken / 100) * 100 + 100;
+  for (let step = 0; step < 20; step++) {
+    const base = firstBase + step * 100;
+    if (base + count - 1 > 65_535) return undefined;
+    const ports = Array.from({ length: count }, (_, offset) => base + offset);
+    const free = await Promise.all(ports.map((port) => isPortFree(port)));
+    if (free.every(Boolean)) return base;
+  }
+  return undefined;
+}
+
+/**
+ * One line for the first of `taken` (see findTakenPorts): the port, who wanted it and the
+ * process holding it, then `fix`.
+ */
+export function describeTakenPorts(taken: readonly [PortUse, ...PortUse[]], fix: string): string {
+  const [first] = taken;
   const holder = findPortHolder(first.port);
   const by = holder
     ? `by pid ${holder.pid} (${holder.command})`
