@@ -2,7 +2,6 @@
 import {
   configEnvNames,
   configToEnv,
-  flagOf,
   portOf,
   postgresDatabaseFor,
   type ServiceName,
@@ -71,49 +70,4 @@ export function shopServiceEntries(
       describe: isGateway ? gatewayUrl(config) : `${base}  ${storeOf(config, service)}`,
     };
   });
-}
-
-/** Where the data lives and how messages travel, for the "Shop ready" banner. */
-export function backendsSummary(config: ShopConfig): string {
-  const data = config.postgresUrl
-    ? `PostgreSQL ${new URL(config.postgresUrl).host} (databases ${config.postgresDbPrefix}_*)`
-    : `SQLite in ${displayPath(config.dataDir)}`;
-  const transport = {
-    embedded: `embedded (${displayPath(sqliteFileFor(config, 'transport'))})`,
-    nats: `NATS ${config.natsUrl}`,
-    rabbitmq: `RabbitMQ ${new URL(config.rabbitmqUrl).host}`,
-  }[config.transport];
-  return `data: ${data}; transport: ${transport}; cache: ${config.cache}`;
-}
-
-/**
- * The names this shop gives its PostgreSQL databases and broker streams, with the flags that
- * change them; undefined when it uses neither (SQLite files and the embedded log, in DATA_DIR).
- */
-export function namesSummary(config: ShopConfig): string | undefined {
-  const names: string[] = [];
-  const flags: string[] = [];
-  if (config.postgresUrl) {
-    names.push(`databases ${config.postgresDbPrefix}_*`);
-    flags.push(flagOf('postgresDbPrefix'));
-  }
-  if (config.transport !== 'embedded') {
-    const what = config.transport === 'nats' ? 'NATS streams' : 'RabbitMQ exchanges and queues';
-    names.push(`${what} ${config.streamPrefix}*`);
-    flags.push(flagOf('streamPrefix'));
-  }
-  if (names.length === 0) return undefined;
-  return `names: ${names.join(', ')} (change with ${flags.join(', ')})`;
-}
-
-/** What `npm start` prints once every service is up: where to click first, then the setup. */
-export function readyBanner(config: ShopConfig): string[] {
-  const names = namesSummary(config);
-  return [
-    '',
-    `Shop ready: dashboard ${dashboardUrl(config)}  API ${gatewayUrl(config)}`,
-    `  ${backendsSummary(config)}`,
-    ...(names ? [`  ${names}`] : []),
-    'Press Ctrl-C to stop.',
-  ];
 }

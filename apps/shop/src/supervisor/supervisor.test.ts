@@ -3,6 +3,7 @@
  * spawn Node + tsx, which takes about a second per child on a busy machine.
  */
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -221,6 +222,29 @@ describe('Supervisor', () => {
     expect(eventsOf(harness, 'gave-up')).toHaveLength(0);
     expect(eventsOf(harness, 'exited').every((exit) => exit.restartInMs !== null)).toBe(true);
     expect(harness.lines).toContain(`  ${''.padEnd(10)} | Error: recovering: not the first run`);
+  }, 30_000);
+
+  it('runs a compiled .js entry point with plain node, without tsx', async () => {
+    const dir = temporaryDir();
+    const script = join(dir, 'compiled-service.js');
+    // What a service in dist/ is: JavaScript that needs no loader, here one that says how it runs.
+    writeFileSync(
+      script,
+      `import { createServer } from 'node:http';
+       createServer((request, response) => {
+         response.writeHead(200, { 'content-type': 'application/json' });
+         response.end(JSON.stringify({ pid: process.pid, execArgv: process.execArgv }));
+       }).listen(Number(process.env.PORT), '127.0.0.1');
+       process.on('SIGTERM', () => process.exit(0));`,
+    );
+    writeFileSync(join(dir, 'package.json'), '{ "type": "module" }');
+    const entry = { ...(await fakeEntry('compiled')), script };
+    const harness = supervise([entry]);
+    await harness.supervisor.whenAllUp();
+
+    const answer = (await (await fetch(entry.healthUrl)).json()) as { pid: number; execArgv: string[] };
+    expect(answer.pid).toBe(readStatusFile(harness.statusFile)!.services.compiled!.pid);
+    expect(answer.execArgv).toEqual([]);
   }, 30_000);
 
   it('SIGKILLs a child that ignores SIGTERM once the grace period is over', async () => {
