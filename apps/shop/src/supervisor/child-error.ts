@@ -26,16 +26,21 @@ export function summarizeChildError(output: string, maxLines = 5): string[] {
   if (header < 0) return lines.slice(-maxLines);
 
   const rest = lines.slice(header + 1);
-  const messageEnd = rest.findIndex((line) => stackFrame.test(line) || /^\s*[{}]/.test(line));
-  const message = [lines[header]!, ...rest.slice(0, messageEnd < 0 ? rest.length : messageEnd)].slice(
-    0,
-    maxMessageLines,
-  );
-  const ownFrame = rest.find((line) => stackFrame.test(line) && !/[( ]node:|node_modules/.test(line));
+  const messageTail = takeUntil(rest, (line) => stackFrame.test(line) || /^\s*[{}]/.test(line));
+  const message = [lines[header]!, ...messageTail].slice(0, maxMessageLines);
+  // The error's own frames only, not those of its causes, which follow its properties.
+  const stack = takeUntil(rest.slice(messageTail.length), (line) => !stackFrame.test(line));
+  const ownFrame = stack.find((line) => !/[( ]node:|node_modules/.test(line));
   const cause = rest.find((line) => causeLine.test(line));
   return [
     ...message,
     ...(ownFrame ? [`  ${ownFrame.trim().replace(/ \{$/, '')}`] : []),
     ...(cause ? [`  ${cause.trim()}`] : []),
   ];
+}
+
+/** The lines before the first one that ends the run (all of them when none does). */
+function takeUntil(lines: readonly string[], isEnd: (line: string) => boolean): string[] {
+  const end = lines.findIndex(isEnd);
+  return lines.slice(0, end < 0 ? lines.length : end);
 }
