@@ -102,7 +102,11 @@ export async function checkRabbitMq(
   }
 }
 
-/** Connects once (no retries, no offline queue) and sends PING. */
+/**
+ * Connects once (no retries, no offline queue) and sends PING. The first error event decides:
+ * ioredis reports a silent server's timed-out ready check at once, but rejects `connect()` only
+ * seconds later.
+ */
 export async function checkRedis(
   redisUrl: string,
   timeoutMs = backendTimeoutMs,
@@ -115,16 +119,13 @@ export async function checkRedis(
     retryStrategy: () => null,
     enableOfflineQueue: false,
   });
-  let lastError: unknown;
-  redis.on('error', (error) => {
-    lastError = error;
-  });
+  const failed = new Promise<never>((_, reject) => redis.on('error', reject));
+  failed.catch(() => {}); // it is awaited only in the race below
   try {
-    await redis.connect();
-    await redis.ping();
+    await Promise.race([redis.connect().then(() => redis.ping()), failed]);
     return undefined;
   } catch (error) {
-    return describeFailure(lastError ?? error, timeoutMs);
+    return describeFailure(error, timeoutMs);
   } finally {
     redis.disconnect();
   }

@@ -130,6 +130,12 @@ export function describeTakenPorts(taken: readonly [PortUse, ...PortUse[]], fix:
   const by = holder
     ? `by pid ${holder.pid} (${holder.command})`
     : "(the process holding it is not visible in /proc, perhaps another user's)";
-  const more = taken.length > 1 ? `, as are ${taken.length - 1} more of the shop's ports` : '';
+  const others = taken.length - 1;
+  const more =
+    others === 0
+      ? ''
+      : others === 1
+        ? ', as is 1 other port of the shop'
+        : `, as are ${others} other ports of the shop`;
   return `port ${first.port} (${first.service}) is in use ${by}${more}: ${fix}`;
 }

@@ -1,4 +1,5 @@
-/** Small helpers of the supervisor tests: free ports, waiting, checking a pid is gone. */
+/** Small helpers of the supervisor tests: free and held ports, waiting, checking a pid is gone. */
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -35,4 +36,32 @@ export function isAlive(pid: number): boolean {
     if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
     throw error;
   }
+}
+
+/** A separate process listening on `port` until released, as another program holding a port is. */
+export interface PortHolderProcess {
+  pid: number;
+  release(): Promise<void>;
+}
+
+export async function holdPort(port: number, host = '127.0.0.1'): Promise<PortHolderProcess> {
+  const script = `require('node:net').createServer().listen(${JSON.stringify({ port, host })}, () => console.log('listening'))`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  await waitFor(
+    `a process listening on ${host}:${port}`,
+    () => output.includes('listening') || child.exitCode !== null,
+  );
+  if (child.exitCode !== null) throw new Error(`could not listen on ${host}:${port}`);
+  return {
+    pid: child.pid!,
+    release: async () => {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
 }
