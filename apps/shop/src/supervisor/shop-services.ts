@@ -41,7 +41,7 @@ export function storeOf(config: ShopConfig, service: ServiceName): string {
     : `sqlite ${displayPath(sqliteFileFor(config, service))}`;
 }
 
-/** The HTTP API behind the gateway (SHOP-API.md). */
+/** The HTTP API behind the gateway (docs/shop-api.md). */
 export function gatewayUrl(config: ShopConfig): string {
   return `http://127.0.0.1:${config.port}/api`;
 }
