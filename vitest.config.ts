@@ -7,6 +7,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['@causeway/source', 'module', 'node', 'development|production'] } },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts'],
+    globalSetup: ['./scripts/build-before-tests.ts'],
     // Integration suites share one PostgreSQL server; each file uses its own database.
     fileParallelism: true,
     maxWorkers: 2,

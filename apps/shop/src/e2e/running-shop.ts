@@ -1,6 +1,7 @@
 /**
  * Starts the whole shop as `npm start` does (the supervisor, seven services and the gateway as
- * processes) on a fresh DATA_DIR and ports of its own, for end-to-end tests.
+ * processes, from the compiled JavaScript that vitest's global setup builds) on a fresh DATA_DIR
+ * and ports of its own, for end-to-end tests.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const supervisorScript = fileURLToPath(new URL('../supervisor/main.ts', import.meta.url));
+const supervisorScript = fileURLToPath(new URL('../../dist/supervisor/main.js', import.meta.url));
 
 export interface RunningShop {
   api: string;
@@ -22,14 +23,10 @@ export async function startShop(env: Record<string, string> = {}): Promise<Runni
   const dataDir = mkdtempSync(join(tmpdir(), 'causeway-shop-'));
   const port = await freePortBlock();
   let output = '';
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--conditions=@causeway/source', supervisorScript],
-    {
-      env: { ...process.env, ...env, PORT: String(port), DATA_DIR: dataDir },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child: ChildProcess = spawn(process.execPath, [supervisorScript], {
+    env: { ...process.env, ...env, PORT: String(port), DATA_DIR: dataDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout?.on('data', (chunk) => (output += chunk));
   child.stderr?.on('data', (chunk) => (output += chunk));
   const api = `http://127.0.0.1:${port}/api`;
