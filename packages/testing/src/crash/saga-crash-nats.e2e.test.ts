@@ -27,6 +27,6 @@ describeWithService('nats', 'saga crash: NATS JetStream', () => {
         storeOf: (role) => ({ kind: 'postgres', url: database.url, schema: `saga_${role}` }),
         transport: { kind: 'nats', servers, streamPrefix },
       });
-    }, 360_000);
+    }, 480_000);
   });
 });

@@ -17,4 +17,4 @@ it('sagas under SIGKILL of the orchestrator (between steps, during compensation)
     storeOf: (role) => ({ kind: 'sqlite', filename: join(directory, `${role}.db`) }),
     transport: { kind: 'embedded', filename: join(directory, 'transport.db'), pollIntervalMs: 10 },
   });
-}, 360_000);
+}, 480_000);
