@@ -71,7 +71,9 @@ export const crashPlaceOrder = defineSaga<CrashOrderData>(
   {
     schema: orderSchema as z.ZodType<CrashOrderData>,
     // Participants never refuse a compensation, but may be dead for a while: retried on timeout.
-    compensationRetry: { maxAttempts: 10, initialMs: 50, maxMs: 500 },
+    // 30 attempts (~100 s): in CI, behind a backlog of forward commands and repeated kills, an
+    // inventory took longer than 10 attempts (~35 s) to answer a Release, and the saga went dead.
+    compensationRetry: { maxAttempts: 30, initialMs: 50, maxMs: 500 },
     compensationTimeoutMs: 3_000,
   },
 );
