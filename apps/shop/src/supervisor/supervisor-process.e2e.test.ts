@@ -12,28 +12,37 @@ import { freePort, isAlive, temporaryDir, waitFor } from './test-support/helpers
 
 const fakeShop = fileURLToPath(new URL('./test-support/fake-shop.ts', import.meta.url));
 
+/** The fake shop as a process, once it printed `ready`: its status file names both children. */
+async function startFakeShop(stderr: 'inherit' | 'pipe') {
+  const dataDir = temporaryDir();
+  const ports = [await freePort(), await freePort()];
+  const shop = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--conditions=@causeway/source', fakeShop, dataDir, ...ports.map(String)],
+    { stdio: ['ignore', 'pipe', stderr] },
+  );
+  let output = '';
+  shop.stdout!.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  try {
+    await waitFor('ready', () => output.includes('ready'), 25_000);
+  } catch (error) {
+    shop.kill('SIGKILL');
+    throw error;
+  }
+  const status = readStatusFile(join(dataDir, 'supervisor.json'))!;
+  const pids = Object.values(status.services).map((service) => service.pid!);
+  return { shop, dataDir, status, pids, output: () => output };
+}
+
 describe('the supervisor process (as npm start runs it)', () => {
   it.each(['SIGINT', 'SIGTERM'] as const)(
     'stops every child on %s and exits 0',
     async (signal) => {
-      const dataDir = temporaryDir();
-      const ports = [await freePort(), await freePort()];
-      const shop = spawn(
-        process.execPath,
-        ['--import', 'tsx', '--conditions=@causeway/source', fakeShop, dataDir, ...ports.map(String)],
-        {
-          stdio: ['ignore', 'pipe', 'inherit'],
-        },
-      );
+      const { shop, dataDir, status, pids, output } = await startFakeShop('inherit');
       try {
-        let output = '';
-        shop.stdout.on('data', (chunk: Buffer) => {
-          output += chunk.toString();
-        });
-        await waitFor('ready', () => output.includes('ready'), 25_000);
-        const status = readStatusFile(join(dataDir, 'supervisor.json'))!;
         expect(status.supervisorPid).toBe(shop.pid);
-        const pids = Object.values(status.services).map((service) => service.pid!);
         expect(pids).toHaveLength(2);
         expect(pids.every(isAlive)).toBe(true);
 
@@ -43,7 +52,7 @@ describe('the supervisor process (as npm start runs it)', () => {
         shop.kill(signal);
         expect(await exited).toEqual([0, null]);
         expect(pids.some(isAlive)).toBe(false);
-        expect(output).toContain(`${signal}: stopping the shop...`);
+        expect(output()).toContain(`${signal}: stopping the shop...`);
         expect(
           Object.values(readStatusFile(join(dataDir, 'supervisor.json'))!.services).map(
             (service) => service.status,
@@ -58,23 +67,10 @@ describe('the supervisor process (as npm start runs it)', () => {
 
   it('stops every child and exits on Ctrl-C even when nobody reads its output any more', async () => {
     // `npm start | tee shop.log`, then Ctrl-C: tee dies first, the supervisor's lines hit EPIPE.
-    const dataDir = temporaryDir();
-    const ports = [await freePort(), await freePort()];
-    const shop = spawn(
-      process.execPath,
-      ['--import', 'tsx', '--conditions=@causeway/source', fakeShop, dataDir, ...ports.map(String)],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const { shop, pids } = await startFakeShop('pipe');
     try {
-      let output = '';
-      shop.stdout.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-      });
-      await waitFor('ready', () => output.includes('ready'), 25_000);
-      const status = readStatusFile(join(dataDir, 'supervisor.json'))!;
-      const pids = Object.values(status.services).map((service) => service.pid!);
-      shop.stdout.destroy();
-      shop.stderr.destroy();
+      shop.stdout!.destroy();
+      shop.stderr!.destroy();
 
       const exited = new Promise<number | null>((resolve) => shop.once('exit', (code) => resolve(code)));
       shop.kill('SIGINT');
