@@ -5,7 +5,15 @@
  * which plain `node` then runs: an event appended, a projection read, a saga compensated.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,12 +80,12 @@ describe('the packages, packed and installed into an empty project', () => {
   let tsconfig: Record<string, unknown> = {};
 
   beforeAll(async () => {
-    await npm(repository, 'run', 'build');
+    // dist/ is fresh: vitest's global setup (scripts/build-before-tests.ts) ran `npm run build`.
     const workspaceFlags = workspaces.flatMap((name) => ['--workspace', `packages/${name}`]);
     packs = JSON.parse(
       await npm(repository, 'pack', '--json', '--pack-destination', scratch, ...workspaceFlags),
     );
-    await run('mkdir', [project]);
+    mkdirSync(project);
     writeFileSync(
       join(project, 'package.json'),
       JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
@@ -93,7 +101,7 @@ describe('the packages, packed and installed into an empty project', () => {
     // binary is reachable here); the repository's own build of that same version is copied in.
     await npm(project, 'install', '--prefer-offline', '--ignore-scripts', ...tarballs, ...pinned);
     const binary = join('node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node');
-    await run('mkdir', ['-p', join(project, 'node_modules', 'better-sqlite3', 'build', 'Release')]);
+    mkdirSync(join(project, 'node_modules', 'better-sqlite3', 'build', 'Release'), { recursive: true });
     copyFileSync(join(repository, binary), join(project, binary));
     tsconfig = await stockTsconfig(project);
   }, 600_000);
