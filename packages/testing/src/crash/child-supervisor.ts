@@ -3,8 +3,8 @@
  * how each incarnation died: a self-kill it reported on stdout (`kill <kind> <detail>`), the
  * parent's SIGKILL (`external`), or anything else (an unexpected exit, which tests treat as a
  * failure). A spare child that has loaded its modules waits on stdin for `go`, so a restart takes
- * milliseconds instead of the second Node and tsx need to start (kills, not start-ups, are what
- * is tested). Children print `loaded` and `ready`.
+ * milliseconds instead of the half second Node needs to start (kills, not start-ups, are what is
+ * tested). Children are compiled JavaScript (see compiled-child.ts) and print `loaded` and `ready`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -34,6 +34,7 @@ export class ChildSupervisor {
 
   constructor(
     readonly role: string,
+    /** The child's compiled JavaScript (compiledChildScript). */
     private readonly script: string,
     /** The child's configuration, read at each spawn (so later children can get other settings). */
     private readonly configFor: () => unknown,
@@ -47,13 +48,9 @@ export class ChildSupervisor {
   }
 
   private spawnSpare(): Incarnation {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', '--conditions=@causeway/source', this.script, JSON.stringify(this.configFor())],
-      {
-        stdio: ['pipe', 'pipe', 'pipe'],
-      },
-    );
+    const child = spawn(process.execPath, [this.script, JSON.stringify(this.configFor())], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const incarnation: Incarnation = {
       child,
       promoted: false,

@@ -7,11 +7,11 @@
  * appends stop, the children run without kills until B has caught up, and the invariants are
  * checked: nothing lost, every effect applied once, each stream's order kept.
  */
-import { fileURLToPath } from 'node:url';
 import { createEventStore, type Store } from '@causeway/core';
 import { expect } from 'vitest';
 import { registry } from '../event-store-conformance/fixtures.ts';
 import { ChildSupervisor } from './child-supervisor.ts';
+import { compiledChildScript } from './compiled-child.ts';
 import {
   type CrashChildConfig,
   type CrashKillPlan,
@@ -21,7 +21,7 @@ import {
   selfKillKinds,
 } from './messaging-crash-config.ts';
 
-const childScript = fileURLToPath(new URL('./messaging-child.ts', import.meta.url));
+const childScript = compiledChildScript(new URL('./messaging-child.ts', import.meta.url));
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** `external`: the parent's SIGKILL at a random moment, of the relay and the consumer in turn. */

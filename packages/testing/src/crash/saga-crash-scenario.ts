@@ -12,10 +12,10 @@
  * completed or compensated (dead with a reason is allowed by the contract, but with these retries
  * none should be), and every participant effect must have been applied exactly once.
  */
-import { fileURLToPath } from 'node:url';
 import { createSagaOrchestrator, type SagaInstance, type Store } from '@causeway/core';
 import { expect } from 'vitest';
 import { ChildSupervisor } from './child-supervisor.ts';
+import { compiledChildScript } from './compiled-child.ts';
 import { openCrashStore } from './crash-backends.ts';
 import type { CrashStoreSpec, CrashTransportSpec } from './messaging-crash-config.ts';
 import {
@@ -31,7 +31,7 @@ import {
   sagaRoles,
 } from './saga-crash-config.ts';
 
-const sagaChildScript = fileURLToPath(new URL('./saga-child.ts', import.meta.url));
+const sagaChildScript = compiledChildScript(new URL('./saga-child.ts', import.meta.url));
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const sagaCount = 240;

@@ -2,7 +2,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createEventStore, type Store } from '@causeway/core';
 import { createPostgresStore } from '@causeway/postgres';
 import { createSqliteStore } from '@causeway/sqlite';
@@ -10,20 +9,16 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { registry } from '../event-store-conformance/fixtures.ts';
 import { createTestDatabase, type TestDatabase } from '../postgres-test-database.ts';
 import { describeWithService } from '../services.ts';
+import { compiledChildScript } from './compiled-child.ts';
 
-const writerScript = fileURLToPath(new URL('./crash-writer.ts', import.meta.url));
+const writerScript = compiledChildScript(new URL('./crash-writer.ts', import.meta.url));
 
 /** Starts the writer, lets it acknowledge `acks` batches plus a random extra, then SIGKILLs it. */
 function runAndKill(args: string[], acks: number): Promise<Set<string>> {
   return new Promise((resolve, reject) => {
-    // `node --import tsx`, not the tsx CLI: the CLI forks, and SIGKILL must hit the writer itself.
-    const child: ChildProcess = spawn(
-      process.execPath,
-      ['--import', 'tsx', '--conditions=@causeway/source', writerScript, ...args],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const child: ChildProcess = spawn(process.execPath, [writerScript, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const acknowledged = new Set<string>();
     const killAt = acks + Math.floor(Math.random() * acks);
     let buffered = '';
