@@ -1,6 +1,7 @@
 import { ConfigurationError } from '@causeway/core';
 import Database from 'better-sqlite3';
 import { toEmbeddedTransportError } from './embedded-errors.ts';
+import { enableWal } from './embedded-wal.ts';
 
 const schema = `
 CREATE TABLE IF NOT EXISTS transport_meta (
@@ -65,11 +66,7 @@ export function openEmbeddedDatabase(options: EmbeddedDatabaseOptions): Database
   try {
     db = new Database(options.filename, { timeout: options.busyTimeoutMs });
     db.pragma(`busy_timeout = ${options.busyTimeoutMs}`);
-    // Lets retention give freed pages back to the file system (incremental_vacuum). It takes
-    // effect only on a new, empty file, so it must come before WAL writes the header; on an
-    // existing file it changes nothing, and freed pages are reused by later appends instead.
-    db.pragma('auto_vacuum = INCREMENTAL');
-    db.pragma('journal_mode = WAL');
+    enableWal(db, options.busyTimeoutMs);
     db.pragma('synchronous = FULL');
     db.transaction(() => {
       db!.exec(schema);

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { toSqliteStoreError } from './sqlite-errors.ts';
+import { enableWal } from './sqlite-wal.ts';
 
 export interface SqliteDatabaseOptions {
   filename: string;
@@ -20,7 +21,7 @@ export function openSqliteDatabase(
   try {
     db = new Database(options.filename, { timeout: options.busyTimeoutMs });
     db.pragma(`busy_timeout = ${options.busyTimeoutMs}`);
-    db.pragma('journal_mode = WAL');
+    enableWal(db, options.busyTimeoutMs);
     db.pragma(`synchronous = ${options.synchronous}`);
     db.pragma('secure_delete = ON');
     db.pragma('foreign_keys = ON');

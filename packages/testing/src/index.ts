@@ -1,4 +1,5 @@
 export * from './decider-spec.ts';
+export * from './hold-sqlite-write-lock.ts';
 export * from './postgres-test-database.ts';
 export * from './saga-spec.ts';
 export * from './services.ts';
