@@ -1,9 +1,11 @@
 /**
- * `npm run load -- --orders N --concurrency C [--url http://127.0.0.1:3000/api] [--with-timeouts]`
+ * `npm run load -- --orders N --concurrency C [--url http://127.0.0.1:3000/api] [--with-timeouts] [--soak]`
  * Drives a running shop through its gateway: one user, a few products with stock, then N orders
  * placed by C concurrent clients, each followed until CONFIRMED or CANCELLED. Ends with
  * throughput, latency percentiles and the outcome per payment token; exits 1 when an order failed,
- * got stuck or ended against the contract (e.g. a tok_declined order CONFIRMED).
+ * got stuck or ended against the contract (e.g. a tok_declined order CONFIRMED). `--soak` orders
+ * one product (20,000 times unless --orders says otherwise) and reports the rate per window of
+ * orders, to show whether throughput holds as the product's history grows.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,6 +15,7 @@ import { loadConfig } from '../config.ts';
 import { isUnexpected, loadReport, type OrderResult } from './load-report.ts';
 import { type PaymentToken, paymentTokenMix } from './order-mix.ts';
 import { ShopClient, ShopHttpError, ShopUnreachableError } from './shop-client.ts';
+import { soakReport, soakWindowSize, soakWindows } from './soak-report.ts';
 
 interface LoadOptions {
   orders: number;
@@ -21,6 +24,7 @@ interface LoadOptions {
   withTimeouts: boolean;
   products: number;
   waitMs: number;
+  soak: boolean;
 }
 
 const usage = `Usage: npm run load -- --orders N --concurrency C [options]
@@ -29,7 +33,9 @@ const usage = `Usage: npm run load -- --orders N --concurrency C [options]
   --url URL          the gateway (default http://127.0.0.1:$PORT/api, PORT from the environment or 3000)
   --with-timeouts    include a few tok_timeout payments (each takes the payment timeout, 10 s by default)
   --products P       products to order from (default 5)
-  --wait-ms MS       how long to follow one order before calling it stuck (default 60000)`;
+  --wait-ms MS       how long to follow one order before calling it stuck (default 60000)
+  --soak             one product ordered again and again (--orders defaults to 20000): reports
+                     orders/s per window of orders, first to last, to show cost flat with history`;
 
 class UsageError extends Error {}
 
@@ -37,11 +43,12 @@ function readOptions(argv: string[]): LoadOptions {
   const { values } = parseArgs({
     args: argv,
     options: {
-      orders: { type: 'string', default: '100' },
+      orders: { type: 'string' },
       concurrency: { type: 'string', default: '10' },
       url: { type: 'string' },
       'with-timeouts': { type: 'boolean', default: false },
-      products: { type: 'string', default: '5' },
+      products: { type: 'string' },
+      soak: { type: 'boolean', default: false },
       'wait-ms': { type: 'string', default: '60000' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -61,13 +68,17 @@ function readOptions(argv: string[]): LoadOptions {
   const url = (values.url ?? `http://127.0.0.1:${loadConfig([]).port}/api`).replace(/\/+$/, '');
   if (!URL.canParse(url))
     throw new UsageError(`--url must be a URL such as http://127.0.0.1:3000/api, got "${url}"`);
+  const { soak } = values;
+  if (soak && values.products !== undefined && values.products !== '1')
+    throw new UsageError(`--soak orders one product: leave out --products (got "${values.products}")`);
   return {
-    orders: positive('orders', values.orders),
+    orders: positive('orders', values.orders ?? (soak ? '20000' : '100')),
     concurrency: positive('concurrency', values.concurrency),
     url,
     withTimeouts: values['with-timeouts'],
-    products: positive('products', values.products),
+    products: positive('products', values.products ?? (soak ? '1' : '5')),
     waitMs: positive('wait-ms', values['wait-ms']),
+    soak,
   };
 }
 
@@ -200,9 +211,13 @@ async function placeAndFollowOrder(
   return { token, outcome: 'STUCK', reason: `order ${orderId} after ${waitMs} ms: ${lastProblem}` };
 }
 
-async function runOrders(client: ShopClient, catalog: Catalog, options: LoadOptions): Promise<OrderResult[]> {
+/** A finished order's result, with when it finished (ms from the start of the run). */
+type TimedResult = OrderResult & { finishedAtMs: number };
+
+async function runOrders(client: ShopClient, catalog: Catalog, options: LoadOptions): Promise<TimedResult[]> {
   const tokens = paymentTokenMix(options.orders, options.withTimeouts);
-  const results: OrderResult[] = [];
+  const results: TimedResult[] = [];
+  const runStarted = performance.now();
   const bar = new SingleBar(
     {
       format:
@@ -218,7 +233,7 @@ async function runOrders(client: ShopClient, catalog: Catalog, options: LoadOpti
     while (next < tokens.length && !givenUp && !interrupted) {
       const token = tokens[next++]!;
       const result = await placeAndFollowOrder(client, catalog, token, options.waitMs);
-      results.push(result);
+      results.push({ ...result, finishedAtMs: performance.now() - runStarted });
       if (result.outcome === 'CONFIRMED') counts.confirmed++;
       else if (result.outcome === 'CANCELLED') counts.cancelled++;
       else counts.trouble++;
@@ -256,6 +271,12 @@ async function main(): Promise<number> {
 
   console.log('');
   for (const line of loadReport(results, elapsedMs, options.concurrency)) console.log(line);
+  if (options.soak) {
+    const finished = results.flatMap(({ finishedAtMs, latencyMs }) =>
+      latencyMs === undefined ? [] : [{ finishedAtMs, latencyMs }],
+    );
+    for (const line of soakReport(soakWindows(finished, soakWindowSize(options.orders)))) console.log(line);
+  }
   if (givenUp) {
     console.error(
       `\nStopped early: ${givenUp}.\nIs the shop still running and healthy? ` +

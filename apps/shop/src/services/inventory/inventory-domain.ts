@@ -2,8 +2,20 @@
  * Stock per product, event-sourced: available, reserved per order, sold. A reservation is refused
  * when it would make available stock negative; concurrent reservations of the last unit conflict
  * on the stream version, so exactly one of them commits.
+ *
+ * The state stays the size of the open reservations, whatever the stream's length: a product
+ * ordered 20,000 times must load as fast as on its first order (with a snapshot every
+ * `stockSnapshot.every` events). So it does not remember the orders whose reservation ended; the
+ * service keeps those beside the stream (a document per order, written in the same transaction)
+ * and never asks the decider to reserve for them again.
  */
-import { createEventRegistry, type Decider, defineCommand, defineEvent } from '@causeway/core';
+import {
+  createEventRegistry,
+  type Decider,
+  defineCommand,
+  defineEvent,
+  type SnapshotPolicy,
+} from '@causeway/core';
 import { z } from 'zod';
 import { BusinessRuleError } from '../../platform/problem.ts';
 
@@ -47,14 +59,22 @@ export interface Stock {
   sold: number;
   /** Open reservations by order. */
   reservations: Record<string, number>;
-  /** Orders whose reservation ended (released or sold): a late reserve must not reserve again. */
-  settled: Record<string, 'released' | 'sold'>;
 }
 
 export const stockStream = (productId: string) => `stock-${productId}`;
 
+/**
+ * A snapshot of a stock stream every 50 events: a load reads one snapshot and at most 49 events.
+ * Bump `version` when `evolve` or the state's shape changes.
+ */
+export const stockSnapshot: SnapshotPolicy<Stock> = {
+  aggregateType: 'inventory.stock',
+  every: 50,
+  version: 1,
+};
+
 export const stockDecider: Decider<Stock, StockCommand, StockEvent> = {
-  initialState: () => ({ available: 0, reserved: 0, sold: 0, reservations: {}, settled: {} }),
+  initialState: () => ({ available: 0, reserved: 0, sold: 0, reservations: {} }),
   decide(command, state) {
     switch (command.kind) {
       case 'restock':
@@ -63,7 +83,8 @@ export const stockDecider: Decider<Stock, StockCommand, StockEvent> = {
         ];
       case 'reserve': {
         const { line } = command;
-        if (state.reservations[line.orderId] !== undefined || state.settled[line.orderId]) return [];
+        // Already reserved. (An order whose reservation ended is the service's check: see above.)
+        if (state.reservations[line.orderId] !== undefined) return [];
         if (line.quantity > state.available) {
           throw new BusinessRuleError(
             'out-of-stock',
@@ -106,7 +127,6 @@ export const stockDecider: Decider<Stock, StockCommand, StockEvent> = {
           reserved: state.reserved - event.data.quantity,
           sold: state.sold + (releasedNow ? 0 : event.data.quantity),
           reservations: open,
-          settled: { ...state.settled, [event.data.orderId]: releasedNow ? 'released' : 'sold' },
         };
       }
     }
