@@ -109,10 +109,20 @@ export function describeShopRows(title: string, options: ShopRowsOptions): void 
     it('tok_visa: CONFIRMED, charged exactly the total, shipment scheduled, stock sold, saga steps in order', async () => {
       const userId = await newUser();
       const productId = await newProduct(10);
+      const sentAt = Date.now();
       const placed = await api('POST', '/orders', order(userId, productId, 'tok_visa'));
       expect(placed.status).toBe(202);
       expect(placed.body).toEqual({ orderId: expect.any(String), status: 'PENDING' });
+      const pending = await api('GET', `/orders/${placed.body.orderId}`);
+      if (pending.body.status === 'PENDING') expect(pending.body.closedAt).toBeUndefined();
       const done = await finished(placed.body.orderId);
+      // The orders service's own stamps, for exact latency: placed after the request was sent
+      // (same machine, same clock), closed after placed, and closed no later than seen closed.
+      const placedAt = Date.parse(done.body.placedAt);
+      const closedAt = Date.parse(done.body.closedAt);
+      expect(placedAt).toBeGreaterThanOrEqual(sentAt - 5);
+      expect(closedAt).toBeGreaterThan(placedAt);
+      expect(closedAt).toBeLessThanOrEqual(Date.now() + 5);
       expect(done.body).toMatchObject({
         status: 'CONFIRMED',
         user: { id: userId, name: 'Ada Lovelace' },
@@ -146,6 +156,7 @@ export function describeShopRows(title: string, options: ShopRowsOptions): void 
       const done = await finished(placed.body.orderId);
       expect(done.body.status).toBe('CANCELLED');
       expect(done.body.cancelReason).toContain('card declined');
+      expect(Date.parse(done.body.closedAt)).toBeGreaterThan(Date.parse(done.body.placedAt));
       expect(done.body.payment).toEqual({ status: 'DECLINED', chargedCents: 0, refundedCents: 0 });
       expect((await api('GET', `/inventory/${productId}`)).body).toEqual({
         productId,

@@ -235,6 +235,8 @@ await runService({
             currency: string;
             cancelReason?: string;
             createdAt: string;
+            placedAt: string;
+            closedAt?: string;
           };
           const partial: string[] = [];
           const part = async <T>(name: string, service: string, path: string, fallback: T): Promise<T> => {
@@ -269,6 +271,9 @@ await runService({
             totalCents: o.totalCents,
             currency: o.currency,
             createdAt: o.createdAt,
+            // Stamped by the orders service: a client measures an order's latency exactly with them.
+            placedAt: o.placedAt,
+            ...(o.closedAt ? { closedAt: o.closedAt } : {}),
             payment: {
               status: payment.status,
               chargedCents: payment.chargedCents,

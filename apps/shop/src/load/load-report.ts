@@ -11,8 +11,14 @@ const outcomes: readonly Outcome[] = ['CONFIRMED', 'CANCELLED', 'STUCK', 'FAILED
 export interface OrderResult {
   token: PaymentToken;
   outcome: Outcome;
-  /** From the first POST /orders to seeing the final status; only for CONFIRMED / CANCELLED. */
+  /**
+   * Only for CONFIRMED / CANCELLED: closedAt - placedAt as the orders service stamped them, or
+   * (a shop without the stamps) from the first POST /orders to seeing the final status.
+   */
   latencyMs?: number;
+  /** The orders service's stamps, epoch milliseconds. */
+  placedAtMs?: number;
+  closedAtMs?: number;
   /** cancelReason, or what went wrong for STUCK / FAILED. */
   reason?: string;
 }
@@ -51,7 +57,7 @@ export function loadReport(
   const lines = [
     `${results.length} orders with ${concurrency} clients in ${seconds.toFixed(1)} s: ` +
       `${(finished.length / seconds).toFixed(1)} orders/s reached CONFIRMED or CANCELLED`,
-    `Latency, POST /orders to final status: p50 ${formatMs(percentile(latencies, 0.5))}  ` +
+    `Latency, placed to CONFIRMED or CANCELLED: p50 ${formatMs(percentile(latencies, 0.5))}  ` +
       `p95 ${formatMs(percentile(latencies, 0.95))}  p99 ${formatMs(percentile(latencies, 0.99))}  ` +
       `max ${formatMs(latencies.at(-1))}`,
     '',

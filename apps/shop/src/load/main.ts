@@ -158,6 +158,9 @@ const failuresBeforeGivingUp = 10;
 interface OrderView {
   status: string;
   cancelReason?: string;
+  /** The orders service's stamps (ISO 8601): exact latency, whatever the polling. */
+  placedAt?: string;
+  closedAt?: string;
 }
 
 async function placeAndFollowOrder(
@@ -193,10 +196,15 @@ async function placeAndFollowOrder(
     try {
       const { body } = await client.get<OrderView>(`/orders/${encodeURIComponent(orderId)}`, headers);
       if (body.status === 'CONFIRMED' || body.status === 'CANCELLED') {
+        const placedAtMs = body.placedAt ? Date.parse(body.placedAt) : Number.NaN;
+        const closedAtMs = body.closedAt ? Date.parse(body.closedAt) : Number.NaN;
+        const stamped = Number.isFinite(placedAtMs) && Number.isFinite(closedAtMs);
         return {
           token,
           outcome: body.status,
-          latencyMs: performance.now() - started,
+          // Exact from the stamps; a shop without them gives the polled time, an upper bound.
+          latencyMs: stamped ? closedAtMs - placedAtMs : performance.now() - started,
+          ...(stamped ? { placedAtMs, closedAtMs } : {}),
           reason: body.cancelReason,
         };
       }
@@ -245,6 +253,14 @@ async function runOrders(client: ShopClient, catalog: Catalog, options: LoadOpti
   return results;
 }
 
+function stampedSpanMs(results: readonly OrderResult[]): number | undefined {
+  const finished = results.filter((result) => result.latencyMs !== undefined);
+  if (finished.length === 0 || finished.some((result) => result.closedAtMs === undefined)) return undefined;
+  const firstPlaced = Math.min(...finished.map((result) => result.placedAtMs!));
+  const lastClosed = Math.max(...finished.map((result) => result.closedAtMs!));
+  return lastClosed - firstPlaced;
+}
+
 async function main(): Promise<number> {
   const options = readOptions(process.argv.slice(2));
   const client = new ShopClient(options.url);
@@ -266,14 +282,19 @@ async function main(): Promise<number> {
       `${options.withTimeouts ? ' (including tok_timeout payments)' : ''}...`,
   );
   const started = performance.now();
+  const startedAtMs = Date.now();
   const results = await runOrders(client, catalog, options);
-  const elapsedMs = performance.now() - started;
+  // From the first order placed to the last closed, by the orders service's stamps when every
+  // finished order has them; else the client's wall clock.
+  const elapsedMs = stampedSpanMs(results) ?? performance.now() - started;
 
   console.log('');
   for (const line of loadReport(results, elapsedMs, options.concurrency)) console.log(line);
   if (options.soak) {
-    const finished = results.flatMap(({ finishedAtMs, latencyMs }) =>
-      latencyMs === undefined ? [] : [{ finishedAtMs, latencyMs }],
+    const finished = results.flatMap(({ finishedAtMs, closedAtMs, latencyMs }) =>
+      latencyMs === undefined
+        ? []
+        : [{ finishedAtMs: closedAtMs === undefined ? finishedAtMs : closedAtMs - startedAtMs, latencyMs }],
     );
     for (const line of soakReport(soakWindows(finished, soakWindowSize(options.orders)))) console.log(line);
   }

@@ -169,6 +169,8 @@ await runService({
         totalCents: order.totalCents,
         currency: order.currency,
         createdAt: order.placedAt,
+        placedAt: order.placedAt,
+        ...(order.closedAt ? { closedAt: order.closedAt } : {}),
         ...(order.cancelReason ? { cancelReason: order.cancelReason } : {}),
       };
     });

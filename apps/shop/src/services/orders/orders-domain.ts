@@ -77,6 +77,8 @@ export type OrderStatus = 'PENDING' | 'CONFIRMED' | 'CANCELLED';
 export interface Order extends OrderPlaced {
   status: OrderStatus;
   cancelReason?: string;
+  /** When the order became CONFIRMED or CANCELLED (its event's occurredAt); absent while PENDING. */
+  closedAt?: string;
 }
 
 export const orderStream = (orderId: string) => `order-${orderId}`;
@@ -85,10 +87,13 @@ export function orderOf(events: readonly OrderEvent[]): Order | null {
   let order: Order | null = null;
   for (const event of events) {
     if (event.type === 'orders.OrderPlaced') order = { ...event.data, status: 'PENDING' };
-    else if (order !== null && event.type === 'orders.OrderConfirmed') order.status = 'CONFIRMED';
-    else if (order !== null && event.type === 'orders.OrderCancelled') {
+    else if (order !== null && event.type === 'orders.OrderConfirmed') {
+      order.status = 'CONFIRMED';
+      order.closedAt = event.occurredAt;
+    } else if (order !== null && event.type === 'orders.OrderCancelled') {
       order.status = 'CANCELLED';
       order.cancelReason = event.data.reason;
+      order.closedAt = event.occurredAt;
     }
   }
   return order;
