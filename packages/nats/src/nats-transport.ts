@@ -35,6 +35,12 @@ export interface NatsTransportOptions {
   monitorUrl?: string;
   /** Where warnings go (non-durable acks, failing pulls, handler errors); default console.warn. */
   onWarning?: (message: string, error?: unknown) => void;
+  /**
+   * How long a partition whose consumer has messages waiting may deliver nothing to a subscriber
+   * before the watchdog logs the consumer's state and restarts the pull (default 3 × the
+   * subscription's ackTimeoutMs, at least 10 s; `Infinity` turns the watchdog off).
+   */
+  stalledPartitionMs?: number;
 }
 
 interface Connected {
@@ -90,7 +96,14 @@ export function createNatsTransport(options: NatsTransportOptions): Transport {
     },
     async subscribe(subscribeOptions, handler) {
       const { js } = await connection('subscribe');
-      const context = { js, names, provisioner, partitions: settings.partitions, warn };
+      const context = {
+        js,
+        names,
+        provisioner,
+        partitions: settings.partitions,
+        warn,
+        stalledPartitionMs: options.stalledPartitionMs,
+      };
       const inner = await subscribeToPartitions(context, subscribeOptions, handler);
       if (closing) {
         // close() began while the consumers were being created: it cannot see this subscription.
@@ -134,6 +147,12 @@ function checkOptions(options: NatsTransportOptions) {
   if (maxAge !== Number.POSITIVE_INFINITY && (!Number.isInteger(maxAge) || maxAge < duplicateWindowMs)) {
     throw new ConfigurationError(
       `NATS maxAgeMs must be an integer of at least duplicateWindowMs (${duplicateWindowMs} ms), or Infinity, got ${maxAge}`,
+    );
+  }
+  const stalled = options.stalledPartitionMs;
+  if (stalled !== undefined && !(stalled > 0)) {
+    throw new ConfigurationError(
+      `NATS stalledPartitionMs must be a positive number of milliseconds, or Infinity, got ${stalled}`,
     );
   }
   // JetStream's max_age 0 means no limit.
