@@ -21,7 +21,10 @@ function describeStockKeeper(openStore: () => Promise<Store>) {
   let keeper: StockKeeper;
   beforeAll(async () => {
     store = await openStore();
-    keeper = createStockKeeper({ eventStore: createEventStore({ store, registry: inventoryRegistry }), store });
+    keeper = createStockKeeper({
+      eventStore: createEventStore({ store, registry: inventoryRegistry }),
+      store,
+    });
   });
   afterAll(() => store?.close());
 
@@ -46,7 +49,12 @@ function describeStockKeeper(openStore: () => Promise<Store>) {
     expect(loaded.version).toBe(601);
     expect(loaded.fromSnapshot).not.toBeNull();
     expect(loaded.version - loaded.fromSnapshot!).toBeLessThan(stockSnapshot.every);
-    expect(loaded.state).toEqual({ available: 1_000 - 200 * 2, reserved: 0, sold: 200 * 2, reservations: {} });
+    expect(loaded.state).toEqual({
+      available: 1_000 - 200 * 2,
+      reserved: 0,
+      sold: 200 * 2,
+      reservations: {},
+    });
   });
 
   it('never reserves again for an order whose reservation was released or sold', async () => {
