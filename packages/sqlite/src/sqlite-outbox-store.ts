@@ -90,8 +90,18 @@ function claimBatch(
   options: { owner: string; limit: number; leaseMs: number },
 ): ClaimedMessage[] {
   const now = Date.now();
-  const rows = tx.session.all<OutboxRow>(
-    `UPDATE ${tables.outbox} SET lease_owner = ?1, lease_until = ?2 + ?3, attempts = attempts + 1
+  const rows = tx.session.all<OutboxRow>(claimStatement(tables), {
+    1: options.owner,
+    2: now,
+    3: options.leaseMs,
+    4: options.limit,
+  });
+  return rows.sort((a, b) => a.sequence - b.sequence).map(toClaimedMessage);
+}
+
+/** The claim: ?1 owner, ?2 now (epoch ms), ?3 lease ms, ?4 limit. Exported for its plan's test. */
+export function claimStatement(tables: SqliteTables): string {
+  return `UPDATE ${tables.outbox} SET lease_owner = ?1, lease_until = ?2 + ?3, attempts = attempts + 1
      WHERE sequence IN (
        SELECT candidate.sequence FROM ${tables.outbox} AS candidate
        WHERE candidate.published_at IS NULL
@@ -101,10 +111,7 @@ function claimBatch(
            WHERE held.ordering_key = candidate.ordering_key AND held.published_at IS NULL
              AND held.lease_until > ?2 AND held.lease_owner <> ?1)
        ORDER BY candidate.sequence LIMIT ?4)
-     RETURNING sequence, message_id, destination, ordering_key, type, payload, attempts, created_at`,
-    { 1: options.owner, 2: now, 3: options.leaseMs, 4: options.limit },
-  );
-  return rows.sort((a, b) => a.sequence - b.sequence).map(toClaimedMessage);
+     RETURNING sequence, message_id, destination, ordering_key, type, payload, attempts, created_at`;
 }
 
 function release(

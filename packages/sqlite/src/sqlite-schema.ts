@@ -121,6 +121,15 @@ const migrations: readonly Migration[] = [
         WHERE correlation_id IS NOT NULL`,
     ],
   },
+  {
+    // The relay's claim walks unpublished rows in sequence order. Without this index SQLite scanned
+    // the whole outbox, published rows included: 30 ms a claim at 47,000 rows, and a shop that
+    // slowed with every order it had taken. With it: 30 µs, whatever the history.
+    version: 6,
+    statements: (t) => [
+      `CREATE INDEX IF NOT EXISTS ${t.outbox}_unpublished ON ${t.outbox} (sequence) WHERE published_at IS NULL`,
+    ],
+  },
 ];
 
 /**
