@@ -12,6 +12,7 @@ import { type ShopConfig, serviceNames } from '../config.ts';
 import { authorizationOf, requireAdmin } from '../platform/admin-guard.ts';
 import { parseInput } from '../platform/http-input.ts';
 import { sendProblem } from '../platform/problem.ts';
+import { cpuSinceStart } from '../platform/process-cpu.ts';
 import type { ServiceAnswer, ServiceClient } from '../platform/service-client.ts';
 import { compensationOf } from '../services/orders/orders-domain.ts';
 import type { DashboardFeed } from './dashboard-feed.ts';
@@ -63,6 +64,20 @@ export function registerAdminRoutes(api: FastifyInstance, { config, call, feed }
     pollMs: feed.pollMs,
   }));
   api.get('/admin/overview', async () => feed.snapshot());
+  // CPU milliseconds per process since its start (a load run takes the difference, per order).
+  api.get('/admin/cpu', async () => {
+    const processes: Record<string, { pid: number; userMs: number; systemMs: number } | null> = {
+      gateway: { pid: process.pid, ...cpuSinceStart() },
+    };
+    for (const { service, answer } of await askEach('/admin/info')) {
+      const info =
+        answer?.status === 200
+          ? (answer.body as { pid: number; cpu?: { userMs: number; systemMs: number } })
+          : null;
+      processes[service] = info?.cpu ? { pid: info.pid, ...info.cpu } : null;
+    }
+    return { processes };
+  });
   api.get('/admin/stream', (request, reply) => {
     reply.hijack();
     const stream = reply.raw;

@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Presets, SingleBar } from 'cli-progress';
 import { loadConfig } from '../config.ts';
+import { cpuPerOrderReport, sampleCpu } from './cpu-per-order.ts';
 import { isUnexpected, loadReport, type OrderResult } from './load-report.ts';
 import { type PaymentToken, paymentTokenMix } from './order-mix.ts';
 import { ShopClient, ShopHttpError, ShopUnreachableError } from './shop-client.ts';
@@ -281,15 +282,21 @@ async function main(): Promise<number> {
     `Placing ${options.orders} orders with ${options.concurrency} clients` +
       `${options.withTimeouts ? ' (including tok_timeout payments)' : ''}...`,
   );
+  const cpuBefore = await sampleCpu(client);
   const started = performance.now();
   const startedAtMs = Date.now();
   const results = await runOrders(client, catalog, options);
+  const cpuAfter = cpuBefore ? await sampleCpu(client) : undefined;
   // From the first order placed to the last closed, by the orders service's stamps when every
   // finished order has them; else the client's wall clock.
   const elapsedMs = stampedSpanMs(results) ?? performance.now() - started;
 
   console.log('');
   for (const line of loadReport(results, elapsedMs, options.concurrency)) console.log(line);
+  if (cpuBefore && cpuAfter) {
+    const finished = results.filter((result) => result.latencyMs !== undefined).length;
+    console.log(cpuPerOrderReport(cpuBefore, cpuAfter, finished));
+  }
   if (options.soak) {
     const finished = results.flatMap(({ finishedAtMs, closedAtMs, latencyMs }) =>
       latencyMs === undefined

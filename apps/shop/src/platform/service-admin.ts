@@ -27,6 +27,7 @@ import {
 import type { DevPoison } from './dev-poison.ts';
 import { parseInput } from './http-input.ts';
 import { ConflictError } from './problem.ts';
+import { cpuSinceStart } from './process-cpu.ts';
 
 export interface ServiceAdminOptions {
   name: string;
@@ -60,6 +61,7 @@ export function registerServiceAdmin(options: ServiceAdminOptions): void {
     service: name,
     pid: process.pid,
     startedAt,
+    cpu: cpuSinceStart(),
     dev: config.dev,
     database:
       store.capabilities.dialect === 'postgres'
