@@ -4,10 +4,11 @@
  * lock is held; `released` resolves when the process has committed and exited.
  */
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 
 const holder = `
-const Database = require('better-sqlite3');
-const [filename, ms] = process.argv.slice(1);
+const [driver, filename, ms] = process.argv.slice(1);
+const Database = require(driver);
 const db = new Database(filename);
 db.exec('BEGIN IMMEDIATE');
 db.exec('CREATE TABLE IF NOT EXISTS held (x)');
@@ -19,8 +20,10 @@ export async function holdSqliteWriteLock(
   filename: string,
   ms: number,
 ): Promise<{ released: Promise<void> }> {
-  // CommonJS from -e: better-sqlite3 resolves from the working directory (a project that has it).
-  const child = spawn(process.execPath, ['-e', holder, filename, String(ms)], {
+  // The driver this package resolves (an optional peer: looked up only here), not whatever the
+  // child's working directory has.
+  const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+  const child = spawn(process.execPath, ['-e', holder, driver, filename, String(ms)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const released = new Promise<void>((resolve, reject) =>

@@ -104,6 +104,15 @@ export function describeShopRows(title: string, options: ShopRowsOptions): void 
         expect(service.status).toBe('up');
         expect(service.pid).toBeGreaterThan(0);
       }
+      // What npm run load sums into CPU per order: every process, the gateway too, with its pid.
+      const cpu = await api('GET', '/admin/cpu');
+      expect(Object.keys(cpu.body.processes).sort()).toEqual(Object.keys(health.body.services).sort());
+      for (const [name, usage] of Object.entries<{ pid: number; userMs: number; systemMs: number }>(
+        cpu.body.processes,
+      )) {
+        expect(usage.pid).toBe(health.body.services[name].pid);
+        expect(usage.userMs + usage.systemMs).toBeGreaterThan(0);
+      }
     });
 
     it('tok_visa: CONFIRMED, charged exactly the total, shipment scheduled, stock sold, saga steps in order', async () => {
