@@ -74,7 +74,7 @@ export class EmbeddedSubscription implements Subscription {
   start(): void {
     this.#balance(Date.now());
     // Members already running rebalance on their next tick when they see one more member.
-    this.#context.wakeups.notifyLocal();
+    this.#context.wakeups.announce();
     this.#unsubscribe = this.#context.wakeups.subscribe(() => this.#requestTick());
     // Renewal at a third of the lease leaves two chances before another subscriber may take over.
     this.#heartbeat = setInterval(
@@ -111,7 +111,7 @@ export class EmbeddedSubscription implements Subscription {
     if (!this.#context.isOpen()) return;
     // Released, not left to expire: the next subscriber redelivers unacked messages at once.
     this.#guard('release leases', () => this.#context.leases.release(this.#id));
-    this.#context.wakeups.notifyLocal();
+    this.#context.wakeups.announce();
   }
 
   get #closed(): boolean {
@@ -245,7 +245,7 @@ export class EmbeddedSubscription implements Subscription {
     if (this.#inFlight.get(id) === entry) this.#inFlight.delete(id);
     if (this.#draining.delete(id)) {
       this.#guard('give back a partition', () => this.#context.leases.releasePartition(entry.key, this.#id));
-      this.#context.wakeups.notifyLocal();
+      this.#context.wakeups.announce();
     }
     this.#requestTick();
   }
@@ -291,7 +291,7 @@ export class EmbeddedSubscription implements Subscription {
     }
     this.#underShare = underShare;
     this.#draining = draining;
-    if (released) this.#context.wakeups.notifyLocal();
+    if (released) this.#context.wakeups.announce();
   }
 
   /** Runs background work; a database error is reported and retried later, never thrown. */

@@ -17,8 +17,10 @@
  *   fsync-ed transaction (claims of several partitions share one). Expect thousands of messages
  *   per second, not hundreds of thousands.
  * - Within a partition delivery is sequential, so a group's parallelism is at most `partitions`.
- * - Cross-process wake-ups poll `PRAGMA data_version` (20 ms while busy, 100 ms once idle), so
- *   another process sees a message within about one poll interval.
+ * - Cross-process wake-ups: each publish, after its commit, rewrites one byte of a wake file
+ *   beside the log (`<file>-wake`), which other processes watch (inotify). Where the file system
+ *   reports no such writes, they poll `PRAGMA data_version` (20 ms while busy, 100 ms once idle)
+ *   and see a message within about one poll interval.
  * - Retention is by time (embedded-retention.ts): an entry every known group has acked is deleted
  *   after `retentionMs` (7 days); an entry a known group has not acked is kept up to `maxAgeMs`
  *   (30 days) and then deleted anyway, with a warning. A group is known once it subscribed, and
@@ -126,7 +128,7 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Embe
         `embedded transport deleted ${unread} messages older than maxAgeMs (${maxAgeMs} ms) that a consumer group had not acked yet`,
       );
       // Their cursors moved on: subscribers that waited for them deliver the next messages.
-      wakeups.notifyLocal();
+      wakeups.announce();
     }
     return deleted;
   }
@@ -170,7 +172,7 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Embe
       } catch (error) {
         throw toEmbeddedTransportError(error, `cannot publish ${messages.length} messages`);
       }
-      wakeups.notifyLocal();
+      wakeups.announce();
     },
     async subscribe(subscribeOptions, handler) {
       if (closing !== undefined) throw transportClosedError();

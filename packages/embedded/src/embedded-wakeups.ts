@@ -1,4 +1,4 @@
-import { type FSWatcher, watch } from 'node:fs';
+import { closeSync, type FSWatcher, openSync, watch, writeSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type Database from 'better-sqlite3';
 
@@ -8,8 +8,11 @@ const localListeners = new Map<string, Set<() => void>>();
 export interface EmbeddedWakeups {
   /** Calls `listener` after local writes to the file and when another process committed. */
   subscribe(listener: () => void): () => void;
-  /** Wakes every listener of this file in this process (after a publish or a lease release). */
-  notifyLocal(): void;
+  /**
+   * After a commit others should see at once (a publish, a lease release): wakes every listener of
+   * this file in this process, and those of other processes through the wake file.
+   */
+  announce(): void;
   close(): void;
 }
 
@@ -26,9 +29,14 @@ export interface EmbeddedWakeupOptions {
 /**
  * Wake-ups for subscribers: in this process directly, across processes by `PRAGMA data_version`
  * (it moves when another connection commits to the file). It is checked as soon as the file system
- * reports a write to the database or its WAL (inotify, through fs.watch on the directory), and
- * besides by polling, fast while the file changes and slower once it has been idle, in case such
- * reports are missing (some file systems have none). Only while somebody listens.
+ * reports a write to the wake file beside the database (inotify, through fs.watch on the directory),
+ * and besides by polling, fast while the file changes and slower once it has been idle, in case
+ * such reports are missing (some file systems have none). Only while somebody listens.
+ *
+ * Why a wake file and not the WAL's own writes: SQLite writes a commit's frames to the WAL before
+ * it syncs them and publishes the commit in the shared-memory index, so a reader woken by that
+ * write checked `data_version` too early, saw nothing, and waited for the next poll (~18 ms a hop,
+ * measured). The wake file is written after the commit returned.
  */
 export function createEmbeddedWakeups(options: EmbeddedWakeupOptions): EmbeddedWakeups {
   const path = resolve(options.filename);
@@ -37,7 +45,10 @@ export function createEmbeddedWakeups(options: EmbeddedWakeupOptions): EmbeddedW
   let lastVersion = 0;
   let lastChangeAt = 0;
   let watcher: FSWatcher | undefined;
-  const watchedNames = new Set([basename(path), `${basename(path)}-wal`]);
+  const wakePath = `${path}-wake`;
+  const wakeName = basename(wakePath);
+  let wakeFile: number | undefined;
+  const wakeByte = Buffer.from([1]);
 
   function notify(): void {
     for (const listener of [...listeners]) listener();
@@ -56,7 +67,7 @@ export function createEmbeddedWakeups(options: EmbeddedWakeupOptions): EmbeddedW
   function watchWrites(): void {
     try {
       watcher = watch(dirname(path), { persistent: false }, (_event, name) => {
-        if (name === null || !watchedNames.has(String(name)) || listeners.size === 0) return;
+        if (name === null || String(name) !== wakeName || listeners.size === 0) return;
         try {
           checkVersion(Date.now());
         } catch {
@@ -84,6 +95,20 @@ export function createEmbeddedWakeups(options: EmbeddedWakeupOptions): EmbeddedW
     }
     const idle = now - lastChangeAt > options.idleAfterMs;
     timer = setTimeout(poll, idle ? options.idlePollIntervalMs : options.pollIntervalMs);
+  }
+
+  function notifyLocal(): void {
+    for (const wake of [...(localListeners.get(path) ?? [])]) wake();
+  }
+
+  /** One byte rewritten in place: a modify event for every watcher, and the file never grows. */
+  function signalOtherProcesses(): void {
+    try {
+      wakeFile ??= openSync(wakePath, 'w');
+      writeSync(wakeFile, wakeByte, 0, 1, 0);
+    } catch {
+      // No wake file (read-only directory): other processes still find the commit by polling.
+    }
   }
 
   function joinLocal(): void {
@@ -121,12 +146,15 @@ export function createEmbeddedWakeups(options: EmbeddedWakeupOptions): EmbeddedW
         if (listeners.size === 0) stop();
       };
     },
-    notifyLocal() {
-      for (const wake of [...(localListeners.get(path) ?? [])]) wake();
+    announce() {
+      notifyLocal();
+      signalOtherProcesses();
     },
     close() {
       listeners.clear();
       stop();
+      if (wakeFile !== undefined) closeSync(wakeFile);
+      wakeFile = undefined;
     },
   };
 }
