@@ -123,7 +123,15 @@ function recordingCompletions(transport: Transport, completions: Completions): T
 /** A participant in its own process; resolves `ready` once its consumer is subscribed. */
 function startParticipant(spec: SagaBenchSpec, role: ParticipantRole, onDeath: (error: Error) => void) {
   const child: ChildProcess = fork(participantScript, [JSON.stringify(spec), role], {
-    execArgv: ['--import', 'tsx', '--conditions=@causeway/source'],
+    execArgv: [
+      '--import',
+      'tsx',
+      '--conditions=@causeway/source',
+      // BENCH_CHILD_PROF=<dir>: each participant writes a CPU profile there (node --cpu-prof).
+      ...(process.env.BENCH_CHILD_PROF
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CHILD_PROF}`]
+        : []),
+    ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let stopping = false;

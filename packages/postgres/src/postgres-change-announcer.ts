@@ -27,9 +27,11 @@ const minIntervalMs = 5;
 export function createPostgresChangeAnnouncer(
   database: PostgresQueryable,
   channel: string,
+  /** The payload of each NOTIFY: the announcing store, so that its own listener can ignore it. */
+  storeId: string,
 ): PostgresChangeAnnouncer {
   // One autocommit statement; set_config(..., true) lasts until its own commit.
-  const notifySql = `SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, '')`;
+  const notifySql = `SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)`;
   let busy = false;
   let owed = false;
   let closed = false;
@@ -39,7 +41,7 @@ export function createPostgresChangeAnnouncer(
   const send = () => {
     busy = true;
     owed = false;
-    inFlight = database.execute(notifySql, [channel]).then(
+    inFlight = database.execute(notifySql, [channel, storeId]).then(
       () => rest(),
       // Best effort, as above.
       () => rest(),
@@ -75,7 +77,7 @@ export function createPostgresChangeAnnouncer(
       await inFlight;
       if (owed && !busy) {
         owed = false;
-        await database.execute(notifySql, [channel]).catch(() => {});
+        await database.execute(notifySql, [channel, storeId]).catch(() => {});
       }
     },
   };

@@ -215,6 +215,41 @@ describeWithService('postgres', 'Postgres store', () => {
       unsubscribe();
     });
 
+    it('wakes its own subscribers once per local commit, not again by its own NOTIFY; another store still hears it', async () => {
+      const [store, other] = await Promise.all([open('own_changes'), open('own_changes')]);
+      let ownWakes = 0;
+      let otherWakes = 0;
+      const stopOwn = store.subscribeToChanges(() => {
+        ownWakes += 1;
+      });
+      const stopOther = other.subscribeToChanges(() => {
+        otherWakes += 1;
+      });
+      // Both listeners are connected once the other store hears a commit (its connect also wakes).
+      const deadline = Date.now() + 10_000;
+      while (otherWakes < 2 && Date.now() < deadline) {
+        await store.events.appendMany([
+          { streamId: randomUUID(), expectedVersion: 'any', events: [event('w')] },
+        ]);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(otherWakes).toBeGreaterThanOrEqual(2);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const [ownBefore, otherBefore] = [ownWakes, otherWakes];
+      await store.events.appendMany([
+        { streamId: randomUUID(), expectedVersion: 'any', events: [event('w')] },
+      ]);
+      const heard = Date.now() + 10_000;
+      while (otherWakes === otherBefore && Date.now() < heard) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      // The NOTIFY reached the other store; by then it reached this store's listener too.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect({ own: ownWakes - ownBefore, other: otherWakes - otherBefore }).toEqual({ own: 1, other: 1 });
+      stopOwn();
+      stopOther();
+    });
+
     it('reports an unreachable server as a StoreUnavailableError', async () => {
       const error = await createPostgresStore({
         connectionString: 'postgres://postgres@127.0.0.1:1/test',

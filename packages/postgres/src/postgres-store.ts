@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ConfigurationError, type Store } from '@causeway/core';
 import pg from 'pg';
 import { mapPostgresError } from './map-postgres-error.ts';
@@ -71,12 +72,14 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     schema: schemaName,
     poolSize,
   });
+  const storeId = randomUUID();
   const changes = createPostgresChangeListener({
     connectionString: options.connectionString,
     schema: schemaName,
     channel: schema.channel,
+    storeId,
   });
-  const announcer = createPostgresChangeAnnouncer(connection, schema.channel);
+  const announcer = createPostgresChangeAnnouncer(connection, schema.channel, storeId);
   // After a local commit of events or outbox rows: wake this process now, the others by NOTIFY.
   const onCommitted = () => {
     changes.notifyLocal();
