@@ -56,8 +56,9 @@ export interface EmbeddedDatabaseOptions {
 }
 
 /**
- * Opens the transport file with WAL (readers never block the writer), `synchronous = FULL` (a
- * resolved publish survives power loss) and a busy timeout (writers in other processes queue),
+ * Opens the transport file with WAL (readers never block the writer), `synchronous = NORMAL` (a
+ * commit survives a crash of the process; publishes raise it to FULL, see `createEmbeddedLog`)
+ * and a busy timeout (writers in other processes queue),
  * creates the tables, and checks that every process agrees on the partition count: a message's
  * partition is fixed when it is published, so a second count would break per-key order.
  */
@@ -67,7 +68,7 @@ export function openEmbeddedDatabase(options: EmbeddedDatabaseOptions): Database
     db = new Database(options.filename, { timeout: options.busyTimeoutMs });
     db.pragma(`busy_timeout = ${options.busyTimeoutMs}`);
     enableWal(db, options.busyTimeoutMs);
-    db.pragma('synchronous = FULL');
+    db.pragma('synchronous = NORMAL');
     db.transaction(() => {
       db!.exec(schema);
       db!

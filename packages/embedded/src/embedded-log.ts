@@ -44,6 +44,26 @@ interface MessageRow {
 const cursorWhere = 'consumer_group = ? AND destination = ? AND partition = ?';
 
 /**
+ * Runs `work` with `synchronous = FULL`: its commit is synced to disk before it returns, so a
+ * resolved publish survives a power loss. Cursor and lease writes stay at NORMAL (the file's
+ * setting, durable across a crash of any process): a power loss may forget an ack or a claim,
+ * which redelivers a message the consumer's inbox drops, and never loses one. An fsync costs
+ * ~0.4 ms here and blocks the event loop, and there are two cursor writes per delivery.
+ */
+function synced<Args extends unknown[], Result>(db: Database.Database, work: (...args: Args) => Result) {
+  const full = db.prepare('PRAGMA synchronous = FULL');
+  const normal = db.prepare('PRAGMA synchronous = NORMAL');
+  return (...args: Args): Result => {
+    full.run();
+    try {
+      return work(...args);
+    } finally {
+      normal.run();
+    }
+  };
+}
+
+/**
  * The log and the cursors: appends (deduplicated by message id), finds owned partitions with work,
  * and moves a partition's cursor through claim → ack or retry, each write in one transaction.
  */
@@ -112,19 +132,22 @@ export function createEmbeddedLog(db: Database.Database, partitions: number, bus
   return {
     /** Appends in one transaction; a message id already in the log is dropped (dedupe). */
     append: retryWhileBusy(
-      db.transaction((messages: readonly TransportMessage[], now: number) => {
-        for (const message of messages) {
-          insert.run(
-            message.destination,
-            partitionOf(message.orderingKey, partitions),
-            message.id,
-            message.orderingKey,
-            message.type,
-            JSON.stringify(message.payload ?? null),
-            now,
-          );
-        }
-      }).immediate,
+      synced(
+        db,
+        db.transaction((messages: readonly TransportMessage[], now: number) => {
+          for (const message of messages) {
+            insert.run(
+              message.destination,
+              partitionOf(message.orderingKey, partitions),
+              message.id,
+              message.orderingKey,
+              message.type,
+              JSON.stringify(message.payload ?? null),
+              now,
+            );
+          }
+        }).immediate,
+      ),
       busyTimeoutMs,
     ),
 

@@ -3,7 +3,9 @@
  * machine share (each service is its own process; they all open the same file under DATA_DIR).
  *
  * Guarantees: publish resolves after the messages are committed with `synchronous = FULL` (an
- * acked publish survives power loss); a message id already in the log is dropped (dedupe);
+ * acked publish survives power loss); acks, claims and leases commit with `synchronous = NORMAL`
+ * (they survive any process crash; a power loss may forget the last of them, which redelivers
+ * messages consumers already handled: their inboxes drop them); a message id already in the log is dropped (dedupe);
  * at-least-once delivery; per ordering key, publish order within a group: keys are spread over
  * partitions with core's `partitionOf`, each (group, destination, partition) is leased by exactly
  * one subscriber at a time and consumed strictly one message after another. A group that
