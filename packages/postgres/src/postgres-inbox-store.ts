@@ -26,6 +26,29 @@ export function createPostgresInboxStore(connection: PostgresConnection, schema:
       );
       return new Set(rows.map((row) => row.message_id));
     },
+    async admit(tx, consumer, arrivals) {
+      if (arrivals.length === 0) return { recorded: new Set(), blockedKeys: new Set() };
+      const keyOf = new Map(arrivals.map(({ messageId, orderingKey }) => [messageId, orderingKey]));
+      // Sorted ids, as in recordMany. One round trip where the check and the insert took two.
+      const ids = [...keyOf.keys()].sort();
+      const rows = await tx.query<{ blocked: boolean; value: string }>(
+        `WITH blocked AS (
+           SELECT DISTINCT ordering_key FROM ${s}.dead_letters
+            WHERE consumer = $1 AND ordering_key = ANY ($3::text[]) AND status IN ('dead', 'parked')
+         ), recorded AS (
+           INSERT INTO ${s}.inbox (consumer, message_id)
+           SELECT $1, arrival.id FROM unnest($2::text[], $3::text[]) AS arrival (id, key)
+            WHERE arrival.key NOT IN (SELECT ordering_key FROM blocked)
+           ON CONFLICT DO NOTHING RETURNING message_id
+         )
+         SELECT true AS blocked, ordering_key AS value FROM blocked
+         UNION ALL SELECT false, message_id FROM recorded`,
+        [consumer, ids, ids.map((id) => keyOf.get(id)!)],
+      );
+      const admission = { recorded: new Set<string>(), blockedKeys: new Set<string>() };
+      for (const row of rows) (row.blocked ? admission.blockedKeys : admission.recorded).add(row.value);
+      return admission;
+    },
     async has(tx, consumer, messageId) {
       const rows = await (tx ?? connection).query(
         `SELECT 1 FROM ${s}.inbox WHERE consumer = $1 AND message_id = $2`,

@@ -1,8 +1,25 @@
-import type { InboxStore } from '@causeway/core';
+import type { DeadLetterStore, InboxStore } from '@causeway/core';
 import type { SqliteStoreContext } from './sqlite-connection.ts';
 
 /** Receipts of handled messages; a receipt commits or rolls back with the handler's transaction. */
-export function createSqliteInboxStore({ connection, tables }: SqliteStoreContext): InboxStore {
+export function createSqliteInboxStore(
+  { connection, tables }: SqliteStoreContext,
+  deadLetters: DeadLetterStore,
+): InboxStore {
+  const recordMany: InboxStore['recordMany'] = async (tx, consumer, messageIds) => {
+    const { session } = connection.join(tx);
+    const recorded = new Set<string>();
+    const receivedAt = Date.now();
+    for (const messageId of messageIds) {
+      const { changes } = session.run(
+        `INSERT INTO ${tables.inbox} (consumer, message_id, received_at) VALUES (?, ?, ?)
+           ON CONFLICT (consumer, message_id) DO NOTHING`,
+        [consumer, messageId, receivedAt],
+      );
+      if (changes === 1) recorded.add(messageId);
+    }
+    return recorded;
+  };
   return {
     async record(tx, consumer, messageId) {
       const { changes } = connection.join(tx).session.run(
@@ -12,19 +29,21 @@ export function createSqliteInboxStore({ connection, tables }: SqliteStoreContex
       );
       return changes === 1;
     },
-    async recordMany(tx, consumer, messageIds) {
-      const { session } = connection.join(tx);
-      const recorded = new Set<string>();
-      const receivedAt = Date.now();
-      for (const messageId of messageIds) {
-        const { changes } = session.run(
-          `INSERT INTO ${tables.inbox} (consumer, message_id, received_at) VALUES (?, ?, ?)
-             ON CONFLICT (consumer, message_id) DO NOTHING`,
-          [consumer, messageId, receivedAt],
-        );
-        if (changes === 1) recorded.add(messageId);
-      }
-      return recorded;
+    recordMany,
+    async admit(tx, consumer, arrivals) {
+      // In process a statement costs no round trip, so the check and the inserts stay apart.
+      const blockedKeys = await deadLetters.blockedKeys(
+        tx,
+        consumer,
+        arrivals.map(({ orderingKey }) => orderingKey),
+      );
+      const admitted = arrivals.filter(({ orderingKey }) => !blockedKeys.has(orderingKey));
+      const recorded = await recordMany(
+        tx,
+        consumer,
+        admitted.map(({ messageId }) => messageId),
+      );
+      return { recorded, blockedKeys };
     },
     has: (tx, consumer, messageId) =>
       connection.read(

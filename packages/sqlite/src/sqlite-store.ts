@@ -44,18 +44,19 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
   const tables = sqliteTableNames(options.tablePrefix ?? '');
   const connection = openSqliteConnection({ filename: options.filename, synchronous, busyTimeoutMs }, tables);
   const context: SqliteStoreContext = { connection, tables };
+  const deadLetters = createSqliteDeadLetterStore(context);
   return {
     name: sqliteStoreName,
     capabilities,
     transaction: (work) => connection.transaction(work),
     events: createSqliteEventLog(context),
     outbox: createSqliteOutboxStore(context),
-    inbox: createSqliteInboxStore(context),
+    inbox: createSqliteInboxStore(context, deadLetters),
     checkpoints: createSqliteCheckpointStore(context),
     snapshots: createSqliteSnapshotStore(context),
     keys: createSqliteKeyStore(context),
     documents: createSqliteDocumentStore(context),
-    deadLetters: createSqliteDeadLetterStore(context),
+    deadLetters,
     sagas: createSqliteSagaStore(context),
     subscribeToChanges: (listener) => connection.changes.subscribe(listener),
     purgeDeletedData: () => connection.checkpointAndTruncate(),

@@ -15,7 +15,10 @@ export interface MessageContext {
   /** The transaction that also records the inbox receipt: effects commit once, or not at all. */
   readonly tx: Transaction;
   readonly attempt: number;
-  /** Enqueues the handler's own messages in the same transaction (published by the relay). */
+  /**
+   * Enqueues the handler's own messages in the same transaction (published by the relay). They
+   * are written when the handlers of the transaction are done: not readable from the outbox here.
+   */
   send(messages: readonly OutboxMessage[]): Promise<void>;
 }
 
@@ -114,22 +117,34 @@ export function createConsumer<Definition extends AnyEventDefinition>(options: C
   /**
    * In the caller's transaction: each arrival is parked if its key is blocked by a dead letter,
    * else its inbox receipt and its handler (a repeat finds the receipt and does nothing).
-   * Blocked keys and receipts take one statement each, whatever the number of arrivals.
+   * Blocked keys and receipts take one statement together, whatever the number of arrivals.
    */
   async function applyArrivals(
     tx: Transaction,
     arrivals: readonly Arrival[],
     parkIfBlocked: boolean,
   ): Promise<Outcome[]> {
-    const keys = arrivals.map(({ message }) => message.orderingKey);
-    const blocked = parkIfBlocked ? await store.deadLetters.blockedKeys(tx, name, keys) : new Set<string>();
-    const admitted = arrivals.filter(({ message }) => !blocked.has(message.orderingKey));
-    const fresh = await store.inbox.recordMany(
-      tx,
-      name,
-      admitted.map(({ message }) => message.id),
-    );
+    const { recorded: fresh, blockedKeys: blocked } = parkIfBlocked
+      ? await store.inbox.admit(
+          tx,
+          name,
+          arrivals.map(({ message }) => ({ messageId: message.id, orderingKey: message.orderingKey })),
+        )
+      : {
+          recorded: await store.inbox.recordMany(
+            tx,
+            name,
+            arrivals.map(({ message }) => message.id),
+          ),
+          blockedKeys: new Set<string>(),
+        };
     const outcomes: Outcome[] = [];
+    // The handlers' messages are enqueued together after the last handler: one statement per
+    // transaction instead of one per handled message, in the order the handlers sent them.
+    const outgoing: OutboxMessage[] = [];
+    const send = async (messages: readonly OutboxMessage[]) => {
+      outgoing.push(...messages);
+    };
     for (const { message, envelope, attempt } of arrivals) {
       if (blocked.has(message.orderingKey)) {
         await store.deadLetters.put(tx, {
@@ -148,10 +163,11 @@ export function createConsumer<Definition extends AnyEventDefinition>(options: C
       const isNew = fresh.delete(message.id);
       const handler = handlers[envelope.type];
       if (isNew && handler) {
-        await handler(envelope, { tx, attempt, send: (messages) => store.outbox.enqueue(tx, messages) });
+        await handler(envelope, { tx, attempt, send });
       }
       outcomes.push(isNew ? 'handled' : 'duplicate');
     }
+    if (outgoing.length > 0) await store.outbox.enqueue(tx, outgoing);
     return outcomes;
   }
 

@@ -2,7 +2,7 @@ import { ConcurrencyError, InvalidArgumentError, NotFoundError, ValidationError 
 import { createWakeableSleep } from '../lifecycle/index.ts';
 import { createEventRegistry, newMessageId } from '../message/index.ts';
 import { type ConsumerOptions, createConsumer } from '../messaging/index.ts';
-import type { SagaInstance, SagaStatus, Store, Transaction } from '../store/index.ts';
+import type { OutboxMessage, SagaInstance, SagaStatus, Store, Transaction } from '../store/index.ts';
 import type { Transport } from '../transport/index.ts';
 import type { SagaDefinition } from './saga-definition.ts';
 import {
@@ -40,6 +40,12 @@ export interface SagaOrchestratorOptions {
   consumer?: Pick<ConsumerOptions, 'ackTimeoutMs' | 'maxInFlight' | 'backoff' | 'maxAttempts'>;
 }
 
+/** Where a transition writes: its transaction, and how its commands are enqueued there. */
+interface TransitionScope {
+  tx: Transaction;
+  enqueue(messages: readonly OutboxMessage[]): Promise<void>;
+}
+
 /**
  * Runs sagas: each instance lives in the store. Starting one writes it and its first command in
  * one transaction; each reply advances it and sends the next command in one transaction (through
@@ -65,11 +71,15 @@ export function createSagaOrchestrator(options: SagaOrchestratorOptions) {
     return definition;
   }
 
-  async function send(tx: Transaction, instance: SagaInstance, commands: readonly OutgoingCommand[]) {
+  /** `enqueue` writes in the transaction: the outbox directly, or a consumer's batched `send`. */
+  async function send(
+    enqueue: (messages: readonly OutboxMessage[]) => Promise<void>,
+    instance: SagaInstance,
+    commands: readonly OutgoingCommand[],
+  ) {
     if (commands.length === 0) return;
     const now = clock();
-    await store.outbox.enqueue(
-      tx,
+    await enqueue(
       commands.map((outgoing) =>
         commandMessage({
           meta: {
@@ -91,9 +101,14 @@ export function createSagaOrchestrator(options: SagaOrchestratorOptions) {
     );
   }
 
+  const directly = (tx: Transaction): TransitionScope => ({
+    tx,
+    enqueue: (messages) => store.outbox.enqueue(tx, messages),
+  });
+
   /** Loads the instance in `tx`, applies `transition`, and writes it and its commands there. */
   async function advance(
-    tx: Transaction,
+    { tx, enqueue }: TransitionScope,
     sagaId: string,
     transition: (instance: SagaInstance) => Transition,
   ) {
@@ -102,7 +117,7 @@ export function createSagaOrchestrator(options: SagaOrchestratorOptions) {
     const result = transition(instance);
     if (!result.changed) return instance;
     const updated = await store.sagas.update(tx, result.instance);
-    await send(tx, updated, result.send);
+    await send(enqueue, updated, result.send);
     const finished = ['completed', 'compensated', 'dead'];
     if (finished.includes(updated.status) && !finished.includes(instance.status)) {
       await options.onFinished?.(updated, tx);
@@ -118,9 +133,9 @@ export function createSagaOrchestrator(options: SagaOrchestratorOptions) {
     ...options.consumer,
     registry: replyRegistry,
     handlers: {
-      [sagaReplyType]: async (message, { tx }) => {
+      [sagaReplyType]: async (message, { tx, send: enqueue }) => {
         const reply: SagaReply = message.data;
-        await advance(tx, reply.sagaId, (instance) =>
+        await advance({ tx, enqueue }, reply.sagaId, (instance) =>
           applyReply(definitionOf(instance), instance, reply, clock()),
         );
       },
@@ -133,7 +148,9 @@ export function createSagaOrchestrator(options: SagaOrchestratorOptions) {
     for (const due of await store.sagas.due(clock(), 100)) {
       try {
         await store.transaction((tx) =>
-          advance(tx, due.sagaId, (instance) => applyWake(definitionOf(instance), instance, clock())),
+          advance(directly(tx), due.sagaId, (instance) =>
+            applyWake(definitionOf(instance), instance, clock()),
+          ),
         );
         fired++;
       } catch (error) {
@@ -204,7 +221,7 @@ export function createSagaOrchestrator(options: SagaOrchestratorOptions) {
       });
       const write = async (tx: Transaction) => {
         const inserted = await store.sagas.insert(tx, begun.instance);
-        await send(tx, inserted, begun.send);
+        await send(directly(tx).enqueue, inserted, begun.send);
         return inserted;
       };
       const inserted = startOptions.tx ? await write(startOptions.tx) : await store.transaction(write);
@@ -226,7 +243,7 @@ export function createSagaOrchestrator(options: SagaOrchestratorOptions) {
         );
       }
       const updated = await store.transaction((tx) =>
-        advance(tx, sagaId, (instance) => applyRedrive(definitionOf(instance), instance, clock())),
+        advance(directly(tx), sagaId, (instance) => applyRedrive(definitionOf(instance), instance, clock())),
       );
       return updated!;
     },

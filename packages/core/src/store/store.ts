@@ -150,12 +150,30 @@ export interface OutboxStore {
   prunePublished(olderThan: Date): Promise<number>;
 }
 
+export interface InboxArrival {
+  messageId: MessageId;
+  orderingKey: string;
+}
+
+export interface InboxAdmission {
+  /** The arrivals recorded now: not seen before and not blocked. */
+  recorded: Set<MessageId>;
+  /** The arrivals' keys that an open dead letter blocks. */
+  blockedKeys: Set<string>;
+}
+
 /** Receipts of handled messages; recorded in the handler's transaction. */
 export interface InboxStore {
   /** True if this is the first receipt; false if `(consumer, messageId)` was already recorded. */
   record(tx: Transaction, consumer: string, messageId: MessageId): Promise<boolean>;
   /** `record` for many messages in one statement; returns the ids recorded now (the new ones). */
   recordMany(tx: Transaction, consumer: string, messageIds: readonly MessageId[]): Promise<Set<MessageId>>;
+  /**
+   * A consumer's receipt step in one statement: `recordMany` for the arrivals whose ordering key
+   * no open (dead or parked) dead letter of this consumer blocks, and the blocked keys
+   * (`DeadLetterStore.blockedKeys`). A blocked arrival gets no receipt, so a redrive can handle it.
+   */
+  admit(tx: Transaction, consumer: string, arrivals: readonly InboxArrival[]): Promise<InboxAdmission>;
   has(tx: Transaction | null, consumer: string, messageId: MessageId): Promise<boolean>;
   /** Deletes receipts older than the cutoff; returns how many. */
   prune(olderThan: Date): Promise<number>;

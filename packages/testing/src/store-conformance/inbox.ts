@@ -47,6 +47,46 @@ export function describeInboxConformance(getStore: GetStore): void {
       });
     });
 
+    it('admits arrivals in one call: receipts for new ones, none for keys a dead letter blocks', async () => {
+      const store = getStore();
+      const consumer = uniqueName('consumer');
+      const [blockedKey, openKey] = [uniqueName('key'), uniqueName('key')];
+      const [seen, fresh, parked, dead] = [newMessageId(), newMessageId(), newMessageId(), newMessageId()];
+      await store.transaction((tx) => store.inbox.record(tx, consumer, seen));
+      await store.deadLetters.put(null, {
+        consumer,
+        messageId: dead,
+        orderingKey: blockedKey,
+        message: { id: dead },
+        reason: 'handler failed',
+        attempts: 5,
+        status: 'dead',
+      });
+      const arrivals = [
+        { messageId: fresh, orderingKey: openKey },
+        { messageId: seen, orderingKey: openKey },
+        { messageId: parked, orderingKey: blockedKey },
+        { messageId: fresh, orderingKey: openKey },
+      ];
+      const admission = await store.transaction((tx) => store.inbox.admit(tx, consumer, arrivals));
+      expect(admission).toEqual({ recorded: new Set([fresh]), blockedKeys: new Set([blockedKey]) });
+      expect(await store.inbox.has(null, consumer, parked)).toBe(false);
+      // Another consumer's dead letter blocks nothing here.
+      expect(
+        await store.transaction((tx) => store.inbox.admit(tx, uniqueName('consumer'), arrivals)),
+      ).toEqual({ recorded: new Set([fresh, seen, parked]), blockedKeys: new Set() });
+      const [entry] = await store.deadLetters.openForKey(null, consumer, blockedKey);
+      await store.deadLetters.setStatus(null, entry!.sequence, 'discarded');
+      expect(await store.transaction((tx) => store.inbox.admit(tx, consumer, arrivals))).toEqual({
+        recorded: new Set([parked]),
+        blockedKeys: new Set(),
+      });
+      expect(await store.transaction((tx) => store.inbox.admit(tx, consumer, []))).toEqual({
+        recorded: new Set(),
+        blockedKeys: new Set(),
+      });
+    });
+
     it('leaves no receipt when the transaction rolls back', async () => {
       const store = getStore();
       const [consumer, messageId] = [uniqueName('consumer'), newMessageId()];
