@@ -61,6 +61,8 @@ export function clientOptions(connectionString: string, schema: string): pg.Clie
     types,
     connectionTimeoutMillis: 10_000,
     options: `-c search_path=${schema},public`,
+    // Statements are written as soon as they are issued, not after the previous one's answer.
+    pipeline: true,
   };
 }
 
@@ -152,8 +154,21 @@ async function runTransaction<T>(
   };
   let result: T;
   try {
-    await run('BEGIN');
+    // Pipelined: BEGIN travels with the work's first statement instead of costing a round trip of
+    // its own, and the server runs them in order. On a live session that is idle, BEGIN cannot
+    // fail (it takes no lock and does no I/O); a session that died fails the statements behind it.
+    const status = client.getTransactionStatus();
+    if (status === 'T' || status === 'E') {
+      broken = true;
+      throw new StoreFailureError(
+        'postgres',
+        'a pooled connection was left inside a transaction (a BEGIN sent through the pool?); it is closed, retry',
+      );
+    }
+    const begun = run('BEGIN');
+    begun.catch(() => {}); // awaited before COMMIT; this only stops an early failure going unhandled
     result = await work(tx);
+    await begun;
     await run('COMMIT');
     finished = true;
   } catch (error) {

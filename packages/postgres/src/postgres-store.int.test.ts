@@ -17,6 +17,7 @@ import {
 } from '@causeway/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresStore } from './index.ts';
+import { createPostgresConnection } from './postgres-connection.ts';
 
 function event(streamId: string): EventToStore {
   return {
@@ -52,6 +53,24 @@ describeWithService('postgres', 'Postgres store', () => {
   describeStoreConformance('postgres', () => open('conformance'));
 
   describe('postgres specifics', () => {
+    it('refuses a pooled connection left inside a transaction, closes it, and goes on', async () => {
+      const connection = createPostgresConnection({
+        connectionString: database.url,
+        schema: 'public',
+        poolSize: 1,
+      });
+      try {
+        // Misuse: BEGIN through the pool leaves its one connection inside a transaction.
+        await connection.execute('BEGIN');
+        await expect(connection.transaction((tx) => tx.execute('SELECT 1'))).rejects.toThrow(
+          /left inside a transaction/,
+        );
+        expect(await connection.transaction((tx) => tx.query('SELECT 1 AS one'))).toEqual([{ one: 1 }]);
+      } finally {
+        await connection.close();
+      }
+    });
+
     it('keeps two schemas of one database isolated', async () => {
       const [orders, billing] = await Promise.all([open('orders'), open('billing')]);
       await orders.events.appendMany([
