@@ -30,13 +30,25 @@ function toDeadLetter(row: DeadLetterRow): DeadLetter {
   };
 }
 
+/** An entry that blocks its key: dead, or parked behind a dead one. */
+const open = `status IN ('dead', 'parked')`;
+
+/**
+ * The keys among `$keys` (a text[] parameter) that an open (dead or parked) entry of consumer
+ * `$consumer` blocks; shared with the inbox's admission, which runs it inside its insert.
+ */
+export function blockedKeysSql(schema: PostgresSchema, params: { consumer: string; keys: string }): string {
+  return `SELECT DISTINCT ordering_key FROM ${schema.sql}.dead_letters
+   WHERE consumer = ${params.consumer} AND ordering_key = ANY (${params.keys}::text[])
+     AND ${open}`;
+}
+
 /** Dead and parked messages of this schema's consumers (see the port for the parking rule). */
 export function createPostgresDeadLetterStore(
   connection: PostgresConnection,
   schema: PostgresSchema,
 ): DeadLetterStore {
   const t = `${schema.sql}.dead_letters`;
-  const open = `status IN ('dead', 'parked')`;
   return {
     async put(tx, entry) {
       await (tx ?? connection).execute(
@@ -65,7 +77,7 @@ export function createPostgresDeadLetterStore(
     async blockedKeys(tx, consumer, orderingKeys) {
       if (orderingKeys.length === 0) return new Set();
       const rows = await (tx ?? connection).query<{ ordering_key: string }>(
-        `SELECT DISTINCT ordering_key FROM ${t} WHERE consumer = $1 AND ordering_key = ANY ($2::text[]) AND ${open}`,
+        blockedKeysSql(schema, { consumer: '$1', keys: '$2' }),
         [consumer, [...new Set(orderingKeys)]],
       );
       return new Set(rows.map((row) => row.ordering_key));

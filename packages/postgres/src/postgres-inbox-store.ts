@@ -1,5 +1,6 @@
 import type { InboxStore } from '@causeway/core';
 import type { PostgresConnection } from './postgres-connection.ts';
+import { blockedKeysSql } from './postgres-dead-letter-store.ts';
 import type { PostgresSchema } from './postgres-schema.ts';
 
 /**
@@ -32,10 +33,7 @@ export function createPostgresInboxStore(connection: PostgresConnection, schema:
       // Sorted ids, as in recordMany. One round trip where the check and the insert took two.
       const ids = [...keyOf.keys()].sort();
       const rows = await tx.query<{ blocked: boolean; value: string }>(
-        `WITH blocked AS (
-           SELECT DISTINCT ordering_key FROM ${s}.dead_letters
-            WHERE consumer = $1 AND ordering_key = ANY ($3::text[]) AND status IN ('dead', 'parked')
-         ), recorded AS (
+        `WITH blocked AS (${blockedKeysSql(schema, { consumer: '$1', keys: '$3' })}), recorded AS (
            INSERT INTO ${s}.inbox (consumer, message_id)
            SELECT $1, arrival.id FROM unnest($2::text[], $3::text[]) AS arrival (id, key)
             WHERE arrival.key NOT IN (SELECT ordering_key FROM blocked)

@@ -101,10 +101,9 @@ export function createSagaOrchestrator(options: SagaOrchestratorOptions) {
     );
   }
 
-  const directly = (tx: Transaction): TransitionScope => ({
-    tx,
-    enqueue: (messages) => store.outbox.enqueue(tx, messages),
-  });
+  const enqueueIn = (tx: Transaction) => (messages: readonly OutboxMessage[]) =>
+    store.outbox.enqueue(tx, messages);
+  const directly = (tx: Transaction): TransitionScope => ({ tx, enqueue: enqueueIn(tx) });
 
   /** Loads the instance in `tx`, applies `transition`, and writes it and its commands there. */
   async function advance(
@@ -221,7 +220,7 @@ export function createSagaOrchestrator(options: SagaOrchestratorOptions) {
       });
       const write = async (tx: Transaction) => {
         const inserted = await store.sagas.insert(tx, begun.instance);
-        await send(directly(tx).enqueue, inserted, begun.send);
+        await send(enqueueIn(tx), inserted, begun.send);
         return inserted;
       };
       const inserted = startOptions.tx ? await write(startOptions.tx) : await store.transaction(write);
