@@ -111,6 +111,7 @@ describe('embedded transport specifics', () => {
     await a.publish(messages);
     await b.subscribe(options, handler('b'));
     await waitUntil(() => (handledBy.get('a') ?? 0) + (handledBy.get('b') ?? 0) >= messages.length);
-    expect(handledBy.get('b')).toBeGreaterThan(messages.length / 10);
+    // A property, not a share: the late subscriber took partitions while the first was busy.
+    expect(handledBy.get('b') ?? 0).toBeGreaterThan(0);
   });
 });
