@@ -11,6 +11,7 @@ import {
 import { isRetryableError, isUniqueViolation } from './map-postgres-error.ts';
 import { createPostgresAppendBatcher } from './postgres-append-batcher.ts';
 import type { PostgresConnection, PostgresQueryable } from './postgres-connection.ts';
+import { prepared } from './postgres-prepared.ts';
 import type { PostgresSchema } from './postgres-schema.ts';
 
 /**
@@ -99,16 +100,14 @@ export function createPostgresAppender(
   schema: PostgresSchema,
   onAppended: () => void,
 ): PostgresAppender {
-  const sql = `SELECT * FROM ${schema.sql}.append_many($1::jsonb)`;
-  const appendManyName = `causeway_append_many_${schema.sql.replace(/\W/g, '_')}`;
+  const sql = prepared(
+    `SELECT request_index, ok, stream_version, stream_positions, global_positions, actual_version,
+            deduplicated, idempotency_conflict, conflicting_ids
+       FROM ${schema.sql}.append_many($1::jsonb)`,
+  );
 
   const run = async (database: PostgresQueryable, requests: readonly AppendRequest[]) => {
-    const params = [encodeRequests(requests)];
-    // Outside a caller's transaction the pooled connections keep the statement prepared.
-    const rows =
-      database === connection
-        ? await connection.queryPrepared<AppendRow>(appendManyName, sql, params)
-        : await database.query<AppendRow>(sql, params);
+    const rows = await database.query<AppendRow>(sql, [encodeRequests(requests)]);
     const results: Array<AppendResult | Error> = new Array(requests.length);
     for (const row of rows) results[row.request_index] = toResult(requests[row.request_index]!, row);
     if (rows.length !== requests.length || results.includes(undefined as never)) {
@@ -188,7 +187,7 @@ export function createPostgresAppender(
  */
 function createSingleEventAppend(connection: PostgresConnection, schema: PostgresSchema) {
   const s = schema.sql;
-  const sql = `WITH assigned AS MATERIALIZED (SELECT pg_current_xact_id() AS xid),
+  const sql = prepared(`WITH assigned AS MATERIALIZED (SELECT pg_current_xact_id() AS xid),
       current AS (SELECT coalesce(max(stream_position), 0) AS version FROM ${s}.events WHERE stream_id = $2)
     INSERT INTO ${s}.events (global_position, event_id, stream_id, stream_position, type, schema_version,
       correlation_id, causation_id, occurred_at, metadata, data, transaction_id)
@@ -197,17 +196,15 @@ function createSingleEventAppend(connection: PostgresConnection, schema: Postgre
     FROM assigned, current
     WHERE CASE $10::bigint WHEN -1 THEN true WHEN -2 THEN current.version > 0 ELSE current.version = $10::bigint END
     ON CONFLICT DO NOTHING
-    RETURNING global_position, stream_position`;
-  const name = `causeway_append_one_${s.replace(/\W/g, '_')}`;
+    RETURNING global_position, stream_position`);
   return async (request: AppendRequest): Promise<AppendResult | null> => {
     const lone = toLoneEventAppend(request);
     if (!lone) return null;
     try {
-      const [row] = await connection.queryPrepared<{ global_position: number; stream_position: number }>(
-        name,
-        sql,
-        [...lone.eventParams, lone.versionCheck],
-      );
+      const [row] = await connection.query<{ global_position: number; stream_position: number }>(sql, [
+        ...lone.eventParams,
+        lone.versionCheck,
+      ]);
       if (!row) return null;
       return {
         streamId: request.streamId,

@@ -1,4 +1,5 @@
 import type { PostgresQueryable } from './postgres-connection.ts';
+import { prepared } from './postgres-prepared.ts';
 
 /** Tells other processes (LISTEN on the schema's channel) that events or outbox rows were committed. */
 export interface PostgresChangeAnnouncer {
@@ -31,7 +32,7 @@ export function createPostgresChangeAnnouncer(
   storeId: string,
 ): PostgresChangeAnnouncer {
   // One autocommit statement; set_config(..., true) lasts until its own commit.
-  const notifySql = `SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)`;
+  const notifySql = prepared(`SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)`);
   let busy = false;
   let owed = false;
   let closed = false;

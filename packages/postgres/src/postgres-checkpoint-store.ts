@@ -1,5 +1,6 @@
 import type { CheckpointStore } from '@causeway/core';
 import type { PostgresConnection } from './postgres-connection.ts';
+import { prepared } from './postgres-prepared.ts';
 import type { PostgresSchema } from './postgres-schema.ts';
 
 interface CheckpointRow {
@@ -18,16 +19,16 @@ export function createPostgresCheckpointStore(
   return {
     async load(tx, name) {
       const [row] = await (tx ?? connection).query<CheckpointRow>(
-        `SELECT position, generation FROM ${s}.checkpoints WHERE name = $1`,
+        prepared(`SELECT position, generation FROM ${s}.checkpoints WHERE name = $1`),
         [name],
       );
       return row ? { position: row.position, generation: row.generation } : null;
     },
     async save(tx, name, checkpoint) {
       await tx.execute(
-        `INSERT INTO ${s}.checkpoints (name, position, generation, updated_at) VALUES ($1, $2, $3, now())
+        prepared(`INSERT INTO ${s}.checkpoints (name, position, generation, updated_at) VALUES ($1, $2, $3, now())
          ON CONFLICT (name) DO UPDATE
-           SET position = EXCLUDED.position, generation = EXCLUDED.generation, updated_at = now()`,
+           SET position = EXCLUDED.position, generation = EXCLUDED.generation, updated_at = now()`),
         [name, checkpoint.position, checkpoint.generation],
       );
     },

@@ -1,6 +1,7 @@
 import { StoreFailureError, type Transaction } from '@causeway/core';
 import pg from 'pg';
 import { isUnavailableError, mapPostgresError } from './map-postgres-error.ts';
+import { preparedNameOf } from './postgres-prepared.ts';
 
 /** Runs statements: either a transaction or the pool (one autocommit statement each). */
 export interface PostgresQueryable {
@@ -12,15 +13,6 @@ export interface PostgresQueryable {
 export interface PostgresConnection extends PostgresQueryable {
   /** `host:port`, for error messages. */
   readonly target: string;
-  /**
-   * A named prepared statement: each pooled connection plans it once and reuses the plan. Worth it
-   * for hot statements whose planning costs more than their execution (CTEs, joins).
-   */
-  queryPrepared<Row = Record<string, unknown>>(
-    name: string,
-    sql: string,
-    params: readonly unknown[],
-  ): Promise<Row[]>;
   transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
@@ -66,6 +58,13 @@ export function clientOptions(connectionString: string, schema: string): pg.Clie
   };
 }
 
+/** A statement the store marked `prepared` runs by name: parsed and planned once per connection. */
+function statementOf(sql: string, params?: readonly unknown[]): pg.QueryConfig {
+  const values = params as unknown[] | undefined;
+  const name = values === undefined ? undefined : preparedNameOf(sql);
+  return name === undefined ? { text: sql, values } : { name, text: sql, values };
+}
+
 function createQueryable(run: (sql: string, params?: readonly unknown[]) => Promise<pg.QueryResult>) {
   return {
     async query<Row>(sql: string, params?: readonly unknown[]): Promise<Row[]> {
@@ -92,7 +91,7 @@ export function createPostgresConnection(options: {
 
   const runOnPool = async (sql: string, params?: readonly unknown[]) => {
     try {
-      return await pool.query(sql, params as unknown[] | undefined);
+      return await pool.query(statementOf(sql, params));
     } catch (error) {
       throw mapPostgresError(error, target);
     }
@@ -101,13 +100,6 @@ export function createPostgresConnection(options: {
   return {
     target,
     ...createQueryable(runOnPool),
-    async queryPrepared<Row>(name: string, sql: string, params: readonly unknown[]): Promise<Row[]> {
-      try {
-        return (await pool.query({ name, text: sql, values: params as unknown[] })).rows as Row[];
-      } catch (error) {
-        throw mapPostgresError(error, target);
-      }
-    },
     transaction: (work) => runTransaction(pool, target, work),
     close: async () => {
       if (!pool.ended) await pool.end();
@@ -141,7 +133,7 @@ async function runTransaction<T>(
       );
     }
     try {
-      return await client.query(sql, params as unknown[] | undefined);
+      return await client.query(statementOf(sql, params));
     } catch (error) {
       if (isUnavailableError(error)) broken = error;
       throw mapPostgresError(error, target);

@@ -1,5 +1,6 @@
 import type { DocumentStore } from '@causeway/core';
 import type { PostgresConnection } from './postgres-connection.ts';
+import { prepared } from './postgres-prepared.ts';
 import type { PostgresSchema } from './postgres-schema.ts';
 
 // Entries per upsert statement: the arrays travel as two parameters, so this only bounds memory.
@@ -24,15 +25,15 @@ export function createPostgresDocumentStore(
   return {
     async get<T>(tx: Parameters<DocumentStore['get']>[0], collection: string, id: string) {
       const [row] = await (tx ?? connection).query<{ document: T }>(
-        `SELECT document FROM ${s}.documents WHERE collection = $1 AND id = $2`,
+        prepared(`SELECT document FROM ${s}.documents WHERE collection = $1 AND id = $2`),
         [collection, id],
       );
       return row ? row.document : null;
     },
     async put(tx, collection, id, document) {
       await tx.execute(
-        `INSERT INTO ${s}.documents (collection, id, document, updated_at) VALUES ($1, $2, $3::jsonb, now())
-         ON CONFLICT (collection, id) DO UPDATE SET document = EXCLUDED.document, updated_at = now()`,
+        prepared(`INSERT INTO ${s}.documents (collection, id, document, updated_at) VALUES ($1, $2, $3::jsonb, now())
+         ON CONFLICT (collection, id) DO UPDATE SET document = EXCLUDED.document, updated_at = now()`),
         [collection, id, JSON.stringify(document ?? null)],
       );
     },

@@ -1,6 +1,7 @@
 import type { GlobalBatch, GlobalCursor, StoredEvent } from '@causeway/core';
 import type { PostgresConnection } from './postgres-connection.ts';
 import { type EventRow, eventColumns, toStoredEvent } from './postgres-event-row.ts';
+import { prepared } from './postgres-prepared.ts';
 import type { PostgresSchema } from './postgres-schema.ts';
 
 type Hold = NonNullable<GlobalCursor['hold']>;
@@ -24,22 +25,18 @@ interface Scan {
  * held until a later snapshot's xmin reaches the hold's horizon; no timeout ever skips it.
  */
 export function createPostgresGlobalReader(database: PostgresConnection, schema: PostgresSchema) {
-  const readName = `causeway_read_all_${schema.sql.replace(/\W/g, '_')}`;
   // One statement: the rows and the xmin of the very snapshot that produced them.
-  const readSql = `
+  const readSql = prepared(`
     WITH snapshot AS (SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS snapshot_xmin)
     SELECT snapshot.snapshot_xmin, page.*
       FROM snapshot
       LEFT JOIN LATERAL (
         SELECT ${eventColumns} FROM ${schema.sql}.events
          WHERE global_position > $1 ORDER BY global_position LIMIT $2
-      ) AS page ON true`;
+      ) AS page ON true`);
 
   return async function readAll(cursor: GlobalCursor, options: { limit: number }): Promise<GlobalBatch> {
-    const rows = await database.queryPrepared<SnapshotRow>(readName, readSql, [
-      cursor.position,
-      options.limit,
-    ]);
+    const rows = await database.query<SnapshotRow>(readSql, [cursor.position, options.limit]);
     const xmin = BigInt(rows[0]?.snapshot_xmin ?? '0');
     const scan = scanContiguous(cursor, rows, xmin);
     if (scan.gapAt === undefined) {

@@ -1,6 +1,7 @@
 import type { InboxStore } from '@causeway/core';
 import type { PostgresConnection } from './postgres-connection.ts';
 import { blockedKeysSql } from './postgres-dead-letter-store.ts';
+import { prepared } from './postgres-prepared.ts';
 import type { PostgresSchema } from './postgres-schema.ts';
 
 /**
@@ -12,7 +13,7 @@ export function createPostgresInboxStore(connection: PostgresConnection, schema:
   return {
     async record(tx, consumer, messageId) {
       const { rowCount } = await tx.execute(
-        `INSERT INTO ${s}.inbox (consumer, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+        prepared(`INSERT INTO ${s}.inbox (consumer, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`),
         [consumer, messageId],
       );
       return rowCount === 1;
@@ -21,8 +22,8 @@ export function createPostgresInboxStore(connection: PostgresConnection, schema:
       if (messageIds.length === 0) return new Set();
       // Sorted: two transactions recording overlapping ids take the index entries in one order.
       const rows = await tx.query<{ message_id: string }>(
-        `INSERT INTO ${s}.inbox (consumer, message_id) SELECT $1, id FROM unnest($2::text[]) AS id
-         ON CONFLICT DO NOTHING RETURNING message_id`,
+        prepared(`INSERT INTO ${s}.inbox (consumer, message_id) SELECT $1, id FROM unnest($2::text[]) AS id
+         ON CONFLICT DO NOTHING RETURNING message_id`),
         [consumer, [...new Set(messageIds)].sort()],
       );
       return new Set(rows.map((row) => row.message_id));
@@ -33,14 +34,14 @@ export function createPostgresInboxStore(connection: PostgresConnection, schema:
       // Sorted ids, as in recordMany. One round trip where the check and the insert took two.
       const ids = [...keyOf.keys()].sort();
       const rows = await tx.query<{ blocked: boolean; value: string }>(
-        `WITH blocked AS (${blockedKeysSql(schema, { consumer: '$1', keys: '$3' })}), recorded AS (
+        prepared(`WITH blocked AS (${blockedKeysSql(schema, { consumer: '$1', keys: '$3' })}), recorded AS (
            INSERT INTO ${s}.inbox (consumer, message_id)
            SELECT $1, arrival.id FROM unnest($2::text[], $3::text[]) AS arrival (id, key)
             WHERE arrival.key NOT IN (SELECT ordering_key FROM blocked)
            ON CONFLICT DO NOTHING RETURNING message_id
          )
          SELECT true AS blocked, ordering_key AS value FROM blocked
-         UNION ALL SELECT false, message_id FROM recorded`,
+         UNION ALL SELECT false, message_id FROM recorded`),
         [consumer, ids, ids.map((id) => keyOf.get(id)!)],
       );
       const admission = { recorded: new Set<string>(), blockedKeys: new Set<string>() };

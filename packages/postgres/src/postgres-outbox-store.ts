@@ -1,5 +1,6 @@
 import type { ClaimedMessage, OutboxStore } from '@causeway/core';
 import type { PostgresConnection } from './postgres-connection.ts';
+import { prepared } from './postgres-prepared.ts';
 import type { PostgresSchema } from './postgres-schema.ts';
 
 interface OutboxRow {
@@ -43,35 +44,35 @@ export function createPostgresOutboxStore(
   const s = schema.sql;
   // Evaluated once per statement; the setting is read at commit (see above).
   const relaxedCommit = `(SELECT set_config('synchronous_commit', 'off', true)) AS relaxed_commit`;
+  const claimSql = prepared(
+    `SELECT sequence, message_id, destination, ordering_key, type, payload, attempts, created_at
+       FROM ${s}.claim_outbox($1, $2, $3)`,
+  );
 
   return {
     async enqueue(tx, messages) {
       if (messages.length === 0) return;
       await tx.execute(
-        `INSERT INTO ${s}.outbox (message_id, destination, ordering_key, type, payload)
+        prepared(`INSERT INTO ${s}.outbox (message_id, destination, ordering_key, type, payload)
          SELECT m.value->>'id', m.value->>'destination', m.value->>'orderingKey', m.value->>'type',
                 coalesce(m.value->'payload', 'null'::jsonb)
            FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS m ORDER BY m.ordinality
-         ON CONFLICT (message_id) DO NOTHING`,
+         ON CONFLICT (message_id) DO NOTHING`),
         [JSON.stringify(messages)],
       );
       tx.onCommit(onEnqueued);
     },
     async claimBatch({ owner, limit, leaseMs }) {
       // One round trip: the function takes the claim lock, then claims (see outbox-claim-function).
-      const rows = await connection.query<OutboxRow>(`SELECT * FROM ${s}.claim_outbox($1, $2, $3)`, [
-        owner,
-        limit,
-        leaseMs,
-      ]);
+      const rows = await connection.query<OutboxRow>(claimSql, [owner, limit, leaseMs]);
       return rows.map(toClaimed).sort((a, b) => a.sequence - b.sequence);
     },
     async markPublished(owner, ids) {
       if (ids.length === 0) return 0;
       const { rowCount } = await connection.execute(
-        `UPDATE ${s}.outbox SET published_at = now(), lease_until = NULL
+        prepared(`UPDATE ${s}.outbox SET published_at = now(), lease_until = NULL
            FROM ${relaxedCommit}
-          WHERE message_id = ANY ($2::text[]) AND lease_owner = $1 AND published_at IS NULL`,
+          WHERE message_id = ANY ($2::text[]) AND lease_owner = $1 AND published_at IS NULL`),
         [owner, ids],
       );
       return rowCount;

@@ -9,6 +9,7 @@ import {
   sagaWakeTimeOf,
 } from '@causeway/core';
 import type { PostgresConnection, PostgresQueryable } from './postgres-connection.ts';
+import { prepared } from './postgres-prepared.ts';
 import type { PostgresSchema } from './postgres-schema.ts';
 
 /**
@@ -19,6 +20,8 @@ import type { PostgresSchema } from './postgres-schema.ts';
 export function createPostgresSagaStore(connection: PostgresConnection, schema: PostgresSchema): SagaStore {
   const t = `${schema.sql}.saga_instances`;
   const live = `status IN ('running', 'compensating')`;
+  // Named, not *: these statements are prepared (see postgres-prepared.ts).
+  const columns = 'saga_id, saga_name, status, version, wake_at, created_at, updated_at, body';
 
   const currentVersion = async (queryable: PostgresQueryable, sagaId: string): Promise<number> => {
     const [row] = await queryable.query<{ version: number }>(`SELECT version FROM ${t} WHERE saga_id = $1`, [
@@ -30,9 +33,9 @@ export function createPostgresSagaStore(connection: PostgresConnection, schema: 
   return {
     async insert(tx, instance) {
       const [row] = await tx.query<SagaRow>(
-        `INSERT INTO ${t} (saga_id, saga_name, status, version, wake_at, created_at, updated_at, body)
+        prepared(`INSERT INTO ${t} (saga_id, saga_name, status, version, wake_at, created_at, updated_at, body)
            VALUES ($1, $2, $3, 1, $4, now(), now(), $5)
-         ON CONFLICT (saga_id) DO NOTHING RETURNING *`,
+         ON CONFLICT (saga_id) DO NOTHING RETURNING ${columns}`),
         [instance.sagaId, instance.sagaName, instance.status, sagaWakeTimeOf(instance), sagaBodyOf(instance)],
       );
       if (row === undefined) {
@@ -41,15 +44,16 @@ export function createPostgresSagaStore(connection: PostgresConnection, schema: 
       return sagaInstanceFromRow(row);
     },
     async get(tx, sagaId) {
-      const [row] = await (tx ?? connection).query<SagaRow>(`SELECT * FROM ${t} WHERE saga_id = $1`, [
-        sagaId,
-      ]);
+      const [row] = await (tx ?? connection).query<SagaRow>(
+        prepared(`SELECT ${columns} FROM ${t} WHERE saga_id = $1`),
+        [sagaId],
+      );
       return row ? sagaInstanceFromRow(row) : null;
     },
     async update(tx, instance) {
       const [row] = await tx.query<SagaRow>(
-        `UPDATE ${t} SET status = $3, wake_at = $4, body = $5, version = version + 1, updated_at = now()
-          WHERE saga_id = $1 AND version = $2 RETURNING *`,
+        prepared(`UPDATE ${t} SET status = $3, wake_at = $4, body = $5, version = version + 1, updated_at = now()
+          WHERE saga_id = $1 AND version = $2 RETURNING ${columns}`),
         [instance.sagaId, instance.version, instance.status, sagaWakeTimeOf(instance), sagaBodyOf(instance)],
       );
       if (row === undefined) {
@@ -63,8 +67,8 @@ export function createPostgresSagaStore(connection: PostgresConnection, schema: 
     },
     async due(now, limit) {
       const rows = await connection.query<SagaRow>(
-        `SELECT * FROM ${t} WHERE ${live} AND wake_at IS NOT NULL AND wake_at <= $1
-          ORDER BY wake_at, saga_id LIMIT $2`,
+        prepared(`SELECT ${columns} FROM ${t} WHERE ${live} AND wake_at IS NOT NULL AND wake_at <= $1
+          ORDER BY wake_at, saga_id LIMIT $2`),
         [now, limit],
       );
       return rows.map(sagaInstanceFromRow);

@@ -71,6 +71,40 @@ describeWithService('postgres', 'Postgres store', () => {
       }
     });
 
+    it('prepares its own statements once per connection, and they outlive a migration that adds a column', async () => {
+      const store = await createPostgresStore({
+        connectionString: database.url,
+        schema: 'prepared',
+        poolSize: 1,
+      });
+      stores.push(store);
+      const sagaId = `saga-${randomUUID()}`;
+      const preparedStatements = await store.transaction(async (tx) => {
+        await store.sagas.insert(tx, {
+          sagaId,
+          sagaName: 'Prepared',
+          status: 'running',
+          data: {},
+          stepIndex: 0,
+          steps: [],
+          wakeAt: null,
+          reason: null,
+          correlationId: sagaId,
+        });
+        await store.sagas.get(tx, sagaId);
+        return tx.query<{ statement: string }>('SELECT statement FROM pg_prepared_statements');
+      });
+      const sagaRead = preparedStatements.filter(({ statement }) =>
+        /SELECT saga_id, .* FROM "prepared"\.saga_instances WHERE saga_id = \$1/s.test(statement),
+      );
+      expect(sagaRead).toHaveLength(1);
+      // A newer version of the service adds a column while this one runs: a prepared `SELECT *`
+      // would now fail with "cached plan must not change result type".
+      await store.transaction((tx) => tx.execute('ALTER TABLE saga_instances ADD COLUMN added_later int'));
+      expect((await store.sagas.get(null, sagaId))?.sagaId).toBe(sagaId);
+      expect((await store.transaction((tx) => store.sagas.get(tx, sagaId)))?.sagaId).toBe(sagaId);
+    });
+
     it('keeps two schemas of one database isolated', async () => {
       const [orders, billing] = await Promise.all([open('orders'), open('billing')]);
       await orders.events.appendMany([
