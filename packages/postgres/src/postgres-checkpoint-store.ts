@@ -16,21 +16,18 @@ export function createPostgresCheckpointStore(
   schema: PostgresSchema,
 ): CheckpointStore {
   const s = schema.sql;
+  const loadSql = prepared(`SELECT position, generation FROM ${s}.checkpoints WHERE name = $1`);
+  const saveSql =
+    prepared(`INSERT INTO ${s}.checkpoints (name, position, generation, updated_at) VALUES ($1, $2, $3, now())
+         ON CONFLICT (name) DO UPDATE
+           SET position = EXCLUDED.position, generation = EXCLUDED.generation, updated_at = now()`);
   return {
     async load(tx, name) {
-      const [row] = await (tx ?? connection).query<CheckpointRow>(
-        prepared(`SELECT position, generation FROM ${s}.checkpoints WHERE name = $1`),
-        [name],
-      );
+      const [row] = await (tx ?? connection).query<CheckpointRow>(loadSql, [name]);
       return row ? { position: row.position, generation: row.generation } : null;
     },
     async save(tx, name, checkpoint) {
-      await tx.execute(
-        prepared(`INSERT INTO ${s}.checkpoints (name, position, generation, updated_at) VALUES ($1, $2, $3, now())
-         ON CONFLICT (name) DO UPDATE
-           SET position = EXCLUDED.position, generation = EXCLUDED.generation, updated_at = now()`),
-        [name, checkpoint.position, checkpoint.generation],
-      );
+      await tx.execute(saveSql, [name, checkpoint.position, checkpoint.generation]);
     },
     async list() {
       const rows = await connection.query<CheckpointRow>(

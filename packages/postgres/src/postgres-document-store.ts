@@ -22,20 +22,17 @@ export function createPostgresDocumentStore(
   schema: PostgresSchema,
 ): DocumentStore {
   const s = schema.sql;
+  const getSql = prepared(`SELECT document FROM ${s}.documents WHERE collection = $1 AND id = $2`);
+  const putSql =
+    prepared(`INSERT INTO ${s}.documents (collection, id, document, updated_at) VALUES ($1, $2, $3::jsonb, now())
+         ON CONFLICT (collection, id) DO UPDATE SET document = EXCLUDED.document, updated_at = now()`);
   return {
     async get<T>(tx: Parameters<DocumentStore['get']>[0], collection: string, id: string) {
-      const [row] = await (tx ?? connection).query<{ document: T }>(
-        prepared(`SELECT document FROM ${s}.documents WHERE collection = $1 AND id = $2`),
-        [collection, id],
-      );
+      const [row] = await (tx ?? connection).query<{ document: T }>(getSql, [collection, id]);
       return row ? row.document : null;
     },
     async put(tx, collection, id, document) {
-      await tx.execute(
-        prepared(`INSERT INTO ${s}.documents (collection, id, document, updated_at) VALUES ($1, $2, $3::jsonb, now())
-         ON CONFLICT (collection, id) DO UPDATE SET document = EXCLUDED.document, updated_at = now()`),
-        [collection, id, JSON.stringify(document ?? null)],
-      );
+      await tx.execute(putSql, [collection, id, JSON.stringify(document ?? null)]);
     },
     async putMany(tx, collection, entries) {
       const unique = lastEntryPerId(entries);

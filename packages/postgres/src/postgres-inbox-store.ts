@@ -10,22 +10,33 @@ import type { PostgresSchema } from './postgres-schema.ts';
  */
 export function createPostgresInboxStore(connection: PostgresConnection, schema: PostgresSchema): InboxStore {
   const s = schema.sql;
+  const recordSql = prepared(
+    `INSERT INTO ${s}.inbox (consumer, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+  );
+  const recordManySql =
+    prepared(`INSERT INTO ${s}.inbox (consumer, message_id) SELECT $1, id FROM unnest($2::text[]) AS id
+         ON CONFLICT DO NOTHING RETURNING message_id`);
+  const admitSql =
+    prepared(`WITH blocked AS (${blockedKeysSql(schema, { consumer: '$1', keys: '$3' })}), recorded AS (
+           INSERT INTO ${s}.inbox (consumer, message_id)
+           SELECT $1, arrival.id FROM unnest($2::text[], $3::text[]) AS arrival (id, key)
+            WHERE arrival.key NOT IN (SELECT ordering_key FROM blocked)
+           ON CONFLICT DO NOTHING RETURNING message_id
+         )
+         SELECT true AS blocked, ordering_key AS value FROM blocked
+         UNION ALL SELECT false, message_id FROM recorded`);
   return {
     async record(tx, consumer, messageId) {
-      const { rowCount } = await tx.execute(
-        prepared(`INSERT INTO ${s}.inbox (consumer, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`),
-        [consumer, messageId],
-      );
+      const { rowCount } = await tx.execute(recordSql, [consumer, messageId]);
       return rowCount === 1;
     },
     async recordMany(tx, consumer, messageIds) {
       if (messageIds.length === 0) return new Set();
       // Sorted: two transactions recording overlapping ids take the index entries in one order.
-      const rows = await tx.query<{ message_id: string }>(
-        prepared(`INSERT INTO ${s}.inbox (consumer, message_id) SELECT $1, id FROM unnest($2::text[]) AS id
-         ON CONFLICT DO NOTHING RETURNING message_id`),
-        [consumer, [...new Set(messageIds)].sort()],
-      );
+      const rows = await tx.query<{ message_id: string }>(recordManySql, [
+        consumer,
+        [...new Set(messageIds)].sort(),
+      ]);
       return new Set(rows.map((row) => row.message_id));
     },
     async admit(tx, consumer, arrivals) {
@@ -33,17 +44,11 @@ export function createPostgresInboxStore(connection: PostgresConnection, schema:
       const keyOf = new Map(arrivals.map(({ messageId, orderingKey }) => [messageId, orderingKey]));
       // Sorted ids, as in recordMany. One round trip where the check and the insert took two.
       const ids = [...keyOf.keys()].sort();
-      const rows = await tx.query<{ blocked: boolean; value: string }>(
-        prepared(`WITH blocked AS (${blockedKeysSql(schema, { consumer: '$1', keys: '$3' })}), recorded AS (
-           INSERT INTO ${s}.inbox (consumer, message_id)
-           SELECT $1, arrival.id FROM unnest($2::text[], $3::text[]) AS arrival (id, key)
-            WHERE arrival.key NOT IN (SELECT ordering_key FROM blocked)
-           ON CONFLICT DO NOTHING RETURNING message_id
-         )
-         SELECT true AS blocked, ordering_key AS value FROM blocked
-         UNION ALL SELECT false, message_id FROM recorded`),
-        [consumer, ids, ids.map((id) => keyOf.get(id)!)],
-      );
+      const rows = await tx.query<{ blocked: boolean; value: string }>(admitSql, [
+        consumer,
+        ids,
+        ids.map((id) => keyOf.get(id)!),
+      ]);
       const admission = { recorded: new Set<string>(), blockedKeys: new Set<string>() };
       for (const row of rows) (row.blocked ? admission.blockedKeys : admission.recorded).add(row.value);
       return admission;

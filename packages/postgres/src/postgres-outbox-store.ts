@@ -48,18 +48,19 @@ export function createPostgresOutboxStore(
     `SELECT sequence, message_id, destination, ordering_key, type, payload, attempts, created_at
        FROM ${s}.claim_outbox($1, $2, $3)`,
   );
+  const enqueueSql = prepared(`INSERT INTO ${s}.outbox (message_id, destination, ordering_key, type, payload)
+         SELECT m.value->>'id', m.value->>'destination', m.value->>'orderingKey', m.value->>'type',
+                coalesce(m.value->'payload', 'null'::jsonb)
+           FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS m ORDER BY m.ordinality
+         ON CONFLICT (message_id) DO NOTHING`);
+  const markPublishedSql = prepared(`UPDATE ${s}.outbox SET published_at = now(), lease_until = NULL
+           FROM ${relaxedCommit}
+          WHERE message_id = ANY ($2::text[]) AND lease_owner = $1 AND published_at IS NULL`);
 
   return {
     async enqueue(tx, messages) {
       if (messages.length === 0) return;
-      await tx.execute(
-        prepared(`INSERT INTO ${s}.outbox (message_id, destination, ordering_key, type, payload)
-         SELECT m.value->>'id', m.value->>'destination', m.value->>'orderingKey', m.value->>'type',
-                coalesce(m.value->'payload', 'null'::jsonb)
-           FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS m ORDER BY m.ordinality
-         ON CONFLICT (message_id) DO NOTHING`),
-        [JSON.stringify(messages)],
-      );
+      await tx.execute(enqueueSql, [JSON.stringify(messages)]);
       tx.onCommit(onEnqueued);
     },
     async claimBatch({ owner, limit, leaseMs }) {
@@ -69,12 +70,7 @@ export function createPostgresOutboxStore(
     },
     async markPublished(owner, ids) {
       if (ids.length === 0) return 0;
-      const { rowCount } = await connection.execute(
-        prepared(`UPDATE ${s}.outbox SET published_at = now(), lease_until = NULL
-           FROM ${relaxedCommit}
-          WHERE message_id = ANY ($2::text[]) AND lease_owner = $1 AND published_at IS NULL`),
-        [owner, ids],
-      );
+      const { rowCount } = await connection.execute(markPublishedSql, [owner, ids]);
       return rowCount;
     },
     async release(owner, ids) {

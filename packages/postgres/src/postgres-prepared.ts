@@ -8,6 +8,7 @@ const namesByText = new Map<string, string>();
  * afterwards: PostgreSQL then parses and plans it once instead of on every call (measured: planning
  * took 40% of the saga path's statement time). Only the store's statements are marked, never a
  * caller's SQL, and none selects a table's `*`: a prepared `SELECT *` fails once a migration adds a column.
+ * Call it once, when the store is built, not per call: it hashes the text.
  */
 export function prepared(sql: string): string {
   if (!namesByText.has(sql)) {

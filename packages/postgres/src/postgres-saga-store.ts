@@ -22,6 +22,16 @@ export function createPostgresSagaStore(connection: PostgresConnection, schema: 
   const live = `status IN ('running', 'compensating')`;
   // Named, not *: these statements are prepared (see postgres-prepared.ts).
   const columns = 'saga_id, saga_name, status, version, wake_at, created_at, updated_at, body';
+  const insertSql =
+    prepared(`INSERT INTO ${t} (saga_id, saga_name, status, version, wake_at, created_at, updated_at, body)
+           VALUES ($1, $2, $3, 1, $4, now(), now(), $5)
+         ON CONFLICT (saga_id) DO NOTHING RETURNING ${columns}`);
+  const getSql = prepared(`SELECT ${columns} FROM ${t} WHERE saga_id = $1`);
+  const updateSql =
+    prepared(`UPDATE ${t} SET status = $3, wake_at = $4, body = $5, version = version + 1, updated_at = now()
+          WHERE saga_id = $1 AND version = $2 RETURNING ${columns}`);
+  const dueSql = prepared(`SELECT ${columns} FROM ${t} WHERE ${live} AND wake_at IS NOT NULL AND wake_at <= $1
+          ORDER BY wake_at, saga_id LIMIT $2`);
 
   const currentVersion = async (queryable: PostgresQueryable, sagaId: string): Promise<number> => {
     const [row] = await queryable.query<{ version: number }>(`SELECT version FROM ${t} WHERE saga_id = $1`, [
@@ -32,30 +42,30 @@ export function createPostgresSagaStore(connection: PostgresConnection, schema: 
 
   return {
     async insert(tx, instance) {
-      const [row] = await tx.query<SagaRow>(
-        prepared(`INSERT INTO ${t} (saga_id, saga_name, status, version, wake_at, created_at, updated_at, body)
-           VALUES ($1, $2, $3, 1, $4, now(), now(), $5)
-         ON CONFLICT (saga_id) DO NOTHING RETURNING ${columns}`),
-        [instance.sagaId, instance.sagaName, instance.status, sagaWakeTimeOf(instance), sagaBodyOf(instance)],
-      );
+      const [row] = await tx.query<SagaRow>(insertSql, [
+        instance.sagaId,
+        instance.sagaName,
+        instance.status,
+        sagaWakeTimeOf(instance),
+        sagaBodyOf(instance),
+      ]);
       if (row === undefined) {
         throw new ConcurrencyError(instance.sagaId, 'noStream', await currentVersion(tx, instance.sagaId));
       }
       return sagaInstanceFromRow(row);
     },
     async get(tx, sagaId) {
-      const [row] = await (tx ?? connection).query<SagaRow>(
-        prepared(`SELECT ${columns} FROM ${t} WHERE saga_id = $1`),
-        [sagaId],
-      );
+      const [row] = await (tx ?? connection).query<SagaRow>(getSql, [sagaId]);
       return row ? sagaInstanceFromRow(row) : null;
     },
     async update(tx, instance) {
-      const [row] = await tx.query<SagaRow>(
-        prepared(`UPDATE ${t} SET status = $3, wake_at = $4, body = $5, version = version + 1, updated_at = now()
-          WHERE saga_id = $1 AND version = $2 RETURNING ${columns}`),
-        [instance.sagaId, instance.version, instance.status, sagaWakeTimeOf(instance), sagaBodyOf(instance)],
-      );
+      const [row] = await tx.query<SagaRow>(updateSql, [
+        instance.sagaId,
+        instance.version,
+        instance.status,
+        sagaWakeTimeOf(instance),
+        sagaBodyOf(instance),
+      ]);
       if (row === undefined) {
         throw new ConcurrencyError(
           instance.sagaId,
@@ -66,11 +76,7 @@ export function createPostgresSagaStore(connection: PostgresConnection, schema: 
       return sagaInstanceFromRow(row);
     },
     async due(now, limit) {
-      const rows = await connection.query<SagaRow>(
-        prepared(`SELECT ${columns} FROM ${t} WHERE ${live} AND wake_at IS NOT NULL AND wake_at <= $1
-          ORDER BY wake_at, saga_id LIMIT $2`),
-        [now, limit],
-      );
+      const rows = await connection.query<SagaRow>(dueSql, [now, limit]);
       return rows.map(sagaInstanceFromRow);
     },
     async list(options = {}) {
