@@ -56,7 +56,7 @@ export function openRabbitMqConnection(options: RabbitMqConnectionOptions): Rabb
       // The channel may still open later: close it then, nobody is waiting for it.
       creating.then((channel) => channel.close()).catch(() => {});
       throw new RabbitMqUnavailableError(
-        `no connection to ${redact(options.url)} within ${options.connectTimeoutMs} ms (last error: ${describe(lastError)}); is the broker running?`,
+        `no connection to ${redact(options.url)} within ${options.connectTimeoutMs} ms (last error: ${describe(lastError)}); is the broker running? ${lastError === undefined ? stalledHint : ''}`,
         lastError,
       );
     };
@@ -71,6 +71,10 @@ export function openRabbitMqConnection(options: RabbitMqConnectionOptions): Rabb
     },
   };
 }
+
+// A broker out of file handles accepts the TCP connection and never answers, so no error arrives.
+const stalledHint =
+  'A broker that accepts connections but never answers may be at its open-files limit (rabbitmq-diagnostics status, "File Descriptors").';
 
 function observe(connection: RecoveringChannelModel, onError: (error: unknown) => void): void {
   // Without an 'error' listener an EventEmitter throws; the reasons are kept for error messages.
