@@ -82,7 +82,9 @@ const participants = [
     registry: paymentsCommands,
     handlers: sagaParticipant(payments!, paymentsCommands, {
       'payments.Charge': async ({ data }) =>
-        data.amountCents > 100_000 ? stepFailed('amount over the card limit') : stepSucceeded(),
+        data.amountCents > 100_000
+          ? stepFailed('amount over the card limit', { retryable: false })
+          : stepSucceeded(),
     }),
   }),
 ];

@@ -45,7 +45,10 @@ export function sagaSpec<Data>(definition: SagaDefinition<Data>) {
         instance = transition.instance;
         outbox.push(...transition.send);
       };
-      const reply = (outcome: 'succeeded' | 'failed', payload: { result?: unknown; error?: string }) => {
+      const reply = (
+        outcome: 'succeeded' | 'failed',
+        payload: { result?: unknown; error?: string; retryable?: boolean },
+      ) => {
         if (!last) throw new Error('sagaSpec: reply to what? Call expectCommand first');
         apply(
           applyReply(
@@ -75,8 +78,9 @@ export function sagaSpec<Data>(definition: SagaDefinition<Data>) {
           reply('succeeded', result === undefined ? {} : { result });
           return spec;
         },
-        replyFailure(error = 'failed') {
-          reply('failed', { error });
+        /** A refusal; `retryable: false` is one retrying cannot fix, final at once. */
+        replyFailure(error = 'failed', options: { retryable?: boolean } = {}) {
+          reply('failed', options.retryable === false ? { error, retryable: false } : { error });
           return spec;
         },
         /** Moves the virtual clock; a timeout or retry delay that comes due fires. */

@@ -92,7 +92,8 @@ describeWithChromium('the dashboard in Chromium', () => {
     ]);
     const payment = await text('#saga-detail [data-kind="forward"][data-name="processPayment"]');
     expect(payment).toContain('card declined');
-    expect(payment).toContain('4 attempts');
+    // Declined is final: one attempt, no retries.
+    expect(payment).toContain('1 attempt ');
     // Drawn under the step it undoes: releaseInventory in reserveInventory's column.
     const column = (selector: string) =>
       page.locator(selector).evaluate((element) => (element as HTMLElement).style.gridColumn);

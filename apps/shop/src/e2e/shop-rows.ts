@@ -174,6 +174,8 @@ export function describeShopRows(title: string, options: ShopRowsOptions): void 
       });
       const saga = await api('GET', `/sagas/${placed.body.orderId}`);
       expect(saga.body.status).toBe('compensated');
+      // A declined card is final: no retries.
+      expect(saga.body.steps[2]).toMatchObject({ name: 'processPayment', status: 'failed', attempts: 1 });
       expect(saga.body.compensations.map((c: { name: string }) => c.name)).toEqual([
         'releaseInventory',
         'cancelOrder',
@@ -218,6 +220,8 @@ export function describeShopRows(title: string, options: ShopRowsOptions): void 
       expect(done.body.status).toBe('CANCELLED');
       expect(done.body.shipment.status).toBe('REFUSED');
       expect(done.body.payment).toEqual({ status: 'REFUNDED', chargedCents: 900, refundedCents: 900 });
+      const saga = await api('GET', `/sagas/${placed.body.orderId}`);
+      expect(saga.body.steps[3]).toMatchObject({ name: 'shipOrder', status: 'failed', attempts: 1 });
       expect((await api('GET', `/inventory/${productId}`)).body).toEqual({
         productId,
         available: 10,

@@ -52,7 +52,7 @@ function failingIndex(saga: SagaInstance): number | null {
 
 /** The error text of the reason ("step x failed after 1 attempt: <error>"). */
 const reasonError = (reason: string | null) =>
-  /failed after \d+ attempts?: (.*)$/.exec(reason ?? '')?.[1] ?? null;
+  /failed after \d+ attempts?(?: \(not retryable\))?: (.*)$/.exec(reason ?? '')?.[1] ?? null;
 
 export function sagaDiagram(
   saga: SagaInstance,

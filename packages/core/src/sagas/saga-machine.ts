@@ -13,6 +13,8 @@ export interface SagaReply {
   outcome: 'succeeded' | 'failed';
   result?: unknown;
   error?: string;
+  /** False when retrying cannot help (a declined card): the failure is final at once. */
+  retryable?: boolean;
 }
 
 /** A command the transition wants sent (through the outbox, in the same transaction). */
@@ -155,21 +157,29 @@ function retryDelay(policy: { initialMs?: number; maxMs?: number }, attempt: num
   return backoffDelay(attempt, { initialMs: policy.initialMs ?? 200, maxMs: policy.maxMs ?? 30_000 });
 }
 
-/** The invoke of the current step failed (a failure reply, or a timeout when `timedOut`). */
+/** How a step's attempt failed: a reply saying so (retryable or final), or no reply in time. */
+type Failure = { kind: 'reply'; error: string; retryable: boolean } | { kind: 'timeout'; error: string };
+
+function failureOf(reply: SagaReply): Failure {
+  return { kind: 'reply', error: reply.error ?? 'failed', retryable: reply.retryable !== false };
+}
+
+/** The invoke of the current step failed. */
 function invokeFailed<Data>(
   definition: SagaDefinition<Data>,
   draft: Draft,
-  error: string,
+  failure: Failure,
   now: Date,
   send: OutgoingCommand[],
-  timedOut: boolean,
 ) {
   const index = draft.stepIndex;
   const definitionStep = stepOf(definition, index);
   const record = draft.steps[index]!;
+  const { error } = failure;
+  const timedOut = failure.kind === 'timeout';
   record.error = error;
   const maxAttempts = definitionStep.retry?.maxAttempts ?? 1;
-  const retryable = !timedOut || definitionStep.retry?.retryOnTimeout !== false;
+  const retryable = timedOut ? definitionStep.retry?.retryOnTimeout !== false : failure.retryable;
   if (record.attempts < maxAttempts && retryable) {
     if (timedOut) {
       invoke(definition, draft, index, record.attempts + 1, now, send);
@@ -181,26 +191,32 @@ function invokeFailed<Data>(
   }
   record.status = 'failed';
   record.endedAt = at(now);
-  draft.reason = `step ${definitionStep.name} failed after ${record.attempts} attempt${record.attempts === 1 ? '' : 's'}: ${error}`;
+  const final = failure.kind === 'reply' && !failure.retryable ? ' (not retryable)' : '';
+  draft.reason = `step ${definitionStep.name} failed after ${record.attempts} attempt${record.attempts === 1 ? '' : 's'}${final}: ${error}`;
   // A step that timed out may have acted: it is compensated too.
   compensateFrom(definition, draft, timedOut ? index : index - 1, now, send, timedOut ? index : undefined);
 }
 
+/**
+ * A compensation attempt failed. One that retrying cannot fix goes to the dead letters at once:
+ * there it is visible and redrivable once someone has fixed its cause.
+ */
 function compensationFailed<Data>(
   definition: SagaDefinition<Data>,
   draft: Draft,
-  error: string,
+  failure: Failure,
   now: Date,
   send: OutgoingCommand[],
-  timedOut: boolean,
 ) {
   const index = draft.stepIndex;
   const record = draft.steps[index]!;
+  const { error } = failure;
   record.error = error;
   const policy = definition.compensationRetry;
   const made = record.compensationAttempts - (record.compensationFloor ?? 0);
-  if (made < policy.maxAttempts) {
-    if (timedOut) {
+  const retryable = failure.kind === 'timeout' || failure.retryable;
+  if (made < policy.maxAttempts && retryable) {
+    if (failure.kind === 'timeout') {
       compensate(definition, draft, index, record.compensationAttempts + 1, now, send);
     } else {
       record.status = 'failed';
@@ -211,7 +227,8 @@ function compensationFailed<Data>(
   record.status = 'failed';
   draft.status = 'dead';
   draft.wakeAt = null;
-  draft.reason = `compensation of step ${record.name} failed after ${made} attempt${made === 1 ? '' : 's'}: ${error}`;
+  const final = retryable ? '' : ' (not retryable)';
+  draft.reason = `compensation of step ${record.name} failed after ${made} attempt${made === 1 ? '' : 's'}${final}: ${error}`;
 }
 
 const unchanged = (instance: SagaInstance): Transition => ({ instance, send: [], changed: false });
@@ -246,7 +263,7 @@ export function applyReply<Data>(
       return { instance: draft, send, changed: true };
     }
     if (record.status !== 'running' || reply.attempt !== record.attempts) return unchanged(instance);
-    invokeFailed(definition, draft, reply.error ?? 'failed', now, send, false);
+    invokeFailed(definition, draft, failureOf(reply), now, send);
     return { instance: draft, send, changed: true };
   }
   if (instance.status === 'compensating' && reply.action === 'compensate') {
@@ -260,7 +277,7 @@ export function applyReply<Data>(
     }
     if (record.status !== 'compensating' || reply.attempt !== record.compensationAttempts)
       return unchanged(instance);
-    compensationFailed(definition, draft, reply.error ?? 'failed', now, send, false);
+    compensationFailed(definition, draft, failureOf(reply), now, send);
     return { instance: draft, send, changed: true };
   }
   return unchanged(instance);
@@ -282,26 +299,14 @@ export function applyWake<Data>(
       invoke(definition, draft, draft.stepIndex, record.attempts + 1, now, send);
     else {
       const timeoutMs = stepOf(definition, draft.stepIndex).timeoutMs;
-      invokeFailed(
-        definition,
-        draft,
-        `no reply within ${timeoutMs} ms (attempt ${record.attempts})`,
-        now,
-        send,
-        true,
-      );
+      const error = `no reply within ${timeoutMs} ms (attempt ${record.attempts})`;
+      invokeFailed(definition, draft, { kind: 'timeout', error }, now, send);
     }
   } else if (record.status === 'failed') {
     compensate(definition, draft, draft.stepIndex, record.compensationAttempts + 1, now, send);
   } else {
-    compensationFailed(
-      definition,
-      draft,
-      `no reply to the compensation within ${definition.compensationTimeoutMs} ms (attempt ${record.compensationAttempts})`,
-      now,
-      send,
-      true,
-    );
+    const error = `no reply to the compensation within ${definition.compensationTimeoutMs} ms (attempt ${record.compensationAttempts})`;
+    compensationFailed(definition, draft, { kind: 'timeout', error }, now, send);
   }
   return { instance: draft, send, changed: true };
 }

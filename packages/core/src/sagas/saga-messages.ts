@@ -17,6 +17,8 @@ export const sagaReplyDefinition = defineCommand({
     outcome: z.enum(['succeeded', 'failed']),
     result: z.unknown().optional(),
     error: z.string().optional(),
+    // Absent in replies of older participants: a failure is retryable unless it says otherwise.
+    retryable: z.boolean().optional(),
   }),
 });
 
@@ -96,7 +98,7 @@ export function commandMessage(options: {
 
 export function replyMessage(options: {
   meta: SagaCommandMeta;
-  outcome: Pick<SagaReply, 'outcome' | 'result' | 'error'>;
+  outcome: Pick<SagaReply, 'outcome' | 'result' | 'error' | 'retryable'>;
   correlationId: string;
   causationId: string;
   now: Date;
@@ -107,7 +109,7 @@ export function replyMessage(options: {
     step: meta.step,
     action: meta.action,
     attempt: meta.attempt,
-    ...options.outcome,
+    ...withoutUndefined(options.outcome),
   };
   return envelope({
     destination: meta.replyTo,
@@ -120,4 +122,9 @@ export function replyMessage(options: {
     metadata: {},
     now: options.now,
   });
+}
+
+/** Keeps `retryable: undefined` out of the reply: an absent field and an undefined one read alike. */
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, each]) => each !== undefined)) as T;
 }

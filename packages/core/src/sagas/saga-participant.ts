@@ -11,11 +11,17 @@ import { replyMessage, type SagaCommandMeta } from './saga-messages.ts';
  */
 export type SagaStepOutcome =
   | { ok: true; result?: unknown }
-  | { ok: false; error: string }
+  | { ok: false; error: string; retryable?: boolean }
   | { ok: 'unanswered' };
 
 export const stepSucceeded = (result?: unknown): SagaStepOutcome => ({ ok: true, result });
-export const stepFailed = (error: string): SagaStepOutcome => ({ ok: false, error });
+/**
+ * The step was refused. By default the orchestrator retries it as its step's retry policy says;
+ * `retryable: false` (a declined card, an address nobody delivers to) makes the failure final at
+ * once, and the saga compensates without spending its attempts and their delays.
+ */
+export const stepFailed = (error: string, options: { retryable?: boolean } = {}): SagaStepOutcome =>
+  options.retryable === false ? { ok: false, error, retryable: false } : { ok: false, error };
 /** Commits the handler's writes and replies nothing: the orchestrator's step timeout takes over. */
 export const stepUnanswered = (): SagaStepOutcome => ({ ok: 'unanswered' });
 
@@ -93,7 +99,7 @@ export function sagaParticipant<Definition extends AnyEventDefinition>(
             meta,
             outcome: outcome.ok
               ? { outcome: 'succeeded', result: outcome.result ?? null }
-              : { outcome: 'failed', error: outcome.error },
+              : { outcome: 'failed', error: outcome.error, retryable: outcome.retryable },
             correlationId: message.correlationId ?? meta.sagaId,
             causationId: message.id,
             now: new Date(),

@@ -177,6 +177,36 @@ describe('sagaSpec: every path of PlaceOrder, in virtual time', () => {
       .expectCompensated();
   });
 
+  it('a failure retrying cannot fix is final at once: no retries, no delays, compensated', () => {
+    sagaSpec(placeOrder)
+      .start(data)
+      .expectCommand(...reserve)
+      .replySuccess()
+      .expectCommand(...charge)
+      .replyFailure('card declined', { retryable: false })
+      .expectCommand(...release)
+      .replySuccess()
+      .expectNoCommand()
+      .expectStatus('compensated', /processPayment failed after 1 attempt \(not retryable\): card declined/);
+  });
+
+  it('a compensation retrying cannot fix goes to the dead letters at once, and redrives', () => {
+    sagaSpec(placeOrder)
+      .start(data)
+      .expectCommand(...reserve)
+      .replySuccess()
+      .expectCommand(...charge)
+      .replyFailure('card declined', { retryable: false })
+      .expectCommand(...release)
+      .replyFailure('stock ledger closed', { retryable: false })
+      .expectNoCommand()
+      .expectStatus('dead', /reserveInventory failed after 1 attempt \(not retryable\): stock ledger closed/)
+      .redrive()
+      .expectCommand(...release)
+      .replySuccess()
+      .expectCompensated();
+  });
+
   it('a stale failure (an earlier attempt) is ignored', () => {
     const saga = sagaSpec(placeOrder)
       .start(data)

@@ -25,14 +25,14 @@ export interface OrderData {
   orderId: string;
   amountCents: number;
   /** How the payment participant behaves: ok, declined, or flaky (fails twice, then succeeds). */
-  card: 'ok' | 'declined' | 'flaky';
+  card: 'ok' | 'declined' | 'flaky' | 'stolen';
   paymentId?: string;
 }
 
 const orderSchema = z.object({
   orderId: z.string().min(1),
   amountCents: z.number().int().positive(),
-  card: z.enum(['ok', 'declined', 'flaky']),
+  card: z.enum(['ok', 'declined', 'flaky', 'stolen']),
 });
 
 const orderRef = z.object({ orderId: z.string().min(1) });
@@ -153,6 +153,7 @@ export async function createSagaWorld() {
           const calls = (controls.chargeCalls.get(data.orderId) ?? 0) + 1;
           controls.chargeCalls.set(data.orderId, calls);
           if (data.card === 'declined') return stepFailed('card declined');
+          if (data.card === 'stolen') return stepFailed('card reported stolen', { retryable: false });
           if (data.card === 'flaky' && calls < 3) return stepFailed(`gateway timeout (call ${calls})`);
           await tx.execute('INSERT INTO ledger VALUES ($1, $2, $3)', [
             data.orderId,

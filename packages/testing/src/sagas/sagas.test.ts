@@ -11,7 +11,7 @@ describe('sagas: orchestration with compensation, retries, timeouts and the dead
     world = undefined;
   });
 
-  const order = (card: 'ok' | 'declined' | 'flaky') => ({
+  const order = (card: 'ok' | 'declined' | 'flaky' | 'stolen') => ({
     orderId: `o-${Math.random().toString(36).slice(2, 10)}`,
     amountCents: 4_200,
     card,
@@ -55,6 +55,23 @@ describe('sagas: orchestration with compensation, retries, timeouts and the dead
     expect(
       timeline.map((entry) => (entry.kind === 'event' ? entry.type : `${entry.kind} ${entry.step}`)),
     ).toEqual(['step reserveInventory', 'step processPayment', 'compensation reserveInventory']);
+  });
+
+  it('compensates at once, without retries, when the participant says retrying cannot help', async () => {
+    world = await createSagaWorld();
+    const data = order('stolen');
+    const started = await world.orchestrator.startSaga(placeOrder, data);
+    const done = await world.waitForStatus(started.sagaId, ['compensated']);
+    expect(done.steps.map((s) => [s.name, s.status, s.attempts])).toEqual([
+      ['reserveInventory', 'compensated', 1],
+      ['processPayment', 'failed', 1],
+      ['shipOrder', 'pending', 0],
+    ]);
+    expect(world.controls.chargeCalls.get(data.orderId)).toBe(1);
+    expect(done.reason).toMatch(
+      /processPayment failed after 1 attempt \(not retryable\): card reported stolen/,
+    );
+    expect(await world.reservations(data.orderId)).toEqual([{ released: 1 }]);
   });
 
   it('retries a failing step with backoff and goes on when it succeeds', async () => {

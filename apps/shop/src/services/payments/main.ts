@@ -106,7 +106,8 @@ await runService({
                   tx,
                   command,
                 );
-                return stepFailed('card declined');
+                // Retrying cannot change the bank's answer: the saga compensates at once.
+                return stepFailed('card declined', { retryable: false });
               case 'transient':
                 return stepFailed(`payment gateway unavailable (call ${call}), try again`);
               case 'no-answer':

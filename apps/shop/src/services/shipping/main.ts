@@ -70,7 +70,7 @@ await runService({
                   tx,
                   command,
                 );
-              return stepFailed(reason);
+              return stepFailed(reason, { retryable: false });
             }
             await append(
               orderId,
