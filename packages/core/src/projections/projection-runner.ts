@@ -25,6 +25,8 @@ export interface ProjectionStatus {
 interface LiveState {
   projection: Projection;
   cursor: GlobalCursor;
+  /** False until start() has read (or created) the checkpoint: before, the cursor means nothing. */
+  initialized: boolean;
   generation: number;
   heldBackMs: number;
   heldBackReason?: string;
@@ -65,6 +67,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions) {
     live.set(projection.name, {
       projection,
       cursor: { position: 0 },
+      initialized: false,
       generation: 1,
       heldBackMs: 0,
       pause: null,
@@ -81,13 +84,21 @@ export function createProjectionRunner(options: ProjectionRunnerOptions) {
     if (checkpoint) {
       state.cursor = { position: checkpoint.position };
       state.generation = checkpoint.generation;
-      return;
+    } else {
+      await store.transaction(async (tx) => {
+        await createGeneration(store, state.projection, tx, 1);
+        await activateGeneration(state.projection, tx, 1);
+        await store.checkpoints.save(tx, state.projection.name, { position: 0, generation: 1 });
+      });
     }
-    await store.transaction(async (tx) => {
-      await createGeneration(store, state.projection, tx, 1);
-      await activateGeneration(state.projection, tx, 1);
-      await store.checkpoints.save(tx, state.projection.name, { position: 0, generation: 1 });
-    });
+    state.initialized = true;
+  }
+
+  /** Where a projection stands: its live cursor once started, its saved checkpoint before. */
+  async function progressOf(state: LiveState): Promise<{ position: number; generation: number }> {
+    if (state.initialized) return { position: state.cursor.position, generation: state.generation };
+    const checkpoint = await store.checkpoints.load(null, state.projection.name);
+    return { position: checkpoint?.position ?? 0, generation: checkpoint?.generation ?? state.generation };
   }
 
   /** One batch; returns true when it made progress. */
@@ -193,7 +204,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions) {
     async status(name: string): Promise<ProjectionStatus> {
       const state = stateOf(name);
       const head = await store.events.headPosition();
-      const position = state.cursor.position;
+      const { position, generation } = await progressOf(state);
       let secondsBehind = 0;
       if (head > position) {
         const next = await store.events.readAll({ position }, { limit: 1 });
@@ -202,7 +213,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions) {
       }
       return {
         name,
-        generation: state.generation,
+        generation,
         position,
         head,
         positionsBehind: Math.max(0, head - position),

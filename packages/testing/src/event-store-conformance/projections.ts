@@ -70,6 +70,14 @@ export function describeProjections(openStore: () => Promise<Store>) {
         expect(status).toMatchObject({ positionsBehind: 0, secondsBehind: 0 });
         expect((await store.checkpoints.load(null, 'balances'))?.position).toBe(status.position);
         await runner.stop();
+
+        // A runner that has not started yet reports the saved checkpoint, not position 0.
+        const next = createProjectionRunner({ eventStore, projections: [balancesProjection] });
+        expect(await next.status('balances')).toMatchObject({
+          position: status.position,
+          generation: status.generation,
+          positionsBehind: 0,
+        });
       }),
     );
 
