@@ -86,14 +86,16 @@ const runner = createProjectionRunner({
   batchSize: 2,
   idlePollMs: 50,
 });
-// Before start() the runner has not read the projection's checkpoint yet, so only the head is known.
-const { head } = await runner.status(balancesProjection.name);
-console.log(`\nThe log's head is at position ${head}; starting projection ${balancesProjection.name}…`);
+// Before start(), status() reports the saved checkpoint: where an earlier run stopped.
+const { head, position } = await runner.status(balancesProjection.name);
+console.log(
+  `\nThe log's head is at position ${head}; projection ${balancesProjection.name} has applied up to ${position}; starting it…`,
+);
 await runner.start();
-const last = await eventStore.appendToStream(
-  accountId,
-  [{ type: 'bank.Deposited', data: { amountCents: 100 } }],
-  { expectedVersion: now.version },
+// One more movement while the projection runs: its consistency token is what a read waits for.
+const last = await accounts.handle(accountId, { kind: 'deposit', amountCents: 100 });
+console.log(
+  `  deposit  ${euros(100).padStart(12)}  → balance ${euros(last.state.balanceCents)} (version ${last.nextExpectedVersion}), while the projection runs`,
 );
 for (;;) {
   const lag = await runner.status(balancesProjection.name);
@@ -103,7 +105,7 @@ for (;;) {
   if (lag.positionsBehind === 0) break;
   await pause(25);
 }
-await runner.waitFor(balancesProjection.name, last.consistencyToken, { timeoutMs: 5000 });
+await runner.waitFor(balancesProjection.name, last.consistencyToken!, { timeoutMs: 5000 });
 const lag0 = await runner.status(balancesProjection.name);
 const readModel = await createReadModelReader(store, balancesProjection).get<{
   balanceCents: number;
