@@ -10,7 +10,7 @@ import { createConsumer, createEventRegistry } from '@causeway/core';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { consistencyHeader } from '../platform/consistency-token.ts';
-import { parseInput } from '../platform/http-input.ts';
+import { parseInput, pathId } from '../platform/http-input.ts';
 import { ConflictError, sendProblem } from '../platform/problem.ts';
 import { createServiceClient, type ServiceAnswer, ServiceDownError } from '../platform/service-client.ts';
 import { runService } from '../platform/service-runtime.ts';
@@ -23,8 +23,8 @@ import { createProductCache } from './product-cache.ts';
 import { healthOf } from './service-health.ts';
 
 const idempotencyCollection = 'idempotency_keys';
-const idParam = z.object({ id: z.string().min(1).max(100) });
-const productParam = z.object({ productId: z.string().min(1).max(100) });
+const idParam = z.object({ id: pathId });
+const productParam = z.object({ productId: pathId });
 const compositionTimeoutMs = 800;
 
 interface StoredResponse {

@@ -2,10 +2,11 @@
  * Errors as application/problem+json (RFC 9457). Services throw typed errors; the HTTP layer
  * turns each into one problem with the right status, so a refused request never half-answers.
  */
+import { randomUUID } from 'node:crypto';
 import {
-  CausewayError,
   ConcurrencyError,
   IdempotencyConflictError,
+  InvalidArgumentError,
   NotFoundError,
   SubjectForgottenError,
   ValidationError,
@@ -84,6 +85,17 @@ export function problemOf(error: unknown): Problem {
       errors: error.errors,
     };
   }
+  if (error instanceof InvalidArgumentError) {
+    // An input the edge let through and the library refused before writing anything.
+    const field = typeof error.details?.argument === 'string' ? error.details.argument : 'request';
+    return {
+      type: problemType('invalid-request'),
+      title: 'Invalid request',
+      status: 400,
+      detail: error.message,
+      errors: { [field]: [error.message] },
+    };
+  }
   if (error instanceof ValidationError) {
     const issues = (error.details?.issues ?? []) as Array<{ path?: Array<string | number>; message: string }>;
     const errors: Record<string, string[]> = {};
@@ -152,13 +164,15 @@ export function problemOf(error: unknown): Problem {
       detail: fastify.message ?? 'Malformed request',
     };
   }
-  const detail =
-    error instanceof CausewayError
-      ? `${error.code}: ${error.message}`
-      : error instanceof Error
-        ? error.message
-        : String(error);
-  return { type: problemType('internal'), title: 'Internal error', status: 500, detail };
+  // Internal text (SQL, paths, a driver's message) stays in the log, under an id the client can quote.
+  const errorId = randomUUID();
+  return {
+    type: problemType('internal'),
+    title: 'Internal error',
+    status: 500,
+    detail: `Something went wrong on our side; the error is logged as ${errorId}: quote it when you report this`,
+    errorId,
+  };
 }
 
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
@@ -170,7 +184,7 @@ export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply
 export function installProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
     const problem = problemOf(error);
-    if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+    if (problem.status >= 500) request.log.error({ err: error, errorId: problem.errorId }, 'request failed');
     return sendProblem(reply, problem);
   });
   app.setNotFoundHandler((request, reply) =>

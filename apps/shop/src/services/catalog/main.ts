@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { createCommandHandler, loadAggregate, NotFoundError } from '@causeway/core';
 import { z } from 'zod';
 import { consistencyHeader, encodeConsistencyToken, marksOf } from '../../platform/consistency-token.ts';
-import { parseInput } from '../../platform/http-input.ts';
+import { parseInput, pathId } from '../../platform/http-input.ts';
 import { runService } from '../../platform/service-runtime.ts';
 import {
   type CatalogCommand,
@@ -30,7 +30,7 @@ const updateBody = z
   })
   .strict()
   .refine((body) => body.name !== undefined || body.priceCents !== undefined, 'give name or priceCents');
-const idParams = z.object({ id: z.string().min(1).max(100) });
+const idParams = z.object({ id: pathId });
 
 await runService({
   name: 'catalog',

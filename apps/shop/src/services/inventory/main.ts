@@ -12,14 +12,14 @@ import {
 } from '@causeway/core';
 import { z } from 'zod';
 import { consistencyHeader, encodeConsistencyToken, marksOf } from '../../platform/consistency-token.ts';
-import { parseInput } from '../../platform/http-input.ts';
+import { parseInput, pathId } from '../../platform/http-input.ts';
 import { runService } from '../../platform/service-runtime.ts';
 import { orderConfirmed } from '../orders/orders-domain.ts';
 import { inventoryCommands, inventoryRegistry, type Stock } from './inventory-domain.ts';
 import { createStockKeeper } from './stock-keeper.ts';
 
 const restockBody = z.object({ quantity: z.number().int().min(1).max(1_000_000) });
-const productParams = z.object({ productId: z.string().min(1).max(100) });
+const productParams = z.object({ productId: pathId });
 
 await runService({
   name: 'inventory',

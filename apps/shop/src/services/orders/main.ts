@@ -16,7 +16,7 @@ import {
 import { z } from 'zod';
 import { requireAdmin } from '../../platform/admin-guard.ts';
 import { consistencyHeader, encodeConsistencyToken, marksOf } from '../../platform/consistency-token.ts';
-import { parseInput } from '../../platform/http-input.ts';
+import { parseInput, pathId } from '../../platform/http-input.ts';
 import { ConflictError } from '../../platform/problem.ts';
 import { runService } from '../../platform/service-runtime.ts';
 import { appendAt, readStreamAt } from '../../platform/stream-at-version.ts';
@@ -41,7 +41,7 @@ interface ReplicaProduct {
 }
 
 const placeBody = placeOrderRequest.extend({ orderId: z.string().min(1).max(100) });
-const idParams = z.object({ id: z.string().min(1).max(100) });
+const idParams = z.object({ id: pathId });
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 await runService({

@@ -16,7 +16,7 @@ import {
   type Transaction,
 } from '@causeway/core';
 import { z } from 'zod';
-import { parseInput } from '../../platform/http-input.ts';
+import { parseInput, pathId } from '../../platform/http-input.ts';
 import { runService } from '../../platform/service-runtime.ts';
 import { appendAt, readStreamAt } from '../../platform/stream-at-version.ts';
 import {
@@ -29,7 +29,7 @@ import {
 } from './payments-domain.ts';
 
 type PaymentEvent = NewMessageOf<(typeof paymentsRegistry.definitions)[number]>;
-const orderParams = z.object({ orderId: z.string().min(1).max(100) });
+const orderParams = z.object({ orderId: pathId });
 
 await runService({
   name: 'payments',

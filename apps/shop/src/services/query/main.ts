@@ -7,7 +7,7 @@
 import { createConsumer, type Store, type Transaction } from '@causeway/core';
 import { z } from 'zod';
 import { consistencyHeader, decodeConsistencyToken } from '../../platform/consistency-token.ts';
-import { parseInput } from '../../platform/http-input.ts';
+import { parseInput, pathId } from '../../platform/http-input.ts';
 import { UnavailableError } from '../../platform/problem.ts';
 import { runService } from '../../platform/service-runtime.ts';
 import { ordersRegistry } from '../orders/orders-domain.ts';
@@ -186,7 +186,7 @@ await runService({
     });
     app.get('/users/:id/orders', async (request) => {
       await honour(tokenOf(request.headers));
-      const { id } = parseInput(z.object({ id: z.string().min(1).max(100) }), request.params, 'path');
+      const { id } = parseInput(z.object({ id: pathId }), request.params, 'path');
       const rows = await read<{
         order_id: string;
         status: string;

@@ -13,7 +13,7 @@ import {
   type Transaction,
 } from '@causeway/core';
 import { z } from 'zod';
-import { parseInput } from '../../platform/http-input.ts';
+import { parseInput, pathId } from '../../platform/http-input.ts';
 import { runService } from '../../platform/service-runtime.ts';
 import { appendAt, readStreamAt } from '../../platform/stream-at-version.ts';
 import { shippingCommands, shippingRegistry, statusByEvent } from './shipping-domain.ts';
@@ -22,7 +22,7 @@ type ShipmentEvent = NewMessageOf<(typeof shippingRegistry.definitions)[number]>
 
 const refusedCountries = new Set(['XX']);
 const shipmentStream = (orderId: string) => `shipment-${orderId}`;
-const orderParams = z.object({ orderId: z.string().min(1).max(100) });
+const orderParams = z.object({ orderId: pathId });
 
 await runService({
   name: 'shipping',

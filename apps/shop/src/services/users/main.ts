@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createCommandHandler, loadAggregate, NotFoundError } from '@causeway/core';
 import { z } from 'zod';
 import { consistencyHeader, encodeConsistencyToken, marksOf } from '../../platform/consistency-token.ts';
-import { parseInput } from '../../platform/http-input.ts';
+import { parseInput, pathId } from '../../platform/http-input.ts';
 import { runService } from '../../platform/service-runtime.ts';
 import {
   type UserCommand,
@@ -22,7 +22,7 @@ const registerBody = z.object({
   name: z.string().trim().min(1).max(200),
   email: z.string().trim().email().max(320),
 });
-const idParams = z.object({ id: z.string().min(1).max(100) });
+const idParams = z.object({ id: pathId });
 
 await runService({
   name: 'users',
