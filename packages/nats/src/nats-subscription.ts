@@ -160,6 +160,7 @@ function watchPartition(
     watch: watchdog.watch({
       label: `consumer ${target.consumer} of stream ${target.stream}`,
       inspect: () => inspectConsumer(context, target),
+      recreate: () => deleteConsumer(context, target),
       restartPull() {
         if (!run.pull) return; // between pulls: the loop is already starting a fresh one
         run.restarting = true;
@@ -183,6 +184,21 @@ async function inspectConsumer(
       (error.code === consumerNotFound || error.code === streamNotFound)
     ) {
       return undefined;
+    }
+    throw error;
+  }
+}
+
+/** Deletes the partition's durable consumer; the pull loop's next round creates it afresh. */
+async function deleteConsumer(context: SubscriptionContext, target: PartitionTarget): Promise<void> {
+  try {
+    await (await context.js.jetstreamManager()).consumers.delete(target.stream, target.consumer);
+  } catch (error) {
+    if (
+      error instanceof JetStreamApiError &&
+      (error.code === consumerNotFound || error.code === streamNotFound)
+    ) {
+      return; // another process of the group got there first
     }
     throw error;
   }

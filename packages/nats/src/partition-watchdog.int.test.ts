@@ -218,4 +218,60 @@ describeWithService('nats', 'NATS partition watchdog', () => {
       await transport.close();
     }
   });
+
+  it('delivers every message, in key order, after a server before 2.11 counted the sequence below zero', async () => {
+    const destination = 'watchdog.underflow';
+    const group = 'underflow';
+    const stream = names.streamName(destination);
+    const consumerName = names.consumerName(group, partitionOf('alpha', partitions));
+    const { warn } = recordWarnings();
+    const transport = createNatsTransport({
+      servers,
+      streamPrefix,
+      partitions,
+      onWarning: warn,
+      stalledPartitionMs,
+    });
+    const { handled, handler } = recorder();
+    // Creates the stream and the group's consumers, then leaves them to the dying clients below.
+    await (await transport.subscribe({ group, destinations: [destination], ackTimeoutMs }, handler)).close();
+    const first = batch(destination, 1).filter(({ orderingKey }) => orderingKey === 'alpha');
+    await transport.publish(first);
+
+    // Two processes take the message, ask for the next, and die (SIGKILL) before acking. Each
+    // redelivery then finds only a dead pull; a server before 2.11 counts back once for each.
+    for (let round = 0; round < 2; round++) {
+      const dying = await connect({ servers });
+      const messages = await (await jetstream(dying).consumers.get(stream, consumerName)).consume({
+        max_messages: 1,
+      });
+      const iterator = messages[Symbol.asyncIterator]();
+      await iterator.next();
+      void iterator.next().catch(() => {}); // the client's next pull: it waits on the server
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      (
+        dying as unknown as { protocol: { transport: { socket?: { destroy(): void } } } }
+      ).protocol.transport.socket?.destroy();
+      await new Promise((resolve) => setTimeout(resolve, ackTimeoutMs + 300));
+    }
+    const { delivered } = await await jsm.consumers.info(stream, consumerName);
+    const wrapped = delivered.stream_seq > Number.MAX_SAFE_INTEGER;
+
+    const subscription = await transport.subscribe(
+      { group, destinations: [destination], ackTimeoutMs },
+      handler,
+    );
+    try {
+      const after = batch(destination, 3).filter(({ orderingKey }) => orderingKey === 'alpha');
+      await transport.publish(after);
+      const published = [...first, ...after];
+      await expect.poll(() => unhandled(handled, published), { timeout: 30_000, interval: 100 }).toBe(0);
+      const firstSeen = [...new Set(handled.map(({ id }) => id))];
+      expect(firstSeen).toEqual(published.map(({ id }) => id));
+      console.info(`[watchdog] the server ${wrapped ? 'counted the sequence below zero' : 'kept its count'}`);
+    } finally {
+      await subscription.close();
+      await transport.close();
+    }
+  });
 });

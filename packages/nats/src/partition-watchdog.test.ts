@@ -26,10 +26,11 @@ function watchOne(state: () => ConsumerState | undefined) {
   const warnings: string[] = [];
   const inspect = vi.fn(async () => state());
   const restartPull = vi.fn();
+  const recreate = vi.fn(async () => {});
   const watchdog = createPartitionWatchdog({ silentMs, warn: (message) => warnings.push(message) });
-  const watch = watchdog.watch({ label: 'consumer g_p0 of stream S', inspect, restartPull });
+  const watch = watchdog.watch({ label: 'consumer g_p0 of stream S', inspect, recreate, restartPull });
   watch.pulling(0);
-  return { watchdog, watch, warnings, inspect, restartPull };
+  return { watchdog, watch, warnings, inspect, recreate, restartPull };
 }
 
 describe('partition watchdog', () => {
@@ -38,6 +39,23 @@ describe('partition watchdog', () => {
   });
   afterEach(() => {
     vi.useRealTimers();
+  });
+
+  it('recreates a consumer whose delivered sequence went below zero, though nothing shows pending', async () => {
+    // What nats-server 2.9 reports after counting back past 1: 2^64 - 1, as JSON.parse reads it.
+    const wrapped = JSON.parse('18446744073709551615') as number;
+    const { watchdog, recreate, restartPull, warnings } = watchOne(() =>
+      consumerState({
+        delivered: { consumer_seq: 9, stream_seq: wrapped },
+        ack_floor: { consumer_seq: 9, stream_seq: 4 },
+      }),
+    );
+    await vi.advanceTimersByTimeAsync(2 * silentMs);
+    expect(recreate).toHaveBeenCalledTimes(1);
+    expect(restartPull).toHaveBeenCalledTimes(1);
+    expect(recreate.mock.invocationCallOrder[0]).toBeLessThan(restartPull.mock.invocationCallOrder[0]!);
+    expect(warnings).toEqual([expect.stringMatching(/reports a sequence past any a stream can hold/)]);
+    watchdog.stop();
   });
 
   it('asks an idle partition at most once per threshold, and leaves it alone', async () => {

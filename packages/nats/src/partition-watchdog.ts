@@ -14,6 +14,8 @@ export interface WatchedPartition {
   readonly label: string;
   /** Reads the durable consumer's state (one request); undefined when the consumer or its stream is gone. */
   inspect(): Promise<ConsumerState | undefined>;
+  /** Deletes the durable consumer (its state is beyond repair); `restartPull` then creates it anew. */
+  recreate(): Promise<void>;
   /** Closes the partition's pull; the subscription re-ensures the consumer and pulls afresh. */
   restartPull(): void;
 }
@@ -83,6 +85,16 @@ export function createPartitionWatchdog(options: {
     const silence = Date.now() - entry.quietSince;
     try {
       const state = await entry.partition.inspect();
+      if (!stopped && state && hasImpossibleSequence(state)) {
+        warn(
+          `${entry.partition.label} reports a sequence past any a stream can hold (${describeConsumerState(state)}): nats-server before 2.11 counts back on each redelivery that finds only pulls of dead clients, below 1 when the partition's first messages are involved, and then delivers nothing more. Recreating the consumer: it delivers the partition again from its first retained message, and the group's inbox drops the ones it handled`,
+        );
+        entry.isPulling = false;
+        entry.ackFloor = 0;
+        await entry.partition.recreate();
+        entry.partition.restartPull();
+        return;
+      }
       const warning = stopped ? undefined : stallWarning(entry, state, silence);
       if (state) entry.ackFloor = Math.max(entry.ackFloor, state.ack_floor.stream_seq);
       if (warning !== undefined) {
@@ -161,6 +173,17 @@ function watchEntry(entry: Watched): PartitionWatch {
 
 function isDue(entry: Watched, now: number, silentMs: number): boolean {
   return entry.isPulling && entry.handling === 0 && !entry.isInspecting && now - entry.quietSince >= silentMs;
+}
+
+/**
+ * A sequence no stream reaches: an unsigned counter that went below zero (nats-server issue 4677,
+ * fixed in 2.11 by not counting back on a redelivery that found no live pull).
+ */
+function hasImpossibleSequence(state: ConsumerState): boolean {
+  return (
+    state.delivered.stream_seq > Number.MAX_SAFE_INTEGER ||
+    state.ack_floor.stream_seq > Number.MAX_SAFE_INTEGER
+  );
 }
 
 /** Why the partition counts as stalled, or undefined when it is healthy. */

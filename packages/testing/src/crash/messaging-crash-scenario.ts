@@ -203,6 +203,11 @@ export async function runMessagingCrashScenario(
       [...relay.unexpectedExits, ...consumer.unexpectedExits],
       'children that died of themselves',
     ).toEqual([]);
+    // A crash is never the message's fault: nothing may end in the dead letters (and park its key).
+    expect(
+      (await sink.deadLetters.list({ limit: 5 })).map(({ orderingKey, reason }) => ({ orderingKey, reason })),
+      'dead letters in the sink',
+    ).toEqual([]);
     expect(
       applied.map((row) => [row.stream_id, row.count, row.last_position, row.out_of_order]),
       // The backlog tells a stalled relay (rows left in A's outbox) from a stalled consumer.
