@@ -146,7 +146,7 @@ describe('partition watchdog', () => {
     stopped.watchdog.stop();
     const off = createPartitionWatchdog({ silentMs: Number.POSITIVE_INFINITY, warn: () => {} });
     const inspect = vi.fn(async () => consumerState({ num_pending: 1 }));
-    off.watch({ label: 'off', inspect, restartPull: () => {} });
+    off.watch({ label: 'off', inspect, recreate: async () => {}, restartPull: () => {} });
     await vi.advanceTimersByTimeAsync(100 * silentMs);
     expect(stopped.inspect).not.toHaveBeenCalled();
     expect(inspect).not.toHaveBeenCalled();
