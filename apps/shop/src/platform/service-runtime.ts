@@ -18,7 +18,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { loadConfig, portOf, type ShopConfig } from '../config.ts';
 import { createDevPoison } from './dev-poison.ts';
 import { openServiceStore, openShopTransport } from './open-backends.ts';
-import { installProblemHandlers } from './problem.ts';
+import { installProblemHandlers, problemOf, sendProblem } from './problem.ts';
 import { registerServiceAdmin } from './service-admin.ts';
 
 export const bodyLimitBytes = 1024 * 1024;
@@ -48,7 +48,13 @@ export interface ServiceSpec<Definition extends AnyEventDefinition> {
 }
 
 export function createHttpApp(): FastifyInstance {
-  const app = Fastify({ bodyLimit: bodyLimitBytes, logger: false, return503OnClosing: true });
+  const app = Fastify({
+    bodyLimit: bodyLimitBytes,
+    logger: false,
+    return503OnClosing: true,
+    // A malformed URL or an over-long path parameter is refused before routing: as problem+json too.
+    frameworkErrors: (error, _request, reply) => sendProblem(reply, problemOf(error)),
+  });
   installProblemHandlers(app);
   return app;
 }
