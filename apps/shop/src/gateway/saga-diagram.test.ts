@@ -141,7 +141,7 @@ describe('saga diagram', () => {
       error: 'no reply within 10000 ms (attempt 1)',
     });
     expect(diagram.compensations.map(({ name, durationMs }) => [name, durationMs])).toEqual([
-      ['refundPayment', null], // its start was the failure, which its own end overwrote
+      ['refundPayment', 10], // from the timeout (the failure) to its own end
       ['releaseInventory', 10],
       ['cancelOrder', 10],
     ]);

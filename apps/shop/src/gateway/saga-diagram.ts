@@ -69,8 +69,12 @@ export function sagaDiagram(
   let boundary = failedRecord && !isCompensated(failedRecord) ? failedRecord.endedAt : null;
   const compensationStart = new Map<number, string | null>();
   const compensations = order.map(({ step, index }): DiagramBox => {
-    const startedAt = boundary;
-    const endedAt = step.status === 'compensated' ? step.endedAt : null;
+    // Records written before compensations kept their own times: derived from their neighbours.
+    const startedAt = step.compensationStartedAt ?? boundary;
+    const endedAt =
+      step.status === 'compensated'
+        ? (step.compensationEndedAt ?? (step.compensationStartedAt ? null : step.endedAt))
+        : null;
     compensationStart.set(index, startedAt);
     boundary = endedAt;
     return {
@@ -101,9 +105,11 @@ export function sagaDiagram(
         error: step.error ?? (isFailing ? reasonError(saga.reason) : null),
       };
     }
-    const endedAt = isFailing
-      ? (compensationStart.get(index) ?? null)
-      : (saga.steps[index + 1]?.startedAt ?? null);
+    const endedAt = step.compensationStartedAt
+      ? step.endedAt
+      : isFailing
+        ? (compensationStart.get(index) ?? null)
+        : (saga.steps[index + 1]?.startedAt ?? null);
     return {
       name: step.name,
       step: step.name,

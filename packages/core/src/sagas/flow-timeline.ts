@@ -72,11 +72,13 @@ export async function flowTimeline(
               error: step.error,
             };
             const compensated = step.status === 'compensated' || step.status === 'compensating';
+            // Records from before compensations had their own times: their endedAt was the compensation's.
+            const ownTimes = step.compensationStartedAt != null;
             const invoked: FlowEntry = {
               ...base,
               kind: 'step',
               at: step.startedAt!,
-              endedAt: compensated ? null : step.endedAt,
+              endedAt: compensated && !ownTimes ? null : step.endedAt,
               status: compensated ? 'succeeded' : step.status,
             };
             if (!compensated) return [invoked];
@@ -85,8 +87,11 @@ export async function flowTimeline(
               {
                 ...base,
                 kind: 'compensation',
-                at: step.endedAt ?? saga.updatedAt,
-                endedAt: step.status === 'compensated' ? step.endedAt : null,
+                at: (ownTimes ? step.compensationStartedAt : step.endedAt) ?? saga.updatedAt,
+                endedAt:
+                  step.status === 'compensated'
+                    ? ((ownTimes ? step.compensationEndedAt : step.endedAt) ?? null)
+                    : null,
                 status: step.status,
                 attempts: step.compensationAttempts,
               },

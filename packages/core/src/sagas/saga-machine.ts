@@ -115,6 +115,7 @@ function compensate<Data>(
   const record = draft.steps[index]!;
   record.status = 'compensating';
   record.compensationAttempts = attempt;
+  record.compensationStartedAt ??= at(now);
   draft.status = 'compensating';
   draft.stepIndex = index;
   draft.wakeAt = definition.compensationTimeoutMs ? at(now, definition.compensationTimeoutMs) : null;
@@ -270,7 +271,7 @@ export function applyReply<Data>(
     if (reply.outcome === 'succeeded') {
       if (record.status !== 'compensating' && record.status !== 'failed') return unchanged(instance);
       record.status = 'compensated';
-      record.endedAt = at(now);
+      record.compensationEndedAt = at(now);
       record.error = null;
       compensateFrom(definition, draft, draft.stepIndex - 1, now, send);
       return { instance: draft, send, changed: true };

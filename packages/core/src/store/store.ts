@@ -321,8 +321,12 @@ export interface SagaStepRecord {
   compensationAttempts: number;
   /** Compensation attempts made before the last redrive: the retry limit counts from here. */
   compensationFloor?: number;
+  /** The step's own start and end (its success, or its final failure); a compensation keeps them. */
   startedAt: string | null;
   endedAt: string | null;
+  /** The compensation's first attempt and its success (absent on records written before 0.1 kept them). */
+  compensationStartedAt?: string | null;
+  compensationEndedAt?: string | null;
   error: string | null;
 }
 

@@ -190,6 +190,30 @@ describe('sagaSpec: every path of PlaceOrder, in virtual time', () => {
       .expectStatus('compensated', /processPayment failed after 1 attempt \(not retryable\): card declined/);
   });
 
+  it('a compensated step keeps its own start and end; the compensation has its own', () => {
+    const t0 = Date.parse('2026-01-01T00:00:00.000Z');
+    const iso = (ms: number) => new Date(t0 + ms).toISOString();
+    const saga = sagaSpec(placeOrder)
+      .start(data, { at: new Date(t0) })
+      .expectCommand(...reserve)
+      .advanceTime(10)
+      .replySuccess()
+      .expectCommand(...charge)
+      .advanceTime(10)
+      .replyFailure('card declined', { retryable: false })
+      .expectCommand(...release)
+      .advanceTime(15)
+      .replySuccess()
+      .expectCompensated();
+    expect(saga.instance.steps[0]).toMatchObject({
+      status: 'compensated',
+      startedAt: iso(0),
+      endedAt: iso(10),
+      compensationStartedAt: iso(20),
+      compensationEndedAt: iso(35),
+    });
+  });
+
   it('a compensation retrying cannot fix goes to the dead letters at once, and redrives', () => {
     sagaSpec(placeOrder)
       .start(data)
