@@ -154,7 +154,15 @@ await runService({
           const answer = await call('catalog', 'PATCH', `/products/${encodeURIComponent(id)}`, {
             body: request.body,
           });
-          if (answer.status < 300) await products.invalidate(id);
+          if (answer.status < 300) {
+            // The write has committed: a cache out of reach must not turn it into a 5xx. The entry
+            // expires within a minute, and the ProductUpdated event drops it again once Redis is back.
+            await products.invalidate(id).catch((error) => {
+              console.warn(
+                `[gateway] product cache: could not drop product ${id}; it expires within 60 s: ${String(error)}`,
+              );
+            });
+          }
           return relay(reply, answer);
         });
         api.get('/products/:id', async (request, reply) => {
