@@ -43,11 +43,12 @@ async function newUser(name = 'Ada Lovelace', email = 'ada@example.com') {
   return created.body.id as string;
 }
 
-async function newProduct(stock: number, priceCents = 450, name = 'Green tea') {
+async function newProduct(stock: number, priceCents = 450, name = 'Green tea', currency = 'USD') {
   const created = await api('POST', '/products', {
     sku: `SKU-${Math.random().toString(36).slice(2, 8)}`,
     name,
     priceCents,
+    currency,
   });
   expect(created.status).toBe(201);
   const restocked = await api('POST', `/inventory/${created.body.id}/restock`, { quantity: stock });
@@ -424,6 +425,17 @@ export function describeShopRows(title: string, options: ShopRowsOptions): void 
         400,
       );
       expectProblem(await api('POST', '/orders', order(userId, 'no-such-product', 'tok_visa')), 404);
+      // One total per order: products priced in two currencies are refused, nothing reserved.
+      const inEuros = await newProduct(10, 400, 'Matcha', 'EUR');
+      const mixed = await api('POST', '/orders', {
+        ...order(userId, productId, 'tok_visa'),
+        items: [
+          { productId, quantity: 1 },
+          { productId: inEuros, quantity: 1 },
+        ],
+      });
+      expectProblem(mixed, 422);
+      expect(mixed.body.type).toMatch(/mixed-currencies$/);
       expectProblem(await api('POST', '/orders', order('no-such-user', productId, 'tok_visa')), 404);
       expectProblem(await api('GET', '/orders/no-such-order'), 404);
       expectProblem(await api('POST', '/inventory/no-such-product/restock', { quantity: 3 }), 404);
@@ -441,6 +453,11 @@ export function describeShopRows(title: string, options: ShopRowsOptions): void 
       expect((await api('GET', `/users/${userId}/orders`)).body).toEqual(before.body);
       expect((await api('GET', `/inventory/${productId}`)).body).toEqual({
         productId,
+        available: 10,
+        reserved: 0,
+      });
+      expect((await api('GET', `/inventory/${inEuros}`)).body).toEqual({
+        productId: inEuros,
         available: 10,
         reserved: 0,
       });

@@ -17,7 +17,7 @@ import { z } from 'zod';
 import { requireAdmin } from '../../platform/admin-guard.ts';
 import { consistencyHeader, encodeConsistencyToken, marksOf } from '../../platform/consistency-token.ts';
 import { parseInput, pathId } from '../../platform/http-input.ts';
-import { ConflictError } from '../../platform/problem.ts';
+import { BusinessRuleError, ConflictError } from '../../platform/problem.ts';
 import { runService } from '../../platform/service-runtime.ts';
 import { appendAt, readStreamAt } from '../../platform/stream-at-version.ts';
 import { productCreated, productUpdated } from '../catalog/catalog-domain.ts';
@@ -93,9 +93,9 @@ await runService({
     onStop(() => orchestrator.stop());
 
     /**
-     * The order's lines with name and price from the replica, and the currency (the first
-     * product's). The replica may be a moment behind the catalog: a product created just now is
-     * waited for.
+     * The order's lines with name and price from the replica, and their currency: one per order,
+     * since a total of cents in two currencies means nothing (422 otherwise). The replica may be a
+     * moment behind the catalog: a product created just now is waited for.
      */
     async function productsFor(
       items: Array<{ productId: string; quantity: number }>,
@@ -107,6 +107,13 @@ await runService({
         );
         const missing = items.filter((_, index) => !found[index]);
         if (missing.length === 0) {
+          const currencies = [...new Set(found.map((product) => product!.currency))];
+          if (currencies.length > 1) {
+            throw new BusinessRuleError(
+              'mixed-currencies',
+              `The order's products are priced in ${currencies.join(' and ')}: place one order per currency`,
+            );
+          }
           return {
             items: items.map((item, index) => ({
               productId: item.productId,
