@@ -463,6 +463,39 @@ export function describeShopRows(title: string, options: ShopRowsOptions): void 
       });
     });
 
+    it('GET /orders/:id with payments and shipping stopped (SIGSTOP): 200 with what is known, and partial', async () => {
+      const userId = await newUser();
+      const productId = await newProduct(10);
+      const placed = await api('POST', '/orders', order(userId, productId, 'tok_visa'));
+      const done = await finished(placed.body.orderId);
+      expect(done.body.status).toBe('CONFIRMED');
+      const { services } = (await api('GET', '/health')).body as {
+        services: Record<string, { pid: number }>;
+      };
+      const stopped = [services.payments!.pid, services.shipping!.pid];
+      for (const pid of stopped) process.kill(pid, 'SIGSTOP');
+      try {
+        const composed = await api('GET', `/orders/${placed.body.orderId}`);
+        expect(composed.status).toBe(200);
+        expect(composed.body).toMatchObject({
+          id: placed.body.orderId,
+          status: 'CONFIRMED',
+          user: { id: userId, name: 'Ada Lovelace' },
+          totalCents: done.body.totalCents,
+          payment: { status: 'UNKNOWN' },
+          shipment: { status: 'UNKNOWN' },
+        });
+        expect([...composed.body.partial].sort()).toEqual(['payment', 'shipment']);
+      } finally {
+        for (const pid of stopped) process.kill(pid, 'SIGCONT');
+      }
+      const again = await until(
+        () => api('GET', `/orders/${placed.body.orderId}`),
+        (answer) => answer.status === 200 && answer.body.partial === undefined,
+      );
+      expect(again.body).toMatchObject({ payment: { status: 'CHARGED' }, shipment: { status: 'SCHEDULED' } });
+    });
+
     it('daily sales: kept from events, and the full refresh agrees', async () => {
       const report = await until(
         () => api('GET', '/reports/daily-sales'),
