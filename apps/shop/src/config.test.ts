@@ -29,6 +29,7 @@ describe('loadConfig', () => {
       cache: 'lru',
       redisUrl: 'redis://127.0.0.1:6379',
       paymentTimeoutMs: 10_000,
+      dailySalesRefreshMs: 60_000,
       dev: true,
     });
     expect(defaults().postgresUrl).toBeUndefined();
@@ -48,6 +49,7 @@ describe('loadConfig', () => {
       SHOP_CACHE: 'redis',
       REDIS_URL: 'redis://redis.local:6380',
       SHOP_PAYMENT_TIMEOUT_MS: '2500',
+      SHOP_DAILY_SALES_REFRESH_MS: '5000',
       SHOP_ADMIN_TOKEN: 's3cret',
       SHOP_DEV: 'false',
     });
@@ -63,6 +65,7 @@ describe('loadConfig', () => {
       cache: 'redis',
       redisUrl: 'redis://redis.local:6380',
       paymentTimeoutMs: 2500,
+      dailySalesRefreshMs: 5000,
       adminToken: 's3cret',
       dev: false,
     });

@@ -37,6 +37,7 @@ export interface ShopConfig {
   cache: 'lru' | 'redis';
   redisUrl: string;
   paymentTimeoutMs: number;
+  dailySalesRefreshMs: number;
   /** Required (as `Authorization: Bearer <token>`) by admin actions when `dev` is off. */
   adminToken?: string;
   /** Admin actions need no token, and dev-only helpers (poison messages) are on. */
@@ -118,6 +119,11 @@ const settings = {
     allowed: 'a whole number of milliseconds, at least 1',
     defaultText: '10000',
   },
+  dailySalesRefreshMs: {
+    env: 'SHOP_DAILY_SALES_REFRESH_MS',
+    allowed: 'a whole number of milliseconds, at least 100',
+    defaultText: '60000',
+  },
   adminToken: { env: 'SHOP_ADMIN_TOKEN', allowed: 'any text', defaultText: 'unset' },
   dev: {
     env: 'SHOP_DEV',
@@ -154,6 +160,7 @@ const configSchema = z.object({
   cache: z.enum(['lru', 'redis']).default('lru'),
   redisUrl: urlWithScheme(/^rediss?$/).default('redis://127.0.0.1:6379'),
   paymentTimeoutMs: wholeNumber.min(1).default(10_000),
+  dailySalesRefreshMs: wholeNumber.min(100).default(60_000),
   adminToken: z.string().optional(),
   dev: z.stringbool().optional(),
 } satisfies Record<SettingKey, z.ZodType>);

@@ -84,7 +84,11 @@ export interface ShopRowsOptions {
 export function describeShopRows(title: string, options: ShopRowsOptions): void {
   describe(title, () => {
     beforeAll(async () => {
-      shop = await startShop({ ...options.env(), SHOP_PAYMENT_TIMEOUT_MS: '1500' });
+      shop = await startShop({
+        ...options.env(),
+        SHOP_PAYMENT_TIMEOUT_MS: '1500',
+        SHOP_DAILY_SALES_REFRESH_MS: '300',
+      });
     }, 120_000);
     afterAll(async () => shop?.stop());
 
@@ -496,11 +500,15 @@ export function describeShopRows(title: string, options: ShopRowsOptions): void 
       expect(again.body).toMatchObject({ payment: { status: 'CHARGED' }, shipment: { status: 'SCHEDULED' } });
     });
 
-    it('daily sales: kept from events, and the full refresh agrees', async () => {
+    it('daily sales: kept from events, and the scheduled full refresh runs and agrees', async () => {
+      // Every order above has ended: a refresh from now on compares the view with all of them.
+      const since = new Date().toISOString();
       const report = await until(
         () => api('GET', '/reports/daily-sales'),
-        (answer) => answer.body.days.length > 0,
+        (answer) => answer.body.days.length > 0 && (answer.body.lastCheck?.at ?? '') > since,
+        { timeoutMs: 10_000 },
       );
+      expect(report.body.lastCheck).toEqual({ at: expect.any(String), agreed: true });
       expect(report.body.days[0]).toMatchObject({
         date: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/),
         orders: expect.any(Number),

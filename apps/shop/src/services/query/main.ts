@@ -26,7 +26,6 @@ const ddl = [
 /** What a rebuild empties and replays (applied_streams too: it is the read side's position). */
 const readModelTables = ['products_view', 'my_orders', 'daily_sales'];
 const tokenWaitMs = 5_000;
-const refreshEveryMs = 60_000;
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const read = <Row>(store: Store, sql: string, params: unknown[] = []) =>
@@ -210,6 +209,8 @@ await runService({
         })),
       };
     });
+    /** The last scheduled full refresh: when, and whether the view kept from events agreed. */
+    let lastCheck: { at: string; agreed: boolean } | null = null;
     app.get('/reports/daily-sales', async (request) => {
       await honour(tokenOf(request.headers));
       const rows = await read<{ day: string; orders: number; revenue_cents: number }>(
@@ -222,6 +223,7 @@ await runService({
           orders: Number(row.orders),
           revenueCents: Number(row.revenue_cents),
         })),
+        lastCheck,
       };
     });
     app.post('/admin/daily-sales/refresh', async () => ({ agreed: await refreshDailySales(store) }));
@@ -230,12 +232,14 @@ await runService({
     onStart(async () => {
       timer = setInterval(() => {
         refreshDailySales(store).then(
-          (agreed) =>
-            agreed ||
-            console.warn('[query] daily sales: the full refresh disagreed with the kept view; replaced it'),
+          (agreed) => {
+            lastCheck = { at: new Date().toISOString(), agreed };
+            if (!agreed)
+              console.warn('[query] daily sales: the full refresh disagreed with the kept view; replaced it');
+          },
           (error) => console.warn(`[query] daily sales refresh failed: ${String(error)}`),
         );
-      }, refreshEveryMs);
+      }, service.config.dailySalesRefreshMs);
       timer.unref();
     });
     onStop(async () => clearInterval(timer));
