@@ -254,7 +254,7 @@ describeWithService('nats', 'NATS partition watchdog', () => {
       ).protocol.transport.socket?.destroy();
       await new Promise((resolve) => setTimeout(resolve, ackTimeoutMs + 300));
     }
-    const { delivered } = await await jsm.consumers.info(stream, consumerName);
+    const { delivered } = await jsm.consumers.info(stream, consumerName);
     const wrapped = delivered.stream_seq > Number.MAX_SAFE_INTEGER;
 
     const subscription = await transport.subscribe(

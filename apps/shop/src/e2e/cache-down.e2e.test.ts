@@ -3,20 +3,9 @@
  * committed answers 200 although the cache cannot be told, and reads go on from the catalog.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../supervisor/test-support/helpers.ts';
 import { type RunningShop, startShop, until } from './running-shop.ts';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A throwaway redis-server: no persistence, no shared state with the machine's Redis. */
 async function startPrivateRedis(): Promise<{ url: string; process: ChildProcess }> {

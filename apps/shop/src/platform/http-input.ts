@@ -1,17 +1,17 @@
 /** Parsing request input with zod schemas into typed values, or a 400 problem listing each field. */
+import { isStreamId } from '@causeway/core';
 import { z } from 'zod';
 import { InvalidRequestError } from './problem.ts';
 
 /**
- * An id in a path: what the shop's ids (uuids) and stream ids allow, checked at the edge so that
- * `../`, quotes or emoji answer 400 instead of reaching a store.
+ * An id in a path: at most 100 characters that may name a stream (the shop's ids end up in
+ * stream ids), checked at the edge so that `../`, quotes or emoji answer 400 instead of reaching
+ * a store.
  */
 export const pathId = z
   .string()
-  .regex(
-    /^[A-Za-z0-9_][A-Za-z0-9_.:@=+-]{0,99}$/,
-    'must be 1-100 letters, digits and _ . : @ = + -, starting with a letter, a digit or _',
-  );
+  .max(100, 'must be at most 100 characters')
+  .refine(isStreamId, 'must be letters, digits and _ . : @ = + -, starting with a letter, a digit or _');
 
 export function parseInput<Schema extends z.ZodType>(
   schema: Schema,

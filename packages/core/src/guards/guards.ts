@@ -2,6 +2,11 @@ import { InvalidArgumentError } from '../errors/index.ts';
 
 const streamIdPattern = /^[A-Za-z0-9_][A-Za-z0-9_.:@=+-]{0,199}$/;
 
+/** Whether `value` may name a stream (system streams aside): what `assertStreamId` accepts. */
+export function isStreamId(value: unknown): value is string {
+  return typeof value === 'string' && streamIdPattern.test(value);
+}
+
 /** Stream ids are 1–200 characters of letters, digits and `_ . : @ = + -`; `$` starts system streams. */
 export function assertStreamId(
   streamId: unknown,
@@ -11,7 +16,7 @@ export function assertStreamId(
     options.allowSystem && typeof streamId === 'string' && streamId.startsWith('$')
       ? streamId.slice(1)
       : streamId;
-  if (typeof candidate !== 'string' || !streamIdPattern.test(candidate)) {
+  if (!isStreamId(candidate)) {
     throw new InvalidArgumentError(
       'streamId',
       `Stream id ${JSON.stringify(streamId)} is malformed: use 1-200 characters of letters, digits and _ . : @ = + - (not starting with a symbol)`,

@@ -109,7 +109,7 @@ export function replyMessage(options: {
     step: meta.step,
     action: meta.action,
     attempt: meta.attempt,
-    ...withoutUndefined(options.outcome),
+    ...options.outcome,
   };
   return envelope({
     destination: meta.replyTo,
@@ -122,9 +122,4 @@ export function replyMessage(options: {
     metadata: {},
     now: options.now,
   });
-}
-
-/** Keeps `retryable: undefined` out of the reply: an absent field and an undefined one read alike. */
-function withoutUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, each]) => each !== undefined)) as T;
 }

@@ -99,7 +99,11 @@ export function sagaParticipant<Definition extends AnyEventDefinition>(
             meta,
             outcome: outcome.ok
               ? { outcome: 'succeeded', result: outcome.result ?? null }
-              : { outcome: 'failed', error: outcome.error, retryable: outcome.retryable },
+              : {
+                  outcome: 'failed',
+                  error: outcome.error,
+                  ...(outcome.retryable === false ? { retryable: false } : {}),
+                },
             correlationId: message.correlationId ?? meta.sagaId,
             causationId: message.id,
             now: new Date(),
