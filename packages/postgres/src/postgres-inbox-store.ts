@@ -1,6 +1,7 @@
 import type { InboxStore } from '@causeway/core';
 import type { PostgresConnection } from './postgres-connection.ts';
 import { blockedKeysSql } from './postgres-dead-letter-store.ts';
+import { type KeptRowsRow, keptRowsOf } from './postgres-kept-rows.ts';
 import { prepared } from './postgres-prepared.ts';
 import type { PostgresSchema } from './postgres-schema.ts';
 
@@ -59,6 +60,14 @@ export function createPostgresInboxStore(connection: PostgresConnection, schema:
         [consumer, messageId],
       );
       return rows.length > 0;
+    },
+    async countReceipts() {
+      const [row] = await connection.query<KeptRowsRow>(
+        `SELECT count(*)::bigint AS count,
+                floor(extract(epoch FROM clock_timestamp() - min(received_at)) * 1000)::bigint AS oldest_age_ms
+           FROM ${s}.inbox`,
+      );
+      return keptRowsOf(row);
     },
     async prune(olderThan) {
       const { rowCount } = await connection.execute(`DELETE FROM ${s}.inbox WHERE received_at < $1`, [

@@ -1,5 +1,6 @@
 import type { ClaimedMessage, OutboxStore } from '@causeway/core';
 import type { PostgresConnection } from './postgres-connection.ts';
+import { type KeptRowsRow, keptRowsOf } from './postgres-kept-rows.ts';
 import { prepared } from './postgres-prepared.ts';
 import type { PostgresSchema } from './postgres-schema.ts';
 
@@ -89,6 +90,14 @@ export function createPostgresOutboxStore(
            FROM ${s}.outbox WHERE published_at IS NULL`,
       );
       return { count: row?.count ?? 0, oldestAgeMs: Math.max(0, row?.oldest_age_ms ?? 0) };
+    },
+    async countPublished() {
+      const [row] = await connection.query<KeptRowsRow>(
+        `SELECT count(*)::bigint AS count,
+                floor(extract(epoch FROM clock_timestamp() - min(published_at)) * 1000)::bigint AS oldest_age_ms
+           FROM ${s}.outbox WHERE published_at IS NOT NULL`,
+      );
+      return keptRowsOf(row);
     },
     async prunePublished(olderThan) {
       const { rowCount } = await connection.execute(

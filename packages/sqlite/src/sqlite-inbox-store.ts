@@ -1,5 +1,6 @@
 import type { DeadLetterStore, InboxStore } from '@causeway/core';
 import type { SqliteStoreContext } from './sqlite-connection.ts';
+import { type KeptRowsRow, keptRowsOf } from './sqlite-kept-rows.ts';
 
 /** Receipts of handled messages; a receipt commits or rolls back with the handler's transaction. */
 export function createSqliteInboxStore(
@@ -53,6 +54,14 @@ export function createSqliteInboxStore(
             consumer,
             messageId,
           ]) !== undefined,
+      ),
+    countReceipts: () =>
+      connection.read(null, (session) =>
+        keptRowsOf(
+          session.get<KeptRowsRow>(
+            `SELECT count(*) AS count, min(received_at) AS oldest FROM ${tables.inbox}`,
+          ),
+        ),
       ),
     prune: (olderThan) =>
       connection.transaction(

@@ -1,5 +1,6 @@
 import type { ClaimedMessage, MessageId, OutboxMessage, OutboxStore } from '@causeway/core';
 import type { SqliteStoreContext } from './sqlite-connection.ts';
+import { type KeptRowsRow, keptRowsOf } from './sqlite-kept-rows.ts';
 import type { SqliteTables } from './sqlite-schema.ts';
 import type { SqliteTransaction } from './sqlite-transaction.ts';
 
@@ -69,6 +70,14 @@ export function createSqliteOutboxStore({ connection, tables }: SqliteStoreConte
           oldestAgeMs: oldest === null ? 0 : Math.max(0, Date.now() - oldest),
         };
       }),
+    countPublished: () =>
+      connection.read(null, (session) =>
+        keptRowsOf(
+          session.get<KeptRowsRow>(
+            `SELECT count(*) AS count, min(published_at) AS oldest FROM ${tables.outbox} WHERE published_at IS NOT NULL`,
+          ),
+        ),
+      ),
     prunePublished: (olderThan) =>
       connection.transaction(
         async (tx) =>

@@ -146,8 +146,16 @@ export interface OutboxStore {
   /** Gives leased messages back (e.g. the broker refused them); attempts stay counted. */
   release(owner: string, ids: readonly MessageId[]): Promise<void>;
   backlog(): Promise<{ count: number; oldestAgeMs: number }>;
+  /** Published messages still kept (retention deletes them: see `applyRetention`), and the oldest's age. */
+  countPublished(): Promise<KeptRows>;
   /** Deletes published messages older than the cutoff; returns how many. */
   prunePublished(olderThan: Date): Promise<number>;
+}
+
+/** How many rows a table keeps, and the age of the oldest (0 when there is none). */
+export interface KeptRows {
+  count: number;
+  oldestAgeMs: number;
 }
 
 export interface InboxArrival {
@@ -175,6 +183,8 @@ export interface InboxStore {
    */
   admit(tx: Transaction, consumer: string, arrivals: readonly InboxArrival[]): Promise<InboxAdmission>;
   has(tx: Transaction | null, consumer: string, messageId: MessageId): Promise<boolean>;
+  /** Receipts kept, of every consumer (retention deletes them: see `applyRetention`), and the oldest's age. */
+  countReceipts(): Promise<KeptRows>;
   /** Deletes receipts older than the cutoff; returns how many. */
   prune(olderThan: Date): Promise<number>;
 }
