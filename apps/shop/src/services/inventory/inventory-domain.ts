@@ -19,10 +19,21 @@ import {
 import { z } from 'zod';
 import { BusinessRuleError } from '../../platform/problem.ts';
 
-const line = { productId: z.string(), orderId: z.string(), quantity: z.number().int().positive() };
+/**
+ * The stock available once the event applied. Carried in every stock event (event-carried state)
+ * so that a replica elsewhere (orders) keeps the level by taking the latest event of a product's
+ * stream, without redoing inventory's arithmetic. Optional: events stored before it was added lack it.
+ */
+const availableAfter = z.number().int().nonnegative().optional();
+const line = {
+  productId: z.string(),
+  orderId: z.string(),
+  quantity: z.number().int().positive(),
+  availableAfter,
+};
 export const restocked = defineEvent({
   type: 'inventory.Restocked',
-  schema: z.object({ productId: z.string(), quantity: z.number().int().positive() }),
+  schema: z.object({ productId: z.string(), quantity: z.number().int().positive(), availableAfter }),
 });
 export const reserved = defineEvent({ type: 'inventory.Reserved', schema: z.object(line) });
 export const released = defineEvent({ type: 'inventory.Released', schema: z.object(line) });
@@ -41,9 +52,9 @@ export const reserveStock = defineCommand({ type: 'inventory.Reserve', schema: o
 export const releaseStock = defineCommand({ type: 'inventory.Release', schema: orderLines });
 export const inventoryCommands = createEventRegistry([reserveStock, releaseStock]);
 
-type Line = { productId: string; orderId: string; quantity: number };
+type Line = { productId: string; orderId: string; quantity: number; availableAfter?: number };
 export type StockEvent =
-  | { type: 'inventory.Restocked'; data: { productId: string; quantity: number } }
+  | { type: 'inventory.Restocked'; data: { productId: string; quantity: number; availableAfter?: number } }
   | { type: 'inventory.Reserved'; data: Line }
   | { type: 'inventory.Released'; data: Line }
   | { type: 'inventory.Sold'; data: Line };
@@ -77,10 +88,15 @@ export const stockDecider: Decider<Stock, StockCommand, StockEvent> = {
   initialState: () => ({ available: 0, reserved: 0, sold: 0, reservations: {} }),
   decide(command, state) {
     switch (command.kind) {
-      case 'restock':
+      case 'restock': {
+        const { productId, quantity } = command;
         return [
-          { type: 'inventory.Restocked', data: { productId: command.productId, quantity: command.quantity } },
+          {
+            type: 'inventory.Restocked',
+            data: { productId, quantity, availableAfter: state.available + quantity },
+          },
         ];
+      }
       case 'reserve': {
         const { line } = command;
         // Already reserved. (An order whose reservation ended is the service's check: see above.)
@@ -91,17 +107,20 @@ export const stockDecider: Decider<Stock, StockCommand, StockEvent> = {
             `Product ${line.productId}: ${line.quantity} wanted, ${state.available} available`,
           );
         }
-        return [{ type: 'inventory.Reserved', data: line }];
+        return [
+          { type: 'inventory.Reserved', data: { ...line, availableAfter: state.available - line.quantity } },
+        ];
       }
       case 'release':
       case 'sell': {
         const quantity = state.reservations[command.orderId];
         if (quantity === undefined) return [];
         const data = { productId: command.productId, orderId: command.orderId, quantity };
+        // A sale ends a reservation whose units already left the available stock.
         return [
           command.kind === 'release'
-            ? { type: 'inventory.Released', data }
-            : { type: 'inventory.Sold', data },
+            ? { type: 'inventory.Released', data: { ...data, availableAfter: state.available + quantity } }
+            : { type: 'inventory.Sold', data: { ...data, availableAfter: state.available } },
         ];
       }
     }

@@ -1,7 +1,8 @@
 /**
  * The inventory service: restock and read stock over HTTP; reserve and release as a participant
  * of the PlaceOrder saga (all lines of an order or none); a confirmed order's reservation becomes
- * sold when `orders.OrderConfirmed` arrives. The stock operations are in stock-keeper.ts.
+ * sold when `orders.OrderConfirmed` arrives. Every stock event is published on `inventory.events`
+ * with the available stock after it. The stock operations are in stock-keeper.ts.
  */
 import {
   causedBy,

@@ -6,25 +6,24 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Causation, createEventStore, type Store } from '@causeway/core';
+import { type Causation, createEventStore, type EventStore, type Store } from '@causeway/core';
 import { createPostgresStore } from '@causeway/postgres';
 import { createSqliteStore } from '@causeway/sqlite';
 import { createTestDatabase, describeWithService, type TestDatabase } from '@causeway/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inventoryRegistry, stockSnapshot } from './inventory-domain.ts';
-import { createStockKeeper, type StockKeeper } from './stock-keeper.ts';
+import { inventoryRegistry, stockSnapshot, stockStream } from './inventory-domain.ts';
+import { createStockKeeper, type StockKeeper, stockEventsDestination } from './stock-keeper.ts';
 
 const cause = (orderId: string): Causation => ({ correlationId: orderId, causationId: `command-${orderId}` });
 
 function describeStockKeeper(openStore: () => Promise<Store>) {
   let store: Store;
+  let eventStore: EventStore;
   let keeper: StockKeeper;
   beforeAll(async () => {
     store = await openStore();
-    keeper = createStockKeeper({
-      eventStore: createEventStore({ store, registry: inventoryRegistry }),
-      store,
-    });
+    eventStore = createEventStore({ store, registry: inventoryRegistry });
+    keeper = createStockKeeper({ eventStore, store });
   });
   afterAll(() => store?.close());
 
@@ -73,6 +72,35 @@ function describeStockKeeper(openStore: () => Promise<Store>) {
     const after = await keeper.load('late', null);
     expect(after.version).toBe(before.version);
     expect(after.state).toEqual({ available: 6, reserved: 0, sold: 4, reservations: {} });
+  });
+
+  it('publishes every stock event on inventory.events with the available stock after it', async () => {
+    await keeper.restock('levels', 5);
+    const sold = order('levels-sold', ['levels', 2]);
+    const released = order('levels-released', ['levels', 1]);
+    await reserve(sold);
+    await settle(sold, 'sell');
+    await reserve(released);
+    await settle(released, 'release');
+    const events = await eventStore.readStream(stockStream('levels'));
+    expect(
+      events.map((event) => [event.type, (event.data as { availableAfter?: number }).availableAfter]),
+    ).toEqual([
+      ['inventory.Restocked', 5],
+      ['inventory.Reserved', 3],
+      ['inventory.Sold', 3],
+      ['inventory.Reserved', 2],
+      ['inventory.Released', 3],
+    ]);
+    const claimed = await store.outbox.claimBatch({ owner: 'levels-test', limit: 10_000, leaseMs: 60_000 });
+    const published = claimed.filter((message) => message.orderingKey === stockStream('levels'));
+    expect(published.map((message) => [message.destination, message.type])).toEqual(
+      events.map((event) => [stockEventsDestination, event.type]),
+    );
+    await store.outbox.release(
+      'levels-test',
+      claimed.map((message) => message.id),
+    );
   });
 
   it('reserves every line of an order or none, and says which product is short', async () => {

@@ -29,6 +29,12 @@ import {
   stockStream,
 } from './inventory-domain.ts';
 
+/**
+ * Where every stock event is published, in the transaction that appends it: the orders service
+ * keeps each product's available stock from them (GET /products/:id shows it).
+ */
+export const stockEventsDestination = 'inventory.events';
+
 /** Orders whose reservation ended (released or sold), one document each: never reserved again. */
 const endedReservations = 'inventory_ended_reservations';
 
@@ -63,7 +69,11 @@ export function createStockKeeper(options: { eventStore: EventStore; store: Stor
     load,
 
     restock(productId: string, quantity: number): Promise<CommandResult<Stock>> {
-      return stock.handle(stockStream(productId), { kind: 'restock', productId, quantity });
+      return stock.handle(
+        stockStream(productId),
+        { kind: 'restock', productId, quantity },
+        { publishTo: stockEventsDestination },
+      );
     },
 
     /**
@@ -89,7 +99,7 @@ export function createStockKeeper(options: { eventStore: EventStore; store: Stor
         await stock.handle(
           stockStream(productId),
           { kind: 'reserve', line: { productId, orderId: order.orderId, quantity } },
-          { tx, ...cause },
+          { tx, ...cause, publishTo: stockEventsDestination },
         );
       }
       return stepSucceeded();
@@ -101,7 +111,7 @@ export function createStockKeeper(options: { eventStore: EventStore; store: Stor
         await stock.handle(
           stockStream(productId),
           { kind, productId, orderId: order.orderId },
-          { tx, ...cause },
+          { tx, ...cause, publishTo: stockEventsDestination },
         );
       }
       // The first ending counts: a release never follows a sale, nor a sale a release.
