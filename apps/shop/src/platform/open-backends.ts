@@ -70,7 +70,8 @@ export async function openShopTransport(config: ShopConfig): Promise<Transport> 
 /** Destination → consumer groups (RabbitMQ declares the queues before the first publish). */
 export const shopTopology: Record<string, string[]> = {
   'catalog.events': ['orders', 'query', 'gateway'],
-  'users.events': ['query'],
+  'users.events': ['query', 'orders'],
+  'inventory.events': ['orders'],
   'orders.events': ['query', 'inventory'],
   'orders.commands': ['orders'],
   'inventory.commands': ['inventory'],

@@ -1,7 +1,8 @@
 /**
  * The orders service: places orders (the event and the saga's start in one transaction), runs the
- * PlaceOrder saga, keeps a replica of the catalog (names and prices copied into each order when it
- * is placed), and serves orders and their sagas.
+ * PlaceOrder saga, and serves orders and their sagas. It decides an order from its own replicas
+ * (replicas.ts: products, user ids, stock), kept from the other services' events, so catalog and
+ * users may be down: names and prices are copied into each order when it is placed.
  */
 import {
   createConsumer,
@@ -20,7 +21,6 @@ import { parseInput, pathId } from '../../platform/http-input.ts';
 import { BusinessRuleError, ConflictError } from '../../platform/problem.ts';
 import { runService } from '../../platform/service-runtime.ts';
 import { appendAt, readStreamAt } from '../../platform/stream-at-version.ts';
-import { productCreated, productUpdated } from '../catalog/catalog-domain.ts';
 import {
   compensationOf,
   definePlaceOrder,
@@ -32,23 +32,27 @@ import {
   ordersRegistry,
   placeOrderRequest,
 } from './orders-domain.ts';
-
-const replica = 'catalog_replica';
-interface ReplicaProduct {
-  name: string;
-  priceCents: number;
-  currency: string;
-}
+import { createOrderReplicas, replicaSources } from './replicas.ts';
 
 const placeBody = placeOrderRequest.extend({ orderId: z.string().min(1).max(100) });
 const idParams = z.object({ id: pathId });
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const productParams = z.object({ productId: pathId });
+/**
+ * An id the replicas do not know yet may have been created a moment ago: waited for this long,
+ * then 404. A client that sends the Consistency-Token of its write is waited for exactly instead.
+ */
+const replicaWaits = { unknownIdMs: 3_000, tokenMs: 5_000 };
+const tokenOf = (headers: Record<string, unknown>) => {
+  const token = headers[consistencyHeader];
+  return typeof token === 'string' ? token : undefined;
+};
 
 await runService({
   name: 'orders',
   registry: ordersRegistry,
   async setup({ app, config, eventStore, store, transport, addConsumer, onStart, onStop }) {
     const placeOrder = definePlaceOrder(config.paymentTimeoutMs);
+    const replicas = createOrderReplicas(store, replicaWaits);
     const loadOrder = async (orderId: string, tx: Transaction | null) => {
       const { events, version } = await readStreamAt(eventStore, orderStream(orderId), tx);
       return { order: orderOf(events), version };
@@ -93,45 +97,40 @@ await runService({
     onStop(() => orchestrator.stop());
 
     /**
-     * The order's lines with name and price from the replica, and their currency: one per order,
-     * since a total of cents in two currencies means nothing (422 otherwise). The replica may be a
-     * moment behind the catalog: a product created just now is waited for.
+     * The order's lines with name and price from the replicas, and their currency: one per order,
+     * since a total of cents in two currencies means nothing (422 otherwise). An unknown user or
+     * product is a 404 from here: neither catalog nor users is asked.
      */
-    async function productsFor(
+    async function linesFor(
+      userId: string,
       items: Array<{ productId: string; quantity: number }>,
     ): Promise<{ items: OrderItem[]; currency: string }> {
-      const deadline = Date.now() + 3_000;
-      for (;;) {
-        const found = await Promise.all(
-          items.map((item) => store.documents.get<ReplicaProduct>(null, replica, item.productId)),
+      const found = await replicas.partsOf(
+        userId,
+        items.map((item) => item.productId),
+      );
+      const currencies = [...new Set(found.map((product) => product.currency))];
+      if (currencies.length > 1) {
+        throw new BusinessRuleError(
+          'mixed-currencies',
+          `The order's products are priced in ${currencies.join(' and ')}: place one order per currency`,
         );
-        const missing = items.filter((_, index) => !found[index]);
-        if (missing.length === 0) {
-          const currencies = [...new Set(found.map((product) => product!.currency))];
-          if (currencies.length > 1) {
-            throw new BusinessRuleError(
-              'mixed-currencies',
-              `The order's products are priced in ${currencies.join(' and ')}: place one order per currency`,
-            );
-          }
-          return {
-            items: items.map((item, index) => ({
-              productId: item.productId,
-              name: found[index]!.name,
-              unitPriceCents: found[index]!.priceCents,
-              quantity: item.quantity,
-            })),
-            currency: found[0]!.currency,
-          };
-        }
-        if (Date.now() > deadline) throw new NotFoundError('Product', missing[0]!.productId);
-        await pause(50);
       }
+      return {
+        items: items.map((item, index) => ({
+          productId: item.productId,
+          name: found[index]!.name,
+          unitPriceCents: found[index]!.priceCents,
+          quantity: item.quantity,
+        })),
+        currency: found[0]!.currency,
+      };
     }
 
     app.post('/orders', async (request, reply) => {
       const body = parseInput(placeBody, request.body);
-      const { items, currency } = await productsFor(body.items);
+      await replicas.awaitToken(tokenOf(request.headers));
+      const { items, currency } = await linesFor(body.userId, body.items);
       const totalCents = items.reduce((sum, item) => sum + item.unitPriceCents * item.quantity, 0);
       const placedAt = new Date().toISOString();
       const placed = await store.transaction(async (tx) => {
@@ -162,6 +161,11 @@ await runService({
       });
       reply.header(consistencyHeader, encodeConsistencyToken(marksOf(placed.events)));
       return reply.status(202).send({ orderId: body.orderId, status: 'PENDING' });
+    });
+
+    app.get('/stock/:productId', async (request) => {
+      const { productId } = parseInput(productParams, request.params, 'path');
+      return replicas.stockOf(productId);
     });
 
     app.get('/orders/:id', async (request) => {
@@ -219,30 +223,10 @@ await runService({
         name: 'orders',
         store,
         transport,
-        destinations: ['catalog.events', 'orders.commands'],
-        registry: createEventRegistry([productCreated, productUpdated, ...ordersCommands.definitions]),
+        destinations: ['catalog.events', 'users.events', 'inventory.events', 'orders.commands'],
+        registry: createEventRegistry([...replicaSources, ...ordersCommands.definitions]),
         handlers: {
-          'catalog.ProductCreated': async (event, { tx }) => {
-            const { data } = event;
-            await store.documents.put(tx, replica, data.productId, {
-              name: data.name,
-              priceCents: data.priceCents,
-              currency: data.currency,
-            });
-          },
-          'catalog.ProductUpdated': async (event, { tx }) => {
-            const { data } = event;
-            const current = await store.documents.get<ReplicaProduct>(tx, replica, data.productId);
-            if (!current)
-              throw new Error(
-                `catalog replica: update of unknown product ${data.productId} (its creation is not here yet)`,
-              );
-            await store.documents.put(tx, replica, data.productId, {
-              ...current,
-              ...(data.name !== undefined ? { name: data.name } : {}),
-              ...(data.priceCents !== undefined ? { priceCents: data.priceCents } : {}),
-            });
-          },
+          ...replicas.handlers,
           ...sagaParticipant(store, ordersCommands, {
             'orders.Create': async (command, { tx }) => {
               const { order } = await loadOrder(command.data.orderId, tx);
