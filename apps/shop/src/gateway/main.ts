@@ -1,9 +1,10 @@
 /**
  * The gateway (BFF): the public SHOP-API under /api. Validates input (problem+json), keeps
  * Idempotency-Keys, passes Consistency-Tokens through, composes GET /orders/:id from four
- * services with per-call timeouts (a `partial` list names what is missing), caches product reads
- * (cache-aside, invalidated by catalog events), reports health, and serves the dashboard at `/`
- * with its admin API under /api/admin (admin-routes.ts).
+ * services with per-call timeouts (a `partial` list names what is missing), caches the catalog's
+ * part of product reads (cache-aside, invalidated by catalog events) and adds the stock on every
+ * read, reports health, and serves the dashboard at `/` with its admin API under /api/admin
+ * (admin-routes.ts). POST /orders goes to the orders service alone: it decides from its replicas.
  */
 import { createHash } from 'node:crypto';
 import { createConsumer, createEventRegistry } from '@causeway/core';
@@ -129,6 +130,40 @@ await runService({
     /** The catalog's answer for a product: 200, or the 404 (or other problem) to send on. */
     const productAnswer = (productId: string) =>
       call('catalog', 'GET', `/products/${encodeURIComponent(productId)}`);
+    /**
+     * The product's stock as the orders service's replica has it (from inventory's events), read
+     * on every request and never cached: `available` is as fresh as that replica. Orders out of
+     * reach: null, and the caller names it in `partial`.
+     */
+    const stockOf = async (
+      productId: string,
+    ): Promise<{ available: number | null; availableAsOf: string | null }> => {
+      const unknown = { available: null, availableAsOf: null };
+      try {
+        const answer = await call('orders', 'GET', `/stock/${encodeURIComponent(productId)}`, {
+          timeoutMs: compositionTimeoutMs,
+        });
+        if (answer.status !== 200) return unknown;
+        const { available, availableAsOf } = answer.body as {
+          available: number;
+          availableAsOf: string | null;
+        };
+        return { available, availableAsOf };
+      } catch (error) {
+        if (!(error instanceof ServiceDownError)) throw error;
+        return unknown;
+      }
+    };
+    /** The catalog's part of a product: from the cache, else from the catalog (and cached if found). */
+    const catalogPart = async (
+      productId: string,
+    ): Promise<{ answer: ServiceAnswer; cache: 'hit' | 'miss' }> => {
+      const cached = await products.get(productId);
+      if (cached) return { answer: { status: 200, body: cached, headers: new Headers() }, cache: 'hit' };
+      const answer = await productAnswer(productId);
+      if (answer.status === 200) await products.set(productId, answer.body);
+      return { answer, cache: 'miss' };
+    };
 
     await app.register(
       async (api) => {
@@ -167,11 +202,14 @@ await runService({
         });
         api.get('/products/:id', async (request, reply) => {
           const { id } = parseInput(idParam, request.params, 'path');
-          const cached = await products.get(id);
-          if (cached) return reply.header('x-cache', 'hit').send(cached);
-          const answer = await productAnswer(id);
-          if (answer.status === 200) await products.set(id, answer.body);
-          return relay(reply.header('x-cache', 'miss'), answer);
+          const [{ answer, cache }, stock] = await Promise.all([catalogPart(id), stockOf(id)]);
+          reply.header('x-cache', cache);
+          if (answer.status !== 200) return relay(reply, answer);
+          return {
+            ...(answer.body as object),
+            ...stock,
+            ...(stock.available === null ? { partial: ['available'] } : {}),
+          };
         });
         api.get('/products', (request, reply) =>
           forward(
@@ -207,15 +245,12 @@ await runService({
           const body = parseInput(placeOrderRequest, request.body);
           const key = keyOf(request.headers);
           return idempotent(key, body, reply, async () => {
-            // Unknown user or product: 404 before anything is written.
-            const user = await call('users', 'GET', `/users/${encodeURIComponent(body.userId)}`);
-            if (user.status !== 200) return user;
-            for (const productId of new Set(body.items.map((item) => item.productId))) {
-              const product = await productAnswer(productId);
-              if (product.status !== 200) return product;
-            }
+            // Orders alone decides, from its replicas (an unknown user or product is its 404), so
+            // an order is taken while users or catalog is down. A Consistency-Token from POST
+            // /users or /products makes it wait for that write to reach its replicas.
             const placed = await call('orders', 'POST', '/orders', {
               body: { ...body, orderId: orderIdFor(key) },
+              headers: passToken(request.headers),
             });
             // A duplicate racing its original (same key, same order id) finds the order placed.
             if (placed.status === 409 && key) {

@@ -1,6 +1,8 @@
 /**
- * Cache-aside for product reads: an in-process LRU by default, Redis when configured. Entries
- * are dropped on every catalog change (and expire after a minute, in case an invalidation is lost).
+ * Cache-aside for the catalog's part of product reads (sku, name, price): an in-process LRU by
+ * default, Redis when configured. Entries are dropped on every catalog change (and expire after a
+ * minute, in case an invalidation is lost). The stock is never cached: GET /products/:id reads it
+ * from the orders service's replica on every request.
  */
 import { LRUCache } from 'lru-cache';
 import type { ShopConfig } from '../config.ts';
