@@ -1,14 +1,52 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../errors/index.ts';
-import { decodeConsistencyToken, encodeConsistencyToken } from './consistency-token.ts';
+import {
+  decodeConsistencyToken,
+  encodeConsistencyToken,
+  mergeConsistencyTokens,
+} from './consistency-token.ts';
 
 describe('consistency token', () => {
-  it('round-trips positions', () => {
-    for (const position of [0, 1, 42, 2 ** 40])
-      expect(decodeConsistencyToken(encodeConsistencyToken(position))).toBe(position);
+  it('round-trips stream marks, one per stream at its highest version', () => {
+    const token = encodeConsistencyToken([
+      { streamId: 'order-1', version: 2 },
+      { streamId: 'order-1', version: 3 },
+      { streamId: 'user:7', version: 1 },
+    ]);
+    expect(decodeConsistencyToken(token)).toEqual([
+      { streamId: 'order-1', version: 3 },
+      { streamId: 'user:7', version: 1 },
+    ]);
+  });
+  it('merges the tokens of several writes', () => {
+    const merged = mergeConsistencyTokens([
+      encodeConsistencyToken([{ streamId: 'a', version: 4 }]),
+      encodeConsistencyToken([
+        { streamId: 'a', version: 2 },
+        { streamId: 'b', version: 1 },
+      ]),
+    ]);
+    expect(decodeConsistencyToken(merged)).toEqual([
+      { streamId: 'a', version: 4 },
+      { streamId: 'b', version: 1 },
+    ]);
   });
   it('rejects anything else with a typed error', () => {
-    for (const bad of ['', 'cw1.', 'cw1.-1', 'cw2.1', 'cw1.1x!', 42, null]) {
+    const encoded = (value: unknown) => `cw2.${Buffer.from(JSON.stringify(value)).toString('base64url')}`;
+    for (const bad of [
+      '',
+      'cw2.',
+      'cw1.1',
+      'cw2.!!',
+      encoded([]),
+      encoded([['a', 0]]),
+      encoded([['', 1]]),
+      encoded([['a', 1.5]]),
+      encoded({ a: 1 }),
+      encoded(Array.from({ length: 101 }, (_, i) => [`s${i}`, 1])),
+      42,
+      null,
+    ]) {
       expect(() => decodeConsistencyToken(bad)).toThrow(InvalidArgumentError);
     }
   });

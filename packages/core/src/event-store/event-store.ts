@@ -212,7 +212,8 @@ function createUntypedEventStore(options: EventStoreOptions): EventStore {
         messages = toMessages(stored, result, events);
       }
       const last = result.positions[result.positions.length - 1]!;
-      return { ...result, events: messages, consistencyToken: encodeConsistencyToken(last.globalPosition) };
+      const mark = { streamId, version: last.streamPosition };
+      return { ...result, events: messages, consistencyToken: encodeConsistencyToken([mark]) };
     },
 
     async readStream(streamId, readOptions = {}) {

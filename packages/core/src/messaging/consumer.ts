@@ -54,6 +54,12 @@ export interface ConsumerOptions<Definition extends AnyEventDefinition = AnyEven
    */
   batching?: { maxMessages?: number; concurrency?: number };
   onDeadLetter?: (entry: { messageId: string; reason: string }) => void;
+  /**
+   * Runs around each of the consumer's transactions, from its start to its commit or rollback:
+   * a projection fed by this consumer holds it shared, so that swapping its read model for a
+   * rebuilt one waits for transactions already writing to the old one.
+   */
+  aroundTransaction?: <T>(transaction: () => Promise<T>) => Promise<T>;
 }
 
 /** A failure no retry can fix: dead-letter at once. */
@@ -99,6 +105,9 @@ export function createConsumer<Definition extends AnyEventDefinition>(options: C
     }
   }
   const maxAttempts = options.maxAttempts ?? 5;
+  const around = options.aroundTransaction;
+  const transaction = <T>(work: (tx: Transaction) => Promise<T>): Promise<T> =>
+    around ? around(() => store.transaction(work)) : store.transaction(work);
   const backoff = options.backoff ?? { initialMs: 200, maxMs: 30_000 };
   let subscription: Subscription | null = null;
 
@@ -176,7 +185,7 @@ export function createConsumer<Definition extends AnyEventDefinition>(options: C
     arrival: Arrival,
     how: { parkIfBlocked: boolean; settle?: (tx: Transaction) => Promise<void> },
   ): Promise<Outcome> {
-    return store.transaction(async (tx) => {
+    return transaction(async (tx) => {
       const [outcome] = await applyArrivals(tx, [arrival], how.parkIfBlocked);
       await how.settle?.(tx);
       return outcome!;
@@ -191,7 +200,7 @@ export function createConsumer<Definition extends AnyEventDefinition>(options: C
     async (batch) => {
       if (batch.length > 1) {
         try {
-          return await store.transaction((tx) => applyArrivals(tx, batch, true));
+          return await transaction((tx) => applyArrivals(tx, batch, true));
         } catch {
           // Fall through: one by one.
         }

@@ -1,6 +1,16 @@
 export * from './inline-projection.ts';
 export * from './projection.ts';
-export * from './projection-rebuild.ts';
+export type { RebuildProgress } from './projection-rebuild.ts';
 export * from './projection-runner.ts';
+export {
+  type LogSource,
+  ownLog,
+  type ProjectionSource,
+  type SourceHistory,
+  type SourceHistoryPage,
+  type SourceStats,
+  type SubscriptionSource,
+  subscribeTo,
+} from './projection-source.ts';
 export * from './read-model.ts';
 export * from './write-buffer.ts';

@@ -1,26 +1,32 @@
-import { decodeConsistencyToken } from '../consistency/index.ts';
-import { ConfigurationError, NotFoundError, WaitTimeoutError } from '../errors/index.ts';
+import { decodeConsistencyToken, type StreamMark } from '../consistency/index.ts';
+import {
+  ConfigurationError,
+  InvalidArgumentError,
+  NotFoundError,
+  WaitTimeoutError,
+} from '../errors/index.ts';
 import { type EventStore, subjectForgottenType } from '../event-store/index.ts';
+import { isStreamId } from '../guards/index.ts';
 import { createWakeableSleep } from '../lifecycle/index.ts';
+import { createEventRegistry, type Message } from '../message/index.ts';
+import { type Consumer, createConsumer, type MessageContext } from '../messaging/index.ts';
 import type { GlobalCursor } from '../store/index.ts';
+import type { Transport } from '../transport/index.ts';
+import { applySourcedEvents } from './apply-batch.ts';
 import type { Projection } from './projection.ts';
-import { type RebuildProgress, rebuildProjection } from './projection-rebuild.ts';
+import { type RebuildProgress, type ReplaySource, rebuildProjection } from './projection-rebuild.ts';
+import {
+  ownLog,
+  ownLogHistory,
+  type ProjectionSource,
+  type SubscriptionSource,
+} from './projection-source.ts';
+import { type ProjectionStatus, type RebuildStatus, subscriptionStatus } from './projection-status.ts';
 import { activateGeneration, applyEvents, createGeneration, dropGeneration } from './read-model.ts';
+import { progressCollections, readAppliedVersion } from './subscribed-progress.ts';
+import { SwapGate } from './swap-gate.ts';
 
-export interface ProjectionStatus {
-  name: string;
-  generation: number;
-  /** Last global position applied. */
-  position: number;
-  head: number;
-  positionsBehind: number;
-  /** Age of the oldest event not yet applied (0 when caught up). */
-  secondsBehind: number;
-  /** How long an unfinished transaction elsewhere has held this projection at a gap. */
-  heldBackMs: number;
-  heldBackReason?: string;
-  lastError?: string;
-}
+export type { ProjectionStatus, RebuildStatus, SourceStatus } from './projection-status.ts';
 
 interface LiveState {
   projection: Projection;
@@ -33,34 +39,67 @@ interface LiveState {
   lastError?: string;
   /** Resolves when the loop finishes its current batch and pauses (rebuild swap). */
   pause: null | { resolve: () => void; done: Promise<void> };
+  rebuild: RebuildStatus | null;
+  rebuildRun: Promise<unknown> | null;
+}
+
+/** Kept in the store, so a restarted runner stays paused and finishes a rebuild cut short. */
+interface Control {
   paused: boolean;
+  rebuilding: string[];
 }
 
 export interface ProjectionRunnerOptions {
   eventStore: EventStore;
   projections: readonly Projection[];
+  /** Where events come from (default: the own log); every projection of the runner gets all of them. */
+  sources?: readonly ProjectionSource[];
+  /** The consumer group that delivers subscription sources; required with one. */
+  subscription?: {
+    name: string;
+    transport: Transport;
+    /** Deliveries before a failing event is dead-lettered (default 5). */
+    maxAttempts?: number;
+    onDeadLetter?: (entry: { messageId: string; reason: string }) => void;
+  };
   batchSize?: number;
   /** Poll fallback when no change notification arrives. */
   idlePollMs?: number;
   onError?: (projection: string, error: unknown) => void;
+  /** After each commit, per event it applied live (not on replay): e.g. to measure write → visible. */
+  onApplied?: (event: Message) => void;
 }
 
+const controlCollection = 'causeway.projection_control';
+
 /**
- * Runs projections from the global log in batches. Each batch's read-model writes and the
- * checkpoint commit in one transaction, so a crash never applies an event twice or loses one.
+ * Runs projections from their sources: the service's own log, read in batches from a checkpoint,
+ * and other services' events, delivered by a consumer. Read-model writes commit in one
+ * transaction with the checkpoint (own log) or with each stream's applied version
+ * (subscriptions), so a crash never applies an event twice or loses one. A consistency token of
+ * any service's write can be waited for; rebuild replays every source into a fresh generation.
  */
 export function createProjectionRunner(options: ProjectionRunnerOptions) {
   const { eventStore } = options;
   const store = eventStore.store;
+  const sources = options.sources ?? [ownLog()];
+  const hasOwnLog = sources.some((source) => source.kind === 'log');
+  const subscriptions = sources.filter(
+    (source): source is SubscriptionSource => source.kind === 'subscription',
+  );
   const batchSize = options.batchSize ?? 500;
   const idlePollMs = options.idlePollMs ?? 250;
   const live = new Map<string, LiveState>();
   const waiters = new Set<() => void>();
+  const gate = new SwapGate();
+  const controlId = options.subscription?.name ?? options.projections.map((each) => each.name).join('+');
+  let control: Control = { paused: false, rebuilding: [] };
   let running = false;
   const { sleep: sleepUntilChange, wake } = createWakeableSleep();
   let unsubscribe: (() => void) | null = null;
   const loops: Promise<void>[] = [];
 
+  validateSources(sources, options.subscription);
   for (const projection of options.projections) {
     if (live.has(projection.name))
       throw new ConfigurationError(`Projection ${projection.name} is registered twice`);
@@ -71,15 +110,65 @@ export function createProjectionRunner(options: ProjectionRunnerOptions) {
       generation: 1,
       heldBackMs: 0,
       pause: null,
-      paused: false,
+      rebuild: null,
+      rebuildRun: null,
     });
   }
+  const consumer = subscriptions.length > 0 ? createSubscriptionConsumer() : null;
 
   function notifyWaiters() {
     for (const waiter of [...waiters]) waiter();
   }
 
+  function createSubscriptionConsumer(): Consumer {
+    const subscription = options.subscription!;
+    const sourceOfType = new Map<string, string>();
+    for (const source of subscriptions)
+      for (const type of source.registry.types) sourceOfType.set(type, source.name);
+    const registry = createEventRegistry(subscriptions.flatMap((source) => source.registry.definitions));
+    const applyLive = async (event: Message, { tx }: MessageContext) => {
+      const source = sourceOfType.get(event.type)!;
+      let applied = false;
+      for (const state of live.values()) {
+        const events = [{ source, subscribed: true, event }];
+        const done = await applySourcedEvents({
+          store,
+          projection: state.projection,
+          tx,
+          generation: state.generation,
+          events,
+        });
+        applied ||= done.length > 0;
+      }
+      tx.onCommit(() => {
+        if (applied) options.onApplied?.(event);
+        notifyWaiters();
+      });
+    };
+    return createConsumer({
+      name: subscription.name,
+      store,
+      transport: subscription.transport,
+      destinations: [...new Set(subscriptions.map((source) => source.destination))],
+      registry,
+      handlers: Object.fromEntries(registry.types.map((type) => [type, applyLive])),
+      // One transaction at a time: each writes the per-source progress documents.
+      batching: { concurrency: 1 },
+      aroundTransaction: (transaction) => gate.shared(transaction),
+      ...(subscription.maxAttempts ? { maxAttempts: subscription.maxAttempts } : {}),
+      ...(subscription.onDeadLetter ? { onDeadLetter: subscription.onDeadLetter } : {}),
+    });
+  }
+
+  async function loadControl() {
+    const saved = await store.documents.get<Control>(null, controlCollection, controlId);
+    control = saved ?? { paused: false, rebuilding: [] };
+  }
+  const saveControl = () =>
+    store.transaction((tx) => store.documents.put(tx, controlCollection, controlId, control));
+
   async function initialize(state: LiveState) {
+    if (state.initialized) return;
     const checkpoint = await store.checkpoints.load(null, state.projection.name);
     if (checkpoint) {
       state.cursor = { position: checkpoint.position };
@@ -101,7 +190,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions) {
     return { position: checkpoint?.position ?? 0, generation: checkpoint?.generation ?? state.generation };
   }
 
-  /** One batch; returns true when it made progress. */
+  /** One batch of the own log; returns true when it made progress. */
   async function step(state: LiveState): Promise<boolean> {
     const batch = await eventStore.readAll(state.cursor, { limit: batchSize });
     state.heldBackMs = batch.heldBackMs;
@@ -119,6 +208,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions) {
     });
     state.cursor = batch.cursor;
     state.lastError = undefined;
+    for (const event of batch.events) options.onApplied?.(event);
     notifyWaiters();
     // The read model just dropped someone's personal data: make sure it is gone from disk too.
     if (batch.events.some((event) => event.type === subjectForgottenType)) await store.purgeDeletedData?.();
@@ -129,10 +219,12 @@ export function createProjectionRunner(options: ProjectionRunnerOptions) {
     let failures = 0;
     while (running) {
       if (state.pause) {
-        state.paused = true;
         state.pause.resolve();
         await state.pause.done;
-        state.paused = false;
+        continue;
+      }
+      if (control.paused) {
+        await sleepUntilChange(idlePollMs);
         continue;
       }
       try {
@@ -155,118 +247,295 @@ export function createProjectionRunner(options: ProjectionRunnerOptions) {
     return state;
   }
 
+  /** Parks the own-log loop of `state` after its current batch; the function given lets it go on. */
+  async function pauseOwnLog(state: LiveState): Promise<() => void> {
+    if (!running || !hasOwnLog) return () => {};
+    let release!: () => void;
+    const done = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const parked = new Promise<void>((resolve) => {
+      state.pause = { resolve, done };
+    });
+    wake();
+    await parked;
+    return () => {
+      state.pause = null;
+      release();
+    };
+  }
+
+  /** A check per mark of the token: true once the projection has applied that stream version. */
+  async function checksOf(state: LiveState, marks: readonly StreamMark[]) {
+    const checks: Array<{ mark: StreamMark; isApplied: () => Promise<boolean> }> = [];
+    for (const mark of marks) {
+      if (!isStreamId(mark.streamId)) {
+        throw new InvalidArgumentError('consistencyToken', `Consistency token names an invalid stream id`);
+      }
+      const [written] = hasOwnLog
+        ? await store.events.readStream(null, mark.streamId, {
+            direction: 'forward',
+            fromVersion: mark.version,
+            limit: 1,
+          })
+        : [];
+      if (written) {
+        checks.push({ mark, isApplied: async () => state.cursor.position >= written.globalPosition });
+      } else if (subscriptions.length > 0) {
+        checks.push({
+          mark,
+          isApplied: async () =>
+            (await readAppliedVersion(store, state.projection.name, state.generation, mark.streamId)) >=
+            mark.version,
+        });
+      } else {
+        throw new InvalidArgumentError(
+          'consistencyToken',
+          `Consistency token names stream ${mark.streamId} at version ${mark.version}, which this store does not hold: pass the token of a write to this service`,
+        );
+      }
+    }
+    return checks;
+  }
+
+  async function runRebuild(state: LiveState, onProgress?: (progress: RebuildProgress) => unknown) {
+    await initialize(state);
+    const oldGeneration = state.generation;
+    const newGeneration = oldGeneration + 1;
+    const replaySources: ReplaySource[] = sources.map((source) =>
+      source.kind === 'log'
+        ? {
+            name: source.name,
+            subscribed: false,
+            history: ownLogHistory(eventStore),
+            finalTarget: async () => state.cursor.position,
+          }
+        : {
+            name: source.name,
+            subscribed: true,
+            history: source.history,
+            finalTarget: async () => (await source.history.stats(0)).head,
+          },
+    );
+    const rebuild: RebuildStatus = {
+      status: 'running',
+      startedAt: new Date().toISOString(),
+      finishedAt: null,
+      processed: 0,
+      total: 0,
+      error: null,
+    };
+    state.rebuild = rebuild;
+    if (!control.rebuilding.includes(state.projection.name)) {
+      control = { ...control, rebuilding: [...control.rebuilding, state.projection.name] };
+      await saveControl();
+    }
+    const result = await rebuildProjection({
+      store,
+      projection: state.projection,
+      generation: newGeneration,
+      sources: replaySources,
+      batchSize: Math.max(batchSize, 1000),
+      pauseLive: async () => {
+        const resumeOwnLog = await pauseOwnLog(state);
+        const releaseGate = await gate.exclusive();
+        return () => {
+          releaseGate();
+          resumeOwnLog();
+        };
+      },
+      swap: async (tx, position) => {
+        await activateGeneration(state.projection, tx, newGeneration);
+        await store.checkpoints.save(tx, state.projection.name, { position, generation: newGeneration });
+      },
+      onSwapped: (position) => {
+        if (hasOwnLog) state.cursor = { position };
+        state.generation = newGeneration;
+        notifyWaiters();
+      },
+      onProgress: async (progress) => {
+        rebuild.processed = progress.processed;
+        rebuild.total = progress.total;
+        await onProgress?.(progress);
+      },
+    });
+    await store.transaction(async (tx) => {
+      await dropGeneration(store, state.projection, tx, oldGeneration);
+      for (const collection of progressCollections(state.projection.name, oldGeneration))
+        await store.documents.dropCollection(tx, collection);
+    });
+    control = { ...control, rebuilding: control.rebuilding.filter((name) => name !== state.projection.name) };
+    await saveControl();
+    Object.assign(rebuild, { status: 'done', finishedAt: new Date().toISOString(), total: result.events });
+    return result;
+  }
+
+  /** One rebuild at a time per projection; its status stays readable after it ends. */
+  function startRebuild(state: LiveState, onProgress?: (progress: RebuildProgress) => unknown) {
+    const run = runRebuild(state, onProgress).finally(() => {
+      state.rebuildRun = null;
+    });
+    state.rebuildRun = run;
+    run.catch((error) => {
+      if (state.rebuild) Object.assign(state.rebuild, { status: 'failed', error: String(error) });
+      options.onError?.(state.projection.name, error);
+    });
+    return run;
+  }
+
   return {
+    /** The consumer delivering subscription sources (null without any): its dead letters, redrive. */
+    consumer,
+
     async start() {
       if (running) return;
+      await loadControl();
       for (const state of live.values()) await initialize(state);
       running = true;
-      unsubscribe = store.subscribeToChanges(() => wake());
-      for (const state of live.values()) loops.push(loop(state));
+      if (hasOwnLog) {
+        unsubscribe = store.subscribeToChanges(() => wake());
+        for (const state of live.values()) loops.push(loop(state));
+      }
+      if (consumer && !control.paused) await consumer.start();
+      // A rebuild cut short (a crash, a stop) starts again: the old generation stayed live meanwhile.
+      for (const name of control.rebuilding) {
+        const state = live.get(name);
+        if (state && !state.rebuildRun) startRebuild(state);
+      }
     },
 
     async stop() {
       running = false;
       unsubscribe?.();
       wake();
+      await consumer?.stop();
       await Promise.all(loops.splice(0));
     },
 
-    /** Resolves once `name` has applied the token's position; WaitTimeoutError after `timeoutMs`. */
+    /** Stops applying events until resume(); kept in the store across restarts. Lag grows meanwhile. */
+    async pause() {
+      control = { ...control, paused: true };
+      await saveControl();
+      await consumer?.stop();
+    },
+
+    async resume() {
+      control = { ...control, paused: false };
+      await saveControl();
+      if (running) await consumer?.start();
+      wake();
+    },
+
+    /**
+     * Resolves once `name` has applied every stream version the token names (a write to this
+     * service's log, or another service's write delivered by a subscription); WaitTimeoutError
+     * after `timeoutMs`.
+     */
     async waitFor(name: string, token: string, waitOptions: { timeoutMs?: number } = {}): Promise<void> {
-      const target = decodeConsistencyToken(token);
       const state = stateOf(name);
+      const checks = await checksOf(state, decodeConsistencyToken(token));
       const timeoutMs = waitOptions.timeoutMs ?? 5000;
-      if (state.cursor.position >= target) return;
-      await new Promise<void>((resolve, reject) => {
-        const check = () => {
-          if (state.cursor.position < target) return;
-          cleanup();
-          resolve();
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(
-            new WaitTimeoutError(
-              `Projection ${name} did not reach position ${target} within ${timeoutMs} ms (at ${state.cursor.position}${state.heldBackReason ? `; ${state.heldBackReason}` : ''})`,
-              { projection: name, target, position: state.cursor.position, timeoutMs },
-            ),
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const pending = [];
+        for (const check of checks) if (!(await check.isApplied())) pending.push(check.mark);
+        if (pending.length === 0) return;
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          const first = pending[0]!;
+          throw new WaitTimeoutError(
+            `Projection ${name} has not applied stream ${first.streamId} up to version ${first.version} within ${timeoutMs} ms (own log at ${state.cursor.position}${state.heldBackReason ? `; ${state.heldBackReason}` : ''})`,
+            { projection: name, pending, timeoutMs },
           );
-        }, timeoutMs);
-        const cleanup = () => {
-          clearTimeout(timer);
-          waiters.delete(check);
-        };
-        waiters.add(check);
-        check();
-      });
+        }
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            clearTimeout(timer);
+            waiters.delete(done);
+            resolve();
+          };
+          const timer = setTimeout(done, Math.min(left, 100));
+          waiters.add(done);
+        });
+      }
     },
 
     async status(name: string): Promise<ProjectionStatus> {
       const state = stateOf(name);
-      const head = await store.events.headPosition();
       const { position, generation } = await progressOf(state);
+      const head = hasOwnLog ? await store.events.headPosition() : 0;
       let secondsBehind = 0;
       if (head > position) {
         const next = await store.events.readAll({ position }, { limit: 1 });
         const first = next.events[0];
         if (first) secondsBehind = Math.max(0, (Date.now() - Date.parse(first.occurredAt)) / 1000);
       }
+      const positionsBehind = Math.max(0, head - position);
+      const sourceStatuses = await Promise.all(
+        sources.map((source) =>
+          source.kind === 'log'
+            ? {
+                name: source.name,
+                kind: 'log' as const,
+                position,
+                head,
+                applied: null,
+                lagEvents: positionsBehind,
+                lagSeconds: secondsBehind,
+                lastAppliedAt: null,
+                error: null,
+              }
+            : subscriptionStatus(store, source, name, generation),
+        ),
+      );
+      const rebuilding = state.rebuild?.status === 'running' || control.rebuilding.includes(name);
       return {
         name,
         generation,
+        state: rebuilding ? 'rebuilding' : control.paused ? 'paused' : 'live',
         position,
         head,
-        positionsBehind: Math.max(0, head - position),
+        positionsBehind,
         secondsBehind,
         heldBackMs: state.heldBackMs,
         ...(state.heldBackReason ? { heldBackReason: state.heldBackReason } : {}),
         ...(state.lastError ? { lastError: state.lastError } : {}),
+        sources: sourceStatuses,
+        rebuild: state.rebuild ? { ...state.rebuild } : null,
       };
     },
 
     /**
-     * Rebuilds `name` from the first event into a fresh generation while the old one stays
-     * readable, then swaps both in one transaction with the checkpoint.
+     * Rebuilds `name` from every source's first event into a fresh generation while the old one
+     * stays readable and live, then swaps both in one transaction with the checkpoint. Resolves
+     * when the new generation is live; a rebuild already running is joined.
      */
-    async rebuild(name: string, rebuildOptions: { onProgress?: (progress: RebuildProgress) => void } = {}) {
+    async rebuild(
+      name: string,
+      rebuildOptions: { onProgress?: (progress: RebuildProgress) => unknown } = {},
+    ) {
       const state = stateOf(name);
-      if (!running) await initialize(state);
-      const oldGeneration = state.generation;
-      const newGeneration = oldGeneration + 1;
-      const pauseLive = async () => {
-        if (!running) return () => {};
-        let release!: () => void;
-        const done = new Promise<void>((resolve) => {
-          release = resolve;
-        });
-        const paused = new Promise<void>((resolve) => {
-          state.pause = { resolve, done };
-        });
-        wake();
-        await paused;
-        return () => {
-          state.pause = null;
-          release();
-        };
-      };
-      const result = await rebuildProjection({
-        eventStore,
-        projection: state.projection,
-        generation: newGeneration,
-        batchSize: Math.max(batchSize, 1000),
-        livePosition: () => state.cursor.position,
-        pauseLive,
-        onSwapped: (cursor) => {
-          state.cursor = cursor;
-          state.generation = newGeneration;
-          notifyWaiters();
-        },
-        ...(rebuildOptions.onProgress ? { onProgress: rebuildOptions.onProgress } : {}),
-      });
-      await store.transaction((tx) => dropGeneration(store, state.projection, tx, oldGeneration));
-      return result;
+      if (state.rebuildRun) return (await state.rebuildRun) as Awaited<ReturnType<typeof runRebuild>>;
+      return startRebuild(state, rebuildOptions.onProgress);
     },
   };
 }
 
 export type ProjectionRunner = ReturnType<typeof createProjectionRunner>;
+
+function validateSources(
+  sources: readonly ProjectionSource[],
+  subscription: ProjectionRunnerOptions['subscription'],
+) {
+  const names = sources.map((source) => source.name);
+  const repeated = names.find((name, index) => names.indexOf(name) !== index);
+  if (repeated) throw new ConfigurationError(`Projection source ${repeated} is given twice`);
+  if (sources.filter((source) => source.kind === 'log').length > 1)
+    throw new ConfigurationError('A projection runner reads the own log once: give ownLog() at most once');
+  if (sources.some((source) => source.kind === 'subscription') && !subscription) {
+    throw new ConfigurationError(
+      'Subscription sources need options.subscription (the consumer group name and the transport)',
+    );
+  }
+  if (sources.length === 0) throw new ConfigurationError('A projection runner needs at least one source');
+}

@@ -173,7 +173,7 @@ export function describeProjections(openStore: () => Promise<Store>) {
         const { last } = await seedAccounts(eventStore, 1);
         const error = await runner.waitFor('balances', last, { timeoutMs: 50 }).catch((e) => e);
         expect(error).toBeInstanceOf(WaitTimeoutError);
-        expect(error.message).toMatch(/did not reach position/);
+        expect(error.message).toMatch(/has not applied stream/);
       }),
     );
 

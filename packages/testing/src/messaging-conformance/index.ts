@@ -234,3 +234,4 @@ export function describeMessagingConformance(name: string, openTransport: () => 
   });
 }
 export { runPipelineAcrossRestart } from './broker-restart.ts';
+export { describeSubscribedProjectionConformance } from './subscribed-projection.ts';
