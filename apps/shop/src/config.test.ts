@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { defaultMaxAgeMs as embeddedMaxAgeMs } from '@causeway/embedded';
 import { describe, expect, it } from 'vitest';
 import {
   configHelp,
@@ -6,6 +7,7 @@ import {
   defaultPrefixFor,
   flagOf,
   loadConfig,
+  longestRedeliveryMs,
   portOf,
   postgresDatabaseFor,
   postgresUrlFor,
@@ -30,6 +32,9 @@ describe('loadConfig', () => {
       redisUrl: 'redis://127.0.0.1:6379',
       paymentTimeoutMs: 10_000,
       dailySalesRefreshMs: 60_000,
+      retentionIntervalMs: 300_000,
+      inboxRetentionMs: 30 * 24 * 3_600_000,
+      publishedOutboxRetentionMs: 24 * 3_600_000,
       dev: true,
     });
     expect(defaults().postgresUrl).toBeUndefined();
@@ -50,6 +55,9 @@ describe('loadConfig', () => {
       REDIS_URL: 'redis://redis.local:6380',
       SHOP_PAYMENT_TIMEOUT_MS: '2500',
       SHOP_DAILY_SALES_REFRESH_MS: '5000',
+      SHOP_RETENTION_INTERVAL_MS: '60000',
+      SHOP_INBOX_RETENTION_MS: '864000000',
+      SHOP_OUTBOX_RETENTION_MS: '3600000',
       SHOP_ADMIN_TOKEN: 's3cret',
       SHOP_DEV: 'false',
     });
@@ -66,6 +74,9 @@ describe('loadConfig', () => {
       redisUrl: 'redis://redis.local:6380',
       paymentTimeoutMs: 2500,
       dailySalesRefreshMs: 5000,
+      retentionIntervalMs: 60_000,
+      inboxRetentionMs: 864_000_000,
+      publishedOutboxRetentionMs: 3_600_000,
       adminToken: 's3cret',
       dev: false,
     });
@@ -142,6 +153,10 @@ describe('loadConfig', () => {
     [{ SHOP_STREAM_PREFIX: 'shop.prod' }, 'SHOP_STREAM_PREFIX (--stream-prefix) = "shop.prod"'],
     [{ SHOP_PAYMENT_TIMEOUT_MS: '0' }, 'SHOP_PAYMENT_TIMEOUT_MS (--payment-timeout-ms) = "0"'],
     [{ SHOP_DEV: 'maybe' }, 'SHOP_DEV = "maybe": expected true or false'],
+    [{ SHOP_RETENTION_INTERVAL_MS: '50' }, 'SHOP_RETENTION_INTERVAL_MS = "50": expected a whole number'],
+    [{ SHOP_RETENTION_INTERVAL_MS: '1e10' }, 'SHOP_RETENTION_INTERVAL_MS = "1e10"'],
+    [{ SHOP_INBOX_RETENTION_MS: '10' }, 'SHOP_INBOX_RETENTION_MS = "10": expected a whole number'],
+    [{ SHOP_OUTBOX_RETENTION_MS: '-1' }, 'SHOP_OUTBOX_RETENTION_MS = "-1"'],
   ])('refuses %o, saying which setting and what it accepts', (env, message) => {
     expect(() => loadConfig([], env)).toThrow(ShopConfigError);
     expect(() => loadConfig([], env)).toThrow(message);
@@ -164,6 +179,21 @@ describe('loadConfig', () => {
     );
     expect(() => loadConfig(['--port'], {})).toThrow(ShopConfigError);
     expect(() => loadConfig(['extra'], {})).toThrow(ShopConfigError);
+  });
+});
+
+describe('retention settings', () => {
+  it('turns the timer off with 0', () => {
+    expect(loadConfig([], { SHOP_RETENTION_INTERVAL_MS: '0' }).retentionIntervalMs).toBe(0);
+  });
+
+  it('keeps inbox receipts by default at least as long as each transport may redeliver a message', () => {
+    for (const transport of ['embedded', 'nats']) {
+      const config = loadConfig([], { SHOP_TRANSPORT: transport });
+      expect(config.inboxRetentionMs).toBeGreaterThanOrEqual(longestRedeliveryMs(config)!);
+    }
+    expect(longestRedeliveryMs(loadConfig([], {}))).toBe(embeddedMaxAgeMs);
+    expect(longestRedeliveryMs(loadConfig([], { SHOP_TRANSPORT: 'rabbitmq' }))).toBeNull();
   });
 });
 

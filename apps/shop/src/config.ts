@@ -38,6 +38,12 @@ export interface ShopConfig {
   redisUrl: string;
   paymentTimeoutMs: number;
   dailySalesRefreshMs: number;
+  /** How often each service deletes old inbox receipts and published outbox rows; 0: never. */
+  retentionIntervalMs: number;
+  /** Inbox receipts younger than this are kept: longer than the transport may redeliver (see docs/messaging.md). */
+  inboxRetentionMs: number;
+  /** Published outbox rows younger than this are kept (for audits and debugging only). */
+  publishedOutboxRetentionMs: number;
   /** Required (as `Authorization: Bearer <token>`) by admin actions when `dev` is off. */
   adminToken?: string;
   /** Admin actions need no token, and dev-only helpers (poison messages) are on. */
@@ -57,6 +63,8 @@ interface Setting {
 }
 
 const defaultPort = 3000;
+const minute = 60_000;
+const day = 24 * 60 * minute;
 const highestPort = 65_535 - backendServiceNames.length;
 const postgresDbPrefixMaxLength = 63 - '_inventory'.length; // PostgreSQL truncates names at 63 bytes
 
@@ -124,6 +132,22 @@ const settings = {
     allowed: 'a whole number of milliseconds, at least 100',
     defaultText: '60000',
   },
+  retentionIntervalMs: {
+    env: 'SHOP_RETENTION_INTERVAL_MS',
+    allowed: 'a whole number of milliseconds: 0 (no retention) or at least 100',
+    defaultText: '300000 (5 minutes)',
+  },
+  inboxRetentionMs: {
+    env: 'SHOP_INBOX_RETENTION_MS',
+    allowed: 'a whole number of milliseconds, at least 1000',
+    defaultText:
+      '2592000000 (30 days: the embedded transport redelivers an unacked message for up to 30 days)',
+  },
+  publishedOutboxRetentionMs: {
+    env: 'SHOP_OUTBOX_RETENTION_MS',
+    allowed: 'a whole number of milliseconds, at least 0',
+    defaultText: '86400000 (1 day)',
+  },
   adminToken: { env: 'SHOP_ADMIN_TOKEN', allowed: 'any text', defaultText: 'unset' },
   dev: {
     env: 'SHOP_DEV',
@@ -161,6 +185,12 @@ const configSchema = z.object({
   redisUrl: urlWithScheme(/^rediss?$/).default('redis://127.0.0.1:6379'),
   paymentTimeoutMs: wholeNumber.min(1).default(10_000),
   dailySalesRefreshMs: wholeNumber.min(100).default(60_000),
+  retentionIntervalMs: wholeNumber
+    .max(2 ** 31 - 1)
+    .refine((ms) => ms === 0 || ms >= 100)
+    .default(5 * minute),
+  inboxRetentionMs: wholeNumber.min(1000).default(30 * day),
+  publishedOutboxRetentionMs: wholeNumber.min(0).default(day),
   adminToken: z.string().optional(),
   dev: z.stringbool().optional(),
 } satisfies Record<SettingKey, z.ZodType>);
@@ -283,6 +313,24 @@ export function portOf(config: ShopConfig, service: string): number {
   if (index < 0)
     throw new Error(`Unknown shop service "${service}": expected one of ${serviceNames.join(', ')}`);
   return config.port + 1 + index;
+}
+
+/**
+ * How long after a message was published the configured transport may still deliver it (a
+ * redelivery of a message whose ack was lost, or a NATS consumer recreated from its first retained
+ * message), with the transports' default retention as the shop opens them; null when there is no
+ * bound (RabbitMQ keeps an unacked message until a consumer acks it). An inbox receipt pruned
+ * sooner lets such a delivery be handled twice.
+ */
+export function longestRedeliveryMs(config: ShopConfig): number | null {
+  switch (config.transport) {
+    case 'embedded':
+      return 30 * day; // @causeway/embedded defaultMaxAgeMs: unacked entries are kept that long
+    case 'nats':
+      return 7 * day; // @causeway/nats defaultMaxAgeMs: the streams' max_age
+    default:
+      return null;
+  }
 }
 
 /** The PostgreSQL database of a service: `<prefix>_<service>`, e.g. `shop_orders`. */

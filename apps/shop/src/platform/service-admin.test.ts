@@ -6,7 +6,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Consumer, createOutboxRelay, type Store, type Transport } from '@causeway/core';
+import {
+  type Consumer,
+  createOutboxRelay,
+  newMessageId,
+  type RetentionSchedule,
+  type Store,
+  type Transport,
+} from '@causeway/core';
 import { createEmbeddedTransport } from '@causeway/embedded';
 import { createSqliteStore } from '@causeway/sqlite';
 import type { FastifyInstance } from 'fastify';
@@ -14,6 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.ts';
 import { createDevPoison, type DevPoison } from './dev-poison.ts';
 import { registerServiceAdmin } from './service-admin.ts';
+import { createServiceRetention } from './service-retention.ts';
 import { createHttpApp } from './service-runtime.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'causeway-service-admin-'));
@@ -24,7 +32,7 @@ let devPoison: DevPoison;
 let guarded: FastifyInstance;
 let dev: FastifyInstance;
 
-function appWith(env: Record<string, string>): FastifyInstance {
+function appWith(env: Record<string, string>, retention: RetentionSchedule | null = null): FastifyInstance {
   const app = createHttpApp();
   registerServiceAdmin({
     name: 'payments',
@@ -33,6 +41,7 @@ function appWith(env: Record<string, string>): FastifyInstance {
     app,
     consumers: (): Consumer[] => [devPoison.consumer],
     devPoison,
+    retention,
   });
   return app;
 }
@@ -82,6 +91,51 @@ describe('service admin endpoints', () => {
     });
     const badCursor = await guarded.inject({ method: 'GET', url: '/admin/events?cursor=nonsense' });
     expect(badCursor.statusCode).toBe(400);
+  });
+
+  it('shows what retention keeps and its last pass; without the timer, the counts alone', async () => {
+    const off = await guarded.inject({ method: 'GET', url: '/admin/retention' });
+    expect(off.json()).toEqual({
+      enabled: false,
+      lastPass: null,
+      kept: {
+        inboxReceipts: { count: expect.any(Number), oldestAgeMs: expect.any(Number) },
+        publishedOutbox: { count: expect.any(Number), oldestAgeMs: expect.any(Number) },
+      },
+    });
+    const config = loadConfig([], {
+      DATA_DIR: dataDir,
+      SHOP_RETENTION_INTERVAL_MS: '100',
+      SHOP_INBOX_RETENTION_MS: '1000',
+      SHOP_OUTBOX_RETENTION_MS: '0',
+    });
+    const retention = createServiceRetention('payments', config, store)!;
+    const app = appWith({}, retention);
+    await store.transaction((tx) => store.inbox.record(tx, 'retention-check', newMessageId()));
+    const before = (await app.inject({ method: 'GET', url: '/admin/retention' })).json();
+    expect(before).toMatchObject({
+      enabled: true,
+      intervalMs: 100,
+      policy: { inboxMs: 1000, publishedOutboxMs: 0 },
+      lastPass: null,
+    });
+    expect(before.kept.inboxReceipts.count).toBeGreaterThanOrEqual(1);
+    retention.start();
+    try {
+      const deadline = Date.now() + 10_000;
+      let after = before;
+      while (Date.now() < deadline && after.kept.inboxReceipts.count > 0) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        after = (await app.inject({ method: 'GET', url: '/admin/retention' })).json();
+      }
+      expect(after.kept.inboxReceipts).toEqual({ count: 0, oldestAgeMs: 0 });
+      expect(after.lastPass).toMatchObject({
+        startedAt: expect.any(String),
+        outboxPruned: expect.any(Number),
+      });
+    } finally {
+      await retention.stop();
+    }
   });
 
   it('refuses actions without the token (401) or with another (403), outside dev mode', async () => {

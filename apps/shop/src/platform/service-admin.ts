@@ -1,7 +1,7 @@
 /**
  * The admin endpoints every service serves under /admin (the dashboard reads them through the
- * gateway): what the service runs on, its events, outbox backlog, sagas, its part of a flow, and
- * its dead letters with redrive and discard. Reads are open; actions pass `requireAdmin`.
+ * gateway): what the service runs on, its events, outbox backlog, sagas, its part of a flow, its
+ * dead letters with redrive and discard, and what retention keeps and last removed. Reads are open; actions pass `requireAdmin`.
  */
 import {
   type Consumer,
@@ -9,6 +9,7 @@ import {
   type GlobalCursor,
   InvalidArgumentError,
   NotFoundError,
+  type RetentionSchedule,
   type SagaStatus,
   type Store,
   sagaStatuses,
@@ -36,6 +37,8 @@ export interface ServiceAdminOptions {
   app: FastifyInstance;
   consumers: () => readonly Consumer[];
   devPoison: DevPoison;
+  /** Null when retention is off (SHOP_RETENTION_INTERVAL_MS=0). */
+  retention: RetentionSchedule | null;
 }
 
 const startedAt = new Date().toISOString();
@@ -120,6 +123,20 @@ export function registerServiceAdmin(options: ServiceAdminOptions): void {
     };
   });
   app.get('/admin/outbox', async () => store.outbox.backlog());
+  // Counts scan the tables: kept apart from the overview, which the dashboard polls.
+  app.get('/admin/retention', async () => {
+    const [inboxReceipts, publishedOutbox] = await Promise.all([
+      store.inbox.countReceipts(),
+      store.outbox.countPublished(),
+    ]);
+    const { retention } = options;
+    return {
+      enabled: retention !== null,
+      ...(retention ? { intervalMs: retention.intervalMs, policy: retention.policy } : {}),
+      lastPass: retention?.lastPass() ?? null,
+      kept: { inboxReceipts, publishedOutbox },
+    };
+  });
   app.get('/admin/overview', async (request) => {
     const query = parseInput(eventsQuery, request.query, 'query');
     const [events, outbox, deadLetters, sagas, counted] = await Promise.all([

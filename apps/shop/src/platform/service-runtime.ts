@@ -1,8 +1,8 @@
 /**
  * What every shop service process shares: its store and event store, the transport, the outbox
- * relay, its consumers, an HTTP server with problem+json errors and the admin endpoints
- * (health, info, events, outbox, sagas, flows, dead letters: see service-admin.ts), and a clean
- * stop on SIGTERM/SIGINT.
+ * relay, its consumers, retention of its inbox receipts and published outbox rows, an HTTP
+ * server with problem+json errors and the admin endpoints (health, info, events, outbox, sagas,
+ * flows, dead letters, retention: see service-admin.ts), and a clean stop on SIGTERM/SIGINT.
  */
 import {
   type AnyEventDefinition,
@@ -20,6 +20,7 @@ import { createDevPoison } from './dev-poison.ts';
 import { openServiceStore, openShopTransport } from './open-backends.ts';
 import { installProblemHandlers, problemOf, sendProblem } from './problem.ts';
 import { registerServiceAdmin } from './service-admin.ts';
+import { createServiceRetention } from './service-retention.ts';
 
 export const bodyLimitBytes = 1024 * 1024;
 
@@ -71,6 +72,7 @@ export async function runService<Definition extends AnyEventDefinition>(
     transport,
     onError: (error) => console.warn(`[${spec.name}] relay: ${String(error)}`),
   });
+  const retention = createServiceRetention(spec.name, config, store);
   const app = createHttpApp();
   const consumers: Consumer[] = [];
   const stops: Array<() => Promise<void>> = [];
@@ -98,11 +100,13 @@ export async function runService<Definition extends AnyEventDefinition>(
     app,
     consumers: () => [...consumers, devPoison.consumer],
     devPoison,
+    retention,
   });
 
   await spec.setup(context);
   for (const consumer of consumers) await consumer.start();
   relay.start();
+  retention?.start();
   for (const start of starts) await start();
   await app.listen({ host: '127.0.0.1', port: portOf(config, spec.name) });
 
@@ -114,6 +118,7 @@ export async function runService<Definition extends AnyEventDefinition>(
     for (const consumer of [...consumers, devPoison.consumer]) await consumer.stop().catch(() => {});
     for (const each of stops) await each().catch(() => {});
     await relay.stop().catch(() => {});
+    await retention?.stop().catch(() => {});
     await transport.close().catch(() => {});
     await store.close().catch(() => {});
     process.exit(0);
