@@ -3,8 +3,10 @@
  * on embedded defaults by shop.e2e.test.ts and on PostgreSQL + NATS by shop-postgres-nats.e2e.test.ts.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backendServiceNames, portOf } from '../config.ts';
 import { pause, type RunningShop, startShop, until } from './running-shop.ts';
 
 let shop: RunningShop;
@@ -79,6 +81,52 @@ export interface ShopRowsOptions {
   env: () => Record<string, string>;
   /** SQLite files in DATA_DIR to scan for a forgotten user's plaintext (embedded runs). */
   scansDatabaseFiles: boolean;
+}
+
+/** Every file under `dir` (SQLite files and their WAL, the transport's log, logs/), relative to it. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(dir, join(entry.parentPath, entry.name)));
+}
+
+/**
+ * Where each text sits in the services' PostgreSQL databases: `<database>.<schema>.<table>` for
+ * every row whose text form holds it (JSON columns included). Empty when the run is not on PostgreSQL.
+ */
+async function postgresTablesHolding(
+  env: Record<string, string>,
+  texts: readonly string[],
+): Promise<string[]> {
+  const { SHOP_POSTGRES_URL: url, SHOP_POSTGRES_DB_PREFIX: prefix } = env;
+  if (!url || !prefix) return [];
+  const found: string[] = [];
+  for (const service of [...backendServiceNames, 'gateway']) {
+    const database = new URL(url);
+    database.pathname = `/${prefix}_${service}`;
+    const client = new pg.Client({ connectionString: database.toString() });
+    await client.connect();
+    try {
+      const { rows: tables } = await client.query<{ schema: string; name: string }>(
+        `SELECT table_schema AS schema, table_name AS name FROM information_schema.tables
+          WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')`,
+      );
+      for (const { schema, name } of tables) {
+        const table = `"${schema}"."${name}"`;
+        for (const text of texts) {
+          const { rows } = await client.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM ${table} AS row WHERE strpos(row::text, $1) > 0`,
+            [text],
+          );
+          if (rows[0]!.n > 0)
+            found.push(`${prefix}_${service}.${schema}.${name} holds ${JSON.stringify(text)}`);
+        }
+      }
+    } finally {
+      await client.end();
+    }
+  }
+  return found;
 }
 
 export function describeShopRows(title: string, options: ShopRowsOptions): void {
@@ -383,13 +431,21 @@ export function describeShopRows(title: string, options: ShopRowsOptions): void 
       );
     });
 
-    it('the right to be forgotten: 202, then 404, and no plaintext name or email in any database file', async () => {
+    it('the right to be forgotten: 202, then 404, and no plaintext name, email or street address in any file or table', async () => {
       const name = `Zelda Forgetme ${Math.random().toString(36).slice(2, 8)}`;
       const email = `zelda.${Math.random().toString(36).slice(2, 8)}@example.org`;
+      // Free text on the user's orders: it travels in the saga's command to shipping.
+      const street = `${Math.floor(Math.random() * 900) + 100} Forgetme Lane, flat ${Math.random().toString(36).slice(2, 8)}`;
+      const shippingAddress = { country: 'DE', street, city: 'Berlin' };
       const userId = await newUser(name, email);
       const productId = await newProduct(10);
-      const placed = await api('POST', '/orders', order(userId, productId, 'tok_visa'));
-      await finished(placed.body.orderId);
+      const placed = await api('POST', '/orders', order(userId, productId, 'tok_visa', { shippingAddress }));
+      expect((await finished(placed.body.orderId)).body.status).toBe('CONFIRMED');
+      // The orders service itself (not the gateway) shows the address it sealed, while the user is known.
+      const ordersService = `http://127.0.0.1:${portOf({ port: Number(new URL(shop.api).port) } as never, 'orders')}`;
+      const orderInOrders = () =>
+        fetch(`${ordersService}/orders/${placed.body.orderId}`).then((response) => response.json());
+      expect(await orderInOrders()).toMatchObject({ shipToCountry: 'DE', shippingAddress });
       expect((await api('GET', `/users/${userId}`)).body).toEqual({ id: userId, name, email });
       expect((await api('DELETE', `/users/${userId}`)).status).toBe(202);
       expectProblem(await api('GET', `/users/${userId}`), 404);
@@ -401,15 +457,21 @@ export function describeShopRows(title: string, options: ShopRowsOptions): void 
         id: userId,
         name: null,
       });
-      const files = options.scansDatabaseFiles
-        ? readdirSync(shop.dataDir).filter((f) => f.includes('.db'))
-        : [];
-      if (options.scansDatabaseFiles) expect(files.length).toBeGreaterThan(8);
+      // UserForgotten reached orders: its key for the user is gone, the address reads as forgotten;
+      // the country stays (analytics by country; alone it names no one).
+      const forgottenInOrders = await until(orderInOrders, (body) => body.shippingAddress === '[forgotten]');
+      expect(forgottenInOrders).toMatchObject({ shipToCountry: 'DE', shippingAddress: '[forgotten]' });
+      const files = filesUnder(shop.dataDir);
+      if (options.scansDatabaseFiles)
+        expect(files.filter((f) => f.includes('.db')).length).toBeGreaterThan(8);
+      expect(files.filter((f) => f.endsWith('.log')).length).toBeGreaterThanOrEqual(8);
       for (const file of files) {
         const bytes = readFileSync(join(shop.dataDir, file));
         expect(bytes.includes(name), `${file} holds the name`).toBe(false);
         expect(bytes.includes(email), `${file} holds the email`).toBe(false);
+        expect(bytes.includes(street), `${file} holds the street address`).toBe(false);
       }
+      expect(await postgresTablesHolding(options.env(), [name, email, street])).toEqual([]);
     });
 
     it('bad input: the right 4xx as problem+json, and nothing written', async () => {

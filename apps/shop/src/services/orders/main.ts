@@ -30,9 +30,15 @@ import {
   orderStream,
   ordersCommands,
   ordersRegistry,
+  type PlaceOrderData,
   placeOrderRequest,
 } from './orders-domain.ts';
 import { createOrderReplicas, replicaSources } from './replicas.ts';
+import {
+  alsoForgetShippingAddresses,
+  createShippingAddressSeal,
+  shippingAddressView,
+} from './shipping-address.ts';
 
 const placeBody = placeOrderRequest.extend({ orderId: z.string().min(1).max(100) });
 const idParams = z.object({ id: pathId });
@@ -53,6 +59,7 @@ await runService({
   async setup({ app, config, eventStore, store, transport, addConsumer, onStart, onStop }) {
     const placeOrder = definePlaceOrder(config.paymentTimeoutMs);
     const replicas = createOrderReplicas(store, replicaWaits);
+    const addresses = createShippingAddressSeal(store);
     const loadOrder = async (orderId: string, tx: Transaction | null) => {
       const { events, version } = await readStreamAt(eventStore, orderStream(orderId), tx);
       return { order: orderOf(events), version };
@@ -153,7 +160,10 @@ await runService({
             totalCents,
             currency,
             payment: body.payment,
-            ...(body.shippingAddress ? { shippingAddress: body.shippingAddress } : {}),
+            // Sealed under the user's key before the saga stores it or sends it to shipping.
+            ...(body.shippingAddress
+              ? { shippingAddress: await addresses.seal(tx, body.userId, body.shippingAddress) }
+              : {}),
           },
           { sagaId: body.orderId, correlationId: body.orderId, tx },
         );
@@ -172,6 +182,7 @@ await runService({
       const { id } = parseInput(idParams, request.params, 'path');
       const { order } = await loadOrder(id, null);
       if (!order) throw new NotFoundError('Order', id);
+      const placedWith = (await store.sagas.get(null, id))?.data as PlaceOrderData | undefined;
       return {
         id: order.orderId,
         status: order.status,
@@ -183,6 +194,7 @@ await runService({
         placedAt: order.placedAt,
         ...(order.closedAt ? { closedAt: order.closedAt } : {}),
         ...(order.cancelReason ? { cancelReason: order.cancelReason } : {}),
+        ...(await shippingAddressView(addresses, placedWith?.shippingAddress)),
       };
     });
 
@@ -226,7 +238,7 @@ await runService({
         destinations: ['catalog.events', 'users.events', 'inventory.events', 'orders.commands'],
         registry: createEventRegistry([...replicaSources, ...ordersCommands.definitions]),
         handlers: {
-          ...replicas.handlers,
+          ...alsoForgetShippingAddresses(addresses, replicas.handlers),
           ...sagaParticipant(store, ordersCommands, {
             'orders.Create': async (command, { tx }) => {
               const { order } = await loadOrder(command.data.orderId, tx);

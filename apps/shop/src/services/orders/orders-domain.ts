@@ -12,7 +12,11 @@ import {
 import { z } from 'zod';
 import { releaseStock, reserveStock } from '../inventory/inventory-domain.ts';
 import { chargePayment, refundPayment } from '../payments/payments-domain.ts';
-import { cancelShipment, scheduleShipment } from '../shipping/shipping-domain.ts';
+import {
+  cancelShipment,
+  type ShippingAddressInTransit,
+  scheduleShipment,
+} from '../shipping/shipping-domain.ts';
 
 /** What a client sends to place an order (SHOP-API); the gateway and the orders service both check it. */
 export const placeOrderRequest = z.object({
@@ -99,7 +103,11 @@ export function orderOf(events: readonly OrderEvent[]): Order | null {
   return order;
 }
 
-/** What the saga carries: the order as placed, and how to pay and where to ship. */
+/**
+ * What the saga carries: the order as placed, how to pay and where to ship. The saga instance is
+ * stored and its commands travel through the outbox and the transport, so the address is sealed
+ * under the user's key before it gets here (shipping-address.ts); only the country is in clear.
+ */
 export interface PlaceOrderData {
   orderId: string;
   userId: string;
@@ -107,7 +115,7 @@ export interface PlaceOrderData {
   totalCents: number;
   currency: string;
   payment: { token: string };
-  shippingAddress?: { country?: string } & Record<string, unknown>;
+  shippingAddress?: ShippingAddressInTransit;
 }
 
 export function definePlaceOrder(paymentTimeoutMs: number) {
