@@ -1,7 +1,13 @@
 /**
- * Consistency tokens: which streams a write reached, and at which versions. A read side that
- * has applied every listed stream up to its version shows that write (read-your-writes).
+ * Consistency tokens over HTTP: core's token (the streams a write reached, and their versions),
+ * carried in the Consistency-Token header. Any service's read side that has applied every listed
+ * stream up to its version shows that write (read-your-writes).
  */
+import {
+  decodeConsistencyToken as decodeToken,
+  encodeConsistencyToken as encodeToken,
+  InvalidArgumentError,
+} from '@causeway/core';
 import { InvalidRequestError } from './problem.ts';
 
 export interface StreamMark {
@@ -12,24 +18,18 @@ export interface StreamMark {
 export const consistencyHeader = 'consistency-token';
 
 export function encodeConsistencyToken(marks: readonly StreamMark[]): string {
-  return Buffer.from(JSON.stringify(marks)).toString('base64url');
+  return encodeToken(marks.map((mark) => ({ streamId: mark.s, version: mark.v })));
 }
 
 export function decodeConsistencyToken(token: string): StreamMark[] {
   try {
-    const marks = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown;
-    if (
-      Array.isArray(marks) &&
-      marks.every((mark) => typeof mark?.s === 'string' && Number.isInteger(mark?.v) && mark.v >= 0)
-    ) {
-      return marks as StreamMark[];
-    }
-  } catch {
-    // Falls through to the error below.
+    return decodeToken(token).map((mark) => ({ s: mark.streamId, v: mark.version }));
+  } catch (error) {
+    if (!(error instanceof InvalidArgumentError)) throw error;
+    throw new InvalidRequestError('The Consistency-Token header is not a token this shop issued', {
+      'Consistency-Token': ['unreadable token'],
+    });
   }
-  throw new InvalidRequestError('The Consistency-Token header is not a token this shop issued', {
-    'Consistency-Token': ['unreadable token'],
-  });
 }
 
 /** The marks of an append's result: the last version written per stream. */

@@ -18,6 +18,9 @@ describe('consistency token', () => {
       { streamId: 'user:7', version: 1 },
     ]);
   });
+  it('names no stream for a write that changed nothing', () => {
+    expect(decodeConsistencyToken(encodeConsistencyToken([]))).toEqual([]);
+  });
   it('merges the tokens of several writes', () => {
     const merged = mergeConsistencyTokens([
       encodeConsistencyToken([{ streamId: 'a', version: 4 }]),
@@ -38,7 +41,6 @@ describe('consistency token', () => {
       'cw2.',
       'cw1.1',
       'cw2.!!',
-      encoded([]),
       encoded([['a', 0]]),
       encoded([['', 1]]),
       encoded([['a', 1.5]]),

@@ -13,7 +13,8 @@ export interface StreamMark {
  * An opaque token naming the streams a write reached and their versions. A read that presents it
  * waits until its read model has applied each of them (read-your-writes). Stream versions, not
  * log positions, so one token works in any service: the writer's own projections and another
- * service's read models fed by its events alike.
+ * service's read models fed by its events alike. A write that changed nothing names no stream:
+ * its token waits for nothing.
  */
 export function encodeConsistencyToken(marks: readonly StreamMark[]): string {
   const latest = new Map<string, number>();
@@ -28,7 +29,7 @@ export function decodeConsistencyToken(token: unknown): StreamMark[] {
       const pairs = JSON.parse(
         Buffer.from(token.slice(prefix.length), 'base64url').toString('utf8'),
       ) as unknown;
-      if (Array.isArray(pairs) && pairs.length > 0 && pairs.length <= maxMarks && pairs.every(isMark)) {
+      if (Array.isArray(pairs) && pairs.length <= maxMarks && pairs.every(isMark)) {
         return pairs.map(([streamId, version]) => ({ streamId, version }));
       }
     } catch {

@@ -34,6 +34,27 @@ interface Reader {
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const retryMs = 1_000;
+
+/**
+ * Another service's history may be out of reach for a while: the replay cannot go on without it,
+ * so it asks again every second, saying why it waits, until it answers or the runner stops.
+ */
+function patiently(options: { onWaiting?: (reason: string | null) => void; isStopping?: () => boolean }) {
+  return async <T>(what: string, work: () => Promise<T>): Promise<T> => {
+    for (;;) {
+      try {
+        const result = await work();
+        options.onWaiting?.(null);
+        return result;
+      } catch (error) {
+        if (options.isStopping?.()) throw error;
+        options.onWaiting?.(`${what}: ${error instanceof Error ? error.message : String(error)}; retrying`);
+        await pause(retryMs);
+      }
+    }
+  };
+}
 
 /**
  * Replays every source from its first event into `generation`, merged by time across sources (a
@@ -54,15 +75,19 @@ export async function rebuildProjection(options: {
   swap: (tx: Transaction, ownLogPosition: number) => Promise<void>;
   onSwapped: (ownLogPosition: number) => void;
   onProgress?: (progress: RebuildProgress) => unknown;
+  /** Why the replay waits for a source that does not answer, and null once it answers. */
+  onWaiting?: (reason: string | null) => void;
+  isStopping?: () => boolean;
 }): Promise<{ events: number; generation: number; position: number }> {
   const { store, projection, generation } = options;
+  const retrying = patiently(options);
   await store.transaction((tx) => createGeneration(store, projection, tx, generation));
   // Only the rebuild writes to the fresh generation, so it knows every document in it.
   const knownDocuments = new DocumentCache();
   const readers: Reader[] = [];
   let total = 0;
   for (const source of options.sources) {
-    const stats = await source.history.stats(0);
+    const stats = await retrying(`${source.name} statistics`, () => source.history.stats(0));
     total += stats.count;
     readers.push({ source, cursor: null, position: 0, buffer: [], target: stats.head });
   }
@@ -78,7 +103,7 @@ export async function rebuildProjection(options: {
 
   const replayToTargets = async () => {
     for (;;) {
-      await fillBuffers(readers, options.batchSize);
+      await fillBuffers(readers, options.batchSize, retrying);
       if (readers.every(isExhausted)) return;
       const batch = takeInTimeOrder(readers, options.batchSize);
       if (batch.length === 0) continue;
@@ -94,7 +119,10 @@ export async function rebuildProjection(options: {
   const resume = await options.pauseLive();
   try {
     // Live delivery is parked: nothing more reaches the old generation now.
-    for (const reader of readers) reader.target = Math.max(reader.target, await reader.source.finalTarget());
+    for (const reader of readers) {
+      const target = await retrying(`${reader.source.name} head`, () => reader.source.finalTarget());
+      reader.target = Math.max(reader.target, target);
+    }
     await replayToTargets();
     const position = own?.position ?? 0;
     await store.transaction((tx) => options.swap(tx, position));
@@ -109,10 +137,15 @@ export async function rebuildProjection(options: {
 const isExhausted = (reader: Reader) => reader.buffer.length === 0 && reader.position >= reader.target;
 
 /** Reads a page for each source whose buffer ran dry and that has not reached its target. */
-async function fillBuffers(readers: readonly Reader[], limit: number) {
+async function fillBuffers(
+  readers: readonly Reader[],
+  limit: number,
+  retrying: ReturnType<typeof patiently>,
+) {
   for (const reader of readers) {
     if (reader.buffer.length > 0 || isExhausted(reader)) continue;
-    const page = await reader.source.history.read({ after: reader.position, cursor: reader.cursor }, limit);
+    const from = { after: reader.position, cursor: reader.cursor };
+    const page = await retrying(reader.source.name, () => reader.source.history.read(from, limit));
     const wanted = page.events.filter((event) => event.globalPosition <= reader.target);
     reader.buffer.push(...wanted);
     if (wanted.length < page.events.length) {

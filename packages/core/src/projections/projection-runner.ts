@@ -95,6 +95,18 @@ export function createProjectionRunner(options: ProjectionRunnerOptions) {
   const controlId = options.subscription?.name ?? options.projections.map((each) => each.name).join('+');
   let control: Control = { paused: false, rebuilding: [] };
   let running = false;
+  /** stop() was called: a rebuild waiting for a source gives up instead of asking forever. */
+  let stopped = false;
+  let initializing: Promise<void> | null = null;
+  /** Control and checkpoints read once: the consumer may be started by its host before start(). */
+  const ready = () =>
+    (initializing ??= (async () => {
+      await loadControl();
+      for (const state of live.values()) await initialize(state);
+    })().catch((error) => {
+      initializing = null;
+      throw error;
+    }));
   const { sleep: sleepUntilChange, wake } = createWakeableSleep();
   let unsubscribe: (() => void) | null = null;
   const loops: Promise<void>[] = [];
@@ -154,7 +166,10 @@ export function createProjectionRunner(options: ProjectionRunnerOptions) {
       handlers: Object.fromEntries(registry.types.map((type) => [type, applyLive])),
       // One transaction at a time: each writes the per-source progress documents.
       batching: { concurrency: 1 },
-      aroundTransaction: (transaction) => gate.shared(transaction),
+      aroundTransaction: async (transaction) => {
+        await ready();
+        return gate.shared(transaction);
+      },
       ...(subscription.maxAttempts ? { maxAttempts: subscription.maxAttempts } : {}),
       ...(subscription.onDeadLetter ? { onDeadLetter: subscription.onDeadLetter } : {}),
     });
@@ -299,7 +314,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions) {
   }
 
   async function runRebuild(state: LiveState, onProgress?: (progress: RebuildProgress) => unknown) {
-    await initialize(state);
+    await ready();
     const oldGeneration = state.generation;
     const newGeneration = oldGeneration + 1;
     const replaySources: ReplaySource[] = sources.map((source) =>
@@ -324,6 +339,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions) {
       processed: 0,
       total: 0,
       error: null,
+      waiting: null,
     };
     state.rebuild = rebuild;
     if (!control.rebuilding.includes(state.projection.name)) {
@@ -353,6 +369,10 @@ export function createProjectionRunner(options: ProjectionRunnerOptions) {
         state.generation = newGeneration;
         notifyWaiters();
       },
+      onWaiting: (reason) => {
+        rebuild.waiting = reason;
+      },
+      isStopping: () => !running && stopped,
       onProgress: async (progress) => {
         rebuild.processed = progress.processed;
         rebuild.total = progress.total;
@@ -389,14 +409,14 @@ export function createProjectionRunner(options: ProjectionRunnerOptions) {
 
     async start() {
       if (running) return;
-      await loadControl();
-      for (const state of live.values()) await initialize(state);
+      await ready();
       running = true;
+      stopped = false;
       if (hasOwnLog) {
         unsubscribe = store.subscribeToChanges(() => wake());
         for (const state of live.values()) loops.push(loop(state));
       }
-      if (consumer && !control.paused) await consumer.start();
+      if (consumer) await (control.paused ? consumer.stop() : consumer.start());
       // A rebuild cut short (a crash, a stop) starts again: the old generation stayed live meanwhile.
       for (const name of control.rebuilding) {
         const state = live.get(name);
@@ -406,6 +426,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions) {
 
     async stop() {
       running = false;
+      stopped = true;
       unsubscribe?.();
       wake();
       await consumer?.stop();
@@ -480,6 +501,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions) {
                 position,
                 head,
                 applied: null,
+                sourceEvents: null,
                 lagEvents: positionsBehind,
                 lagSeconds: secondsBehind,
                 lastAppliedAt: null,

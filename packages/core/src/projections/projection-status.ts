@@ -12,6 +12,8 @@ export interface SourceStatus {
   head: number | null;
   /** Events of the source applied in the live generation (subscriptions; null for the own log). */
   applied: number | null;
+  /** Events the source's log holds (subscriptions; null for the own log or when it did not answer). */
+  sourceEvents: number | null;
   /** Events the source holds that are not applied here. */
   lagEvents: number | null;
   /** How long the oldest of them has waited. */
@@ -28,6 +30,8 @@ export interface RebuildStatus {
   processed: number;
   total: number;
   error: string | null;
+  /** Why it waits for a source that does not answer (it asks again every second), or null. */
+  waiting: string | null;
 }
 
 export interface ProjectionStatus {
@@ -71,11 +75,12 @@ export async function subscriptionStatus(
     const waitingSince = stats.firstAfterAt ?? progress.lastAppliedAt;
     const lagSeconds =
       lagEvents === 0 || !waitingSince ? 0 : Math.max(0, (Date.now() - Date.parse(waitingSince)) / 1000);
-    return { ...known, head: stats.head, lagEvents, lagSeconds, error: null };
+    return { ...known, head: stats.head, sourceEvents: stats.count, lagEvents, lagSeconds, error: null };
   } catch (error) {
     return {
       ...known,
       head: null,
+      sourceEvents: null,
       lagEvents: null,
       lagSeconds: null,
       error: `${source.name} did not answer: ${error instanceof Error ? error.message : String(error)}`,

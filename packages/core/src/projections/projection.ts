@@ -26,13 +26,19 @@ export interface ProjectionContext {
   insert(table: string, row: Record<string, unknown>): Promise<void>;
 }
 
+/** The DDL of one generation's table, given its physical name; index names must include it. */
+export type TableDefinition = (physicalName: string) => string | readonly string[];
+
 export type ProjectionHandler = (event: Message, context: ProjectionContext) => Promise<void> | void;
 
 export interface Projection {
   readonly name: string;
   readonly handlers: Readonly<Record<string, ProjectionHandler>>;
-  /** SQL tables: name → DDL for a physical table name. Readers query the view named `name`. */
-  readonly tables: Readonly<Record<string, (physicalName: string) => string>>;
+  /**
+   * SQL tables: name → DDL for a physical table name (a statement, or several: its indexes after
+   * it). Readers query the view named `name`.
+   */
+  readonly tables: Readonly<Record<string, TableDefinition>>;
   /** Document collections the handlers write. */
   readonly collections: readonly string[];
   /** Called when a subject is forgotten: remove or redact its personal data here. */
@@ -50,7 +56,7 @@ export function defineProjection<Definition extends AnyEventDefinition = AnyEven
   name: string;
   registry?: EventRegistry<Definition>;
   handlers: NoInfer<HandlerMap<Definition, ProjectionContext>>;
-  tables?: Record<string, (physicalName: string) => string>;
+  tables?: Record<string, TableDefinition>;
   collections?: string[];
   onForget?: Projection['onForget'];
 }): Projection {

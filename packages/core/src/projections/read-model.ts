@@ -107,7 +107,7 @@ export async function createGeneration(
   for (const [table, ddl] of Object.entries(projection.tables)) {
     const physical = physicalTableName(table, generation);
     await tx.execute(`DROP TABLE IF EXISTS ${physical}`);
-    await tx.execute(ddl(physical));
+    for (const statement of [ddl(physical)].flat()) await tx.execute(statement);
   }
   for (const collection of projection.collections) {
     await store.documents.dropCollection(tx, physicalCollection(projection.name, collection, generation));

@@ -1,37 +1,37 @@
 /**
- * The query service: read models fed by events (CQRS). "My Orders" (denormalized: items with
- * names and prices, status), product search, and daily sales (kept incrementally from events, with
- * a scheduled full refresh that must agree). A read with a Consistency-Token waits until the
+ * The query service: read models fed by catalog, users and orders events (CQRS), on core's
+ * projection runner. "My Orders", product search and daily sales (kept incrementally from events,
+ * with a scheduled full refresh that must agree). A read with a Consistency-Token waits until the
  * streams it names are applied here (read-your-writes), or answers 503.
  */
-import { createConsumer, type Store, type Transaction } from '@causeway/core';
+import {
+  createProjectionRunner,
+  type ProjectionRunner,
+  physicalTableName,
+  type Store,
+  WaitTimeoutError,
+} from '@causeway/core';
 import { z } from 'zod';
 import { consistencyHeader, decodeConsistencyToken } from '../../platform/consistency-token.ts';
 import { parseInput, pathId } from '../../platform/http-input.ts';
+import { createLatencyHistogram } from '../../platform/latency-histogram.ts';
 import { UnavailableError } from '../../platform/problem.ts';
+import { createServiceClient } from '../../platform/service-client.ts';
 import { runService } from '../../platform/service-runtime.ts';
 import { ordersRegistry } from '../orders/orders-domain.ts';
-import { sourceRegistry } from './projection-tracker.ts';
+import { dropLegacyReadModels } from './legacy-read-models.ts';
 import { installQueryAdmin } from './query-admin.ts';
+import { queryProjection, querySources, readModelNames } from './query-projection.ts';
 
-const ddl = [
-  `CREATE TABLE IF NOT EXISTS products_view (product_id TEXT PRIMARY KEY, sku TEXT NOT NULL, name TEXT NOT NULL,
-     price_cents BIGINT NOT NULL, currency TEXT NOT NULL, search_text TEXT NOT NULL)`,
-  `CREATE TABLE IF NOT EXISTS my_orders (order_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, status TEXT NOT NULL,
-     total_cents BIGINT NOT NULL, currency TEXT NOT NULL, created_at TEXT NOT NULL, items TEXT NOT NULL)`,
-  'CREATE INDEX IF NOT EXISTS my_orders_by_user ON my_orders (user_id, created_at)',
-  'CREATE TABLE IF NOT EXISTS daily_sales (day TEXT PRIMARY KEY, orders BIGINT NOT NULL, revenue_cents BIGINT NOT NULL)',
-  'CREATE TABLE IF NOT EXISTS applied_streams (stream_id TEXT PRIMARY KEY, version BIGINT NOT NULL)',
-];
-/** What a rebuild empties and replays (applied_streams too: it is the read side's position). */
-const readModelTables = ['products_view', 'my_orders', 'daily_sales'];
 const tokenWaitMs = 5_000;
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const read = <Row>(store: Store, sql: string, params: unknown[] = []) =>
   store.transaction((tx) => tx.query<Row>(sql, params));
 
-/** Recomputes daily sales from the confirmed orders; answers whether the kept view agreed. */
+/**
+ * Recomputes daily sales from the confirmed orders; answers whether the kept view agreed. A
+ * disagreement replaces the rows of the live generation.
+ */
 async function refreshDailySales(store: Store): Promise<boolean> {
   return store.transaction(async (tx) => {
     const fresh = await tx.query<{ day: string; orders: number; revenue_cents: number }>(
@@ -43,9 +43,11 @@ async function refreshDailySales(store: Store): Promise<boolean> {
     );
     const same = JSON.stringify(fresh.map(normalize)) === JSON.stringify(kept.map(normalize));
     if (!same) {
-      await tx.execute('DELETE FROM daily_sales');
+      const generation = (await store.checkpoints.load(tx, queryProjection.name))?.generation ?? 1;
+      const table = physicalTableName('daily_sales', generation);
+      await tx.execute(`DELETE FROM ${table}`);
       for (const row of fresh) {
-        await tx.execute('INSERT INTO daily_sales (day, orders, revenue_cents) VALUES ($1, $2, $3)', [
+        await tx.execute(`INSERT INTO ${table} (day, orders, revenue_cents) VALUES ($1, $2, $3)`, [
           row.day,
           Number(row.orders),
           Number(row.revenue_cents),
@@ -61,102 +63,55 @@ const normalize = (row: { day: string; orders: number; revenue_cents: number }) 
   Number(row.revenue_cents),
 ];
 
+/** Read-your-writes: waits until every stream the token names is applied, up to 5 s, else 503. */
+async function honour(runner: ProjectionRunner, token: string | undefined) {
+  if (!token) return;
+  decodeConsistencyToken(token); // a token this shop did not issue is a 400, not a wait
+  try {
+    await runner.waitFor(queryProjection.name, token, { timeoutMs: tokenWaitMs });
+  } catch (error) {
+    if (!(error instanceof WaitTimeoutError)) throw error;
+    throw new UnavailableError(
+      'The read side has not caught up with your write within 5 s; retry shortly',
+      1,
+    );
+  }
+}
+
 await runService({
   name: 'query',
   registry: ordersRegistry,
   async setup(service) {
-    const { app, store, transport, addConsumer, onStart, onStop } = service;
-    await store.transaction(async (tx) => {
-      for (const sql of ddl) await tx.execute(sql);
+    const { app, store, eventStore, transport, config, addConsumer, onStart, onStop } = service;
+    const rebuildLegacy = await dropLegacyReadModels(store);
+    const histogram = createLatencyHistogram();
+    const runner = createProjectionRunner({
+      eventStore,
+      projections: [queryProjection],
+      sources: querySources(createServiceClient(config)),
+      subscription: { name: 'query', transport },
+      onApplied: (event) => histogram.record(Date.now() - Date.parse(event.occurredAt)),
+      onError: (name, error) => console.warn(`[query] projection ${name}: ${String(error)}`),
     });
-    const projection = await installQueryAdmin(service, { consumer: 'query', readModels: readModelTables });
+    // The runtime lists its dead letters and starts it; the runner stops it again while paused.
+    addConsumer(runner.consumer!);
+    installQueryAdmin(service, {
+      store,
+      runner,
+      projection: queryProjection.name,
+      readModels: readModelNames,
+      histogram,
+    });
+    onStart(async () => {
+      await runner.start();
+      if (rebuildLegacy) runner.rebuild(queryProjection.name).catch(() => {});
+    });
+    onStop(() => runner.stop());
 
-    // projection.track marks each event's stream applied (applied_streams) after its handler.
-    const setStatus = (tx: Transaction, orderId: string, status: string) =>
-      tx.execute('UPDATE my_orders SET status = $2 WHERE order_id = $1', [orderId, status]);
-
-    addConsumer(
-      createConsumer({
-        name: 'query',
-        store,
-        transport,
-        destinations: ['catalog.events', 'orders.events', 'users.events'],
-        registry: sourceRegistry,
-        handlers: projection.track({
-          'catalog.ProductCreated': async (event, { tx }) => {
-            const p = event.data;
-            await tx.execute(
-              `INSERT INTO products_view (product_id, sku, name, price_cents, currency, search_text) VALUES ($1, $2, $3, $4, $5, $6)
-               ON CONFLICT (product_id) DO NOTHING`,
-              [p.productId, p.sku, p.name, p.priceCents, p.currency, `${p.sku} ${p.name}`.toLowerCase()],
-            );
-          },
-          'catalog.ProductUpdated': async (event, { tx }) => {
-            const p = event.data;
-            if (p.name !== undefined) {
-              await tx.execute(
-                `UPDATE products_view SET name = $2, search_text = lower(sku || ' ' || $2) WHERE product_id = $1`,
-                [p.productId, p.name],
-              );
-            }
-            if (p.priceCents !== undefined)
-              await tx.execute('UPDATE products_view SET price_cents = $2 WHERE product_id = $1', [
-                p.productId,
-                p.priceCents,
-              ]);
-          },
-          'orders.OrderPlaced': async (event, { tx }) => {
-            const o = event.data;
-            await tx.execute(
-              `INSERT INTO my_orders (order_id, user_id, status, total_cents, currency, created_at, items) VALUES ($1, $2, 'PENDING', $3, $4, $5, $6)
-               ON CONFLICT (order_id) DO NOTHING`,
-              [o.orderId, o.userId, o.totalCents, o.currency, o.placedAt, JSON.stringify(o.items)],
-            );
-          },
-          'orders.OrderConfirmed': async (event, { tx }) => {
-            const o = event.data;
-            await setStatus(tx, o.orderId, 'CONFIRMED');
-            await tx.execute(
-              `INSERT INTO daily_sales (day, orders, revenue_cents) VALUES ($1, 1, $2)
-               ON CONFLICT (day) DO UPDATE SET orders = daily_sales.orders + 1, revenue_cents = daily_sales.revenue_cents + excluded.revenue_cents`,
-              [o.placedAt.slice(0, 10), o.totalCents],
-            );
-          },
-          'orders.OrderCancelled': async (event, { tx }) => {
-            await setStatus(tx, event.data.orderId, 'CANCELLED');
-          },
-          'users.UserForgotten': async (event, { tx }) => {
-            await tx.execute('DELETE FROM my_orders WHERE user_id = $1', [event.data.userId]);
-          },
-        }),
-      }),
-    );
-
-    /** Read-your-writes: waits until every stream the token names is applied, up to 5 s. */
-    async function honour(token: string | undefined) {
-      if (!token) return;
-      const marks = decodeConsistencyToken(token);
-      const deadline = Date.now() + tokenWaitMs;
-      for (;;) {
-        const rows = await read<{ stream_id: string; version: number }>(
-          store,
-          `SELECT stream_id, version FROM applied_streams WHERE stream_id IN (${marks.map((_, i) => `$${i + 1}`).join(', ') || "''"})`,
-          marks.map((mark) => mark.s),
-        );
-        const applied = new Map(rows.map((row) => [row.stream_id, Number(row.version)]));
-        if (marks.every((mark) => (applied.get(mark.s) ?? 0) >= mark.v)) return;
-        if (Date.now() > deadline)
-          throw new UnavailableError(
-            'The read side has not caught up with your write within 5 s; retry shortly',
-            1,
-          );
-        await pause(20);
-      }
-    }
     const tokenOf = (headers: Record<string, unknown>) => headers[consistencyHeader] as string | undefined;
 
     app.get('/products', async (request) => {
-      await honour(tokenOf(request.headers));
+      await honour(runner, tokenOf(request.headers));
       const { search } = parseInput(
         z.object({ search: z.string().max(200).optional() }),
         request.query,
@@ -184,7 +139,7 @@ await runService({
       };
     });
     app.get('/users/:id/orders', async (request) => {
-      await honour(tokenOf(request.headers));
+      await honour(runner, tokenOf(request.headers));
       const { id } = parseInput(z.object({ id: pathId }), request.params, 'path');
       const rows = await read<{
         order_id: string;
@@ -212,7 +167,7 @@ await runService({
     /** The last scheduled full refresh: when, and whether the view kept from events agreed. */
     let lastCheck: { at: string; agreed: boolean } | null = null;
     app.get('/reports/daily-sales', async (request) => {
-      await honour(tokenOf(request.headers));
+      await honour(runner, tokenOf(request.headers));
       const rows = await read<{ day: string; orders: number; revenue_cents: number }>(
         store,
         'SELECT day, orders, revenue_cents FROM daily_sales ORDER BY day',
