@@ -1,4 +1,5 @@
 export * from './inline-projection.ts';
+export { deadLetterConsumerOf, type HaltedAt, type PoisonPolicy } from './own-log-poison.ts';
 export * from './projection.ts';
 export type { RebuildProgress } from './projection-rebuild.ts';
 export * from './projection-runner.ts';

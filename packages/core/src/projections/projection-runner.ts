@@ -10,9 +10,17 @@ import { isStreamId } from '../guards/index.ts';
 import { createWakeableSleep } from '../lifecycle/index.ts';
 import { createEventRegistry, type Message } from '../message/index.ts';
 import { type Consumer, createConsumer, type MessageContext } from '../messaging/index.ts';
-import type { GlobalCursor } from '../store/index.ts';
+import type { DeadLetter, GlobalCursor } from '../store/index.ts';
 import type { Transport } from '../transport/index.ts';
 import { applySourcedEvents } from './apply-batch.ts';
+import {
+  deadLetterConsumerOf,
+  describeError,
+  type HaltedAt,
+  isolatePoison,
+  isStoreTrouble,
+  type PoisonPolicy,
+} from './own-log-poison.ts';
 import type { Projection } from './projection.ts';
 import { type RebuildProgress, type ReplaySource, rebuildProjection } from './projection-rebuild.ts';
 import {
@@ -41,6 +49,8 @@ interface LiveState {
   pause: null | { resolve: () => void; done: Promise<void> };
   rebuild: RebuildStatus | null;
   rebuildRun: Promise<unknown> | null;
+  /** Stopped at an event its handler could not apply (policy halt), until redrive or discard. */
+  halted: HaltedAt | null;
 }
 
 /** Kept in the store, so a restarted runner stays paused and finishes a rebuild cut short. */
@@ -62,6 +72,13 @@ export interface ProjectionRunnerOptions {
     maxAttempts?: number;
     onDeadLetter?: (entry: { messageId: string; reason: string }) => void;
   };
+  /**
+   * An own-log event a handler keeps failing on: after `maxAttempts` tries of its batch (default
+   * 5) it goes to the dead-letter store with the projection, position and error, and the
+   * projection skips it (default) or halts before it until it is redriven or discarded.
+   * Subscribed events are dead-lettered by the runner's consumer (its key parked behind them).
+   */
+  poison?: { maxAttempts?: number; policy?: PoisonPolicy };
   batchSize?: number;
   /** Poll fallback when no change notification arrives. */
   idlePollMs?: number;
@@ -89,6 +106,8 @@ export function createProjectionRunner(options: ProjectionRunnerOptions) {
   );
   const batchSize = options.batchSize ?? 500;
   const idlePollMs = options.idlePollMs ?? 250;
+  const maxAttempts = options.poison?.maxAttempts ?? 5;
+  const poisonPolicy = options.poison?.policy ?? 'skip';
   const live = new Map<string, LiveState>();
   const waiters = new Set<() => void>();
   const gate = new SwapGate();
@@ -124,6 +143,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions) {
       pause: null,
       rebuild: null,
       rebuildRun: null,
+      halted: null,
     });
   }
   const consumer = subscriptions.length > 0 ? createSubscriptionConsumer() : null;
@@ -238,7 +258,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions) {
         await state.pause.done;
         continue;
       }
-      if (control.paused) {
+      if (control.paused || state.halted) {
         await sleepUntilChange(idlePollMs);
         continue;
       }
@@ -250,9 +270,121 @@ export function createProjectionRunner(options: ProjectionRunnerOptions) {
         failures++;
         state.lastError = error instanceof Error ? error.message : String(error);
         options.onError?.(state.projection.name, error);
+        if (failures >= maxAttempts && !isStoreTrouble(error)) {
+          failures = 0;
+          await isolate(state, maxAttempts).catch((isolationError) =>
+            options.onError?.(state.projection.name, isolationError),
+          );
+          continue;
+        }
         // A failing handler is retried with capped backoff; the checkpoint stays where it was.
         await sleepUntilChange(Math.min(30_000, 100 * 2 ** Math.min(failures, 8)));
       }
+    }
+  }
+
+  /** Finds the event that fails the batch, dead-letters it, and skips it or halts before it. */
+  async function isolate(state: LiveState, attempts: number) {
+    const poison = await isolatePoison({
+      eventStore,
+      projection: state.projection,
+      generation: state.generation,
+      cursor: state.cursor,
+      batchSize,
+      attempts,
+      policy: poisonPolicy,
+      onApplied: (cursor, event) => {
+        state.cursor = cursor;
+        options.onApplied?.(event);
+        notifyWaiters();
+      },
+    });
+    if (!poison) return;
+    if (poisonPolicy === 'halt') {
+      state.halted = {
+        position: poison.event.globalPosition,
+        eventId: poison.event.id,
+        deadLetter: poison.deadLetter,
+        reason: poison.reason,
+      };
+      return;
+    }
+    state.cursor = { position: poison.event.globalPosition };
+    state.lastError = `skipped event ${poison.event.id}: ${poison.reason}`;
+    notifyWaiters();
+  }
+
+  /** The projection whose own-log dead letter this is, and the entry; NotFoundError otherwise. */
+  async function ownLogDeadLetter(sequence: number): Promise<{ state: LiveState; entry: DeadLetter }> {
+    const entry = await store.deadLetters.get(null, sequence);
+    const state = [...live.values()].find(
+      (each) => entry && deadLetterConsumerOf(each.projection.name) === entry.consumer,
+    );
+    if (!entry || !state) throw new NotFoundError('Dead letter', String(sequence));
+    if (entry.status !== 'dead') {
+      throw new InvalidArgumentError(
+        'sequence',
+        `Dead letter ${sequence} is ${entry.status}, not dead: nothing to do`,
+      );
+    }
+    return { state, entry };
+  }
+
+  /**
+   * Applies a dead-lettered own-log event again (with the live loop parked). A halted projection
+   * moves past it and goes on; a skipping one applies it late, after the events behind it.
+   */
+  async function redriveOwnLog(sequence: number): Promise<{ redriven: number; failed?: DeadLetter }> {
+    const { state, entry } = await ownLogDeadLetter(sequence);
+    const event = entry.message as Message;
+    const halted = state.halted?.eventId === event.id;
+    const resume = await pauseOwnLog(state);
+    try {
+      await store.transaction(async (tx) => {
+        await applyEvents(store, state.projection, tx, state.generation, [event]);
+        if (halted) {
+          const checkpoint = { position: event.globalPosition, generation: state.generation };
+          await store.checkpoints.save(tx, state.projection.name, checkpoint);
+        }
+        await store.deadLetters.setStatus(tx, sequence, 'redriven');
+      });
+    } catch (error) {
+      const failed = { ...entry, reason: describeError(error), attempts: entry.attempts + 1 };
+      await store.deadLetters.put(null, { ...failed, status: 'dead' });
+      return { redriven: 0, failed };
+    } finally {
+      resume();
+    }
+    if (halted) {
+      state.cursor = { position: event.globalPosition };
+      state.halted = null;
+      state.lastError = undefined;
+      wake();
+    }
+    notifyWaiters();
+    return { redriven: 1 };
+  }
+
+  /** Gives up on a dead-lettered own-log event: a projection halted before it moves past it. */
+  async function discardOwnLog(sequence: number): Promise<void> {
+    const { state, entry } = await ownLogDeadLetter(sequence);
+    const event = entry.message as Message;
+    const resume = await pauseOwnLog(state);
+    try {
+      await store.transaction(async (tx) => {
+        if (state.halted?.eventId === event.id) {
+          const checkpoint = { position: event.globalPosition, generation: state.generation };
+          await store.checkpoints.save(tx, state.projection.name, checkpoint);
+        }
+        await store.deadLetters.setStatus(tx, sequence, 'discarded');
+      });
+    } finally {
+      resume();
+    }
+    if (state.halted?.eventId === event.id) {
+      state.cursor = { position: event.globalPosition };
+      state.halted = null;
+      wake();
     }
   }
 
@@ -433,6 +565,24 @@ export function createProjectionRunner(options: ProjectionRunnerOptions) {
       await Promise.all(loops.splice(0));
     },
 
+    /**
+     * Applies a dead-lettered event again: an own-log event of one of the projections (a halted
+     * projection then goes on past it), or a subscribed one through the consumer (with what is
+     * parked behind it, in order). A failure keeps it dead with the new reason.
+     */
+    async redrive(sequence: number): Promise<{ redriven: number; failed?: DeadLetter }> {
+      const entry = await store.deadLetters.get(null, sequence);
+      if (consumer && entry?.consumer === consumer.name) return consumer.redrive(sequence);
+      return redriveOwnLog(sequence);
+    },
+
+    /** Gives up on a dead-lettered event; a projection halted before it goes on past it. */
+    async discard(sequence: number): Promise<void> {
+      const entry = await store.deadLetters.get(null, sequence);
+      if (consumer && entry?.consumer === consumer.name) return consumer.discard(sequence);
+      return discardOwnLog(sequence);
+    },
+
     /** Stops applying events until resume(); kept in the store across restarts. Lag grows meanwhile. */
     async pause() {
       control = { ...control, paused: true };
@@ -514,7 +664,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions) {
       return {
         name,
         generation,
-        state: rebuilding ? 'rebuilding' : control.paused ? 'paused' : 'live',
+        state: rebuilding ? 'rebuilding' : state.halted ? 'halted' : control.paused ? 'paused' : 'live',
         position,
         head,
         positionsBehind,
@@ -524,6 +674,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions) {
         ...(state.lastError ? { lastError: state.lastError } : {}),
         sources: sourceStatuses,
         rebuild: state.rebuild ? { ...state.rebuild } : null,
+        halted: state.halted ? { ...state.halted } : null,
       };
     },
 

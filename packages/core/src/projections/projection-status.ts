@@ -1,4 +1,5 @@
 import type { Store } from '../store/index.ts';
+import type { HaltedAt } from './own-log-poison.ts';
 import type { SubscriptionSource } from './projection-source.ts';
 import { readSourceProgress } from './subscribed-progress.ts';
 
@@ -37,7 +38,7 @@ export interface RebuildStatus {
 export interface ProjectionStatus {
   name: string;
   generation: number;
-  state: 'live' | 'paused' | 'rebuilding';
+  state: 'live' | 'paused' | 'rebuilding' | 'halted';
   /** Last position of the own log applied (0 without one). */
   position: number;
   head: number;
@@ -50,6 +51,8 @@ export interface ProjectionStatus {
   lastError?: string;
   sources: SourceStatus[];
   rebuild: RebuildStatus | null;
+  /** Where the projection stopped at an event it could not apply (poison policy halt). */
+  halted: HaltedAt | null;
 }
 
 /** Lag of a subscription source, from its history's statistics and what this generation applied. */

@@ -122,6 +122,96 @@ export function describeProjections(openStore: () => Promise<Store>) {
       }),
     );
 
+    /** A projection whose handler fails on one stream while `failOn` names it. */
+    function poisonSetup(store: Store, policy: 'skip' | 'halt') {
+      const eventStore = createEventStore({ store, registry });
+      const failing = { stream: uniqueId('poison') };
+      const projection = defineProjection({
+        name: `poisoned_${policy}`,
+        collections: ['seen'],
+        handlers: {
+          'test.Deposited': async (event, { documents }) => {
+            await documents.put('seen', event.id, { at: event.globalPosition });
+            if (event.streamId === failing.stream) throw new Error('handler failed');
+          },
+        },
+      });
+      const runner = createProjectionRunner({
+        eventStore,
+        projections: [projection],
+        poison: { maxAttempts: 2, policy },
+        idlePollMs: 10,
+      });
+      const deposit = (streamId: string) =>
+        eventStore.appendToStream(streamId, [{ type: 'test.Deposited', data: { amountCents: 1 } }]);
+      const seen = () => createReadModelReader(store, projection).count('seen');
+      const deadLetters = () => store.deadLetters.list({ consumer: `projection:${projection.name}` });
+      return { runner, failing, deposit, seen, deadLetters, name: projection.name };
+    }
+
+    it(
+      'skips an event its handler keeps failing on, dead-letters it with the position, and redrives it once fixed',
+      withStore(async (store) => {
+        const { runner, failing, deposit, seen, deadLetters, name } = poisonSetup(store, 'skip');
+        await deposit(uniqueId('ok'));
+        const poison = await deposit(failing.stream);
+        const after = await deposit(uniqueId('ok'));
+        await runner.start();
+        await runner.waitFor(name, after.consistencyToken, { timeoutMs: 10_000 });
+        expect(await seen()).toBe(2);
+        const [dead] = await deadLetters();
+        expect(dead).toMatchObject({
+          messageId: poison.events[0]!.id,
+          orderingKey: failing.stream,
+          status: 'dead',
+          attempts: 2,
+        });
+        expect(dead!.reason).toContain('handler failed');
+        expect(dead!.reason).toContain(`position ${poison.positions[0]!.globalPosition}`);
+
+        failing.stream = 'nothing';
+        expect(await runner.redrive(dead!.sequence)).toEqual({ redriven: 1 });
+        expect(await seen()).toBe(3);
+        expect((await store.deadLetters.get(null, dead!.sequence))?.status).toBe('redriven');
+        await runner.stop();
+      }),
+    );
+
+    it(
+      'halts before an event its handler keeps failing on, and goes on once it is redriven',
+      withStore(async (store) => {
+        const { runner, failing, deposit, seen, deadLetters, name } = poisonSetup(store, 'halt');
+        await deposit(uniqueId('ok'));
+        const poison = await deposit(failing.stream);
+        const after = await deposit(uniqueId('ok'));
+        await runner.start();
+        const deadline = Date.now() + 10_000;
+        while ((await runner.status(name)).state !== 'halted' && Date.now() < deadline)
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        const status = await runner.status(name);
+        expect(status).toMatchObject({
+          state: 'halted',
+          halted: { eventId: poison.events[0]!.id, position: poison.positions[0]!.globalPosition },
+        });
+        expect(await seen()).toBe(1);
+        const error = await runner.waitFor(name, after.consistencyToken, { timeoutMs: 100 }).catch((e) => e);
+        expect(error).toBeInstanceOf(WaitTimeoutError);
+
+        const [dead] = await deadLetters();
+        const again = await runner.redrive(dead!.sequence);
+        expect(again.redriven).toBe(0);
+        expect(again.failed?.attempts).toBe(3);
+        expect((await runner.status(name)).state).toBe('halted');
+
+        failing.stream = 'nothing';
+        expect(await runner.redrive(dead!.sequence)).toEqual({ redriven: 1 });
+        await runner.waitFor(name, after.consistencyToken, { timeoutMs: 10_000 });
+        expect(await seen()).toBe(3);
+        expect((await runner.status(name)).state).toBe('live');
+        await runner.stop();
+      }),
+    );
+
     it(
       'buffers writes per batch: reads see them, direct SQL writes them out first',
       withStore(async (store) => {
