@@ -12,7 +12,11 @@ import {
   WaitTimeoutError,
 } from '@causeway/core';
 import { z } from 'zod';
-import { consistencyHeader, decodeConsistencyToken } from '../../platform/consistency-token.ts';
+import {
+  consistencyHeader,
+  decodeConsistencyToken,
+  encodeConsistencyToken,
+} from '../../platform/consistency-token.ts';
 import { parseInput, pathId } from '../../platform/http-input.ts';
 import { createLatencyHistogram } from '../../platform/latency-histogram.ts';
 import { UnavailableError } from '../../platform/problem.ts';
@@ -63,12 +67,13 @@ const normalize = (row: { day: string; orders: number; revenue_cents: number }) 
   Number(row.revenue_cents),
 ];
 
-/** Read-your-writes: waits until every stream the token names is applied, up to 5 s, else 503. */
+/** Read-your-writes: waits until every stream the tokens name is applied, up to 5 s, else 503. */
 async function honour(runner: ProjectionRunner, token: string | undefined) {
   if (!token) return;
-  decodeConsistencyToken(token); // a token this shop did not issue is a 400, not a wait
+  // Several writes' tokens, comma-separated, as orders accepts them; one the shop did not issue is a 400.
+  const marks = token.split(',').flatMap((each) => decodeConsistencyToken(each.trim()));
   try {
-    await runner.waitFor(queryProjection.name, token, { timeoutMs: tokenWaitMs });
+    await runner.waitFor(queryProjection.name, encodeConsistencyToken(marks), { timeoutMs: tokenWaitMs });
   } catch (error) {
     if (!(error instanceof WaitTimeoutError)) throw error;
     throw new UnavailableError(
