@@ -6,6 +6,8 @@ import {
   createOutboxRelay,
   createProjectionRunner,
   createReadModelReader,
+  type DeadLetter,
+  defineProjection,
   type EventStore,
   mergeConsistencyTokens,
   type SourceHistory,
@@ -82,7 +84,7 @@ export function describeSubscribedProjectionConformance(
       for (const close of closers.splice(0).reverse()) await close().catch(() => {});
     });
 
-    async function setup() {
+    async function setup(projection = balancesProjection) {
       const directory = mkdtempSync(join(tmpdir(), 'causeway-subscribed-'));
       const storeA = await createSqliteStore({ filename: join(directory, 'a.db') });
       const storeB = await createSqliteStore({ filename: join(directory, 'b.db') });
@@ -92,9 +94,9 @@ export function describeSubscribedProjectionConformance(
       const source = createEventStore({ store: storeA, registry });
       const runner = createProjectionRunner({
         eventStore: createEventStore({ store: storeB, registry }),
-        projections: [balancesProjection],
+        projections: [projection],
         sources: [subscribeTo({ name: 'a', destination, registry, history: historyOf(source) })],
-        subscription: { name: `b_${uniqueId('g').replace(/\W/g, '_')}`, transport },
+        subscription: { name: `b_${uniqueId('g').replace(/\W/g, '_')}`, transport, maxAttempts: 2 },
         batchSize: 7,
       });
       closers.push(
@@ -136,7 +138,7 @@ export function describeSubscribedProjectionConformance(
         }
         expect(await countDeposits(storeB)).toBe(expected.deposits);
       };
-      return { storeB, source, runner, open, deposit, matchesSource };
+      return { storeB, source, runner, open, deposit, matchesSource, destination };
     }
 
     it("applies another service's events once each and honours that service's consistency token", async () => {
@@ -163,6 +165,40 @@ export function describeSubscribedProjectionConformance(
       await runner.resume();
       await eventually(async () => (await runner.status('balances')).sources[0]!.lagEvents === 0, 'lag of 0');
       await matchesSource();
+    });
+
+    it("dead-letters an event the projection's handler keeps failing on, parks its stream, and redrives it once fixed", async () => {
+      const failing = { stream: uniqueId('poison') };
+      const fragile = defineProjection({
+        name: 'fragile',
+        collections: ['seen'],
+        handlers: {
+          'test.Deposited': async (event, { documents }) => {
+            if (event.streamId === failing.stream) throw new Error('handler failed');
+            await documents.put('seen', event.id, { stream: event.streamId });
+          },
+        },
+      });
+      const { storeB, runner, deposit } = await setup(fragile);
+      await runner.start();
+      const seen = () => createReadModelReader(storeB, fragile).count('seen');
+      await deposit(failing.stream, 1);
+      const behind = await deposit(failing.stream, 2); // parked behind the dead one
+      const other = await deposit(uniqueId('acct'), 3);
+      await runner.waitFor('fragile', other, { timeoutMs: 20_000 });
+      let entries: DeadLetter[] = [];
+      await eventually(async () => {
+        entries = await storeB.deadLetters.list({ consumer: runner.consumer!.name });
+        return entries.length === 2;
+      }, 'a dead and a parked entry');
+      expect(entries.map((entry) => entry.status).sort()).toEqual(['dead', 'parked']);
+      expect(await seen()).toBe(1);
+
+      failing.stream = 'nothing';
+      const dead = entries.find((entry) => entry.status === 'dead')!;
+      expect(await runner.redrive(dead.sequence)).toEqual({ redriven: 2 });
+      await runner.waitFor('fragile', behind, { timeoutMs: 20_000 });
+      expect(await seen()).toBe(3);
     });
 
     it('rebuilds from the source history while live delivery goes on: nothing applied twice or skipped', async () => {
