@@ -528,9 +528,17 @@ export function createProjectionRunner(options: ProjectionRunnerOptions) {
       state.rebuildRun = null;
     });
     state.rebuildRun = run;
-    run.catch((error) => {
+    run.catch(async (error) => {
       if (state.rebuild) Object.assign(state.rebuild, { status: 'failed', error: String(error) });
       options.onError?.(state.projection.name, error);
+      // Cut short by stop(): the next start() takes it up again. Failed on its own (a handler that
+      // throws on replay): starting it again would fail the same way, so it waits for the operator.
+      if (stopped) return;
+      control = {
+        ...control,
+        rebuilding: control.rebuilding.filter((name) => name !== state.projection.name),
+      };
+      await saveControl().catch(() => {});
     });
     return run;
   }
@@ -660,7 +668,8 @@ export function createProjectionRunner(options: ProjectionRunnerOptions) {
             : subscriptionStatus(store, source, name, generation),
         ),
       );
-      const rebuilding = state.rebuild?.status === 'running' || control.rebuilding.includes(name);
+      const rebuilding =
+        state.rebuild?.status === 'running' || (!state.rebuild && control.rebuilding.includes(name));
       return {
         name,
         generation,

@@ -213,6 +213,31 @@ export function describeProjections(openStore: () => Promise<Store>) {
     );
 
     it(
+      'keeps the old generation live when a rebuild fails, and does not start that rebuild again by itself',
+      withStore(async (store) => {
+        const { runner, failing, deposit, seen, name } = poisonSetup(store, 'skip');
+        const stream = uniqueId('ok');
+        const token = (await deposit(stream)).consistencyToken;
+        failing.stream = 'nothing';
+        await runner.start();
+        await runner.waitFor(name, token, { timeoutMs: 10_000 });
+        failing.stream = stream; // the handler now throws on replay
+        await expect(runner.rebuild(name)).rejects.toThrow('handler failed');
+        expect(await runner.status(name)).toMatchObject({
+          state: 'live',
+          generation: 1,
+          rebuild: { status: 'failed' },
+        });
+        expect(await seen()).toBe(1);
+        await runner.stop();
+        const restarted = poisonSetup(store, 'skip').runner;
+        await restarted.start();
+        expect(await restarted.status(name)).toMatchObject({ state: 'live', generation: 1, rebuild: null });
+        await restarted.stop();
+      }),
+    );
+
+    it(
       'buffers writes per batch: reads see them, direct SQL writes them out first',
       withStore(async (store) => {
         const eventStore = createEventStore({ store, registry });
