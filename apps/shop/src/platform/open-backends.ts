@@ -45,7 +45,32 @@ async function ensurePostgresDatabase(url: string): Promise<void> {
   }
 }
 
+/**
+ * How long a delivery may stay unacknowledged before it is redelivered, for every consumer of the
+ * shop. The transports' default (30 s) is also how long a service's messages wait after it was
+ * killed and restarted: the embedded log's partition leases and NATS's ack wait of the dead
+ * process run out only then. With saga steps due in 30 s (5–10 s for a payment), every order in
+ * flight at a crash was cancelled. The handlers take milliseconds; one that takes longer is
+ * delivered again and its inbox drops the duplicate.
+ */
+export const shopAckTimeoutMs = 5_000;
+
 export async function openShopTransport(config: ShopConfig): Promise<Transport> {
+  return withAckTimeout(await openTransport(config), shopAckTimeoutMs);
+}
+
+/** The transport, with `ackTimeoutMs` for every subscription that does not set its own. */
+function withAckTimeout(transport: Transport, ackTimeoutMs: number): Transport {
+  return {
+    name: transport.name,
+    publish: (messages) => transport.publish(messages),
+    subscribe: (options, handler) =>
+      transport.subscribe({ ...options, ackTimeoutMs: options.ackTimeoutMs ?? ackTimeoutMs }, handler),
+    close: () => transport.close(),
+  };
+}
+
+async function openTransport(config: ShopConfig): Promise<Transport> {
   switch (config.transport) {
     case 'nats': {
       const { createNatsTransport } = await import('@causeway/nats');

@@ -70,6 +70,9 @@ export async function runService<Definition extends AnyEventDefinition>(
   const relay = createOutboxRelay({
     store,
     transport,
+    // One relay per service database: its lease only makes the next incarnation wait for rows the
+    // SIGKILLed one had claimed, so a few seconds (a publish takes milliseconds), not the 30 s default.
+    leaseMs: 5_000,
     onError: (error) => console.warn(`[${spec.name}] relay: ${String(error)}`),
   });
   const retention = createServiceRetention(spec.name, config, store);
