@@ -52,12 +52,18 @@ export interface RetryPolicy {
   maxMs: number;
 }
 
+export interface ShopClientHooks {
+  /** Called before each retry of a POST, with the failure that caused it (for counting). */
+  onRetry?: (error: ShopHttpError | ShopUnreachableError, attempt: number) => void;
+}
+
 const requestTimeoutMs = 15_000;
 
 export class ShopClient {
   constructor(
     readonly baseUrl: string,
     private readonly retry: RetryPolicy = { attempts: 8, initialMs: 100, maxMs: 2000 },
+    private readonly hooks: ShopClientHooks = {},
   ) {}
 
   /** One GET, no retry (callers that poll simply try again later). */
@@ -78,6 +84,7 @@ export class ShopClient {
         const temporary =
           error instanceof ShopUnreachableError || (error instanceof ShopHttpError && error.retryable);
         if (!temporary || attempt >= this.retry.attempts) throw error;
+        this.hooks.onRetry?.(error as ShopHttpError | ShopUnreachableError, attempt);
         await sleep(backoffDelay(attempt, this.retry));
       }
     }
