@@ -267,7 +267,7 @@ function describeChaos(title: string, env: () => Record<string, string>) {
       );
       // The properties above are the bar; this only says the happy path got through under kills.
       expect(statuses.CONFIRMED ?? 0).toBeGreaterThan(0);
-    }, 600_000);
+    }, 900_000);
   });
 }
 
