@@ -23,7 +23,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const randomRun = (() => {
   const events = settingOf('CAUSEWAY_GLOBAL_ORDER_EVENTS', 2_000);
   const writers = settingOf('CAUSEWAY_GLOBAL_ORDER_WRITERS', 16);
-  return { events, writers, eventsPerRound: 200, timeoutMs: 60_000 + events * 4 };
+  return { events, writers, eventsPerRound: 200, timeoutMs: 60_000 + events * 10 };
 })();
 
 function settingOf(name: string, fallback: number): number {
