@@ -11,6 +11,7 @@ import { describeWithService, serviceUrl } from '@causeway/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendServiceNames } from '../config.ts';
+import { encodeConsistencyToken } from '../platform/consistency-token.ts';
 import { type RunningShop, startShop, until } from './running-shop.ts';
 
 interface Answer {
@@ -156,7 +157,7 @@ function describeServiceIndependence(title: string, env: () => Record<string, st
         (await api('POST', '/orders', order(userId, productId), { 'consistency-token': tokens })).status,
       ).toBe(202);
       // Version 9 of the user's stream: no such write exists, so the replica never reaches it.
-      const ahead = Buffer.from(JSON.stringify([{ s: `user-${userId}`, v: 9 }])).toString('base64url');
+      const ahead = encodeConsistencyToken([{ s: `user-${userId}`, v: 9 }]);
       const refused = await api('POST', '/orders', order(userId, productId), { 'consistency-token': ahead });
       expectProblem(refused, 503);
       expect(refused.headers.get('retry-after')).toBe('1');
