@@ -524,22 +524,28 @@ export function createProjectionRunner(options: ProjectionRunnerOptions) {
 
   /** One rebuild at a time per projection; its status stays readable after it ends. */
   function startRebuild(state: LiveState, onProgress?: (progress: RebuildProgress) => unknown) {
-    const run = runRebuild(state, onProgress).finally(() => {
-      state.rebuildRun = null;
-    });
+    const run = (async () => {
+      try {
+        return await runRebuild(state, onProgress);
+      } catch (error) {
+        if (state.rebuild) Object.assign(state.rebuild, { status: 'failed', error: String(error) });
+        options.onError?.(state.projection.name, error);
+        // Cut short by stop(): the next start() takes it up again. Failed on its own (a handler
+        // that throws on replay): starting it again would fail the same way, so it waits for the
+        // operator. Saved before the caller hears of the failure.
+        if (!stopped) {
+          const rebuilding = control.rebuilding.filter((name) => name !== state.projection.name);
+          control = { ...control, rebuilding };
+          await saveControl().catch(() => {});
+        }
+        throw error;
+      } finally {
+        state.rebuildRun = null;
+      }
+    })();
     state.rebuildRun = run;
-    run.catch(async (error) => {
-      if (state.rebuild) Object.assign(state.rebuild, { status: 'failed', error: String(error) });
-      options.onError?.(state.projection.name, error);
-      // Cut short by stop(): the next start() takes it up again. Failed on its own (a handler that
-      // throws on replay): starting it again would fail the same way, so it waits for the operator.
-      if (stopped) return;
-      control = {
-        ...control,
-        rebuilding: control.rebuilding.filter((name) => name !== state.projection.name),
-      };
-      await saveControl().catch(() => {});
-    });
+    // Started by start() for a rebuild cut short, nobody awaits it: its failure is reported above.
+    run.catch(() => {});
     return run;
   }
 
