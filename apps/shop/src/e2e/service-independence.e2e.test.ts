@@ -6,12 +6,12 @@
  * (`available`, `availableAsOf`), fresh on every read although the catalog's part is cached. On
  * embedded defaults, and on PostgreSQL + NATS.
  */
+import { encodeConsistencyToken } from '@causeway/core';
 import { deleteStreamsWithPrefix } from '@causeway/nats';
 import { describeWithService, serviceUrl } from '@causeway/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendServiceNames } from '../config.ts';
-import { encodeConsistencyToken } from '../platform/consistency-token.ts';
 import { type RunningShop, startShop, until } from './running-shop.ts';
 
 interface Answer {
@@ -157,7 +157,7 @@ function describeServiceIndependence(title: string, env: () => Record<string, st
         (await api('POST', '/orders', order(userId, productId), { 'consistency-token': tokens })).status,
       ).toBe(202);
       // Version 9 of the user's stream: no such write exists, so the replica never reaches it.
-      const ahead = encodeConsistencyToken([{ s: `user-${userId}`, v: 9 }]);
+      const ahead = encodeConsistencyToken([{ streamId: `user-${userId}`, version: 9 }]);
       const refused = await api('POST', '/orders', order(userId, productId), { 'consistency-token': ahead });
       expectProblem(refused, 503);
       expect(refused.headers.get('retry-after')).toBe('1');

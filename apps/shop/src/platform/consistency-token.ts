@@ -1,41 +1,36 @@
 /**
  * Consistency tokens over HTTP: core's token (the streams a write reached, and their versions),
- * carried in the Consistency-Token header. Any service's read side that has applied every listed
- * stream up to its version shows that write (read-your-writes).
+ * carried in the Consistency-Token header, several comma-separated when a client made several
+ * writes. Any service's read side that has applied every listed stream up to its version shows
+ * those writes (read-your-writes).
  */
 import {
-  decodeConsistencyToken as decodeToken,
-  encodeConsistencyToken as encodeToken,
+  decodeConsistencyToken,
+  encodeConsistencyToken,
   InvalidArgumentError,
+  type StreamMark,
 } from '@causeway/core';
 import { InvalidRequestError } from './problem.ts';
 
-export interface StreamMark {
-  s: string;
-  v: number;
-}
-
 export const consistencyHeader = 'consistency-token';
 
-export function encodeConsistencyToken(marks: readonly StreamMark[]): string {
-  return encodeToken(marks.map((mark) => ({ streamId: mark.s, version: mark.v })));
+/** The token of a write: the last version it wrote in each stream. */
+export function consistencyTokenOf(
+  events: ReadonlyArray<{ streamId: string; streamPosition: number }>,
+): string {
+  return encodeConsistencyToken(
+    events.map((event) => ({ streamId: event.streamId, version: event.streamPosition })),
+  );
 }
 
-export function decodeConsistencyToken(token: string): StreamMark[] {
+/** The marks of a Consistency-Token header; a token this shop did not issue is a 400. */
+export function decodeConsistencyHeader(header: string): StreamMark[] {
   try {
-    return decodeToken(token).map((mark) => ({ s: mark.streamId, v: mark.version }));
+    return header.split(',').flatMap((token) => decodeConsistencyToken(token.trim()));
   } catch (error) {
     if (!(error instanceof InvalidArgumentError)) throw error;
     throw new InvalidRequestError('The Consistency-Token header is not a token this shop issued', {
       'Consistency-Token': ['unreadable token'],
     });
   }
-}
-
-/** The marks of an append's result: the last version written per stream. */
-export function marksOf(events: ReadonlyArray<{ streamId: string; streamPosition: number }>): StreamMark[] {
-  const last = new Map<string, number>();
-  for (const event of events)
-    last.set(event.streamId, Math.max(last.get(event.streamId) ?? 0, event.streamPosition));
-  return [...last].map(([s, v]) => ({ s, v }));
 }

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { createCommandHandler, loadAggregate, NotFoundError } from '@causeway/core';
 import { z } from 'zod';
-import { consistencyHeader, encodeConsistencyToken, marksOf } from '../../platform/consistency-token.ts';
+import { consistencyHeader, consistencyTokenOf } from '../../platform/consistency-token.ts';
 import { parseInput, pathId } from '../../platform/http-input.ts';
 import { runService } from '../../platform/service-runtime.ts';
 import {
@@ -57,10 +57,7 @@ await runService({
         { kind: 'create', product: { id, ...body } },
         { publishTo: 'catalog.events' },
       );
-      return reply
-        .status(201)
-        .header(consistencyHeader, encodeConsistencyToken(marksOf(result.events)))
-        .send({ id });
+      return reply.status(201).header(consistencyHeader, consistencyTokenOf(result.events)).send({ id });
     });
     app.patch('/products/:id', async (request, reply) => {
       const { id } = parseInput(idParams, request.params, 'path');
@@ -71,8 +68,7 @@ await runService({
         { kind: 'update', productId: id, ...body },
         { publishTo: 'catalog.events' },
       );
-      if (result.events.length > 0)
-        reply.header(consistencyHeader, encodeConsistencyToken(marksOf(result.events)));
+      if (result.events.length > 0) reply.header(consistencyHeader, consistencyTokenOf(result.events));
       return result.state;
     });
     app.get('/products/:id', async (request) => load(parseInput(idParams, request.params, 'path').id));

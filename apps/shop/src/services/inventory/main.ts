@@ -12,7 +12,7 @@ import {
   stepSucceeded,
 } from '@causeway/core';
 import { z } from 'zod';
-import { consistencyHeader, encodeConsistencyToken, marksOf } from '../../platform/consistency-token.ts';
+import { consistencyHeader, consistencyTokenOf } from '../../platform/consistency-token.ts';
 import { parseInput, pathId } from '../../platform/http-input.ts';
 import { runService } from '../../platform/service-runtime.ts';
 import { orderConfirmed } from '../orders/orders-domain.ts';
@@ -37,7 +37,7 @@ await runService({
       const { productId } = parseInput(productParams, request.params, 'path');
       const { quantity } = parseInput(restockBody, request.body);
       const result = await keeper.restock(productId, quantity);
-      reply.header(consistencyHeader, encodeConsistencyToken(marksOf(result.events)));
+      reply.header(consistencyHeader, consistencyTokenOf(result.events));
       return view(productId, result.state);
     });
     app.get('/inventory/:productId', async (request) => {

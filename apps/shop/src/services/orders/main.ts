@@ -16,7 +16,7 @@ import {
 } from '@causeway/core';
 import { z } from 'zod';
 import { requireAdmin } from '../../platform/admin-guard.ts';
-import { consistencyHeader, encodeConsistencyToken, marksOf } from '../../platform/consistency-token.ts';
+import { consistencyHeader, consistencyTokenOf } from '../../platform/consistency-token.ts';
 import { parseInput, pathId } from '../../platform/http-input.ts';
 import { BusinessRuleError, ConflictError } from '../../platform/problem.ts';
 import { runService } from '../../platform/service-runtime.ts';
@@ -169,7 +169,7 @@ await runService({
         );
         return result;
       });
-      reply.header(consistencyHeader, encodeConsistencyToken(marksOf(placed.events)));
+      reply.header(consistencyHeader, consistencyTokenOf(placed.events));
       return reply.status(202).send({ orderId: body.orderId, status: 'PENDING' });
     });
 

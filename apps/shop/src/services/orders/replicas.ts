@@ -15,7 +15,7 @@ import {
   type Store,
   type Transaction,
 } from '@causeway/core';
-import { decodeConsistencyToken } from '../../platform/consistency-token.ts';
+import { decodeConsistencyHeader } from '../../platform/consistency-token.ts';
 import { UnavailableError } from '../../platform/problem.ts';
 import { productCreated, productStream, productUpdated } from '../catalog/catalog-domain.ts';
 import { inventoryRegistry } from '../inventory/inventory-domain.ts';
@@ -155,15 +155,15 @@ export function createOrderReplicas(store: Store, waits: ReplicaWaits) {
      */
     async awaitToken(header: string | undefined): Promise<void> {
       if (!header) return;
-      const marks = header.split(',').flatMap((token) => decodeConsistencyToken(token.trim()));
+      const marks = decodeConsistencyHeader(header);
       const deadline = Date.now() + waits.tokenMs;
       for (const mark of marks) {
         for (;;) {
-          const applied = await appliedVersionOf(mark.s);
-          if (applied === null || applied >= mark.v) break;
+          const applied = await appliedVersionOf(mark.streamId);
+          if (applied === null || applied >= mark.version) break;
           if (Date.now() > deadline)
             throw new UnavailableError(
-              `The orders service has not yet received ${mark.s} at version ${mark.v} from its owner; retry shortly`,
+              `The orders service has not yet received ${mark.streamId} at version ${mark.version} from its owner; retry shortly`,
               1,
             );
           await pause(20);

@@ -6,17 +6,14 @@
  */
 import {
   createProjectionRunner,
+  encodeConsistencyToken,
   type ProjectionRunner,
   physicalTableName,
   type Store,
   WaitTimeoutError,
 } from '@causeway/core';
 import { z } from 'zod';
-import {
-  consistencyHeader,
-  decodeConsistencyToken,
-  encodeConsistencyToken,
-} from '../../platform/consistency-token.ts';
+import { consistencyHeader, decodeConsistencyHeader } from '../../platform/consistency-token.ts';
 import { parseInput, pathId } from '../../platform/http-input.ts';
 import { createLatencyHistogram } from '../../platform/latency-histogram.ts';
 import { UnavailableError } from '../../platform/problem.ts';
@@ -71,7 +68,7 @@ const normalize = (row: { day: string; orders: number; revenue_cents: number }) 
 async function honour(runner: ProjectionRunner, token: string | undefined) {
   if (!token) return;
   // Several writes' tokens, comma-separated, as orders accepts them; one the shop did not issue is a 400.
-  const marks = token.split(',').flatMap((each) => decodeConsistencyToken(each.trim()));
+  const marks = decodeConsistencyHeader(token);
   try {
     await runner.waitFor(queryProjection.name, encodeConsistencyToken(marks), { timeoutMs: tokenWaitMs });
   } catch (error) {

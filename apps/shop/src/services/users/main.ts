@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { createCommandHandler, loadAggregate, NotFoundError } from '@causeway/core';
 import { z } from 'zod';
-import { consistencyHeader, encodeConsistencyToken, marksOf } from '../../platform/consistency-token.ts';
+import { consistencyHeader, consistencyTokenOf } from '../../platform/consistency-token.ts';
 import { parseInput, pathId } from '../../platform/http-input.ts';
 import { runService } from '../../platform/service-runtime.ts';
 import {
@@ -43,7 +43,7 @@ await runService({
       );
       return reply
         .status(201)
-        .header(consistencyHeader, encodeConsistencyToken(marksOf(result.events)))
+        .header(consistencyHeader, consistencyTokenOf(result.events))
         .send({ id: userId });
     });
     app.get('/users/:id', async (request) => {
@@ -64,8 +64,7 @@ await runService({
         { publishTo: 'users.events' },
       );
       await eventStore.forgetSubject(id);
-      if (result.events.length > 0)
-        reply.header(consistencyHeader, encodeConsistencyToken(marksOf(result.events)));
+      if (result.events.length > 0) reply.header(consistencyHeader, consistencyTokenOf(result.events));
       return reply.status(202).send({ id, status: 'forgotten' });
     });
   },
