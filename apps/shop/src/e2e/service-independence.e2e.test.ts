@@ -6,20 +6,14 @@
  * (`available`, `availableAsOf`), fresh on every read although the catalog's part is cached. On
  * embedded defaults, and on PostgreSQL + NATS.
  */
-import { encodeConsistencyToken } from '@causeway/core';
-import { deleteStreamsWithPrefix } from '@causeway/nats';
-import { describeWithService, serviceUrl } from '@causeway/testing';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backendServiceNames } from '../config.ts';
-import { type RunningShop, startShop, until } from './running-shop.ts';
 
-interface Answer {
-  status: number;
-  // biome-ignore lint/suspicious/noExplicitAny: a JSON answer, checked field by field by the assertions
-  body: any;
-  headers: Headers;
-}
+import { encodeConsistencyToken } from '@causeway/core';
+import { describeWithService } from '@causeway/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { postgresNatsShop } from './postgres-nats-shop.ts';
+import { type RunningShop, startShop, until } from './running-shop.ts';
+import { type Answer, shopApi } from './shop-api.ts';
 
 function describeServiceIndependence(title: string, env: () => Record<string, string>) {
   describe(title, () => {
@@ -29,21 +23,7 @@ function describeServiceIndependence(title: string, env: () => Record<string, st
     }, 120_000);
     afterAll(async () => shop?.stop());
 
-    async function api(
-      method: string,
-      path: string,
-      body?: unknown,
-      headers: Record<string, string> = {},
-    ): Promise<Answer> {
-      const response = await fetch(`${shop.api}${path}`, {
-        method,
-        headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        signal: AbortSignal.timeout(20_000),
-      });
-      const text = await response.text();
-      return { status: response.status, body: text ? JSON.parse(text) : null, headers: response.headers };
-    }
+    const api = shopApi(() => shop.api, { timeoutMs: 20_000 });
     const tokenOf = (answer: Answer) => answer.headers.get('consistency-token') ?? '';
 
     /** A new user and product (with stock): their ids and the Consistency-Tokens of their creation. */
@@ -227,29 +207,11 @@ function describeServiceIndependence(title: string, env: () => Record<string, st
 
 describeServiceIndependence('service independence on embedded defaults', () => ({}));
 
-const prefix = `indep${Math.random().toString(36).slice(2, 8)}`;
-const postgresUrl = 'postgres://postgres@127.0.0.1:5432/postgres';
+const backends = postgresNatsShop('indep');
 
 describeWithService('postgres', 'service independence on PostgreSQL', () => {
   describeWithService('nats', 'and NATS', () => {
-    afterAll(async () => {
-      await deleteStreamsWithPrefix(serviceUrl('nats'), prefix);
-      const client = new pg.Client({ connectionString: postgresUrl });
-      await client.connect();
-      try {
-        for (const service of [...backendServiceNames, 'gateway']) {
-          await client.query(`DROP DATABASE IF EXISTS "${prefix}_${service}" WITH (FORCE)`);
-        }
-      } finally {
-        await client.end();
-      }
-    });
-    describeServiceIndependence('service independence on PostgreSQL + NATS', () => ({
-      SHOP_POSTGRES_URL: postgresUrl,
-      SHOP_POSTGRES_DB_PREFIX: prefix,
-      SHOP_TRANSPORT: 'nats',
-      NATS_URL: serviceUrl('nats'),
-      SHOP_STREAM_PREFIX: prefix,
-    }));
+    afterAll(() => backends.remove());
+    describeServiceIndependence('service independence on PostgreSQL + NATS', backends.env);
   });
 });

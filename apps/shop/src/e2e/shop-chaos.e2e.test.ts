@@ -15,14 +15,12 @@
  * - once the transport's ack timeout has passed since the last kill, new orders confirm.
  * On embedded defaults and on PostgreSQL + NATS; which run when: chosenChaosBackends.
  */
-import { deleteStreamsWithPrefix } from '@causeway/nats';
-import { describeWithService, serviceUrl } from '@causeway/testing';
-import pg from 'pg';
+import { describeWithService } from '@causeway/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backendServiceNames } from '../config.ts';
 import { ShopClient, ShopHttpError, type ShopResponse } from '../load/shop-client.ts';
 import { shopAckTimeoutMs } from '../platform/open-backends.ts';
 import { chosenChaosBackends, countBy, startChaosMonkey } from './chaos-monkey.ts';
+import { postgresNatsShop } from './postgres-nats-shop.ts';
 import { pause, type RunningShop, startShop, until } from './running-shop.ts';
 
 const orderCount = 200;
@@ -302,28 +300,11 @@ console.info(`[shop chaos] backends this run: ${chosen.join(', ')} (SHOP_CHAOS_B
 if (chosen.includes('embedded')) describeChaos('chaos on embedded defaults', () => ({}));
 
 if (chosen.includes('postgres-nats')) {
-  const prefix = `shopchaos${Math.random().toString(36).slice(2, 8)}`;
-  const postgresUrl = 'postgres://postgres@127.0.0.1:5432/postgres';
+  const backends = postgresNatsShop('shopchaos');
   describeWithService('postgres', 'chaos on PostgreSQL', () => {
     describeWithService('nats', 'and NATS', () => {
-      afterAll(async () => {
-        await deleteStreamsWithPrefix(serviceUrl('nats'), prefix);
-        const client = new pg.Client({ connectionString: postgresUrl });
-        await client.connect();
-        try {
-          for (const service of [...backendServiceNames, 'gateway'])
-            await client.query(`DROP DATABASE IF EXISTS "${prefix}_${service}" WITH (FORCE)`);
-        } finally {
-          await client.end();
-        }
-      });
-      describeChaos('the shop on PostgreSQL + NATS', () => ({
-        SHOP_POSTGRES_URL: postgresUrl,
-        SHOP_POSTGRES_DB_PREFIX: prefix,
-        SHOP_TRANSPORT: 'nats',
-        NATS_URL: serviceUrl('nats'),
-        SHOP_STREAM_PREFIX: prefix,
-      }));
+      afterAll(() => backends.remove());
+      describeChaos('the shop on PostgreSQL + NATS', backends.env);
     });
   });
 }

@@ -8,30 +8,11 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendServiceNames, portOf } from '../config.ts';
 import { pause, type RunningShop, startShop, until } from './running-shop.ts';
+import { type Answer, shopApi } from './shop-api.ts';
 
 let shop: RunningShop;
 
-interface Answer {
-  status: number;
-  // biome-ignore lint/suspicious/noExplicitAny: a JSON answer, checked field by field by the assertions
-  body: any;
-  headers: Headers;
-}
-
-async function api(
-  method: string,
-  path: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<Answer> {
-  const response = await fetch(`${shop.api}${path}`, {
-    method,
-    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : null, headers: response.headers };
-}
+const api = shopApi(() => shop.api);
 
 const finished = (orderId: string) =>
   until(

@@ -1,0 +1,35 @@
+/**
+ * A shop on PostgreSQL (one database per service) and NATS JetStream for an e2e test: settings
+ * under a prefix of its own, and the removal of the databases and streams it made.
+ */
+import { deleteStreamsWithPrefix } from '@causeway/nats';
+import { serviceUrl } from '@causeway/testing';
+import pg from 'pg';
+import { backendServiceNames } from '../config.ts';
+
+const postgresUrl = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export function postgresNatsShop(label: string) {
+  const prefix = `${label}${Math.random().toString(36).slice(2, 8)}`;
+  return {
+    env: (): Record<string, string> => ({
+      SHOP_POSTGRES_URL: postgresUrl,
+      SHOP_POSTGRES_DB_PREFIX: prefix,
+      SHOP_TRANSPORT: 'nats',
+      NATS_URL: serviceUrl('nats'),
+      SHOP_STREAM_PREFIX: prefix,
+    }),
+    async remove() {
+      await deleteStreamsWithPrefix(serviceUrl('nats'), prefix);
+      const client = new pg.Client({ connectionString: postgresUrl });
+      await client.connect();
+      try {
+        for (const service of [...backendServiceNames, 'gateway']) {
+          await client.query(`DROP DATABASE IF EXISTS "${prefix}_${service}" WITH (FORCE)`);
+        }
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
