@@ -19,19 +19,9 @@ const reportsStore = await createSqliteStore({ filename: join(dataDir, 'reports.
 
 // #region subscription
 // The reports service keeps a read model of the orders service's events. Live, they arrive by a
-// consumer; on rebuild they are replayed from the orders service's log (here read directly; over
-// HTTP between real services).
-const ordersHistory: cw.SourceHistory = {
-  async read(from, limit) {
-    const batch = await orders.readAll({ position: Number(from.cursor ?? from.after) }, { limit });
-    const position = batch.cursor.position;
-    return { events: batch.events, cursor: String(position), position };
-  },
-  async stats() {
-    const head = await ordersStore.events.headPosition();
-    return { head, count: head, firstAfterAt: null };
-  },
-};
+// consumer; on rebuild they are replayed from the orders service's log (here an event store in
+// the same process; between real services, a SourceHistory over HTTP).
+const ordersHistory = cw.eventStoreHistory(orders);
 const revenue = cw.defineProjection({
   name: 'revenue',
   registry: ordersRegistry,

@@ -4,6 +4,7 @@ export * from './projection.ts';
 export type { RebuildProgress } from './projection-rebuild.ts';
 export * from './projection-runner.ts';
 export {
+  eventStoreHistory,
   type LogSource,
   ownLog,
   type ProjectionSource,

@@ -24,8 +24,8 @@ import {
 import type { Projection } from './projection.ts';
 import { type RebuildProgress, type ReplaySource, rebuildProjection } from './projection-rebuild.ts';
 import {
+  eventStoreHistory,
   ownLog,
-  ownLogHistory,
   type ProjectionSource,
   type SubscriptionSource,
 } from './projection-source.ts';
@@ -454,7 +454,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions) {
         ? {
             name: source.name,
             subscribed: false,
-            history: ownLogHistory(eventStore),
+            history: eventStoreHistory(eventStore),
             finalTarget: async () => state.cursor.position,
           }
         : {
@@ -504,7 +504,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions) {
       onWaiting: (reason) => {
         rebuild.waiting = reason;
       },
-      isStopping: () => !running && stopped,
+      isStopping: () => stopped,
       onProgress: async (progress) => {
         rebuild.processed = progress.processed;
         rebuild.total = progress.total;

@@ -64,8 +64,12 @@ export function subscribeTo(options: Omit<SubscriptionSource, 'kind'>): Subscrip
   return { kind: 'subscription', ...options };
 }
 
-/** The own log as a history, so a rebuild replays it like any other source. */
-export function ownLogHistory(eventStore: EventStore): SourceHistory {
+/**
+ * An event store's log as a history: what a rebuild replays of the own log, and, for services in
+ * one process (or a test), another store's log. Its count is the head: an upper bound where
+ * positions have gaps (PostgreSQL), exact where they have none.
+ */
+export function eventStoreHistory(eventStore: EventStore): SourceHistory {
   return {
     async read(from, limit) {
       const position = from.cursor === null ? from.after : Number(from.cursor);

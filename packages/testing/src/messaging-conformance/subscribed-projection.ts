@@ -9,8 +9,8 @@ import {
   type DeadLetter,
   defineProjection,
   type EventStore,
+  eventStoreHistory,
   mergeConsistencyTokens,
-  type SourceHistory,
   type Store,
   subscribeTo,
   type Transport,
@@ -25,26 +25,6 @@ async function eventually(check: () => Promise<boolean>, what: string, timeoutMs
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
-}
-
-/** Service A's log as another service reads it: what the shop serves over /admin/events. */
-function historyOf(eventStore: EventStore): SourceHistory {
-  return {
-    async read(from, limit) {
-      const position = from.cursor === null ? from.after : Number(from.cursor);
-      const batch = await eventStore.readAll({ position }, { limit });
-      return { events: batch.events, cursor: String(batch.cursor.position), position: batch.cursor.position };
-    },
-    async stats(after) {
-      const all = await eventStore.readAll({ position: 0 }, { limit: 10_000 });
-      const firstAfter = all.events.find((event) => event.globalPosition > after);
-      return {
-        head: await eventStore.store.events.headPosition(),
-        count: all.events.length,
-        firstAfterAt: firstAfter?.occurredAt ?? null,
-      };
-    },
-  };
 }
 
 /** Balance per account and deposit count, computed from A's own log: what B's read model must equal. */
@@ -95,7 +75,7 @@ export function describeSubscribedProjectionConformance(
       const runner = createProjectionRunner({
         eventStore: createEventStore({ store: storeB, registry }),
         projections: [projection],
-        sources: [subscribeTo({ name: 'a', destination, registry, history: historyOf(source) })],
+        sources: [subscribeTo({ name: 'a', destination, registry, history: eventStoreHistory(source) })],
         subscription: { name: `b_${uniqueId('g').replace(/\W/g, '_')}`, transport, maxAttempts: 2 },
         batchSize: 7,
       });
