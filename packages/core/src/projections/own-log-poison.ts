@@ -94,6 +94,7 @@ async function recordPoison(options: {
       });
     }
   });
-  const entries = await store.deadLetters.list({ consumer, status: 'dead', limit: 1000 });
-  return entries.find((each) => each.messageId === event.id)?.sequence ?? 0;
+  // The key's open entries, not the whole store: the one just put is among them.
+  const open = await store.deadLetters.openForKey(null, consumer, event.streamId);
+  return open.find((each) => each.messageId === event.id)?.sequence ?? 0;
 }
