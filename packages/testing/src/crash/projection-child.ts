@@ -2,15 +2,17 @@
  * Child process for the projection kill test: runs the ledger projection over the store's log and
  * prints `applied <count>` after every committed batch; with `rebuild`, it also rebuilds the
  * ledger and prints `rebuild <processed>` as the replay goes. The parent SIGKILLs it at random.
- * Usage: projection-child <sqlite|postgres> <filename|url> <schema|-> <live|rebuild>
+ * Usage: projection-child <store spec as JSON (CrashStoreSpec)> <live|rebuild>
  */
 import { writeSync } from 'node:fs';
 import { createEventStore, createProjectionRunner } from '@causeway/core';
 import { registry } from '../event-store-conformance/fixtures.ts';
-import { ledgerProjection, openCrashStore } from './projection-crash-fixture.ts';
+import { openCrashStore } from './crash-backends.ts';
+import type { CrashStoreSpec } from './messaging-crash-config.ts';
+import { ledgerProjection } from './projection-crash-fixture.ts';
 
-const [backend, location, schema, mode] = process.argv.slice(2);
-const store = await openCrashStore(backend!, location!, schema === '-' ? undefined : schema);
+const [storeSpec, mode] = process.argv.slice(2);
+const store = await openCrashStore(JSON.parse(storeSpec!) as CrashStoreSpec);
 let applied = 0;
 const runner = createProjectionRunner({
   eventStore: createEventStore({ store, registry }),

@@ -3,7 +3,7 @@
  * per account (documents) and one row per applied deposit (a table without a key, so an event
  * applied twice shows as two rows instead of failing).
  */
-import { defineProjection, type Store } from '@causeway/core';
+import { defineProjection } from '@causeway/core';
 
 export const ledgerProjection = defineProjection({
   name: 'ledger',
@@ -29,12 +29,3 @@ export const ledgerProjection = defineProjection({
 });
 
 export const ledgerStreams = Array.from({ length: 16 }, (_, index) => `ledger-${index}`);
-
-export async function openCrashStore(backend: string, location: string, schema?: string): Promise<Store> {
-  if (backend === 'sqlite')
-    return (await import('@causeway/sqlite')).createSqliteStore({ filename: location });
-  return (await import('@causeway/postgres')).createPostgresStore({
-    connectionString: location,
-    schema: schema!,
-  });
-}

@@ -15,7 +15,9 @@ import { registry } from '../event-store-conformance/fixtures.ts';
 import { createTestDatabase, type TestDatabase } from '../postgres-test-database.ts';
 import { describeWithService } from '../services.ts';
 import { compiledChildScript } from './compiled-child.ts';
-import { ledgerProjection, ledgerStreams, openCrashStore } from './projection-crash-fixture.ts';
+import { openCrashStore } from './crash-backends.ts';
+import type { CrashStoreSpec } from './messaging-crash-config.ts';
+import { ledgerProjection, ledgerStreams } from './projection-crash-fixture.ts';
 
 const childScript = compiledChildScript(new URL('./projection-child.ts', import.meta.url));
 
@@ -87,12 +89,9 @@ async function readLedger(store: Store) {
   return { rows: rows.map((row) => ({ ...row, amount_cents: Number(row.amount_cents) })), accounts };
 }
 
-function describeProjectionCrash(
-  backend: string,
-  location: () => { args: string[]; open: () => Promise<Store> },
-) {
+function describeProjectionCrash(backend: string, storeSpec: () => CrashStoreSpec) {
   it(`${backend}: SIGKILL while applying and mid-rebuild: the read model equals a fresh rebuild, no event twice or skipped`, async () => {
-    const store = await location().open();
+    const store = await openCrashStore(storeSpec());
     try {
       const eventStore = createEventStore({ store, registry });
       let token = await deposit(eventStore, 800);
@@ -100,7 +99,7 @@ function describeProjectionCrash(
       for (let round = 0; round < 8; round++) {
         const rebuilding = round % 3 === 2;
         const printed = await runAndKill(
-          [...location().args, rebuilding ? 'rebuild' : 'live'],
+          [JSON.stringify(storeSpec()), rebuilding ? 'rebuild' : 'live'],
           rebuilding ? 'rebuild ' : 'applied ',
           rebuilding ? 1 : 1 + Math.floor(Math.random() * 10),
         );
@@ -148,10 +147,7 @@ function describeProjectionCrash(
 }
 
 const directory = mkdtempSync(join(tmpdir(), 'causeway-projection-crash-'));
-describeProjectionCrash('sqlite', () => ({
-  args: ['sqlite', join(directory, 'ledger.db'), '-'],
-  open: () => openCrashStore('sqlite', join(directory, 'ledger.db')),
-}));
+describeProjectionCrash('sqlite', () => ({ kind: 'sqlite', filename: join(directory, 'ledger.db') }));
 
 describeWithService('postgres', 'projection crash on PostgreSQL', () => {
   let database: TestDatabase;
@@ -161,8 +157,5 @@ describeWithService('postgres', 'projection crash on PostgreSQL', () => {
   afterAll(async () => {
     await database?.drop();
   });
-  describeProjectionCrash('postgres', () => ({
-    args: ['postgres', database.url, 'ledger'],
-    open: () => openCrashStore('postgres', database.url, 'ledger'),
-  }));
+  describeProjectionCrash('postgres', () => ({ kind: 'postgres', url: database.url, schema: 'ledger' }));
 });
