@@ -2,13 +2,16 @@
  * The dashboard in a real browser against the whole shop (the supervisor, seven services and the
  * gateway as processes): it loads with no console error, shows a declined order's saga with its
  * compensations in reverse, redrives a dead letter by a click, and its projection lag figure
- * follows a paused and resumed projection. UPDATE_SCREENSHOTS=1 writes the screenshots the
+ * follows a paused and resumed projection; an event the query projection cannot read is listed in
+ * the dead-letter view while the projection goes on. UPDATE_SCREENSHOTS=1 writes the screenshots the
  * docs/shop.md shows into docs/screenshots/ (otherwise into a temporary folder).
  */
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { newMessageId } from '@causeway/core';
+import { createEmbeddedTransport } from '@causeway/embedded';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithChromium, launchChromium } from './chromium.ts';
@@ -217,6 +220,72 @@ describeWithChromium('the dashboard in Chromium', () => {
     await expect
       .poll(() => page.locator('[data-testid="lag-events-catalog"]').textContent(), pollOptions)
       .toBe('0');
+  });
+
+  it("shows a projection's poison event in the dead-letter view, goes on past it, and discards it by a click", async () => {
+    // A producer that broke its schema: a catalog event the query projection cannot read, put on
+    // the catalog's destination in the shop's own transport as the catalog's relay would.
+    const transport = createEmbeddedTransport({ filename: join(shop.dataDir, 'transport.db') });
+    const id = newMessageId();
+    const streamId = `product-poison-${id}`;
+    try {
+      await transport.publish([
+        {
+          id,
+          destination: 'catalog.events',
+          orderingKey: streamId,
+          type: 'catalog.ProductCreated',
+          payload: {
+            id,
+            type: 'catalog.ProductCreated',
+            schemaVersion: 1,
+            streamId,
+            streamPosition: 1,
+            globalPosition: 0,
+            correlationId: id,
+            causationId: null,
+            occurredAt: new Date().toISOString(),
+            metadata: {},
+            data: { productId: streamId, sku: 'POISON-1', name: 'Poison', priceCents: 'free' },
+          },
+        },
+      ]);
+    } finally {
+      await transport.close();
+    }
+    const row = page
+      .locator(`[data-testid="dead-letter-row"][data-status="dead"][data-id^="query:"]`)
+      .first();
+    await row.waitFor({ timeout: 30_000 });
+    expect(await row.textContent()).toContain('priceCents');
+    const rowId = (await row.getAttribute('data-id'))!;
+
+    // The projection goes on: a product created after the poison shows up in the read model.
+    const created = await fetch(`${shop.api}/products`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sku: 'PAST-1', name: 'Past the poison', priceCents: 100 }),
+    });
+    expect(created.status).toBe(201);
+    await expect
+      .poll(
+        async () =>
+          (
+            (await (await fetch(`${shop.api}/products?search=past%20the%20poison`)).json()) as {
+              items: unknown[];
+            }
+          ).items.length,
+        pollOptions,
+      )
+      .toBe(1);
+    await expect
+      .poll(() => page.locator('[data-testid="lag-events-catalog"]').textContent(), pollOptions)
+      .toBe('0');
+    await shoot('projection-dead-letter.png', '#dead-letters');
+
+    await rowOf(rowId).locator('[data-action="discard"]').click();
+    await expect.poll(() => rowOf(rowId).getAttribute('data-status'), pollOptions).toBe('discarded');
+    expect(await listedStatus(rowId)).toBe('discarded');
   });
 
   it('kept the console free of errors throughout', async () => {
