@@ -185,6 +185,40 @@ describeWithService('postgres', 'Postgres global order (gap holds)', () => {
     expect(cursor).toEqual({ position: 2 });
   });
 
+  it('steps over every burned position below the highest one seen at the gap in one read, once proven', async () => {
+    // Under many writers with rollbacks, gaps come in runs: one proof covers every missing position
+    // below a visible one, instead of one wait (for every older transaction) per gap.
+    const store = await openStore();
+    const first = event('first');
+    const last = event('last');
+    const writerFirst = await openTransaction(store, async (tx) => {
+      await store.events.append(tx, { streamId: 'first', expectedVersion: 'any', events: [first] });
+    });
+    for (const streamId of ['burned-1', 'burned-2', 'burned-3']) {
+      const burned = await openTransaction(store, async (tx) => {
+        await store.events.append(tx, { streamId, expectedVersion: 'any', events: [event(streamId)] });
+      });
+      await burned.rollBack();
+    }
+    const [appended] = await store.events.appendMany([
+      { streamId: 'last', expectedVersion: 'any', events: [last] },
+    ]);
+    expect(appended).not.toBeInstanceOf(Error);
+
+    const held = await store.events.readAll({ position: 0 }, { limit: 10 });
+    expect(held.events).toEqual([]);
+    expect(held.cursor.hold).toMatchObject({ at: 1, through: 5 });
+
+    await writerFirst.commit();
+    const read = await store.events.readAll(held.cursor, { limit: 10 });
+    expect(read.events.map((e) => [e.id, e.globalPosition])).toEqual([
+      [first.id, 1],
+      [last.id, 5],
+    ]);
+    expect(read.cursor).toEqual({ position: 5 });
+    expect(read.heldBackMs).toBe(0);
+  });
+
   it('is held back by an older unrelated transaction and never skips while it runs', async () => {
     const store = await openStore();
     await store.transaction((tx) => tx.execute('CREATE TABLE IF NOT EXISTS scratch (n int)'));

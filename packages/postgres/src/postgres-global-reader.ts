@@ -15,8 +15,10 @@ interface Scan {
   position: number;
   /** The first missing position below a visible one, if the scan stopped there. */
   gapAt?: number;
-  /** The cursor's hold, once proven final and stepped over. */
-  holdResolved: boolean;
+  /** The highest position this scan saw, visible in its snapshot. */
+  highestSeen: number;
+  /** True when the cursor's hold is proven: the positions it covers are final. */
+  holdProven: boolean;
 }
 
 /**
@@ -42,29 +44,35 @@ export function createPostgresGlobalReader(database: PostgresConnection, schema:
     if (scan.gapAt === undefined) {
       return { events: scan.events, cursor: { position: scan.position }, heldBackMs: 0 };
     }
-    const hold =
-      !scan.holdResolved && cursor.hold?.at === scan.gapAt ? cursor.hold : await newHold(scan.gapAt);
+    // A hold not yet proven still covers a later gap within it: the wait goes on, not anew.
+    const held = cursor.hold;
+    const isWithinHold =
+      held !== undefined && scan.gapAt >= held.at && scan.gapAt <= (held.through ?? held.at);
+    const hold = isWithinHold && !scan.holdProven ? held : await newHold(scan.gapAt, scan.highestSeen);
     return {
       events: scan.events,
       cursor: { position: scan.position, hold },
       heldBackMs: Date.now() - hold.since,
-      heldBackReason: await describeHold(hold),
+      heldBackReason: await describeHold(scan.gapAt, hold),
     };
   };
 
   /**
    * The horizon is an xid assigned AFTER the snapshot that showed the gap, so it is above the xid
    * of whoever holds the missing position (that xid was assigned before the higher, visible event
-   * took its position, hence before that snapshot). The snapshot's own xmax is not enough: it is
-   * "latest completed xid + 1", and a running transaction can have an xid at or above it when the
-   * visible event came from a transaction with a lower xid. Costs one xid per new gap, none per read.
+   * took its position, hence before that snapshot). The same is true of every missing position
+   * below the highest one that snapshot showed (`through`), so one proven hold covers them all:
+   * under many writers with rollbacks, a run of gaps costs one wait, not one wait per gap.
+   * The snapshot's own xmax is not enough: it is "latest completed xid + 1", and a running
+   * transaction can have an xid at or above it when the visible event came from a transaction with
+   * a lower xid. Costs one xid per new hold, none per read.
    */
-  async function newHold(at: number): Promise<Hold> {
+  async function newHold(at: number, through: number): Promise<Hold> {
     const [row] = await database.query<{ horizon: string }>('SELECT pg_current_xact_id()::text AS horizon');
-    return { at, horizon: row!.horizon, since: Date.now() };
+    return { at, horizon: row!.horizon, since: Date.now(), through };
   }
 
-  async function describeHold(hold: Hold): Promise<string> {
+  async function describeHold(gapAt: number, hold: Hold): Promise<string> {
     const [oldest] = await database.query<{ pid: number; xact_start: Date; backend_xid: string }>(
       `SELECT pid, xact_start, backend_xid::text AS backend_xid FROM pg_stat_activity
         WHERE backend_xid IS NOT NULL ORDER BY xact_start LIMIT 1`,
@@ -72,30 +80,32 @@ export function createPostgresGlobalReader(database: PostgresConnection, schema:
     const behind = oldest
       ? ` behind transaction ${oldest.backend_xid} (pid ${oldest.pid}, started ${oldest.xact_start.toISOString()})`
       : ' behind a transaction that had not finished';
-    return `gap at ${hold.at}${behind}: waiting until every transaction older than xid ${hold.horizon} ends`;
+    return `gap at ${gapAt}${behind}: waiting until every transaction older than xid ${hold.horizon} ends`;
   }
 }
 
 /**
  * Delivers the contiguous run after the cursor. At a gap it steps over only when the cursor's
- * hold is for that very gap and `xmin >= horizon`: every transaction that could fill it has ended,
- * and any that committed is visible in this same snapshot (it would have been a row).
+ * hold is proven (`xmin >= horizon`: every transaction that could fill a position it covers has
+ * ended, and any that committed is visible in this same snapshot, so it would have been a row)
+ * and the gap lies within the hold, from `at` to `through`.
  */
 function scanContiguous(cursor: GlobalCursor, rows: SnapshotRow[], xmin: bigint): Scan {
   const events: StoredEvent[] = [];
+  const hold = cursor.hold;
+  const isProven = hold !== undefined && xmin >= BigInt(hold.horizon);
+  const coveredThrough = hold ? (hold.through ?? hold.at) : 0;
+  const visible = rows.filter((row) => row.global_position !== undefined && row.global_position !== null);
+  const highestSeen = visible.at(-1)?.global_position ?? cursor.position;
   let position = cursor.position;
-  let holdResolved = false;
-  for (const row of rows) {
-    if (row.global_position === undefined || row.global_position === null) break;
+  for (const row of visible) {
     if (row.global_position !== position + 1) {
       const gapAt = position + 1;
-      const hold = cursor.hold;
-      const isFinal = !holdResolved && hold?.at === gapAt && xmin >= BigInt(hold.horizon);
-      if (!isFinal) return { events, position, gapAt, holdResolved };
-      holdResolved = true;
+      const isCovered = isProven && gapAt >= hold.at && row.global_position! - 1 <= coveredThrough;
+      if (!isCovered) return { events, position, gapAt, highestSeen, holdProven: isProven };
     }
     events.push(toStoredEvent(row as EventRow));
-    position = row.global_position;
+    position = row.global_position!;
   }
-  return { events, position, holdResolved };
+  return { events, position, highestSeen, holdProven: isProven };
 }

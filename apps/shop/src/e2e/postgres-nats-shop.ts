@@ -19,7 +19,12 @@ export function postgresNatsShop(label: string) {
       NATS_URL: serviceUrl('nats'),
       SHOP_STREAM_PREFIX: prefix,
     }),
+    /** Drops the databases and streams; KEEP_SHOP_DATA=1 keeps them to look into after a run. */
     async remove() {
+      if (process.env.KEEP_SHOP_DATA) {
+        console.log(`[shop] KEEP_SHOP_DATA: kept databases ${prefix}_* and streams ${prefix}*`);
+        return;
+      }
       await deleteStreamsWithPrefix(serviceUrl('nats'), prefix);
       const client = new pg.Client({ connectionString: postgresUrl });
       await client.connect();

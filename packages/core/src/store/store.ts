@@ -70,11 +70,18 @@ export interface AppendResult {
 
 /**
  * Where a global-log reader stands. `position` is the last position delivered. `hold` is
- * backend state for a reader that found a gap it cannot yet prove final (PostgreSQL).
+ * backend state for a reader that found a gap it cannot yet prove final (PostgreSQL): once
+ * proven, every missing position from `at` up to `through` (the highest position seen beside
+ * the gap) is final together.
  */
 export interface GlobalCursor {
   readonly position: number;
-  readonly hold?: { readonly at: number; readonly horizon: string; readonly since: number };
+  readonly hold?: {
+    readonly at: number;
+    readonly horizon: string;
+    readonly since: number;
+    readonly through?: number;
+  };
 }
 
 export interface GlobalBatch {
