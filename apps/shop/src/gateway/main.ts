@@ -45,7 +45,7 @@ const orderIdFor = (key: string | undefined) => {
 await runService({
   name: 'gateway',
   registry: createEventRegistry([]),
-  async setup({ app, config, store, transport, addConsumer }) {
+  async setup({ app, config, store, transport, addConsumer, logRetry }) {
     const call = createServiceClient(config);
     const products = createProductCache(config);
     const feed = createDashboardFeed({ call, dataDir: config.dataDir });
@@ -352,6 +352,7 @@ await runService({
         name: 'gateway',
         store,
         transport,
+        onRetry: logRetry,
         destinations: ['catalog.events'],
         registry: createEventRegistry([productUpdated]),
         handlers: {

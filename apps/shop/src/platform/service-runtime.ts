@@ -7,6 +7,7 @@
 import {
   type AnyEventDefinition,
   type Consumer,
+  type ConsumerRetry,
   createEventStore,
   createOutboxRelay,
   type EventRegistry,
@@ -22,6 +23,10 @@ import { installProblemHandlers, problemOf, sendProblem } from './problem.ts';
 import { registerServiceAdmin } from './service-admin.ts';
 import { createServiceRetention } from './service-retention.ts';
 
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
 export const bodyLimitBytes = 1024 * 1024;
 
 export interface ServiceContext<Definition extends AnyEventDefinition = AnyEventDefinition> {
@@ -34,6 +39,8 @@ export interface ServiceContext<Definition extends AnyEventDefinition = AnyEvent
   readonly app: FastifyInstance;
   /** Started after setup, stopped first; its dead letters are served by the admin endpoints. */
   addConsumer(consumer: Consumer): void;
+  /** A consumer's `onRetry`: logs each failed delivery that will be tried again, with its error. */
+  logRetry(failure: ConsumerRetry): void;
   /** A consumer added before, by name (e.g. to pause it while its read models are rebuilt). */
   consumerNamed(name: string): Consumer | undefined;
   /** Runs on stop, before the store closes (orchestrators, timers). */
@@ -88,6 +95,10 @@ export async function runService<Definition extends AnyEventDefinition>(
     transport,
     app,
     addConsumer: (consumer) => consumers.push(consumer),
+    logRetry: (failure) =>
+      console.warn(
+        `[${spec.name}] consumer ${failure.consumer}: ${failure.type} ${failure.messageId} failed on attempt ${failure.attempt} (${describeError(failure.error)}); tried again in ${failure.delayMs} ms`,
+      ),
     consumerNamed: (name) => consumers.find((consumer) => consumer.name === name),
     onStop: (stop) => stops.push(stop),
     onStart: (start) => starts.push(start),

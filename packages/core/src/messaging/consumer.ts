@@ -55,11 +55,26 @@ export interface ConsumerOptions<Definition extends AnyEventDefinition = AnyEven
   batching?: { maxMessages?: number; concurrency?: number };
   onDeadLetter?: (entry: { messageId: string; reason: string }) => void;
   /**
+   * Called when a delivery failed and will be tried again after `delayMs` (it is not yet a dead
+   * letter): without it a handler that keeps failing is silent until its last attempt.
+   */
+  onRetry?: (failure: ConsumerRetry) => void;
+  /**
    * Runs around each of the consumer's transactions, from its start to its commit or rollback:
    * a projection fed by this consumer holds it shared, so that swapping its read model for a
    * rebuilt one waits for transactions already writing to the old one.
    */
   aroundTransaction?: <T>(transaction: () => Promise<T>) => Promise<T>;
+}
+
+/** A delivery that failed and is to be tried again. */
+export interface ConsumerRetry {
+  consumer: string;
+  messageId: string;
+  type: string;
+  attempt: number;
+  delayMs: number;
+  error: unknown;
 }
 
 /** A failure no retry can fix: dead-letter at once. */
@@ -243,7 +258,16 @@ export function createConsumer<Definition extends AnyEventDefinition>(options: C
         );
         return delivery.ack();
       }
-      return delivery.retry(backoffDelay(attempt, backoff));
+      const delayMs = backoffDelay(attempt, backoff);
+      options.onRetry?.({
+        consumer: name,
+        messageId: message.id,
+        type: message.type,
+        attempt,
+        delayMs,
+        error,
+      });
+      return delivery.retry(delayMs);
     }
     return delivery.ack();
   }

@@ -9,7 +9,12 @@ import { type EventStore, subjectForgottenType } from '../event-store/index.ts';
 import { isStreamId } from '../guards/index.ts';
 import { createWakeableSleep } from '../lifecycle/index.ts';
 import { createEventRegistry, type Message } from '../message/index.ts';
-import { type Consumer, createConsumer, type MessageContext } from '../messaging/index.ts';
+import {
+  type Consumer,
+  type ConsumerRetry,
+  createConsumer,
+  type MessageContext,
+} from '../messaging/index.ts';
 import type { DeadLetter, GlobalCursor } from '../store/index.ts';
 import type { Transport } from '../transport/index.ts';
 import { applySourcedEvents } from './apply-batch.ts';
@@ -71,6 +76,8 @@ export interface ProjectionRunnerOptions {
     /** Deliveries before a failing event is dead-lettered (default 5). */
     maxAttempts?: number;
     onDeadLetter?: (entry: { messageId: string; reason: string }) => void;
+    /** Each failed delivery that will be tried again (see the consumer's `onRetry`). */
+    onRetry?: (failure: ConsumerRetry) => void;
   };
   /**
    * An own-log event a handler keeps failing on: after `maxAttempts` tries of its batch (default
@@ -192,6 +199,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions) {
       },
       ...(subscription.maxAttempts ? { maxAttempts: subscription.maxAttempts } : {}),
       ...(subscription.onDeadLetter ? { onDeadLetter: subscription.onDeadLetter } : {}),
+      ...(subscription.onRetry ? { onRetry: subscription.onRetry } : {}),
     });
   }
 

@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  type ConsumerRetry,
   createConsumer,
   createEventStore,
   createOutboxRelay,
@@ -34,7 +35,11 @@ export function describeMessagingConformance(name: string, openTransport: () => 
       for (const close of closers.splice(0).reverse()) await close().catch(() => {});
     });
 
-    async function setup(handlers: (seen: Message[]) => Record<string, MessageHandler>, maxAttempts = 3) {
+    async function setup(
+      handlers: (seen: Message[]) => Record<string, MessageHandler>,
+      maxAttempts = 3,
+      onRetry?: (failure: ConsumerRetry) => void,
+    ) {
       const directory = mkdtempSync(join(tmpdir(), 'causeway-messaging-'));
       const storeA: Store = await createSqliteStore({ filename: join(directory, 'a.db') });
       const storeB: Store = await createSqliteStore({ filename: join(directory, 'b.db') });
@@ -52,6 +57,7 @@ export function describeMessagingConformance(name: string, openTransport: () => 
         maxAttempts,
         backoff: { initialMs: 20, maxMs: 100 },
         ackTimeoutMs: 2000,
+        ...(onRetry ? { onRetry } : {}),
       });
       closers.push(
         () => storeA.close(),
@@ -129,8 +135,9 @@ export function describeMessagingConformance(name: string, openTransport: () => 
       expect(seen.map((message) => message.streamPosition)).toEqual([1, 2]);
     });
 
-    it('retries a transient failure with backoff, then handles it once', async () => {
+    it('retries a transient failure with backoff, saying so each time, then handles it once', async () => {
       let failures = 0;
+      const retries: ConsumerRetry[] = [];
       const { eventStore, relay, consumer, destination, seen } = await setup(
         (seenList) => ({
           'test.Deposited': async (message, { attempt }) => {
@@ -142,6 +149,7 @@ export function describeMessagingConformance(name: string, openTransport: () => 
           },
         }),
         5,
+        (failure) => retries.push(failure),
       );
       await consumer.start();
       relay.start();
@@ -152,6 +160,12 @@ export function describeMessagingConformance(name: string, openTransport: () => 
       );
       await eventually(async () => seen.length === 1, 'the retried message');
       expect(failures).toBe(2);
+      expect(retries.map(({ attempt, type, messageId }) => ({ attempt, type, messageId }))).toEqual([
+        { attempt: 1, type: 'test.Deposited', messageId: seen[0]!.id },
+        { attempt: 2, type: 'test.Deposited', messageId: seen[0]!.id },
+      ]);
+      expect(String(retries[0]!.error)).toContain('database busy (attempt 1)');
+      expect(retries.every(({ delayMs }) => delayMs > 0)).toBe(true);
     });
 
     it('dead-letters invalid input with a clear reason, parks its key, keeps going, and redrives in order', async () => {

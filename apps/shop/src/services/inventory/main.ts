@@ -25,7 +25,7 @@ const productParams = z.object({ productId: pathId });
 await runService({
   name: 'inventory',
   registry: inventoryRegistry,
-  async setup({ app, eventStore, store, transport, addConsumer }) {
+  async setup({ app, eventStore, store, transport, addConsumer, logRetry }) {
     const keeper = createStockKeeper({ eventStore, store });
     const view = (productId: string, state: Stock) => ({
       productId,
@@ -50,6 +50,7 @@ await runService({
         name: 'inventory',
         store,
         transport,
+        onRetry: logRetry,
         destinations: ['inventory.commands', 'orders.events'],
         maxAttempts: 50,
         registry: createEventRegistry([...inventoryCommands.definitions, orderConfirmed]),

@@ -56,7 +56,7 @@ const tokenOf = (headers: Record<string, unknown>) => {
 await runService({
   name: 'orders',
   registry: ordersRegistry,
-  async setup({ app, config, eventStore, store, transport, addConsumer, onStart, onStop }) {
+  async setup({ app, config, eventStore, store, transport, addConsumer, logRetry, onStart, onStop }) {
     const placeOrder = definePlaceOrder(config.paymentTimeoutMs);
     const replicas = createOrderReplicas(store, replicaWaits);
     const addresses = createShippingAddressSeal(store);
@@ -235,6 +235,7 @@ await runService({
         name: 'orders',
         store,
         transport,
+        onRetry: logRetry,
         destinations: ['catalog.events', 'users.events', 'inventory.events', 'orders.commands'],
         registry: createEventRegistry([...replicaSources, ...ordersCommands.definitions]),
         handlers: {

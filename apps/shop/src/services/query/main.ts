@@ -91,7 +91,7 @@ await runService({
       eventStore,
       projections: [queryProjection],
       sources: querySources(createServiceClient(config)),
-      subscription: { name: 'query', transport },
+      subscription: { name: 'query', transport, onRetry: service.logRetry },
       onApplied: (event) => histogram.record(Date.now() - Date.parse(event.occurredAt)),
       onError: (name, error) => console.warn(`[query] projection ${name}: ${String(error)}`),
     });

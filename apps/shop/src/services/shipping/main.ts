@@ -27,7 +27,7 @@ const orderParams = z.object({ orderId: pathId });
 await runService({
   name: 'shipping',
   registry: shippingRegistry,
-  async setup({ app, eventStore, store, transport, addConsumer }) {
+  async setup({ app, eventStore, store, transport, addConsumer, logRetry }) {
     const current = async (orderId: string, tx: Transaction | null) => {
       const { events, version } = await readStreamAt(eventStore, shipmentStream(orderId), tx);
       const last = events.at(-1);
@@ -52,6 +52,7 @@ await runService({
         name: 'shipping',
         store,
         transport,
+        onRetry: logRetry,
         destinations: ['shipping.commands'],
         registry: shippingCommands,
         handlers: sagaParticipant(store, shippingCommands, {
