@@ -23,6 +23,22 @@ import { installProblemHandlers, problemOf, sendProblem } from './problem.ts';
 import { registerServiceAdmin } from './service-admin.ts';
 import { createServiceRetention } from './service-retention.ts';
 
+/** Start-up phases, timed from the process's own start (module loading included). */
+function startPhases() {
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const ended: Array<[string, number]> = [['modules', performance.now()]];
+  let last = performance.now();
+  return {
+    end(phase: string) {
+      const now = performance.now();
+      ended.push([phase, now - last]);
+      last = now;
+    },
+    summary: () =>
+      `${seconds(last)} after the process started (${ended.map(([phase, ms]) => `${phase} ${seconds(ms)}`).join(', ')})`,
+  };
+}
+
 function describeError(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
@@ -70,9 +86,12 @@ export function createHttpApp(): FastifyInstance {
 export async function runService<Definition extends AnyEventDefinition>(
   spec: ServiceSpec<Definition>,
 ): Promise<void> {
+  const phases = startPhases();
   const config = loadConfig();
   const store = await openServiceStore(config, spec.name);
+  phases.end('store');
   const transport = await openShopTransport(config);
+  phases.end('transport');
   const eventStore = createEventStore({ store, registry: spec.registry });
   const relay = createOutboxRelay({
     store,
@@ -118,11 +137,16 @@ export async function runService<Definition extends AnyEventDefinition>(
   });
 
   await spec.setup(context);
+  phases.end('setup');
   for (const consumer of consumers) await consumer.start();
+  phases.end('consumers');
   relay.start();
   retention?.start();
   for (const start of starts) await start();
   await app.listen({ host: '127.0.0.1', port: portOf(config, spec.name) });
+  phases.end('listen');
+  // After a crash, the time to this line is time the service's messages wait: worth seeing.
+  console.log(`[${spec.name}] ready ${phases.summary()}`);
 
   let stopping = false;
   const stop = async () => {
