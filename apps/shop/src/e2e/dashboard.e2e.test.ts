@@ -120,6 +120,26 @@ describeWithChromium('the dashboard in Chromium', () => {
     await shoot('flow.png', '#flow', '#flow-view');
   });
 
+  /** Creates a product and waits until the query projection lists it, with no lag left. */
+  async function createProductAndSeeItRead(sku: string, name: string) {
+    const created = await fetch(`${shop.api}/products`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sku, name, priceCents: 100 }),
+    });
+    expect(created.status).toBe(201);
+    const listed = async () =>
+      (
+        (await (await fetch(`${shop.api}/products?search=${encodeURIComponent(name)}`)).json()) as {
+          items: unknown[];
+        }
+      ).items.length;
+    await expect.poll(listed, pollOptions).toBe(1);
+    await expect
+      .poll(() => page.locator('[data-testid="lag-events-catalog"]').textContent(), pollOptions)
+      .toBe('0');
+  }
+
   /** Sends a poison message from the form; answers the id of its row once it is dead. */
   async function poison(service: string, kind: 'once' | 'always') {
     await page.selectOption('#poison-service', service);
@@ -201,25 +221,7 @@ describeWithChromium('the dashboard in Chromium', () => {
     };
     expect(search.items.map((item) => item.name)).toEqual(['Lag probe']);
     // Live again after the rebuild: a new write shows up in the read model.
-    await fetch(`${shop.api}/products`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ sku: 'AFTER-1', name: 'After rebuild', priceCents: 100 }),
-    });
-    await expect
-      .poll(
-        async () =>
-          (
-            (await (await fetch(`${shop.api}/products?search=after%20rebuild`)).json()) as {
-              items: unknown[];
-            }
-          ).items.length,
-        pollOptions,
-      )
-      .toBe(1);
-    await expect
-      .poll(() => page.locator('[data-testid="lag-events-catalog"]').textContent(), pollOptions)
-      .toBe('0');
+    await createProductAndSeeItRead('AFTER-1', 'After rebuild');
   });
 
   it("shows a projection's poison event in the dead-letter view, goes on past it, and discards it by a click", async () => {
@@ -261,26 +263,7 @@ describeWithChromium('the dashboard in Chromium', () => {
     const rowId = (await row.getAttribute('data-id'))!;
 
     // The projection goes on: a product created after the poison shows up in the read model.
-    const created = await fetch(`${shop.api}/products`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ sku: 'PAST-1', name: 'Past the poison', priceCents: 100 }),
-    });
-    expect(created.status).toBe(201);
-    await expect
-      .poll(
-        async () =>
-          (
-            (await (await fetch(`${shop.api}/products?search=past%20the%20poison`)).json()) as {
-              items: unknown[];
-            }
-          ).items.length,
-        pollOptions,
-      )
-      .toBe(1);
-    await expect
-      .poll(() => page.locator('[data-testid="lag-events-catalog"]').textContent(), pollOptions)
-      .toBe('0');
+    await createProductAndSeeItRead('PAST-1', 'Past the poison');
     await shoot('projection-dead-letter.png', '#dead-letters');
 
     await rowOf(rowId).locator('[data-action="discard"]').click();
