@@ -39,10 +39,6 @@ function startPhases() {
   };
 }
 
-function describeError(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
-
 export const bodyLimitBytes = 1024 * 1024;
 
 export interface ServiceContext<Definition extends AnyEventDefinition = AnyEventDefinition> {
@@ -116,7 +112,7 @@ export async function runService<Definition extends AnyEventDefinition>(
     addConsumer: (consumer) => consumers.push(consumer),
     logRetry: (failure) =>
       console.warn(
-        `[${spec.name}] consumer ${failure.consumer}: ${failure.type} ${failure.messageId} failed on attempt ${failure.attempt} (${describeError(failure.error)}); tried again in ${failure.delayMs} ms`,
+        `[${spec.name}] consumer ${failure.consumer}: ${failure.type} ${failure.messageId} failed on attempt ${failure.attempt} (${failure.reason}); tried again in ${failure.delayMs} ms`,
       ),
     consumerNamed: (name) => consumers.find((consumer) => consumer.name === name),
     onStop: (stop) => stops.push(stop),

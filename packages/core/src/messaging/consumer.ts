@@ -1,4 +1,5 @@
 import { createGroupCommitter } from '../batching/group-committer.ts';
+import { describeError } from '../errors/describe-error.ts';
 import {
   CausewayError,
   ConfigurationError,
@@ -74,6 +75,8 @@ export interface ConsumerRetry {
   type: string;
   attempt: number;
   delayMs: number;
+  /** The error as one line, as a dead letter's reason gives it. */
+  reason: string;
   error: unknown;
 }
 
@@ -83,10 +86,6 @@ function isPermanent(error: unknown): boolean {
     error instanceof ValidationError ||
     (error instanceof CausewayError && ['UNKNOWN_EVENT_TYPE', 'UPCAST_FAILED'].includes(error.code))
   );
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
@@ -253,7 +252,7 @@ export function createConsumer<Definition extends AnyEventDefinition>(options: C
       if (isPermanent(error) || attempt >= maxAttempts) {
         await deadLetter(
           message,
-          `${describe(error)} (after ${attempt} attempt${attempt === 1 ? '' : 's'})`,
+          `${describeError(error)} (after ${attempt} attempt${attempt === 1 ? '' : 's'})`,
           attempt,
         );
         return delivery.ack();
@@ -265,6 +264,7 @@ export function createConsumer<Definition extends AnyEventDefinition>(options: C
         type: message.type,
         attempt,
         delayMs,
+        reason: describeError(error),
         error,
       });
       return delivery.retry(delayMs);
@@ -325,7 +325,7 @@ export function createConsumer<Definition extends AnyEventDefinition>(options: C
           } catch (error) {
             await store.deadLetters.put(null, {
               ...entry,
-              reason: describe(error),
+              reason: describeError(error),
               attempts: entry.attempts + 1,
               status: 'dead',
             });

@@ -1,3 +1,4 @@
+import { describeError } from '../errors/describe-error.ts';
 import { StoreFailureError, StoreUnavailableError } from '../errors/index.ts';
 import type { EventStore } from '../event-store/index.ts';
 import type { Message } from '../message/index.ts';
@@ -23,9 +24,6 @@ export const deadLetterConsumerOf = (projection: string) => `projection:${projec
 export function isStoreTrouble(error: unknown): boolean {
   return error instanceof StoreUnavailableError || error instanceof StoreFailureError;
 }
-
-export const describeError = (error: unknown) =>
-  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 
 /**
  * After a batch failed its attempts: applies its events one per transaction (each with the

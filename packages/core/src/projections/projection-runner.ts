@@ -1,4 +1,5 @@
 import { decodeConsistencyToken, type StreamMark } from '../consistency/index.ts';
+import { describeError } from '../errors/describe-error.ts';
 import {
   ConfigurationError,
   InvalidArgumentError,
@@ -20,7 +21,6 @@ import type { Transport } from '../transport/index.ts';
 import { applySourcedEvents } from './apply-batch.ts';
 import {
   deadLetterConsumerOf,
-  describeError,
   type HaltedAt,
   isolatePoison,
   isStoreTrouble,

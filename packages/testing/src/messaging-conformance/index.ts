@@ -164,7 +164,8 @@ export function describeMessagingConformance(name: string, openTransport: () => 
         { attempt: 1, type: 'test.Deposited', messageId: seen[0]!.id },
         { attempt: 2, type: 'test.Deposited', messageId: seen[0]!.id },
       ]);
-      expect(String(retries[0]!.error)).toContain('database busy (attempt 1)');
+      expect(retries[0]!.reason).toBe('Error: database busy (attempt 1)');
+      expect(retries[0]!.error).toBeInstanceOf(Error);
       expect(retries.every(({ delayMs }) => delayMs > 0)).toBe(true);
     });
 
