@@ -13,12 +13,20 @@ interface SnapshotRow extends Partial<EventRow> {
 interface Scan {
   events: StoredEvent[];
   position: number;
-  /** The first missing position below a visible one, if the scan stopped there. */
-  gapAt?: number;
-  /** The highest position this scan saw, visible in its snapshot. */
-  highestSeen: number;
-  /** True when the cursor's hold is proven: the positions it covers are final. */
-  holdProven: boolean;
+  /** Where the scan stopped, if at a gap it could not step over. */
+  gap?: {
+    /** The first missing position below a visible one. */
+    at: number;
+    /** The highest position the scan saw, visible in its snapshot: what a new hold covers. */
+    highestSeen: number;
+    /** The cursor's hold, when it covers this gap and is not proven yet: the wait goes on, not anew. */
+    stillHeldBy?: Hold;
+  };
+}
+
+/** Whether `position` lies within the hold, from `at` up to `through`. */
+function isCovered(hold: Hold | undefined, position: number): hold is Hold {
+  return hold !== undefined && position >= hold.at && position <= (hold.through ?? hold.at);
 }
 
 /**
@@ -41,19 +49,16 @@ export function createPostgresGlobalReader(database: PostgresConnection, schema:
     const rows = await database.query<SnapshotRow>(readSql, [cursor.position, options.limit]);
     const xmin = BigInt(rows[0]?.snapshot_xmin ?? '0');
     const scan = scanContiguous(cursor, rows, xmin);
-    if (scan.gapAt === undefined) {
+    if (scan.gap === undefined) {
       return { events: scan.events, cursor: { position: scan.position }, heldBackMs: 0 };
     }
-    // A hold not yet proven still covers a later gap within it: the wait goes on, not anew.
-    const held = cursor.hold;
-    const isWithinHold =
-      held !== undefined && scan.gapAt >= held.at && scan.gapAt <= (held.through ?? held.at);
-    const hold = isWithinHold && !scan.holdProven ? held : await newHold(scan.gapAt, scan.highestSeen);
+    const { at, highestSeen, stillHeldBy } = scan.gap;
+    const hold = stillHeldBy ?? (await newHold(at, highestSeen));
     return {
       events: scan.events,
       cursor: { position: scan.position, hold },
       heldBackMs: Date.now() - hold.since,
-      heldBackReason: await describeHold(scan.gapAt, hold),
+      heldBackReason: await describeHold(at, hold),
     };
   };
 
@@ -94,18 +99,21 @@ function scanContiguous(cursor: GlobalCursor, rows: SnapshotRow[], xmin: bigint)
   const events: StoredEvent[] = [];
   const hold = cursor.hold;
   const isProven = hold !== undefined && xmin >= BigInt(hold.horizon);
-  const coveredThrough = hold ? (hold.through ?? hold.at) : 0;
-  const visible = rows.filter((row) => row.global_position !== undefined && row.global_position !== null);
-  const highestSeen = visible.at(-1)?.global_position ?? cursor.position;
   let position = cursor.position;
-  for (const row of visible) {
+  for (const row of rows) {
+    if (row.global_position === undefined || row.global_position === null) break;
     if (row.global_position !== position + 1) {
-      const gapAt = position + 1;
-      const isCovered = isProven && gapAt >= hold.at && row.global_position! - 1 <= coveredThrough;
-      if (!isCovered) return { events, position, gapAt, highestSeen, holdProven: isProven };
+      const at = position + 1;
+      const isFinal = isProven && isCovered(hold, at) && isCovered(hold, row.global_position - 1);
+      if (!isFinal) {
+        // Rows come in position order, so the last one is the highest this snapshot showed.
+        const highestSeen = rows.at(-1)!.global_position!;
+        const stillHeldBy = !isProven && isCovered(hold, at) ? hold : undefined;
+        return { events, position, gap: { at, highestSeen, ...(stillHeldBy ? { stillHeldBy } : {}) } };
+      }
     }
     events.push(toStoredEvent(row as EventRow));
-    position = row.global_position!;
+    position = row.global_position;
   }
-  return { events, position, highestSeen, holdProven: isProven };
+  return { events, position };
 }
