@@ -75,6 +75,10 @@ export class UnavailableError extends Error {
 
 const problemType = (slug: string) => `https://causeway.dev/problems/${slug}`;
 
+export function bodyTooLarge(detail: string): Problem {
+  return { type: problemType('body-too-large'), title: 'Body too large', status: 413, detail };
+}
+
 export function problemOf(error: unknown): Problem {
   if (error instanceof InvalidRequestError) {
     return {
@@ -139,14 +143,7 @@ export function problemOf(error: unknown): Problem {
     };
   }
   const fastify = error as Partial<FastifyError>;
-  if (fastify.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    return {
-      type: problemType('body-too-large'),
-      title: 'Body too large',
-      status: 413,
-      detail: 'The body is over the 1 MiB limit',
-    };
-  }
+  if (fastify.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return bodyTooLarge('The body is over the 1 MiB limit');
   if (fastify.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
     return {
       type: problemType('unsupported-media-type'),

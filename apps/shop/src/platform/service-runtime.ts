@@ -19,6 +19,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { loadConfig, portOf, type ShopConfig } from '../config.ts';
 import { createDevPoison } from './dev-poison.ts';
 import { openServiceStore, openShopTransport } from './open-backends.ts';
+import { refuseOversizedBodies } from './oversized-body.ts';
 import { installProblemHandlers, problemOf, sendProblem } from './problem.ts';
 import { registerServiceAdmin } from './service-admin.ts';
 import { createServiceRetention } from './service-retention.ts';
@@ -76,6 +77,7 @@ export function createHttpApp(): FastifyInstance {
     frameworkErrors: (error, _request, reply) => sendProblem(reply, problemOf(error)),
   });
   installProblemHandlers(app);
+  refuseOversizedBodies(app, { bodyLimit: bodyLimitBytes, drainLimit: 16 * bodyLimitBytes });
   return app;
 }
 
