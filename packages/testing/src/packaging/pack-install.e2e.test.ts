@@ -22,8 +22,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 const repository = resolve(fileURLToPath(new URL('../../../../', import.meta.url)));
-const workspaces = ['core', 'sqlite', 'embedded', 'postgres', 'nats', 'rabbitmq', 'testing'];
-const installed = ['core', 'sqlite', 'embedded', 'postgres', 'nats', 'rabbitmq'];
+const workspaces = ['core', 'sqlite', 'embedded', 'postgres', 'postgres-cdc', 'nats', 'rabbitmq', 'testing'];
+const installed = ['core', 'sqlite', 'embedded', 'postgres', 'postgres-cdc', 'nats', 'rabbitmq'];
 
 interface PackResult {
   name: string;
@@ -140,7 +140,8 @@ describe('the packages, packed and installed into an empty project', () => {
         "import { createPostgresStore } from '@causeway/postgres';",
         "import { createNatsTransport } from '@causeway/nats';",
         "import { createRabbitMqTransport } from '@causeway/rabbitmq';",
-        'export const backends = [createPostgresStore, createNatsTransport, createRabbitMqTransport];',
+        "import { createPostgresChangeSource } from '@causeway/postgres-cdc';",
+        'export const backends = [createPostgresStore, createNatsTransport, createRabbitMqTransport, createPostgresChangeSource];',
       ].join('\n'),
     );
     const compiled = await compile(project);

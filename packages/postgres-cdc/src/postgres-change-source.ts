@@ -1,0 +1,334 @@
+import { ConfigurationError } from '@causeway/core';
+import pg from 'pg';
+import type { ChangeTransaction, SchemaChange, SnapshotProgress } from './change.ts';
+import { takeInitialSnapshot } from './initial-snapshot.ts';
+import { openReplicationStream, type ReplicationStream } from './replication-stream.ts';
+import {
+  deleteSlotState,
+  ensureSlotStateTable,
+  readSlotState,
+  recordSnapshotCompleted,
+  recordSnapshotStarted,
+} from './slot-state.ts';
+import {
+  assertLogicalWalLevel,
+  assertSlotUsable,
+  type CapturedTable,
+  describeTables,
+  qualified,
+  readPublicationTables,
+  readSlot,
+  splitTableName,
+} from './source-catalog.ts';
+import { createTransactionAssembler } from './transaction-assembler.ts';
+
+export interface PostgresChangeSourceOptions {
+  connectionString: string;
+  /** The durable replication slot: one per consumer of the changes. */
+  slot: string;
+  publication: string;
+  /**
+   * Tables to capture (`schema.table`, or `table` in `public`). When the publication does not
+   * exist it is created for them; when it exists it must hold them. Without this option the
+   * publication must exist, and its tables are captured.
+   */
+  tables?: readonly string[];
+  /** Rows per snapshot chunk (each chunk is one handler call). Default 1024. */
+  snapshotChunkSize?: number;
+  /** Received messages not yet handled past which reading pauses. Default 10,000. */
+  maxQueued?: number;
+  /**
+   * How long to wait for a slot another process still holds before refusing with `slot-in-use`.
+   * A restart right after a crash can find the old connection not yet gone. Default 0.
+   */
+  slotBusyTimeoutMs?: number;
+  /** Delay before reconnecting after the stream failed (the handler threw, the connection dropped). */
+  reconnectDelayMs?: number;
+  onSnapshotProgress?(progress: SnapshotProgress): void;
+  /** The slot vanished or PostgreSQL invalidated it (max_slot_wal_keep_size): the tables are copied again. */
+  onSlotLost?(event: { slot: string; reason: 'dropped' | 'wal-removed' }): void;
+  /** A captured table gained or lost columns; later changes carry the new columns. */
+  onSchemaChange?(change: SchemaChange): void;
+  /** The stream failed and will be reopened from the last acknowledged transaction. */
+  onError?(error: unknown): void;
+}
+
+export type ChangeHandler = (transaction: ChangeTransaction) => Promise<void>;
+
+export interface ChangeSourceStatus {
+  readonly slot: string;
+  readonly active: boolean;
+  /** Null when the slot does not exist. */
+  readonly walStatus: string | null;
+  /** WAL the slot holds back: from its confirmed position to the server's current one. */
+  readonly lagBytes: number | null;
+  /** How far behind the source the last handled transaction was when it was handled (Debezium's MilliSecondsBehindSource). */
+  readonly millisBehindSource: number | null;
+  readonly lastCommitTime: string | null;
+  readonly transactionsHandled: number;
+}
+
+export interface PostgresChangeSource {
+  /**
+   * Prepares the slot (taking the initial snapshot on first start) and streams every committed
+   * change of the captured tables to the handler, one transaction at a time in commit order. A
+   * transaction is acknowledged to the slot only after the handler resolved: a crash before that
+   * redelivers it, with the same change ids. Resolves once streaming began; rejects on bad
+   * configuration, having created nothing.
+   */
+  start(handler: ChangeHandler): Promise<void>;
+  status(): Promise<ChangeSourceStatus>;
+  stop(): Promise<void>;
+  /** Stops, and removes the slot and what the source recorded about it: for a retired consumer. */
+  drop(): Promise<void>;
+}
+
+const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
+
+export function createPostgresChangeSource(options: PostgresChangeSourceOptions): PostgresChangeSource {
+  const { slot, publication, connectionString } = options;
+  const chunkSize = options.snapshotChunkSize ?? 1024;
+  const reconnectDelayMs = options.reconnectDelayMs ?? 1000;
+  const ignoredSchemas = new Set(['causeway_cdc']);
+  let metadata: pg.Client | null = null;
+  let stream: ReplicationStream | null = null;
+  let running = false;
+  let loop: Promise<void> | null = null;
+  let wake: () => void = () => {};
+  let handled = 0;
+  let lastCommitTime: string | null = null;
+  let millisBehindSource: number | null = null;
+
+  async function connectMetadata(): Promise<pg.Client> {
+    const client = new pg.Client({ connectionString });
+    client.on('error', () => {});
+    await client.connect();
+    return client;
+  }
+
+  /** Validates everything before changing anything, then creates what is missing. */
+  async function prepare(client: pg.Client): Promise<{ database: string; tables: CapturedTable[] }> {
+    await assertLogicalWalLevel(client);
+    const database = (await client.query<{ db: string }>('SELECT current_database() AS db')).rows[0]!.db;
+    const deadline = Date.now() + (options.slotBusyTimeoutMs ?? 0);
+    let existingSlot = await readSlot(client, slot);
+    while (existingSlot?.active && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      existingSlot = await readSlot(client, slot);
+    }
+    if (existingSlot !== null) assertSlotUsable(slot, existingSlot, database);
+    const published = await readPublicationTables(client, publication);
+    const wanted = options.tables?.map(splitTableName);
+    if (published === null && wanted === undefined)
+      throw new ConfigurationError(
+        `Publication ${publication} does not exist: create it (CREATE PUBLICATION ${publication} FOR TABLE ...), or pass the tables to capture and it is created for them`,
+        { reason: 'no-publication', publication },
+      );
+    if (published !== null && wanted !== undefined) {
+      const missing = wanted.filter(
+        (t) => !published.some((p) => p.schema === t.schema && p.table === t.table),
+      );
+      if (missing.length > 0)
+        throw new ConfigurationError(
+          `Publication ${publication} does not include ${missing.map((t) => qualified(t.schema, t.table)).join(', ')}: add them with ALTER PUBLICATION ${publication} ADD TABLE ..., or use another publication`,
+          {
+            reason: 'publication-mismatch',
+            publication,
+            missing: missing.map((t) => qualified(t.schema, t.table)),
+          },
+        );
+    }
+    const tables = await describeTables(
+      client,
+      (wanted ?? published ?? []).filter((t) => !ignoredSchemas.has(t.schema)),
+    );
+    if (published === null)
+      await client.query(
+        `CREATE PUBLICATION ${quote(publication)} FOR TABLE ${tables.map((t) => `${quote(t.schema)}.${quote(t.table)}`).join(', ')}`,
+      );
+    await ensureSlotStateTable(client);
+    return { database, tables };
+  }
+
+  /** Makes sure the slot exists with a finished snapshot behind it, copying the tables if not. */
+  async function ensureSlot(
+    client: pg.Client,
+    database: string,
+    tables: CapturedTable[],
+    handler: ChangeHandler,
+  ) {
+    const state = await readSlotState(client, slot);
+    let info = await readSlot(client, slot);
+    if (info !== null && info.walStatus === 'lost') {
+      options.onSlotLost?.({ slot, reason: 'wal-removed' });
+      await dropSlot(client);
+      info = null;
+    } else if (info === null && state?.snapshotCompleted) {
+      options.onSlotLost?.({ slot, reason: 'dropped' });
+    }
+    if (info !== null && state?.snapshotCompleted) return;
+    // A slot whose snapshot did not finish (a crash during the copy) starts over: the copy is
+    // idempotent for the sink (same ids, same rows), a half copy followed by streaming is not.
+    if (info !== null) await dropSlot(client);
+    await takeInitialSnapshot({
+      connectionString,
+      slot,
+      database,
+      tables,
+      chunkSize,
+      onSlotCreated: (consistentPoint) =>
+        recordSnapshotStarted(client, { slot, publication, consistentPoint }),
+      onChunk: handler,
+      onProgress: options.onSnapshotProgress,
+    });
+    await recordSnapshotCompleted(client, slot);
+  }
+
+  async function dropSlot(client: pg.Client): Promise<void> {
+    await client.query(
+      'SELECT pg_drop_replication_slot($1) WHERE EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)',
+      [slot],
+    );
+  }
+
+  async function open(handler: ChangeHandler): Promise<ReplicationStream> {
+    metadata ??= await connectMetadata();
+    const client = metadata;
+    const { database, tables } = await prepare(client);
+    await ensureSlot(client, database, tables, handler);
+    const assembler = createTransactionAssembler({
+      slot,
+      database,
+      ignoredSchemas,
+      describe: async (schema, table) => (await describeTables(client, [{ schema, table }]))[0]!,
+      onSchemaChange: options.onSchemaChange,
+    });
+    return openReplicationStream({
+      connectionString,
+      slot,
+      publication,
+      assembler,
+      maxQueued: options.maxQueued,
+      onTransaction: async (transaction) => {
+        await handler(transaction);
+        handled += 1;
+        lastCommitTime = transaction.commitTime;
+        millisBehindSource = Date.now() - Date.parse(transaction.commitTime);
+      },
+    });
+  }
+
+  async function keepStreaming(handler: ChangeHandler, first: ReplicationStream): Promise<void> {
+    let current: ReplicationStream | null = first;
+    while (running) {
+      if (current === null) {
+        try {
+          current = await open(handler);
+        } catch (error) {
+          await resetMetadata();
+          options.onError?.(error);
+          await pause(reconnectDelayMs);
+          continue;
+        }
+        stream = current;
+      }
+      try {
+        await current.ended;
+        if (!running) return;
+      } catch (error) {
+        if (!running) return;
+        options.onError?.(error);
+        await pause(reconnectDelayMs);
+      }
+      current = null;
+    }
+  }
+
+  function pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  async function resetMetadata(): Promise<void> {
+    const client = metadata;
+    metadata = null;
+    await client?.end().catch(() => {});
+  }
+
+  async function stop(): Promise<void> {
+    running = false;
+    wake();
+    await stream?.stop();
+    stream = null;
+    await loop;
+    loop = null;
+    await resetMetadata();
+  }
+
+  return {
+    async start(handler) {
+      if (running) throw new Error(`Change source ${slot} is already started`);
+      running = true;
+      let first: ReplicationStream;
+      try {
+        first = await open(handler);
+      } catch (error) {
+        running = false;
+        await resetMetadata();
+        throw error;
+      }
+      stream = first;
+      loop = keepStreaming(handler, first);
+    },
+
+    async status() {
+      const client = metadata ?? (await connectMetadata());
+      try {
+        const { rows } = await client.query(
+          `SELECT active, wal_status, pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::float8 AS lag
+             FROM pg_replication_slots WHERE slot_name = $1`,
+          [slot],
+        );
+        const row = rows[0];
+        return {
+          slot,
+          active: row?.active ?? false,
+          walStatus: row?.wal_status ?? null,
+          lagBytes: row?.lag ?? null,
+          millisBehindSource,
+          lastCommitTime,
+          transactionsHandled: handled,
+        };
+      } finally {
+        if (client !== metadata) await client.end().catch(() => {});
+      }
+    },
+
+    stop,
+
+    async drop() {
+      await stop();
+      const client = await connectMetadata();
+      try {
+        const info = await readSlot(client, slot);
+        if (info?.active)
+          throw new ConfigurationError(
+            `Replication slot ${slot} is in use by another consumer (backend pid ${info.activePid}): stop it first`,
+            {
+              reason: 'slot-in-use',
+              slot,
+            },
+          );
+        await dropSlot(client);
+        await deleteSlotState(client, slot);
+      } finally {
+        await client.end().catch(() => {});
+      }
+    },
+  };
+}
