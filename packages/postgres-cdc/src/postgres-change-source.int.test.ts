@@ -379,6 +379,61 @@ describeRequiring('PostgreSQL change source', missing, () => {
     rmSync(folder, { recursive: true, force: true });
   });
 
+  it('delivers a transaction of 50,000 rows whole, once, and acknowledges it', async () => {
+    await db.query('CREATE TABLE bulk (id int PRIMARY KEY, payload text)');
+    const transactions: Array<{ size: number; ids: Set<string>; lsn: string }> = [];
+    const cdc = source({ tables: ['bulk'] });
+    await cdc.start(async (transaction) => {
+      if (!transaction.snapshot)
+        transactions.push({
+          size: transaction.changes.length,
+          ids: new Set(transaction.changes.map((c) => c.id)),
+          lsn: transaction.lsn,
+        });
+    });
+    await db.query("INSERT INTO bulk SELECT g, 'row ' || g FROM generate_series(1, 50000) g");
+    await eventually(() => expect(transactions).toHaveLength(1), 60_000);
+    expect(transactions[0]!.size).toBe(50_000);
+    expect(transactions[0]!.ids.size).toBe(50_000);
+    const slot = `cw_test_${slotCounter}`;
+    await eventually(async () => {
+      const { rows } = await db.query(
+        'SELECT confirmed_flush_lsn >= $2::pg_lsn AS acknowledged FROM pg_replication_slots WHERE slot_name = $1',
+        [slot, transactions[0]!.lsn],
+      );
+      expect(rows[0].acknowledged).toBe(true);
+    });
+    await cdc.stop();
+  });
+
+  it('raises the lag alarm while the handler holds the slot back, and clears it once caught up', async () => {
+    await db.query('CREATE TABLE busy (id int PRIMARY KEY, payload text)');
+    const alarms: Array<{ raised: boolean; lagBytes: number | null }> = [];
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const cdc = source({
+      tables: ['busy'],
+      lagAlarm: {
+        bytes: 1024 * 1024,
+        intervalMs: 100,
+        onChange: ({ raised, status }) => alarms.push({ raised, lagBytes: status.lagBytes }),
+      },
+    });
+    await cdc.start(async (transaction) => {
+      if (!transaction.snapshot) await held;
+    });
+    await db.query("INSERT INTO busy VALUES (0, 'first')"); // the handler holds this one
+    await db.query("INSERT INTO busy SELECT g, repeat('x', 200) FROM generate_series(1, 20000) g"); // about 5 MB of WAL
+    await eventually(() => expect(alarms.at(-1)?.raised).toBe(true));
+    expect(alarms[0]!.lagBytes).toBeGreaterThan(1024 * 1024);
+    release();
+    await eventually(() => expect(alarms.at(-1)?.raised).toBe(false));
+    expect((await cdc.status()).transactionsHandled).toBeGreaterThanOrEqual(2);
+    await cdc.stop();
+  });
+
   it('runs the documented example (docs/examples/change-data-capture.ts)', async () => {
     const previous = process.env.POSTGRES_URL;
     process.env.POSTGRES_URL = db.url;

@@ -49,6 +49,15 @@ export interface PostgresChangeSourceOptions {
   onSlotLost?(event: { slot: string; reason: 'dropped' | 'wal-removed' }): void;
   /** A captured table gained or lost columns; later changes carry the new columns. */
   onSchemaChange?(change: SchemaChange): void;
+  /**
+   * Raised when the WAL the slot holds back passes `bytes`, cleared when it falls below again;
+   * checked every `intervalMs` (default 10 s) while the source runs.
+   */
+  lagAlarm?: {
+    bytes: number;
+    intervalMs?: number;
+    onChange(alarm: { raised: boolean; status: ChangeSourceStatus }): void;
+  };
   /** The stream failed and will be reopened from the last acknowledged transaction. */
   onError?(error: unknown): void;
 }
@@ -98,6 +107,8 @@ export function createPostgresChangeSource(options: PostgresChangeSourceOptions)
   let handled = 0;
   let lastCommitTime: string | null = null;
   let millisBehindSource: number | null = null;
+  let lagTimer: NodeJS.Timeout | null = null;
+  let lagRaised = false;
 
   async function connectMetadata(): Promise<pg.Client> {
     const client = new pg.Client({ connectionString });
@@ -260,8 +271,56 @@ export function createPostgresChangeSource(options: PostgresChangeSourceOptions)
     await client?.end().catch(() => {});
   }
 
+  async function status(): Promise<ChangeSourceStatus> {
+    const client = metadata ?? (await connectMetadata());
+    try {
+      const { rows } = await client.query(
+        `SELECT active, wal_status, pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::float8 AS lag
+           FROM pg_replication_slots WHERE slot_name = $1`,
+        [slot],
+      );
+      const row = rows[0];
+      return {
+        slot,
+        active: row?.active ?? false,
+        walStatus: row?.wal_status ?? null,
+        lagBytes: row?.lag ?? null,
+        millisBehindSource,
+        lastCommitTime,
+        transactionsHandled: handled,
+      };
+    } finally {
+      if (client !== metadata) await client.end().catch(() => {});
+    }
+  }
+
+  function watchLag(): void {
+    const alarm = options.lagAlarm;
+    if (alarm === undefined) return;
+    let checking = false;
+    lagTimer = setInterval(() => {
+      if (checking) return;
+      checking = true;
+      status()
+        .then((current) => {
+          const raised = (current.lagBytes ?? 0) > alarm.bytes;
+          if (raised !== lagRaised && running) {
+            lagRaised = raised;
+            alarm.onChange({ raised, status: current });
+          }
+        })
+        .catch(() => {}) // the stream's own error handling reports a lost server
+        .finally(() => {
+          checking = false;
+        });
+    }, alarm.intervalMs ?? 10_000);
+    lagTimer.unref();
+  }
+
   async function stop(): Promise<void> {
     running = false;
+    if (lagTimer !== null) clearInterval(lagTimer);
+    lagTimer = null;
     wake();
     await stream?.stop();
     stream = null;
@@ -284,30 +343,10 @@ export function createPostgresChangeSource(options: PostgresChangeSourceOptions)
       }
       stream = first;
       loop = keepStreaming(handler, first);
+      watchLag();
     },
 
-    async status() {
-      const client = metadata ?? (await connectMetadata());
-      try {
-        const { rows } = await client.query(
-          `SELECT active, wal_status, pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::float8 AS lag
-             FROM pg_replication_slots WHERE slot_name = $1`,
-          [slot],
-        );
-        const row = rows[0];
-        return {
-          slot,
-          active: row?.active ?? false,
-          walStatus: row?.wal_status ?? null,
-          lagBytes: row?.lag ?? null,
-          millisBehindSource,
-          lastCommitTime,
-          transactionsHandled: handled,
-        };
-      } finally {
-        if (client !== metadata) await client.end().catch(() => {});
-      }
-    },
+    status,
 
     stop,
 
