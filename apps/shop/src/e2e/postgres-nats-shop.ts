@@ -29,6 +29,24 @@ export function postgresNatsShop(label: string) {
       const client = new pg.Client({ connectionString: postgresUrl });
       await client.connect();
       try {
+        // Shipping's change capture keeps a replication slot, which would stop the drop.
+        const databases = [...backendServiceNames, 'gateway'].map((service) => `${prefix}_${service}`);
+        await client.query(
+          'SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = ANY($1) AND active_pid IS NOT NULL',
+          [databases],
+        );
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await client.query(
+              'SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = ANY($1)',
+              [databases],
+            );
+            break;
+          } catch (error) {
+            if (attempt >= 50) throw error;
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+        }
         for (const service of [...backendServiceNames, 'gateway']) {
           await client.query(`DROP DATABASE IF EXISTS "${prefix}_${service}" WITH (FORCE)`);
         }

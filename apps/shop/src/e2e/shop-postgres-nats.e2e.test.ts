@@ -17,6 +17,7 @@ describeWithService('postgres', 'shop on PostgreSQL', () => {
       describeShopRows('the shop on PostgreSQL + NATS', {
         env: () => ({ ...backends.env(), SHOP_CACHE: 'redis', REDIS_URL: serviceUrl('redis') }),
         scansDatabaseFiles: false,
+        changeCapture: { natsUrl: serviceUrl('nats'), streamPrefix: backends.env().SHOP_STREAM_PREFIX! },
       });
     });
   });

@@ -62,6 +62,8 @@ export interface ShopRowsOptions {
   env: () => Record<string, string>;
   /** SQLite files in DATA_DIR to scan for a forgotten user's plaintext (embedded runs). */
   scansDatabaseFiles: boolean;
+  /** The shop's NATS (PostgreSQL runs): shipping's table changes are published there by CDC. */
+  changeCapture?: { natsUrl: string; streamPrefix: string };
 }
 
 /** Every file under `dir` (SQLite files and their WAL, the transport's log, logs/), relative to it. */
@@ -542,6 +544,75 @@ export function describeShopRows(title: string, options: ShopRowsOptions): void 
       );
       expect(again.body).toMatchObject({ payment: { status: 'CHARGED' }, shipment: { status: 'SCHEDULED' } });
     });
+
+    it.runIf(options.changeCapture !== undefined)(
+      "shipping's table changes are published by change data capture: SCHEDULED for a confirmed order, REFUSED for country XX",
+      async () => {
+        const { createNatsTransport } = await import('@causeway/nats');
+        const transport = createNatsTransport({
+          servers: options.changeCapture!.natsUrl,
+          streamPrefix: options.changeCapture!.streamPrefix,
+        });
+        const changes: Array<{
+          id: string;
+          type: string;
+          orderingKey: string;
+          op: string;
+          orderId: string;
+          status: string;
+        }> = [];
+        const subscription = await transport.subscribe(
+          { group: `e2e-cdc-${Math.random().toString(36).slice(2, 8)}`, destinations: ['shipping.changes'] },
+          async (delivery) => {
+            const { message } = delivery;
+            const data = (
+              message.payload as {
+                data: { op: string; key: { order_id: string }; after: { status: string } };
+              }
+            ).data;
+            changes.push({
+              id: message.id,
+              type: message.type,
+              orderingKey: message.orderingKey,
+              op: data.op,
+              orderId: data.key.order_id,
+              status: data.after.status,
+            });
+            await delivery.ack();
+          },
+        );
+        try {
+          const userId = await newUser();
+          const productId = await newProduct(10);
+          const confirmed = (await api('POST', '/orders', order(userId, productId, 'tok_visa'))).body
+            .orderId as string;
+          // Shipping is the last step: a declined card never reaches it, a refused country does.
+          const refused = (
+            await api(
+              'POST',
+              '/orders',
+              order(userId, productId, 'tok_visa', { shippingAddress: { country: 'XX' } }),
+            )
+          ).body.orderId as string;
+          expect((await finished(confirmed)).body.status).toBe('CONFIRMED');
+          expect((await finished(refused)).body.status).toBe('CANCELLED');
+          const of = (orderId: string) => changes.filter((change) => change.orderId === orderId);
+          await until(
+            async () => [...of(confirmed), ...of(refused)],
+            (seen) => seen.length >= 2,
+            { timeoutMs: 20_000 },
+          );
+          expect(of(confirmed).map((change) => [change.type, change.op, change.status])).toEqual([
+            ['shipping.ShipmentChanged', 'c', 'SCHEDULED'],
+          ]);
+          expect(of(refused).map((change) => [change.op, change.status])).toEqual([['c', 'REFUSED']]);
+          expect(of(confirmed)[0]!.orderingKey).toBe(`shop.shipments:["${confirmed}"]`);
+        } finally {
+          await subscription.close();
+          await transport.close();
+        }
+      },
+    );
 
     it('daily sales: kept from events, and the scheduled full refresh runs and agrees', async () => {
       // Every order above has ended: a refresh from now on compares the view with all of them.

@@ -1,50 +1,29 @@
 /**
  * The shipping service: schedules a shipment per order as a participant of the PlaceOrder saga,
- * refuses country XX, and cancels a scheduled shipment as the compensation.
+ * refuses country XX, and cancels a scheduled shipment as the compensation. Its state is a plain
+ * table; on PostgreSQL the table's changes are published by change data capture.
  */
-import {
-  causedBy,
-  createConsumer,
-  type Message,
-  type NewMessageOf,
-  sagaParticipant,
-  stepFailed,
-  stepSucceeded,
-  type Transaction,
-} from '@causeway/core';
+import { createConsumer, sagaParticipant, stepFailed, stepSucceeded } from '@causeway/core';
 import { z } from 'zod';
+import { postgresUrlFor } from '../../config.ts';
 import { parseInput, pathId } from '../../platform/http-input.ts';
 import { runService } from '../../platform/service-runtime.ts';
-import { appendAt, readStreamAt } from '../../platform/stream-at-version.ts';
-import { shippingCommands, shippingRegistry, statusByEvent } from './shipping-domain.ts';
-
-type ShipmentEvent = NewMessageOf<(typeof shippingRegistry.definitions)[number]>;
+import { captureShipments } from './shipment-capture.ts';
+import { createShipmentTable, saveShipment, shipmentStatus } from './shipment-table.ts';
+import { shippingCommands, shippingRegistry } from './shipping-domain.ts';
 
 const refusedCountries = new Set(['XX']);
-const shipmentStream = (orderId: string) => `shipment-${orderId}`;
 const orderParams = z.object({ orderId: pathId });
 
 await runService({
   name: 'shipping',
   registry: shippingRegistry,
-  async setup({ app, eventStore, store, transport, addConsumer, logRetry }) {
-    const current = async (orderId: string, tx: Transaction | null) => {
-      const { events, version } = await readStreamAt(eventStore, shipmentStream(orderId), tx);
-      const last = events.at(-1);
-      return { status: last ? statusByEvent[last.type] : ('NONE' as const), version };
-    };
-    // Stamped with the command's flow, so the dashboard follows an order into this service.
-    const append = (
-      orderId: string,
-      version: number,
-      event: ShipmentEvent,
-      tx: Transaction,
-      cause: Message,
-    ) => appendAt(eventStore, shipmentStream(orderId), version, event, { tx, ...causedBy(cause) });
+  async setup({ app, config, store, transport, addConsumer, logRetry, onStart, onStop }) {
+    await createShipmentTable(store);
 
     app.get('/shipments/:orderId', async (request) => {
       const { orderId } = parseInput(orderParams, request.params, 'path');
-      return { orderId, status: (await current(orderId, null)).status };
+      return { orderId, status: await store.transaction((tx) => shipmentStatus(tx, orderId)) };
     });
 
     addConsumer(
@@ -59,38 +38,33 @@ await runService({
           'shipping.Schedule': async (command, { tx }) => {
             const { orderId, shippingAddress } = command.data;
             const country = shippingAddress?.country ?? 'US';
-            const { status, version } = await current(orderId, tx);
+            const status = await shipmentStatus(tx, orderId);
             if (status === 'SCHEDULED') return stepSucceeded();
             if (refusedCountries.has(country)) {
               const reason = `shipping refused: we do not ship to country ${country}`;
               if (status !== 'REFUSED')
-                await append(
-                  orderId,
-                  version,
-                  { type: 'shipping.Refused', data: { orderId, country, reason } },
-                  tx,
-                  command,
-                );
+                await saveShipment(tx, { orderId, status: 'REFUSED', country, reason });
               return stepFailed(reason, { retryable: false });
             }
-            await append(
-              orderId,
-              version,
-              { type: 'shipping.Scheduled', data: { orderId, country } },
-              tx,
-              command,
-            );
+            await saveShipment(tx, { orderId, status: 'SCHEDULED', country });
             return stepSucceeded();
           },
           'shipping.Cancel': async (command, { tx }) => {
             const { orderId } = command.data;
-            const { status, version } = await current(orderId, tx);
-            if (status === 'SCHEDULED')
-              await append(orderId, version, { type: 'shipping.Cancelled', data: { orderId } }, tx, command);
+            if ((await shipmentStatus(tx, orderId)) === 'SCHEDULED')
+              await saveShipment(tx, { orderId, status: 'CANCELLED' });
             return stepSucceeded();
           },
         }),
       }),
     );
+
+    if (config.postgresUrl) {
+      const connectionString = postgresUrlFor(config, 'shipping');
+      onStart(async () => {
+        const capture = await captureShipments(connectionString, transport);
+        if (capture) onStop(() => capture.stop());
+      });
+    }
   },
 });

@@ -1,22 +1,25 @@
-/** Shipments, one stream per order: scheduled, refused (country XX) or cancelled. */
+/**
+ * Shipping keeps a row per order (shipment-table.ts), not events. What it publishes is that
+ * table's changes, captured from PostgreSQL's WAL: `shipping.ShipmentChanged`, whose data is the
+ * change (`op`, `key`, `before`, `after`, `source`) with the row's columns in `after`.
+ */
 import { createEventRegistry, defineCommand, defineEvent } from '@causeway/core';
 import { z } from 'zod';
 
-const shipment = z.object({
-  orderId: z.string(),
-  country: z.string().optional(),
-  reason: z.string().optional(),
+const shipmentRow = z.looseObject({
+  order_id: z.string(),
+  status: z.enum(['SCHEDULED', 'REFUSED', 'CANCELLED']),
+  country: z.string().nullable(),
 });
-export const shipmentScheduled = defineEvent({ type: 'shipping.Scheduled', schema: shipment });
-export const shipmentRefused = defineEvent({ type: 'shipping.Refused', schema: shipment });
-export const shipmentCancelled = defineEvent({ type: 'shipping.Cancelled', schema: shipment });
-export const shippingRegistry = createEventRegistry([shipmentScheduled, shipmentRefused, shipmentCancelled]);
-
-export const statusByEvent = {
-  'shipping.Scheduled': 'SCHEDULED',
-  'shipping.Refused': 'REFUSED',
-  'shipping.Cancelled': 'CANCELLED',
-} as const;
+export const shipmentChanged = defineEvent({
+  type: 'shipping.ShipmentChanged',
+  schema: z.looseObject({
+    op: z.enum(['c', 'u', 'd', 'r', 't']),
+    key: z.object({ order_id: z.string() }).nullable(),
+    after: shipmentRow.partial().nullable(),
+  }),
+});
+export const shippingRegistry = createEventRegistry([shipmentChanged]);
 
 /**
  * Where an order ships, as it travels: the country in clear (shipping refuses some, sales are
