@@ -20,6 +20,7 @@ import {
   readSlot,
   splitTableName,
 } from './source-catalog.ts';
+import { createTableSnapshots, ensureTableSnapshotTable } from './table-snapshot.ts';
 import { createTransactionAssembler } from './transaction-assembler.ts';
 
 export interface PostgresChangeSourceOptions {
@@ -88,6 +89,14 @@ export interface PostgresChangeSource {
   start(handler: ChangeHandler): Promise<void>;
   status(): Promise<ChangeSourceStatus>;
   stop(): Promise<void>;
+  /**
+   * Copies one captured table again while the stream goes on, in chunks of `snapshotChunkSize`
+   * rows delivered as `op: 'r'` (`snapshot: true`): for a table added to the publication after
+   * the first start, or a sink to repair. A row the stream changes while its chunk is read is
+   * delivered by the stream, never overwritten by the older copy. Resumes after a restart where
+   * it stopped; resolves when the table is done.
+   */
+  snapshotTable(table: string): Promise<void>;
   /** Stops, and removes the slot and what the source recorded about it: for a retired consumer. */
   drop(): Promise<void>;
 }
@@ -108,6 +117,8 @@ export function createPostgresChangeSource(options: PostgresChangeSourceOptions)
   let lastCommitTime: string | null = null;
   let millisBehindSource: number | null = null;
   let lagTimer: NodeJS.Timeout | null = null;
+  let tableSnapshots: ReturnType<typeof createTableSnapshots> | null = null;
+  const tableRuns = new Map<string, Promise<void>>();
   let lagRaised = false;
 
   async function connectMetadata(): Promise<pg.Client> {
@@ -158,6 +169,7 @@ export function createPostgresChangeSource(options: PostgresChangeSourceOptions)
         `CREATE PUBLICATION ${quote(publication)} FOR TABLE ${tables.map((t) => `${quote(t.schema)}.${quote(t.table)}`).join(', ')}`,
       );
     await ensureSlotStateTable(client);
+    await ensureTableSnapshotTable(client);
     return { database, tables };
   }
 
@@ -207,6 +219,8 @@ export function createPostgresChangeSource(options: PostgresChangeSourceOptions)
     const client = metadata;
     const { database, tables } = await prepare(client);
     await ensureSlot(client, database, tables, handler);
+    tableSnapshots ??= createTableSnapshots({ slot, database, chunkSize });
+    const snapshots = tableSnapshots;
     const assembler = createTransactionAssembler({
       slot,
       database,
@@ -221,7 +235,9 @@ export function createPostgresChangeSource(options: PostgresChangeSourceOptions)
       assembler,
       maxQueued: options.maxQueued,
       onTransaction: async (transaction) => {
-        await handler(transaction);
+        const { deliver, afterDelivery } = snapshots.intercept(transaction);
+        for (const each of deliver) await handler(each);
+        for (const chunkDelivered of afterDelivery) chunkDelivered();
         handled += 1;
         lastCommitTime = transaction.commitTime;
         millisBehindSource = Date.now() - Date.parse(transaction.commitTime);
@@ -247,6 +263,7 @@ export function createPostgresChangeSource(options: PostgresChangeSourceOptions)
         await current.ended;
         if (!running) return;
       } catch (error) {
+        tableSnapshots?.abandon(error);
         if (!running) return;
         options.onError?.(error);
         await pause(reconnectDelayMs);
@@ -269,6 +286,46 @@ export function createPostgresChangeSource(options: PostgresChangeSourceOptions)
     const client = metadata;
     metadata = null;
     await client?.end().catch(() => {});
+  }
+
+  /** Runs a table's copy to the end, starting again after a stream failure; one run per table. */
+  function runTable(table: CapturedTable): Promise<void> {
+    const name = qualified(table.schema, table.table);
+    const existing = tableRuns.get(name);
+    if (existing) return existing;
+    const run = (async () => {
+      for (;;) {
+        const client = new pg.Client({ connectionString });
+        client.on('error', () => {});
+        try {
+          await client.connect();
+          await tableSnapshots!.run(client, table, (rows) =>
+            options.onSnapshotProgress?.({ table: name, rows, done: false }),
+          );
+          options.onSnapshotProgress?.({ table: name, rows: -1, done: true });
+          return;
+        } catch (error) {
+          if (!running) throw error;
+          options.onError?.(error);
+          await new Promise((resolve) => setTimeout(resolve, reconnectDelayMs));
+        } finally {
+          await client.end().catch(() => {});
+        }
+      }
+    })().finally(() => tableRuns.delete(name));
+    tableRuns.set(name, run);
+    return run;
+  }
+
+  async function resumeTableSnapshots(client: pg.Client): Promise<void> {
+    const { rows } = await client.query<{ table_name: string }>(
+      'SELECT table_name FROM causeway_cdc.table_snapshots WHERE slot = $1 AND NOT done',
+      [slot],
+    );
+    for (const { table_name: name } of rows) {
+      const [table] = await describeTables(client, [splitTableName(name)]);
+      runTable(table!).catch((error: unknown) => options.onError?.(error));
+    }
   }
 
   async function status(): Promise<ChangeSourceStatus> {
@@ -319,6 +376,7 @@ export function createPostgresChangeSource(options: PostgresChangeSourceOptions)
 
   async function stop(): Promise<void> {
     running = false;
+    tableSnapshots?.abandon(new Error(`Change source ${slot} stopped`));
     if (lagTimer !== null) clearInterval(lagTimer);
     lagTimer = null;
     wake();
@@ -326,6 +384,7 @@ export function createPostgresChangeSource(options: PostgresChangeSourceOptions)
     stream = null;
     await loop;
     loop = null;
+    await Promise.allSettled(tableRuns.values());
     await resetMetadata();
   }
 
@@ -344,11 +403,26 @@ export function createPostgresChangeSource(options: PostgresChangeSourceOptions)
       stream = first;
       loop = keepStreaming(handler, first);
       watchLag();
+      await resumeTableSnapshots(metadata!);
     },
 
     status,
 
     stop,
+
+    async snapshotTable(name) {
+      if (!running || metadata === null)
+        throw new Error(`Change source ${slot} is not started: start it before snapshotTable`);
+      const wanted = splitTableName(name);
+      const published = (await readPublicationTables(metadata, publication)) ?? [];
+      if (!published.some((t) => t.schema === wanted.schema && t.table === wanted.table))
+        throw new ConfigurationError(
+          `Table ${qualified(wanted.schema, wanted.table)} is not in publication ${publication}, so its changes are not streamed: ALTER PUBLICATION ${publication} ADD TABLE ${qualified(wanted.schema, wanted.table)}, then copy it`,
+          { reason: 'publication-mismatch', publication, missing: [qualified(wanted.schema, wanted.table)] },
+        );
+      const [table] = await describeTables(metadata, [wanted]);
+      await runTable(table!);
+    },
 
     async drop() {
       await stop();

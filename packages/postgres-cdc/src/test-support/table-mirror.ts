@@ -3,9 +3,10 @@ import type { Change, ChangeTransaction } from '../change.ts';
 /**
  * A sink that applies changes to an in-memory copy of the captured tables and checks, as it goes,
  * that each key's changes make sense in order: no create of a row it holds (a snapshot row may
- * be overwritten), no update or delete of a row it lacks.
+ * be overwritten), no update or delete of a row it lacks. `lenient` accepts those two: while a
+ * table is copied again in chunks, the stream changes rows whose chunk has not been read yet.
  */
-export function createTableMirror() {
+export function createTableMirror(options: { lenient?: boolean } = {}) {
   const rows = new Map<string, Map<string, Record<string, unknown>>>();
   const seen = new Set<string>();
   const duplicates: string[] = [];
@@ -34,12 +35,13 @@ export function createTableMirror() {
         return;
       case 'u': {
         const current = table.get(key);
-        if (current === undefined) violations.push(`update of ${key}, which does not exist`);
+        if (current === undefined && !options.lenient)
+          violations.push(`update of ${key}, which does not exist`);
         table.set(key, { ...current, ...change.after });
         return;
       }
       case 'd':
-        if (!table.delete(key)) violations.push(`delete of ${key}, which does not exist`);
+        if (!table.delete(key) && !options.lenient) violations.push(`delete of ${key}, which does not exist`);
         return;
       case 't':
         table.clear();

@@ -1,0 +1,229 @@
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import type { Change, ChangeTransaction, Row } from './change.ts';
+import { changeId } from './change-id.ts';
+import { type CapturedTable, qualified } from './source-catalog.ts';
+
+/** The prefix of the watermark messages the source writes into the WAL around each chunk. */
+export const watermarkPrefix = 'causeway.cdc.watermark';
+
+interface Watermark {
+  readonly slot: string;
+  readonly window: string;
+  readonly mark: 'low' | 'high';
+}
+
+/** One chunk between its low and high watermark: the rows read, and the keys the stream changed meanwhile. */
+interface Window {
+  readonly id: string;
+  readonly table: CapturedTable;
+  readonly chunk: number;
+  readonly generation: number;
+  open: boolean;
+  rows: Map<string, Row> | null;
+  readonly changedKeys: Set<string>;
+  delivered: () => void;
+  failed: (error: unknown) => void;
+}
+
+const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
+const keyOf = (row: Row, columns: readonly string[]) => JSON.stringify(columns.map((column) => row[column]));
+
+/**
+ * Copies one table again while the stream goes on, in key-ordered chunks (the DBLog method, as
+ * Debezium's incremental snapshots do). Around each chunk's SELECT the source writes a low and a
+ * high watermark into the WAL; when the stream reaches the low one, every change it delivers for
+ * the chunk's keys drops that key from the chunk, and at the high one the rows left are delivered
+ * as `op: 'r'`. A row changed while its chunk was read is therefore delivered by the stream, never
+ * overwritten by the older copy. Progress is kept per chunk, so a restart resumes the table.
+ */
+export function createTableSnapshots(options: { slot: string; database: string; chunkSize: number }) {
+  const windows = new Map<string, Window>();
+
+  function parseWatermark(content: Buffer): Watermark | null {
+    try {
+      const parsed = JSON.parse(content.toString('utf8')) as Watermark;
+      return parsed.slot === options.slot ? parsed : null;
+    } catch {
+      return null;
+    }
+  }
+
+  function snapshotTransaction(window: Window, transaction: ChangeTransaction): ChangeTransaction {
+    const { table } = window;
+    const changes: Change[] = [...(window.rows ?? new Map()).values()].map((row, index) => ({
+      id: changeId(
+        options.slot,
+        `table-snapshot/${qualified(table.schema, table.table)}/${window.generation}/${window.chunk}`,
+        index,
+      ),
+      op: 'r',
+      key: Object.fromEntries(table.keyColumns.map((column) => [column, row[column]])),
+      before: null,
+      after: row,
+      source: {
+        connector: 'postgresql',
+        database: options.database,
+        schema: table.schema,
+        table: table.table,
+        slot: options.slot,
+        lsn: transaction.lsn,
+        txId: null,
+        commitTime: transaction.commitTime,
+        snapshot: true,
+      },
+    }));
+    return {
+      snapshot: true,
+      xid: null,
+      lsn: transaction.lsn,
+      commitTime: transaction.commitTime,
+      changes,
+      messages: [],
+    };
+  }
+
+  return {
+    /**
+     * Passes a streamed transaction through the open windows. Returns what to hand to the
+     * handler, in order, and what to run once it was handled (a chunk's completion).
+     */
+    intercept(transaction: ChangeTransaction): {
+      deliver: ChangeTransaction[];
+      afterDelivery: Array<() => void>;
+    } {
+      const deliver: ChangeTransaction[] = [];
+      const afterDelivery: Array<() => void> = [];
+      for (const window of windows.values()) {
+        if (!window.open) continue;
+        for (const change of transaction.changes) {
+          if (change.source.schema !== window.table.schema || change.source.table !== window.table.table)
+            continue;
+          if (change.op === 't') window.rows?.clear();
+          else if (change.key !== null) window.changedKeys.add(keyOf(change.key, window.table.keyColumns));
+        }
+      }
+      const marks = transaction.messages.filter((message) => message.prefix === watermarkPrefix);
+      const rest = transaction.messages.filter((message) => message.prefix !== watermarkPrefix);
+      if (transaction.changes.length > 0 || rest.length > 0) deliver.push({ ...transaction, messages: rest });
+      for (const message of marks) {
+        const mark = parseWatermark(message.content);
+        const window = mark === null ? undefined : windows.get(mark.window);
+        if (window === undefined || mark === null) continue; // another source's, or an abandoned attempt's
+        if (mark.mark === 'low') window.open = true;
+        else if (window.open) {
+          for (const key of window.changedKeys) window.rows?.delete(key);
+          windows.delete(window.id);
+          deliver.push(snapshotTransaction(window, transaction));
+          afterDelivery.push(window.delivered);
+        }
+      }
+      return { deliver, afterDelivery };
+    },
+
+    /** Fails the chunks in flight: the stream they waited on is gone (they are read again). */
+    abandon(error: unknown): void {
+      for (const window of windows.values()) window.failed(error);
+      windows.clear();
+    },
+
+    /**
+     * Reads and delivers the table chunk by chunk from where it stopped; resolves when it is done.
+     * `client` is a connection of its own: each watermark commits on its own.
+     */
+    async run(
+      client: pg.Client,
+      table: CapturedTable,
+      onProgress?: (rows: number, done: boolean) => void,
+    ): Promise<void> {
+      const name = qualified(table.schema, table.table);
+      // An unfinished copy resumes; a finished one is a new request and starts over, with ids of
+      // its own generation (the same ids again would be dropped by the consumers' inboxes).
+      const progress = await client.query<{
+        last_key: unknown[] | null;
+        chunk: number;
+        rows: string;
+        done: boolean;
+        generation: number;
+      }>(
+        `INSERT INTO causeway_cdc.table_snapshots AS t (slot, table_name) VALUES ($1, $2)
+         ON CONFLICT (slot, table_name) DO UPDATE SET
+           generation = CASE WHEN t.done THEN t.generation + 1 ELSE t.generation END,
+           last_key = CASE WHEN t.done THEN NULL ELSE t.last_key END,
+           chunk = CASE WHEN t.done THEN 0 ELSE t.chunk END,
+           rows = CASE WHEN t.done THEN 0 ELSE t.rows END,
+           requested_at = CASE WHEN t.done THEN now() ELSE t.requested_at END,
+           completed_at = CASE WHEN t.done THEN NULL ELSE t.completed_at END,
+           done = false
+         RETURNING last_key, chunk, rows, done, generation`,
+        [options.slot, name],
+      );
+      const { generation } = progress.rows[0]!;
+      let { last_key: lastKey, chunk, done } = progress.rows[0]!;
+      let copied = Number(progress.rows[0]!.rows);
+      const keys = table.keyColumns.map(quote).join(', ');
+      const from = `${quote(table.schema)}.${quote(table.table)}`;
+      while (!done) {
+        const window: Window = {
+          id: randomUUID(),
+          table,
+          chunk,
+          generation,
+          open: false,
+          rows: null,
+          changedKeys: new Set(),
+          delivered: () => {},
+          failed: () => {},
+        };
+        const delivered = new Promise<void>((resolve, reject) => {
+          window.delivered = resolve;
+          window.failed = reject;
+        });
+        delivered.catch(() => {}); // awaited below; abandon() may reject it before that
+        windows.set(window.id, window);
+        const emit = (mark: 'low' | 'high') =>
+          client.query('SELECT pg_logical_emit_message(true, $1, $2)', [
+            watermarkPrefix,
+            JSON.stringify({ slot: options.slot, window: window.id, mark }),
+          ]);
+        await emit('low');
+        const placeholders = table.keyColumns.map((_, index) => `$${index + 1}`).join(', ');
+        const { rows } = await client.query<Row>(
+          lastKey === null
+            ? `SELECT * FROM ${from} ORDER BY ${keys} LIMIT ${options.chunkSize}`
+            : `SELECT * FROM ${from} WHERE (${keys}) > (${placeholders}) ORDER BY ${keys} LIMIT ${options.chunkSize}`,
+          lastKey ?? [],
+        );
+        window.rows = new Map(rows.map((row) => [keyOf(row, table.keyColumns), row]));
+        await emit('high');
+        await delivered;
+        const last = rows.at(-1);
+        lastKey = last === undefined ? lastKey : table.keyColumns.map((column) => last[column]);
+        chunk += 1;
+        copied += rows.length;
+        done = rows.length < options.chunkSize;
+        await client.query(
+          `UPDATE causeway_cdc.table_snapshots SET last_key = $3, chunk = $4, rows = $5, done = $6,
+             completed_at = CASE WHEN $6 THEN now() END WHERE slot = $1 AND table_name = $2`,
+          [options.slot, name, JSON.stringify(lastKey), chunk, copied, done],
+        );
+        onProgress?.(copied, done);
+      }
+    },
+  };
+}
+
+export async function ensureTableSnapshotTable(client: pg.Client): Promise<void> {
+  await client.query(`CREATE TABLE IF NOT EXISTS causeway_cdc.table_snapshots (
+    slot text NOT NULL,
+    table_name text NOT NULL,
+    last_key jsonb,
+    generation int NOT NULL DEFAULT 0,
+    chunk int NOT NULL DEFAULT 0,
+    rows bigint NOT NULL DEFAULT 0,
+    done boolean NOT NULL DEFAULT false,
+    requested_at timestamptz NOT NULL DEFAULT now(),
+    completed_at timestamptz,
+    PRIMARY KEY (slot, table_name)
+  )`);
+}
