@@ -7,6 +7,7 @@
  * changes were applied in commit order.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describeRequiring } from '@causeway/testing';
@@ -18,6 +19,8 @@ import { createCdcTestDatabase, logicalDecodingMissing } from './test-support/cd
 const missing = await logicalDecodingMissing();
 const childScript = fileURLToPath(new URL('./test-support/cdc-sink-child.ts', import.meta.url));
 const kills = 12;
+// Slots belong to the server: a name of this run's own.
+const crashSlot = `crash_sink_${randomBytes(3).toString('hex')}`;
 
 interface RunningChild {
   child: ChildProcess;
@@ -56,7 +59,7 @@ describeRequiring('change data capture under SIGKILL', missing, () => {
   function startChild(killAfterCommits: number | null): RunningChild {
     const config = {
       url: db.url,
-      slot: 'crash_sink',
+      slot: crashSlot,
       publication: 'crash_sink',
       tables: ['accounts', 'transfers'],
       killAfterCommits,

@@ -24,6 +24,9 @@ describeRequiring('PostgreSQL change source', missing, () => {
   let db: Awaited<ReturnType<typeof createCdcTestDatabase>>;
   const sources: PostgresChangeSource[] = [];
   let slotCounter = 0;
+  // Slots belong to the server, not the database: a run's names must not meet another run's.
+  const runId = randomBytes(3).toString('hex');
+  const slotName = () => `cw_test_${runId}_${slotCounter}`;
 
   beforeAll(async () => {
     db = await createCdcTestDatabase('cdc_source');
@@ -37,8 +40,8 @@ describeRequiring('PostgreSQL change source', missing, () => {
     slotCounter += 1;
     const created = createPostgresChangeSource({
       connectionString: db.url,
-      slot: `cw_test_${slotCounter}`,
-      publication: `cw_test_${slotCounter}`,
+      slot: slotName(),
+      publication: slotName(),
       reconnectDelayMs: 50,
       ...options,
     });
@@ -213,8 +216,8 @@ describeRequiring('PostgreSQL change source', missing, () => {
     // The same slot again: no second snapshot, and the change made while stopped arrives.
     const again = createPostgresChangeSource({
       connectionString: db.url,
-      slot: `cw_test_${slotCounter}`,
-      publication: `cw_test_${slotCounter}`,
+      slot: slotName(),
+      publication: slotName(),
       reconnectDelayMs: 50,
     });
     sources.push(again);
@@ -243,7 +246,7 @@ describeRequiring('PostgreSQL change source', missing, () => {
     const lost: string[] = [];
     const options = { tables: ['stock'], onSlotLost: (event: { reason: string }) => lost.push(event.reason) };
     const first = source(options);
-    const slot = `cw_test_${slotCounter}`;
+    const slot = slotName();
     const reads: Change[] = [];
     await first.start(async (transaction) => {
       reads.push(...transaction.changes);
@@ -320,7 +323,7 @@ describeRequiring('PostgreSQL change source', missing, () => {
     // A slot that another consumer is reading.
     const running = source({ tables: ['keyed'] });
     await running.start(async () => {});
-    const slot = `cw_test_${slotCounter}`;
+    const slot = slotName();
     const second = createPostgresChangeSource({ connectionString: db.url, slot, publication: slot });
     const inUse = await second
       .start(async () => {})
@@ -395,7 +398,7 @@ describeRequiring('PostgreSQL change source', missing, () => {
     await eventually(() => expect(transactions).toHaveLength(1), 60_000);
     expect(transactions[0]!.size).toBe(50_000);
     expect(transactions[0]!.ids.size).toBe(50_000);
-    const slot = `cw_test_${slotCounter}`;
+    const slot = slotName();
     await eventually(async () => {
       const { rows } = await db.query(
         'SELECT confirmed_flush_lsn >= $2::pg_lsn AS acknowledged FROM pg_replication_slots WHERE slot_name = $1',
@@ -441,7 +444,7 @@ describeRequiring('PostgreSQL change source', missing, () => {
     const mirror = createTableMirror({ lenient: true });
     const options = { tables: ['early'], snapshotChunkSize: 100 };
     const first = source(options);
-    const slot = `cw_test_${slotCounter}`;
+    const slot = slotName();
     await first.start(mirror.handler);
     await db.query(`ALTER PUBLICATION ${slot} ADD TABLE later`);
     await expect(first.snapshotTable('absent_table')).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
@@ -457,6 +460,9 @@ describeRequiring('PostgreSQL change source', missing, () => {
         else if (step % 4 === 1)
           await client.query('INSERT INTO later VALUES ($1, 0) ON CONFLICT DO NOTHING', [nextId++]);
         else await client.query('UPDATE later SET n = n + 1 WHERE id = $1', [id]);
+        // Paced: a chunk completes when the stream reaches its high watermark, so writers faster
+        // than the stream (a loaded CI machine) would hold the copy back indefinitely.
+        await new Promise((resolve) => setTimeout(resolve, 2));
       }
       await client.end();
     };
@@ -488,7 +494,7 @@ describeRequiring('PostgreSQL change source', missing, () => {
     });
     sources.push(again);
     await again.start(mirror.handler);
-    await eventually(() => expect(copied).toHaveLength(1), 60_000);
+    await eventually(() => expect(copied).toHaveLength(1), 120_000);
     writing = false;
     await Promise.all(writers);
 
@@ -507,7 +513,7 @@ describeRequiring('PostgreSQL change source', missing, () => {
     );
     expect(rows).toEqual([{ done: true, generation: 0 }]);
     await again.stop();
-  });
+  }, 180_000);
 
   it('runs the documented example (docs/examples/change-data-capture.ts)', async () => {
     const previous = process.env.POSTGRES_URL;

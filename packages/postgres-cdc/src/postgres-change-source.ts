@@ -1,18 +1,10 @@
 import { ConfigurationError } from '@causeway/core';
 import pg from 'pg';
 import type { ChangeTransaction, SchemaChange, SnapshotProgress } from './change.ts';
-import { takeInitialSnapshot } from './initial-snapshot.ts';
 import { openReplicationStream, type ReplicationStream } from './replication-stream.ts';
+import { dropSlot, ensureSlot, prepareSource, sourceSchemas } from './slot-preparation.ts';
+import { deleteSlotState } from './slot-state.ts';
 import {
-  deleteSlotState,
-  ensureSlotStateTable,
-  readSlotState,
-  recordSnapshotCompleted,
-  recordSnapshotStarted,
-} from './slot-state.ts';
-import {
-  assertLogicalWalLevel,
-  assertSlotUsable,
   type CapturedTable,
   describeTables,
   qualified,
@@ -20,7 +12,7 @@ import {
   readSlot,
   splitTableName,
 } from './source-catalog.ts';
-import { createTableSnapshots, ensureTableSnapshotTable } from './table-snapshot.ts';
+import { createTableSnapshots } from './table-snapshot.ts';
 import { createTransactionAssembler } from './transaction-assembler.ts';
 
 export interface PostgresChangeSourceOptions {
@@ -101,13 +93,10 @@ export interface PostgresChangeSource {
   drop(): Promise<void>;
 }
 
-const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
-
 export function createPostgresChangeSource(options: PostgresChangeSourceOptions): PostgresChangeSource {
   const { slot, publication, connectionString } = options;
   const chunkSize = options.snapshotChunkSize ?? 1024;
   const reconnectDelayMs = options.reconnectDelayMs ?? 1000;
-  const ignoredSchemas = new Set(['causeway_cdc']);
   let metadata: pg.Client | null = null;
   let stream: ReplicationStream | null = null;
   let running = false;
@@ -128,103 +117,24 @@ export function createPostgresChangeSource(options: PostgresChangeSourceOptions)
     return client;
   }
 
-  /** Validates everything before changing anything, then creates what is missing. */
-  async function prepare(client: pg.Client): Promise<{ database: string; tables: CapturedTable[] }> {
-    await assertLogicalWalLevel(client);
-    const database = (await client.query<{ db: string }>('SELECT current_database() AS db')).rows[0]!.db;
-    const deadline = Date.now() + (options.slotBusyTimeoutMs ?? 0);
-    let existingSlot = await readSlot(client, slot);
-    while (existingSlot?.active && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      existingSlot = await readSlot(client, slot);
-    }
-    if (existingSlot !== null) assertSlotUsable(slot, existingSlot, database);
-    const published = await readPublicationTables(client, publication);
-    const wanted = options.tables?.map(splitTableName);
-    if (published === null && wanted === undefined)
-      throw new ConfigurationError(
-        `Publication ${publication} does not exist: create it (CREATE PUBLICATION ${publication} FOR TABLE ...), or pass the tables to capture and it is created for them`,
-        { reason: 'no-publication', publication },
-      );
-    if (published !== null && wanted !== undefined) {
-      const missing = wanted.filter(
-        (t) => !published.some((p) => p.schema === t.schema && p.table === t.table),
-      );
-      if (missing.length > 0)
-        throw new ConfigurationError(
-          `Publication ${publication} does not include ${missing.map((t) => qualified(t.schema, t.table)).join(', ')}: add them with ALTER PUBLICATION ${publication} ADD TABLE ..., or use another publication`,
-          {
-            reason: 'publication-mismatch',
-            publication,
-            missing: missing.map((t) => qualified(t.schema, t.table)),
-          },
-        );
-    }
-    const tables = await describeTables(
-      client,
-      (wanted ?? published ?? []).filter((t) => !ignoredSchemas.has(t.schema)),
-    );
-    if (published === null)
-      await client.query(
-        `CREATE PUBLICATION ${quote(publication)} FOR TABLE ${tables.map((t) => `${quote(t.schema)}.${quote(t.table)}`).join(', ')}`,
-      );
-    await ensureSlotStateTable(client);
-    await ensureTableSnapshotTable(client);
-    return { database, tables };
-  }
-
-  /** Makes sure the slot exists with a finished snapshot behind it, copying the tables if not. */
-  async function ensureSlot(
-    client: pg.Client,
-    database: string,
-    tables: CapturedTable[],
-    handler: ChangeHandler,
-  ) {
-    const state = await readSlotState(client, slot);
-    let info = await readSlot(client, slot);
-    if (info !== null && info.walStatus === 'lost') {
-      options.onSlotLost?.({ slot, reason: 'wal-removed' });
-      await dropSlot(client);
-      info = null;
-    } else if (info === null && state?.snapshotCompleted) {
-      options.onSlotLost?.({ slot, reason: 'dropped' });
-    }
-    if (info !== null && state?.snapshotCompleted) return;
-    // A slot whose snapshot did not finish (a crash during the copy) starts over: the copy is
-    // idempotent for the sink (same ids, same rows), a half copy followed by streaming is not.
-    if (info !== null) await dropSlot(client);
-    await takeInitialSnapshot({
-      connectionString,
-      slot,
-      database,
-      tables,
-      chunkSize,
-      onSlotCreated: (consistentPoint) =>
-        recordSnapshotStarted(client, { slot, publication, consistentPoint }),
-      onChunk: handler,
-      onProgress: options.onSnapshotProgress,
-    });
-    await recordSnapshotCompleted(client, slot);
-  }
-
-  async function dropSlot(client: pg.Client): Promise<void> {
-    await client.query(
-      'SELECT pg_drop_replication_slot($1) WHERE EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)',
-      [slot],
-    );
-  }
-
   async function open(handler: ChangeHandler): Promise<ReplicationStream> {
     metadata ??= await connectMetadata();
     const client = metadata;
-    const { database, tables } = await prepare(client);
-    await ensureSlot(client, database, tables, handler);
+    const { database, tables } = await prepareSource(client, options);
+    await ensureSlot(client, {
+      ...options,
+      connectionString,
+      chunkSize,
+      database,
+      captured: tables,
+      handler,
+    });
     tableSnapshots ??= createTableSnapshots({ slot, database, chunkSize });
     const snapshots = tableSnapshots;
     const assembler = createTransactionAssembler({
       slot,
       database,
-      ignoredSchemas,
+      ignoredSchemas: sourceSchemas,
       describe: async (schema, table) => (await describeTables(client, [{ schema, table }]))[0]!,
       onSchemaChange: options.onSchemaChange,
     });
@@ -251,6 +161,11 @@ export function createPostgresChangeSource(options: PostgresChangeSourceOptions)
       if (current === null) {
         try {
           current = await open(handler);
+          if (!running) {
+            // stop() came while this stream was opening: it found no stream to stop.
+            await current.stop();
+            return;
+          }
         } catch (error) {
           await resetMetadata();
           options.onError?.(error);
@@ -299,10 +214,12 @@ export function createPostgresChangeSource(options: PostgresChangeSourceOptions)
         client.on('error', () => {});
         try {
           await client.connect();
-          await tableSnapshots!.run(client, table, (rows) =>
-            options.onSnapshotProgress?.({ table: name, rows, done: false }),
+          await tableSnapshots!.run(
+            client,
+            table,
+            () => running,
+            (rows, done) => options.onSnapshotProgress?.({ table: name, rows, done }),
           );
-          options.onSnapshotProgress?.({ table: name, rows: -1, done: true });
           return;
         } catch (error) {
           if (!running) throw error;
@@ -400,10 +317,16 @@ export function createPostgresChangeSource(options: PostgresChangeSourceOptions)
         await resetMetadata();
         throw error;
       }
+      if (!running) {
+        // stop() came during the start: it found no stream to stop.
+        await first.stop();
+        await resetMetadata();
+        throw new Error(`Change source ${slot} was stopped while it started`);
+      }
       stream = first;
       loop = keepStreaming(handler, first);
       watchLag();
-      await resumeTableSnapshots(metadata!);
+      if (metadata !== null) await resumeTableSnapshots(metadata);
     },
 
     status,
@@ -437,7 +360,7 @@ export function createPostgresChangeSource(options: PostgresChangeSourceOptions)
               slot,
             },
           );
-        await dropSlot(client);
+        await dropSlot(client, slot);
         await deleteSlotState(client, slot);
       } finally {
         await client.end().catch(() => {});

@@ -134,6 +134,7 @@ export function createTableSnapshots(options: { slot: string; database: string; 
     async run(
       client: pg.Client,
       table: CapturedTable,
+      running: () => boolean,
       onProgress?: (rows: number, done: boolean) => void,
     ): Promise<void> {
       const name = qualified(table.schema, table.table);
@@ -180,6 +181,9 @@ export function createTableSnapshots(options: { slot: string; database: string; 
           window.failed = reject;
         });
         delivered.catch(() => {}); // awaited below; abandon() may reject it before that
+        // Checked right before the window is registered, with no await between: a window
+        // registered after stop() abandoned the others would wait for a stream that is gone.
+        if (!running()) throw new Error(`The copy of ${name} stopped with its source`);
         windows.set(window.id, window);
         const emit = (mark: 'low' | 'high') =>
           client.query('SELECT pg_logical_emit_message(true, $1, $2)', [

@@ -37,27 +37,28 @@ export async function createCdcTestDatabase(
       admin.on('error', () => {});
       await admin.connect();
       try {
-        await admin.query(
-          'SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = $1 AND active_pid IS NOT NULL',
-          [name],
-        );
+        // A slot's walsender lets go a moment after it is terminated, and a source still
+        // reconnecting can hold one again: retry until the database has none and is dropped.
         for (let attempt = 0; ; attempt += 1) {
           try {
+            await admin.query(
+              'SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = $1 AND active_pid IS NOT NULL',
+              [name],
+            );
             await admin.query(
               'SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1',
               [name],
             );
-            break;
+            await database.drop();
+            return;
           } catch (error) {
-            // A terminated walsender releases its slot a moment after it is signalled.
-            if (attempt >= 50) throw error;
+            if (attempt >= 100) throw error;
             await new Promise((resolve) => setTimeout(resolve, 100));
           }
         }
       } finally {
         await admin.end().catch(() => {});
       }
-      await database.drop();
     },
   };
 }
