@@ -1,7 +1,7 @@
 import pg from 'pg';
-import type { Change, ChangeTransaction, Row, SnapshotProgress } from './change.ts';
-import { changeId } from './change-id.ts';
-import { type CapturedTable, qualified } from './source-catalog.ts';
+import type { ChangeTransaction, Row, SnapshotProgress } from './change.ts';
+import { snapshotRead } from './snapshot-read.ts';
+import { type CapturedTable, qualified, quoteIdentifier } from './source-catalog.ts';
 
 export interface SnapshotOptions {
   connectionString: string;
@@ -15,8 +15,6 @@ export interface SnapshotOptions {
   onChunk(chunk: ChangeTransaction): Promise<void>;
   onProgress?(progress: SnapshotProgress): void;
 }
-
-const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
 
 /**
  * Creates the slot with an exported snapshot and copies every table inside that snapshot, as
@@ -34,7 +32,7 @@ export async function takeInitialSnapshot(options: SnapshotOptions): Promise<str
   await replication.connect();
   try {
     const { rows } = await replication.query(
-      `CREATE_REPLICATION_SLOT ${quote(options.slot)} LOGICAL pgoutput (SNAPSHOT 'export')`,
+      `CREATE_REPLICATION_SLOT ${quoteIdentifier(options.slot)} LOGICAL pgoutput (SNAPSHOT 'export')`,
     );
     const { consistent_point: consistentPoint, snapshot_name: snapshotName } = rows[0] as {
       consistent_point: string;
@@ -62,40 +60,25 @@ async function copyTable(
   options: SnapshotOptions & { consistentPoint: string; takenAt: string },
 ): Promise<void> {
   const name = qualified(table.schema, table.table);
-  const order = table.keyColumns.map(quote).join(', ');
+  const order = table.keyColumns.map(quoteIdentifier).join(', ');
   await copier.query(
-    `DECLARE causeway_snapshot NO SCROLL CURSOR FOR SELECT * FROM ${quote(table.schema)}.${quote(table.table)} ORDER BY ${order}`,
+    `DECLARE causeway_snapshot NO SCROLL CURSOR FOR SELECT * FROM ${quoteIdentifier(table.schema)}.${quoteIdentifier(table.table)} ORDER BY ${order}`,
   );
   let copied = 0;
   for (;;) {
     const { rows } = await copier.query<Row>(`FETCH ${options.chunkSize} FROM causeway_snapshot`);
     if (rows.length === 0) break;
-    const changes: Change[] = rows.map((row, index) => ({
-      id: changeId(options.slot, `snapshot/${options.consistentPoint}/${name}`, copied + index),
-      op: 'r',
-      key: Object.fromEntries(table.keyColumns.map((column) => [column, row[column]])),
-      before: null,
-      after: row,
-      source: {
-        connector: 'postgresql',
-        database: options.database,
-        schema: table.schema,
-        table: table.table,
+    await options.onChunk(
+      snapshotRead(rows, {
         slot: options.slot,
+        database: options.database,
+        table,
+        position: `snapshot/${options.consistentPoint}/${name}`,
+        firstIndex: copied,
         lsn: options.consistentPoint,
-        txId: null,
         commitTime: options.takenAt,
-        snapshot: true,
-      },
-    }));
-    await options.onChunk({
-      snapshot: true,
-      xid: null,
-      lsn: options.consistentPoint,
-      commitTime: options.takenAt,
-      changes,
-      messages: [],
-    });
+      }),
+    );
     copied += rows.length;
     options.onProgress?.({ table: name, rows: copied, done: false });
   }

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { takeInitialSnapshot } from './initial-snapshot.ts';
 import type { ChangeHandler, PostgresChangeSourceOptions } from './postgres-change-source.ts';
 import {
-  ensureSlotStateTable,
+  ensureSourceTables,
   readSlotState,
   recordSnapshotCompleted,
   recordSnapshotStarted,
@@ -14,11 +14,11 @@ import {
   type CapturedTable,
   describeTables,
   qualified,
+  quoteIdentifier,
   readPublicationTables,
   readSlot,
   splitTableName,
 } from './source-catalog.ts';
-import { ensureTableSnapshotTable } from './table-snapshot.ts';
 
 /** The source's own bookkeeping (schema causeway_cdc): never captured. */
 export const sourceSchemas: ReadonlySet<string> = new Set(['causeway_cdc']);
@@ -27,8 +27,6 @@ type PreparationOptions = Pick<
   PostgresChangeSourceOptions,
   'slot' | 'publication' | 'tables' | 'slotBusyTimeoutMs' | 'onSlotLost' | 'onSnapshotProgress'
 >;
-
-const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
 
 /** Validates everything before changing anything, then creates what is missing. */
 export async function prepareSource(
@@ -72,10 +70,9 @@ export async function prepareSource(
   );
   if (published === null)
     await client.query(
-      `CREATE PUBLICATION ${quote(publication)} FOR TABLE ${tables.map((t) => `${quote(t.schema)}.${quote(t.table)}`).join(', ')}`,
+      `CREATE PUBLICATION ${quoteIdentifier(publication)} FOR TABLE ${tables.map((t) => `${quoteIdentifier(t.schema)}.${quoteIdentifier(t.table)}`).join(', ')}`,
     );
-  await ensureSlotStateTable(client);
-  await ensureTableSnapshotTable(client);
+  await ensureSourceTables(client);
   return { database, tables };
 }
 

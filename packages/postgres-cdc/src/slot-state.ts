@@ -13,7 +13,7 @@ export interface SlotState {
   readonly snapshotCompleted: boolean;
 }
 
-export async function ensureSlotStateTable(client: pg.Client): Promise<void> {
+export async function ensureSourceTables(client: pg.Client): Promise<void> {
   await client.query('BEGIN');
   try {
     // Two sources starting at once on a fresh database would race on CREATE ... IF NOT EXISTS.
@@ -25,6 +25,19 @@ export async function ensureSlotStateTable(client: pg.Client): Promise<void> {
       consistent_point pg_lsn NOT NULL,
       snapshot_started_at timestamptz NOT NULL DEFAULT now(),
       snapshot_completed_at timestamptz
+    )`);
+    // The progress of table re-copies (table-snapshot.ts), per slot.
+    await client.query(`CREATE TABLE IF NOT EXISTS causeway_cdc.table_snapshots (
+      slot text NOT NULL,
+      table_name text NOT NULL,
+      last_key jsonb,
+      generation int NOT NULL DEFAULT 0,
+      chunk int NOT NULL DEFAULT 0,
+      rows bigint NOT NULL DEFAULT 0,
+      done boolean NOT NULL DEFAULT false,
+      requested_at timestamptz NOT NULL DEFAULT now(),
+      completed_at timestamptz,
+      PRIMARY KEY (slot, table_name)
     )`);
     await client.query('COMMIT');
   } catch (error) {

@@ -21,6 +21,9 @@ export interface SlotInfo {
 
 export const qualified = (schema: string, table: string) => `${schema}.${table}`;
 
+/** An identifier as SQL text, quoted: table and column names come from the catalog or the caller. */
+export const quoteIdentifier = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
+
 /** Splits `schema.table` (or `table`, in `public`) into its parts. */
 export function splitTableName(name: string): { schema: string; table: string } {
   const dot = name.indexOf('.');

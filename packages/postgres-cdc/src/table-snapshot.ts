@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import type { Change, ChangeTransaction, Row } from './change.ts';
-import { changeId } from './change-id.ts';
-import { type CapturedTable, qualified } from './source-catalog.ts';
+import type { ChangeTransaction, Row } from './change.ts';
+import { snapshotRead } from './snapshot-read.ts';
+import { type CapturedTable, qualified, quoteIdentifier } from './source-catalog.ts';
 
 /** The prefix of the watermark messages the source writes into the WAL around each chunk. */
 export const watermarkPrefix = 'causeway.cdc.watermark';
@@ -26,7 +26,6 @@ interface Window {
   failed: (error: unknown) => void;
 }
 
-const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
 const keyOf = (row: Row, columns: readonly string[]) => JSON.stringify(columns.map((column) => row[column]));
 
 /**
@@ -51,36 +50,15 @@ export function createTableSnapshots(options: { slot: string; database: string; 
 
   function snapshotTransaction(window: Window, transaction: ChangeTransaction): ChangeTransaction {
     const { table } = window;
-    const changes: Change[] = [...(window.rows ?? new Map()).values()].map((row, index) => ({
-      id: changeId(
-        options.slot,
-        `table-snapshot/${qualified(table.schema, table.table)}/${window.generation}/${window.chunk}`,
-        index,
-      ),
-      op: 'r',
-      key: Object.fromEntries(table.keyColumns.map((column) => [column, row[column]])),
-      before: null,
-      after: row,
-      source: {
-        connector: 'postgresql',
-        database: options.database,
-        schema: table.schema,
-        table: table.table,
-        slot: options.slot,
-        lsn: transaction.lsn,
-        txId: null,
-        commitTime: transaction.commitTime,
-        snapshot: true,
-      },
-    }));
-    return {
-      snapshot: true,
-      xid: null,
+    return snapshotRead(window.rows?.values() ?? [], {
+      slot: options.slot,
+      database: options.database,
+      table,
+      position: `table-snapshot/${qualified(table.schema, table.table)}/${window.generation}/${window.chunk}`,
+      firstIndex: 0,
       lsn: transaction.lsn,
       commitTime: transaction.commitTime,
-      changes,
-      messages: [],
-    };
+    });
   }
 
   return {
@@ -92,6 +70,9 @@ export function createTableSnapshots(options: { slot: string; database: string; 
       deliver: ChangeTransaction[];
       afterDelivery: Array<() => void>;
     } {
+      // Every streamed transaction passes here: with no copy running it goes on as it came.
+      if (windows.size === 0 && transaction.messages.length === 0)
+        return { deliver: [transaction], afterDelivery: [] };
       const deliver: ChangeTransaction[] = [];
       const afterDelivery: Array<() => void> = [];
       for (const window of windows.values()) {
@@ -162,8 +143,8 @@ export function createTableSnapshots(options: { slot: string; database: string; 
       const { generation } = progress.rows[0]!;
       let { last_key: lastKey, chunk, done } = progress.rows[0]!;
       let copied = Number(progress.rows[0]!.rows);
-      const keys = table.keyColumns.map(quote).join(', ');
-      const from = `${quote(table.schema)}.${quote(table.table)}`;
+      const keys = table.keyColumns.map(quoteIdentifier).join(', ');
+      const from = `${quoteIdentifier(table.schema)}.${quoteIdentifier(table.table)}`;
       while (!done) {
         const window: Window = {
           id: randomUUID(),
@@ -215,19 +196,4 @@ export function createTableSnapshots(options: { slot: string; database: string; 
       }
     },
   };
-}
-
-export async function ensureTableSnapshotTable(client: pg.Client): Promise<void> {
-  await client.query(`CREATE TABLE IF NOT EXISTS causeway_cdc.table_snapshots (
-    slot text NOT NULL,
-    table_name text NOT NULL,
-    last_key jsonb,
-    generation int NOT NULL DEFAULT 0,
-    chunk int NOT NULL DEFAULT 0,
-    rows bigint NOT NULL DEFAULT 0,
-    done boolean NOT NULL DEFAULT false,
-    requested_at timestamptz NOT NULL DEFAULT now(),
-    completed_at timestamptz,
-    PRIMARY KEY (slot, table_name)
-  )`);
 }
