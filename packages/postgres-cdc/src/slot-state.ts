@@ -75,9 +75,8 @@ export async function recordSnapshotCompleted(client: pg.Client, slot: string): 
 }
 
 export async function deleteSlotState(client: pg.Client, slot: string): Promise<void> {
-  await client
-    .query('DELETE FROM causeway_cdc.slots WHERE slot = $1', [slot])
-    .catch((error: { code?: string }) => {
+  for (const table of ['causeway_cdc.slots', 'causeway_cdc.table_snapshots'])
+    await client.query(`DELETE FROM ${table} WHERE slot = $1`, [slot]).catch((error: { code?: string }) => {
       if (error.code !== '42P01') throw error; // no table: nothing was ever recorded
     });
 }
