@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { ChangeTransaction, Row } from './change.ts';
 import { snapshotRead } from './snapshot-read.ts';
 import { type CapturedTable, qualified, quoteIdentifier } from './source-catalog.ts';
+import { createStreamedTransactions } from './streamed-transactions.ts';
 
 /** The prefix of the watermark messages the source writes into the WAL around each chunk. */
 export const watermarkPrefix = 'causeway.cdc.watermark';
@@ -19,10 +20,13 @@ interface Window {
   readonly table: CapturedTable;
   readonly chunk: number;
   readonly generation: number;
-  open: boolean;
+  /** Set when the stream reaches the low watermark. */
+  low: { lsn: string; position: number } | null;
   rows: Map<string, Row> | null;
+  /** What the chunk's SELECT saw; set before the high watermark is written. */
+  snapshot: ReadSnapshot | null;
   readonly changedKeys: Set<string>;
-  delivered: () => void;
+  settled: (outcome: 'delivered' | 'read-again') => void;
   failed: (error: unknown) => void;
 }
 
@@ -38,6 +42,22 @@ const keyOf = (row: Row, columns: readonly string[]) => JSON.stringify(columns.m
  */
 export function createTableSnapshots(options: { slot: string; database: string; chunkSize: number }) {
   const windows = new Map<string, Window>();
+  const streamed = createStreamedTransactions();
+
+  /**
+   * PostgreSQL makes a transaction visible a moment after its commit record is written, so one
+   * that committed before the low watermark can still be invisible to the chunk's SELECT: the
+   * stream delivered its change before the window opened, and the chunk holds the older row. Such
+   * a chunk is read again (the transaction is visible by then). A synchronous standby makes
+   * that moment last until the standby confirms, and the ring remembers the last 100,000.
+   */
+  function missedByRead(window: Window): boolean {
+    const { low, snapshot } = window;
+    if (low === null || snapshot === null) return true;
+    return streamed.anyBefore(low.position, window.table.schema, window.table.table, (xid) =>
+      visibleIn(snapshot, xid),
+    );
+  }
 
   function parseWatermark(content: Buffer): Watermark | null {
     try {
@@ -54,7 +74,8 @@ export function createTableSnapshots(options: { slot: string; database: string; 
       slot: options.slot,
       database: options.database,
       table,
-      position: `table-snapshot/${qualified(table.schema, table.table)}/${window.generation}/${window.chunk}`,
+      // Each read of a chunk has ids of its own: one read again after a crash may hold other rows.
+      position: `table-snapshot/${qualified(table.schema, table.table)}/${window.generation}/${window.chunk}@${window.low?.lsn}`,
       firstIndex: 0,
       lsn: transaction.lsn,
       commitTime: transaction.commitTime,
@@ -71,12 +92,13 @@ export function createTableSnapshots(options: { slot: string; database: string; 
       afterDelivery: Array<() => void>;
     } {
       // Every streamed transaction passes here: with no copy running it goes on as it came.
+      streamed.record(transaction);
       if (windows.size === 0 && transaction.messages.length === 0)
         return { deliver: [transaction], afterDelivery: [] };
       const deliver: ChangeTransaction[] = [];
       const afterDelivery: Array<() => void> = [];
       for (const window of windows.values()) {
-        if (!window.open) continue;
+        if (window.low === null) continue;
         for (const change of transaction.changes) {
           if (change.source.schema !== window.table.schema || change.source.table !== window.table.table)
             continue;
@@ -91,12 +113,16 @@ export function createTableSnapshots(options: { slot: string; database: string; 
         const mark = parseWatermark(message.content);
         const window = mark === null ? undefined : windows.get(mark.window);
         if (window === undefined || mark === null) continue; // another source's, or an abandoned attempt's
-        if (mark.mark === 'low') window.open = true;
-        else if (window.open) {
-          for (const key of window.changedKeys) window.rows?.delete(key);
+        if (mark.mark === 'low') window.low = { lsn: message.lsn, position: streamed.position };
+        else if (window.low !== null) {
           windows.delete(window.id);
+          if (missedByRead(window)) {
+            window.settled('read-again');
+            continue;
+          }
+          for (const key of window.changedKeys) window.rows?.delete(key);
           deliver.push(snapshotTransaction(window, transaction));
-          afterDelivery.push(window.delivered);
+          afterDelivery.push(() => window.settled('delivered'));
         }
       }
       return { deliver, afterDelivery };
@@ -145,23 +171,25 @@ export function createTableSnapshots(options: { slot: string; database: string; 
       let copied = Number(progress.rows[0]!.rows);
       const keys = table.keyColumns.map(quoteIdentifier).join(', ');
       const from = `${quoteIdentifier(table.schema)}.${quoteIdentifier(table.table)}`;
+      let readAgain = 0;
       while (!done) {
         const window: Window = {
           id: randomUUID(),
           table,
           chunk,
           generation,
-          open: false,
+          low: null,
           rows: null,
+          snapshot: null,
           changedKeys: new Set(),
-          delivered: () => {},
+          settled: () => {},
           failed: () => {},
         };
-        const delivered = new Promise<void>((resolve, reject) => {
-          window.delivered = resolve;
+        const settled = new Promise<'delivered' | 'read-again'>((resolve, reject) => {
+          window.settled = resolve;
           window.failed = reject;
         });
-        delivered.catch(() => {}); // awaited below; abandon() may reject it before that
+        settled.catch(() => {}); // awaited below; abandon() may reject it before that
         // Checked right before the window is registered, with no await between: a window
         // registered after stop() abandoned the others would wait for a stream that is gone.
         if (!running()) throw new Error(`The copy of ${name} stopped with its source`);
@@ -173,15 +201,29 @@ export function createTableSnapshots(options: { slot: string; database: string; 
           ]);
         await emit('low');
         const placeholders = table.keyColumns.map((_, index) => `$${index + 1}`).join(', ');
+        // One snapshot for the rows and for the record of what they saw.
+        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        const seen = await client.query<{ snapshot: string }>(
+          'SELECT pg_current_snapshot()::text AS snapshot',
+        );
         const { rows } = await client.query<Row>(
           lastKey === null
             ? `SELECT * FROM ${from} ORDER BY ${keys} LIMIT ${options.chunkSize}`
             : `SELECT * FROM ${from} WHERE (${keys}) > (${placeholders}) ORDER BY ${keys} LIMIT ${options.chunkSize}`,
           lastKey ?? [],
         );
+        await client.query('COMMIT');
         window.rows = new Map(rows.map((row) => [keyOf(row, table.keyColumns), row]));
+        window.snapshot = parseSnapshot(seen.rows[0]!.snapshot);
         await emit('high');
-        await delivered;
+        if ((await settled) === 'read-again') {
+          // A transaction was still becoming visible: usually a matter of moments, but a slow
+          // synchronous standby can take longer, and each attempt writes two watermarks.
+          readAgain += 1;
+          await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 5 * 2 ** readAgain)));
+          continue;
+        }
+        readAgain = 0;
         const last = rows.at(-1);
         lastKey = last === undefined ? lastKey : table.keyColumns.map((column) => last[column]);
         chunk += 1;
@@ -196,4 +238,31 @@ export function createTableSnapshots(options: { slot: string; database: string; 
       }
     },
   };
+}
+
+/** The transactions a read did not see, from `pg_current_snapshot()`, as 32-bit ids (the stream's). */
+export interface ReadSnapshot {
+  readonly xmin: number;
+  readonly xmax: number;
+  readonly running: ReadonlySet<number>;
+}
+
+const xid32 = (xid8: string) => Number(BigInt.asUintN(32, BigInt(xid8)));
+
+export function parseSnapshot(text: string): ReadSnapshot {
+  const [xmin, xmax, running = ''] = text.split(':');
+  return {
+    xmin: xid32(xmin!),
+    xmax: xid32(xmax!),
+    running: new Set(running === '' ? [] : running.split(',').map(xid32)),
+  };
+}
+
+/** PostgreSQL's TransactionIdPrecedes: ids compare modulo 2^32. */
+const precedes = (a: number, b: number) => ((a - b) | 0) < 0;
+
+/** Whether a committed transaction's changes are in what a read with this snapshot saw. */
+export function visibleIn(snapshot: ReadSnapshot, xid: number): boolean {
+  if (precedes(xid, snapshot.xmin)) return true;
+  return precedes(xid, snapshot.xmax) && !snapshot.running.has(xid);
 }
