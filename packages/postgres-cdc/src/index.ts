@@ -15,3 +15,9 @@ export {
   type PostgresChangeSourceOptions,
 } from './postgres-change-source.ts';
 export { createTransportChangeSink } from './transport-change-sink.ts';
+export {
+  createWalOutboxRelay,
+  type WalOutboxRelay,
+  type WalOutboxRelayOptions,
+  type WalOutboxRelayStatus,
+} from './wal-outbox-relay.ts';

@@ -26,6 +26,18 @@ export interface PostgresChangeSourceOptions {
    * publication must exist, and its tables are captured.
    */
   tables?: readonly string[];
+  /**
+   * The operations a publication created by the source carries (PostgreSQL's `publish`
+   * parameter); an existing publication is used as it is. Default all four.
+   */
+  operations?: readonly ('insert' | 'update' | 'delete' | 'truncate')[];
+  /**
+   * Transactions handed to the handler before the earlier ones resolved (default 1: one at a
+   * time). The handler is still called in commit order, and a transaction is acknowledged only
+   * once it and every earlier one resolved; a handler that takes several must apply them in order
+   * itself (a publisher that sends one batch after the other, say).
+   */
+  handlerConcurrency?: number;
   /** Rows per snapshot chunk (each chunk is one handler call). Default 1024. */
   snapshotChunkSize?: number;
   /** Received messages not yet handled past which reading pauses. Default 10,000. */
@@ -144,13 +156,22 @@ export function createPostgresChangeSource(options: PostgresChangeSourceOptions)
       publication,
       assembler,
       maxQueued: options.maxQueued,
-      onTransaction: async (transaction) => {
+      inFlight: options.handlerConcurrency,
+      onTransaction: (transaction) => {
         const { deliver, afterDelivery } = snapshots.intercept(transaction);
-        for (const each of deliver) await handler(each);
-        for (const chunkDelivered of afterDelivery) chunkDelivered();
-        handled += 1;
-        lastCommitTime = transaction.commitTime;
-        millisBehindSource = Date.now() - Date.parse(transaction.commitTime);
+        const delivered =
+          (options.handlerConcurrency ?? 1) > 1
+            ? Promise.all(deliver.map((each) => handler(each)))
+            : deliver.reduce<Promise<void>>(
+                (previous, each) => previous.then(() => handler(each)),
+                Promise.resolve(),
+              );
+        return delivered.then(() => {
+          for (const chunkDelivered of afterDelivery) chunkDelivered();
+          handled += 1;
+          lastCommitTime = transaction.commitTime;
+          millisBehindSource = Date.now() - Date.parse(transaction.commitTime);
+        });
       },
     });
   }

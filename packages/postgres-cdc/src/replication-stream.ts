@@ -13,6 +13,11 @@ export interface ReplicationStreamOptions {
   onTransaction(transaction: ChangeTransaction): Promise<void>;
   /** Received but not yet handled messages past which the socket is paused. */
   maxQueued?: number;
+  /**
+   * Transactions handed to `onTransaction` before the earlier ones resolved. Each is still
+   * acknowledged only once it and every earlier one resolved. Default 1.
+   */
+  inFlight?: number;
 }
 
 export interface ReplicationStream {
@@ -52,6 +57,9 @@ export async function openReplicationStream(options: ReplicationStreamOptions): 
     messages: true,
   });
   const maxQueued = options.maxQueued ?? 10_000;
+  const maxInFlight = Math.max(1, options.inFlight ?? 1);
+  /** Handed to onTransaction and not yet acknowledged, in commit order. */
+  const inFlight: Array<{ lsn: bigint; done: boolean; settled: Promise<void> }> = [];
   let applied = 0n;
   let queued = 0;
   let paused = false;
@@ -70,18 +78,50 @@ export async function openReplicationStream(options: ReplicationStreamOptions): 
     connection.sendCopyFromChunk(status);
   }
 
+  /** Acknowledges the longest run of resolved transactions at the head. */
+  function acknowledgeResolved(): void {
+    let advanced = false;
+    while (inFlight.length > 0 && inFlight[0]!.done) {
+      applied = inFlight.shift()!.lsn;
+      advanced = true;
+    }
+    if (advanced) confirm(applied);
+  }
+
+  function track(lsn: bigint, handled: Promise<void>): void {
+    const entry = { lsn, done: false, settled: handled };
+    entry.settled = handled.then(
+      () => {
+        entry.done = true;
+        acknowledgeResolved();
+      },
+      (error) => fail(error),
+    );
+    inFlight.push(entry);
+  }
+
   async function handle(chunk: Buffer): Promise<void> {
     if (chunk[0] === xLogData) {
       const result = await options.assembler.accept(plugin.parse(chunk.subarray(25)));
       if (result === null) return;
-      if (result !== 'empty') await options.onTransaction(result);
-      applied = result === 'empty' ? chunk.readBigUInt64BE(1) : parseLsn(result.lsn);
-      confirm(applied);
+      const lsn = result === 'empty' ? chunk.readBigUInt64BE(1) : parseLsn(result.lsn);
+      track(lsn, result === 'empty' ? Promise.resolve() : options.onTransaction(result));
+      // Waits for the oldest while too many are in flight (with the default of 1: for this one).
+      while (inFlight.length >= maxInFlight && !stopping) await inFlight[0]!.settled;
     } else if (chunk[0] === keepalive) {
       const serverPosition = chunk.readBigUInt64BE(1);
-      if (!options.assembler.isInsideTransaction() && serverPosition > applied) applied = serverPosition;
+      const idle = inFlight.length === 0 && !options.assembler.isInsideTransaction();
+      if (idle && serverPosition > applied) applied = serverPosition;
       confirm(applied);
     }
+  }
+
+  async function fail(error: unknown): Promise<void> {
+    failure ??= error;
+    rejectEnded(error);
+    stopping = true;
+    closed = true; // a later transaction that resolves must not be acknowledged past this one
+    await client.end().catch(() => {});
   }
 
   let rejectEnded: (error: unknown) => void = () => {};
@@ -99,10 +139,7 @@ export async function openReplicationStream(options: ReplicationStreamOptions): 
       try {
         await handle(chunk);
       } catch (error) {
-        failure ??= error;
-        rejectEnded(error);
-        stopping = true;
-        await client.end().catch(() => {});
+        await fail(error);
         return;
       }
       queued -= 1;
@@ -131,6 +168,8 @@ export async function openReplicationStream(options: ReplicationStreamOptions): 
       if (stopping) return;
       stopping = true;
       await chain.catch(() => {});
+      // What was handed over is acknowledged once it resolves, before the connection closes.
+      await Promise.all(inFlight.map((entry) => entry.settled));
       closed = true;
       await client.end().catch(() => {});
       await ended.catch(() => {});

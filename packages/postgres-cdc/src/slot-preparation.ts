@@ -25,7 +25,7 @@ export const sourceSchemas: ReadonlySet<string> = new Set(['causeway_cdc']);
 
 type PreparationOptions = Pick<
   PostgresChangeSourceOptions,
-  'slot' | 'publication' | 'tables' | 'slotBusyTimeoutMs' | 'onSlotLost' | 'onSnapshotProgress'
+  'slot' | 'publication' | 'tables' | 'operations' | 'slotBusyTimeoutMs' | 'onSlotLost' | 'onSnapshotProgress'
 >;
 
 /** Validates everything before changing anything, then creates what is missing. */
@@ -68,10 +68,14 @@ export async function prepareSource(
     client,
     (wanted ?? published ?? []).filter((t) => !sourceSchemas.has(t.schema)),
   );
-  if (published === null)
+  if (published === null) {
+    const operations = options.operations?.length
+      ? ` WITH (publish = '${options.operations.join(', ')}')`
+      : '';
     await client.query(
-      `CREATE PUBLICATION ${quoteIdentifier(publication)} FOR TABLE ${tables.map((t) => `${quoteIdentifier(t.schema)}.${quoteIdentifier(t.table)}`).join(', ')}`,
+      `CREATE PUBLICATION ${quoteIdentifier(publication)} FOR TABLE ${tables.map((t) => `${quoteIdentifier(t.schema)}.${quoteIdentifier(t.table)}`).join(', ')}${operations}`,
     );
+  }
   await ensureSourceTables(client);
   return { database, tables };
 }
