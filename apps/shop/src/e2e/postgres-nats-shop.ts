@@ -3,8 +3,7 @@
  * under a prefix of its own, and the removal of the databases and streams it made.
  */
 import { deleteStreamsWithPrefix } from '@causeway/nats';
-import { serviceUrl } from '@causeway/testing';
-import pg from 'pg';
+import { dropDatabasesWithSlots, serviceUrl } from '@causeway/testing';
 import { backendServiceNames } from '../config.ts';
 
 const postgresUrl = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -26,33 +25,10 @@ export function postgresNatsShop(label: string) {
         return;
       }
       await deleteStreamsWithPrefix(serviceUrl('nats'), prefix);
-      const client = new pg.Client({ connectionString: postgresUrl });
-      await client.connect();
-      try {
-        // Shipping's change capture keeps a replication slot, which would stop the drop.
-        const databases = [...backendServiceNames, 'gateway'].map((service) => `${prefix}_${service}`);
-        await client.query(
-          'SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = ANY($1) AND active_pid IS NOT NULL',
-          [databases],
-        );
-        for (let attempt = 0; ; attempt++) {
-          try {
-            await client.query(
-              'SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = ANY($1)',
-              [databases],
-            );
-            break;
-          } catch (error) {
-            if (attempt >= 50) throw error;
-            await new Promise((resolve) => setTimeout(resolve, 100));
-          }
-        }
-        for (const service of [...backendServiceNames, 'gateway']) {
-          await client.query(`DROP DATABASE IF EXISTS "${prefix}_${service}" WITH (FORCE)`);
-        }
-      } finally {
-        await client.end();
-      }
+      // Shipping's change capture keeps a replication slot, which would stop the drop.
+      await dropDatabasesWithSlots(
+        [...backendServiceNames, 'gateway'].map((service) => `${prefix}_${service}`),
+      );
     },
   };
 }

@@ -17,15 +17,11 @@ export async function logicalDecodingMissing(): Promise<string | null> {
   }
 }
 
-/**
- * A test database whose drop first removes the replication slots on it: PostgreSQL refuses to
- * drop a database a logical slot belongs to, and a forgotten slot would pin WAL on the server.
- */
+/** A test database with a pool to query it; its drop also removes the replication slots on it. */
 export async function createCdcTestDatabase(
   label: string,
 ): Promise<TestDatabase & { query(sql: string, values?: unknown[]): Promise<pg.QueryResult> }> {
   const database = await createTestDatabase(label);
-  const name = new URL(database.url).pathname.slice(1);
   const pool = new pg.Pool({ connectionString: database.url, max: 4 });
   pool.on('error', () => {});
   return {
@@ -33,32 +29,7 @@ export async function createCdcTestDatabase(
     query: (sql, values) => pool.query(sql, values),
     async drop() {
       await pool.end().catch(() => {});
-      const admin = new pg.Client({ connectionString: serviceUrl('postgres') });
-      admin.on('error', () => {});
-      await admin.connect();
-      try {
-        // A slot's walsender lets go a moment after it is terminated, and a source still
-        // reconnecting can hold one again: retry until the database has none and is dropped.
-        for (let attempt = 0; ; attempt += 1) {
-          try {
-            await admin.query(
-              'SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = $1 AND active_pid IS NOT NULL',
-              [name],
-            );
-            await admin.query(
-              'SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1',
-              [name],
-            );
-            await database.drop();
-            return;
-          } catch (error) {
-            if (attempt >= 100) throw error;
-            await new Promise((resolve) => setTimeout(resolve, 100));
-          }
-        }
-      } finally {
-        await admin.end().catch(() => {});
-      }
+      await database.drop();
     },
   };
 }
