@@ -1,10 +1,12 @@
 import pg from 'pg';
 
 /**
- * Marks relayed outbox rows published, in batches, behind the publishes. The marks are
- * bookkeeping (the backlog figure, pruning, a switch back to the polling relay): delivery rests
- * on the slot's acknowledgement, so they commit without waiting for the WAL flush, and a mark
- * lost in a crash only leaves a published row looking unpublished.
+ * Marks relayed outbox rows published, in batches: whatever was published while one UPDATE ran
+ * goes in the next. The relay acknowledges a transaction to the slot only once its rows are
+ * marked, so a relay killed in between publishes and marks them again: no row stays unpublished
+ * in the table once it was sent (the backlog figure, pruning and a switch back to the polling
+ * relay rely on that). The marks commit without waiting for the WAL flush: a server crash loses
+ * the slot's unflushed acknowledgement with them, and the stream brings the rows again.
  */
 export function createOutboxMarker(
   connectionString: string,
@@ -13,37 +15,44 @@ export function createOutboxMarker(
 ) {
   const table = `"${schema}".outbox`;
   let pool: pg.Pool | null = null;
-  const queued: string[] = [];
+  let queued: Array<{ sequences: readonly string[]; resolve(): void; reject(error: unknown): void }> = [];
   let marking: Promise<void> | null = null;
 
   function connection(): pg.Pool {
-    pool ??= new pg.Pool({ connectionString, max: 1 });
-    pool.on('error', () => {}); // an idle connection dropped: the next query opens another
+    if (pool === null) {
+      pool = new pg.Pool({ connectionString, max: 1 });
+      pool.on('error', () => {}); // an idle connection dropped: the next query opens another
+    }
     return pool;
   }
 
   async function markQueued(): Promise<void> {
     while (queued.length > 0) {
-      const sequences = queued.splice(0, 10_000);
+      const batch = queued;
+      queued = [];
       try {
         await connection().query(
           `UPDATE ${table} SET published_at = now(), lease_owner = NULL, lease_until = NULL
              FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed
             WHERE sequence = ANY ($1::bigint[]) AND published_at IS NULL`,
-          [sequences],
+          [batch.flatMap((each) => each.sequences)],
         );
+        for (const each of batch) each.resolve();
       } catch (error) {
         onError?.(error);
+        for (const each of batch) each.reject(error);
       }
     }
     marking = null;
   }
 
   return {
-    /** Queues rows (by their `sequence`) to be marked published. */
-    mark(sequences: readonly string[]): void {
-      queued.push(...sequences);
-      marking ??= markQueued();
+    /** Marks rows (by their `sequence`) published; resolves once the mark committed. */
+    mark(sequences: readonly string[]): Promise<void> {
+      return new Promise((resolve, reject) => {
+        queued.push({ sequences, resolve, reject });
+        marking ??= markQueued();
+      });
     },
 
     /** Resolves once every queued mark was written. */

@@ -31,7 +31,7 @@ export interface WalOutboxRelayStatus {
   readonly published: number;
   /** WAL the slot holds back, in bytes (null until the slot exists). */
   readonly lagBytes: number | null;
-  /** Outbox rows not yet marked published; the marks follow the publishes by a moment. */
+  /** Outbox rows not yet marked published. */
   readonly backlog: number;
 }
 
@@ -51,10 +51,10 @@ function toMessage(row: Row): TransportMessage {
 /**
  * Publishes a PostgreSQL store's outbox from the WAL instead of polling it: the outbox table's
  * inserts are read from a logical replication slot in commit order, published with broker
- * confirmation (transactions batched, one publish after the other), and the slot acknowledges a
- * transaction only once its messages were confirmed. A crash republishes from the last
- * acknowledgement, with the same message ids: consumers' inboxes drop the duplicates. Rows are
- * marked published afterwards, in batches, for the backlog figure and for pruning.
+ * confirmation (transactions batched, one publish after the other), marked published in batches
+ * behind the publishes, and the slot acknowledges a transaction only once its messages were
+ * confirmed and its rows marked. A crash republishes from the last acknowledgement, with the
+ * same message ids: consumers' inboxes drop the duplicates.
  *
  * One relay reads a slot at a time; another started on it waits as a standby and takes over
  * when the first stops or dies. Rows unpublished when the slot is first created (or re-created
@@ -122,7 +122,7 @@ export function createWalOutboxRelay(options: WalOutboxRelayOptions) {
       throw error;
     }
     published += messages.length;
-    marker.mark(rows.map((change) => change.after!.sequence as string));
+    await marker.mark(rows.map((change) => change.after!.sequence as string));
   }
 
   function createSource(): PostgresChangeSource {

@@ -1,5 +1,6 @@
 /**
- * Child process for the messaging crash tests. `relay` publishes service A's outbox; `consumer`
+ * Child process for the messaging crash tests. `relay` publishes service A's outbox (polling it,
+ * or from the WAL when the config names a slot); `consumer`
  * applies A's events to service B's database (a counter and the last position per stream, and an
  * outbox row of its own, all in the handler's transaction). The parent SIGKILLs and restarts
  * these at random moments; besides, the real transport is wrapped so that the child SIGKILLs
@@ -102,7 +103,20 @@ await loadThenAwaitGo(config, report);
 const store = await openCrashStore(config.store);
 const transport = await openCrashTransport(config.transport, warn);
 
-if (config.role === 'relay') {
+if (config.role === 'relay' && config.relay.wal) {
+  if (config.store.kind !== 'postgres') throw new Error('The WAL relay needs a PostgreSQL store');
+  const { createWalOutboxRelay } = await import('@causeway/postgres-cdc');
+  // A killed predecessor's connection holds the slot a moment longer: this one waits as a standby.
+  await createWalOutboxRelay({
+    connectionString: config.store.url,
+    schema: config.store.schema,
+    slot: config.relay.wal.slot,
+    transport: killingPublisher(transport, config.kill),
+    batchSize: config.relay.batchSize,
+    standbyRetryMs: 50,
+    onError: (error) => warn('WAL relay', error),
+  }).start();
+} else if (config.role === 'relay') {
   createOutboxRelay({
     store,
     transport: killingPublisher(transport, config.kill),

@@ -39,7 +39,13 @@ export interface CrashChildConfig {
   /** The destination of the consumer handler's own outbox rows (never relayed in the test). */
   replyDestination: string;
   kill: CrashKillPlan;
-  relay: { batchSize: number; leaseMs: number; idlePollMs: number };
+  relay: {
+    batchSize: number;
+    leaseMs: number;
+    idlePollMs: number;
+    /** `wal`: the relay reads the outbox from this replication slot (PostgreSQL, wal_level=logical). */
+    wal?: { slot: string };
+  };
   consumer: { maxInFlight: number; ackTimeoutMs: number };
 }
 

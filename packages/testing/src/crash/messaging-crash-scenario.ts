@@ -39,6 +39,8 @@ export interface MessagingCrashScenario {
   transport: CrashTransportSpec;
   destination: string;
   group: string;
+  /** The relay reads A's outbox from this replication slot instead of polling it (PostgreSQL). */
+  walRelaySlot?: string;
   /** Each kill kind must happen at least this often (default 10). */
   minKillsPerKind?: number;
   /** The kill phase fails if the quotas are not reached by then (default 120 s). */
@@ -111,7 +113,12 @@ export async function runMessagingCrashScenario(
       replyDestination: `${scenario.group}_replies`,
       kill,
       // A short lease: the next incarnation takes over a dead relay's batch quickly.
-      relay: { batchSize: 20, leaseMs: 400, idlePollMs: 20 },
+      relay: {
+        batchSize: 20,
+        leaseMs: 400,
+        idlePollMs: 20,
+        ...(scenario.walRelaySlot ? { wal: { slot: scenario.walRelaySlot } } : {}),
+      },
       // Several deliveries in flight when the consumer dies; redelivered after ackTimeoutMs.
       consumer: { maxInFlight: 8, ackTimeoutMs: 1000 },
     };
