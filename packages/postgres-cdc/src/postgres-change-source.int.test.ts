@@ -15,6 +15,7 @@ import {
   type PostgresChangeSourceOptions,
 } from './postgres-change-source.ts';
 import { createCdcTestDatabase, logicalDecodingMissing } from './test-support/cdc-test-database.ts';
+import { withCommitHeldInvisible } from './test-support/invisible-commit.ts';
 import { createTableMirror } from './test-support/table-mirror.ts';
 import { createTransportChangeSink } from './transport-change-sink.ts';
 
@@ -293,7 +294,11 @@ describeRequiring('PostgreSQL change source', missing, () => {
       expect(error).toBeInstanceOf(CausewayError);
       return error as CausewayError & { details: { reason: string } };
     };
-    const slotsBefore = (await db.query('SELECT count(*)::int AS n FROM pg_replication_slots')).rows[0].n;
+    const slotsBefore = (
+      await db.query(
+        'SELECT count(*)::int AS n FROM pg_replication_slots WHERE database = current_database()',
+      )
+    ).rows[0].n;
     const publicationsBefore = (await db.query('SELECT count(*)::int AS n FROM pg_publication')).rows[0].n;
 
     const noPublication = await refusal({});
@@ -313,9 +318,13 @@ describeRequiring('PostgreSQL change source', missing, () => {
     expect(mismatch.details.reason).toBe('publication-mismatch');
     expect(mismatch.message).toMatch(/ALTER PUBLICATION only_keyed ADD TABLE/);
 
-    expect((await db.query('SELECT count(*)::int AS n FROM pg_replication_slots')).rows[0].n).toBe(
-      slotsBefore,
-    );
+    expect(
+      (
+        await db.query(
+          'SELECT count(*)::int AS n FROM pg_replication_slots WHERE database = current_database()',
+        )
+      ).rows[0].n,
+    ).toBe(slotsBefore);
     expect((await db.query('SELECT count(*)::int AS n FROM pg_publication')).rows[0].n).toBe(
       publicationsBefore + 1,
     );
@@ -523,8 +532,7 @@ describeRequiring('PostgreSQL change source', missing, () => {
 
   it("reads a chunk again when a change the stream delivered before the chunk's low watermark was not yet visible to its read", async () => {
     // PostgreSQL streams a commit once its record is flushed and makes it visible a moment later
-    // (on a loaded machine, a group commit can wake the watermark's session first). A synchronous
-    // standby that never answers holds a transaction in that state until its wait is cancelled.
+    // (on a loaded machine, a group commit can wake the watermark's session first).
     await db.query('CREATE TABLE settling_anchor (id int PRIMARY KEY)');
     await db.query('CREATE TABLE settling (id int PRIMARY KEY, n int NOT NULL)');
     await db.query('INSERT INTO settling SELECT g, 0 FROM generate_series(1, 50) g');
@@ -533,24 +541,8 @@ describeRequiring('PostgreSQL change source', missing, () => {
     await capture.start(mirror.handler);
     await db.query(`ALTER PUBLICATION ${slotName()} ADD TABLE settling`);
 
-    const admin = new pg.Client({ connectionString: db.url });
-    const held = new pg.Client({ connectionString: db.url });
-    await admin.connect();
-    await held.connect();
-    const standby = 'causeway_test_never_answers';
-    try {
-      // Only the held session waits for the standby: everyone else commits as before.
-      await admin.query("ALTER SYSTEM SET synchronous_commit = 'local'");
-      await admin.query(`ALTER SYSTEM SET synchronous_standby_names = '${standby}'`);
-      await admin.query('SELECT pg_reload_conf()');
-      await eventually(async () =>
-        expect((await held.query('SHOW synchronous_standby_names')).rows[0].synchronous_standby_names).toBe(
-          standby,
-        ),
-      );
-      await held.query('SET synchronous_commit = on');
-      const pid = (await held.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
-      const deleting = held.query('DELETE FROM settling WHERE id = 7');
+    await withCommitHeldInvisible(db.url, async (held) => {
+      const deleting = held.client.query('DELETE FROM settling WHERE id = 7');
 
       const deletedSeven = () =>
         mirror.transactions.some((t) => t.changes.some((c) => c.op === 'd' && c.key?.id === 7));
@@ -567,18 +559,12 @@ describeRequiring('PostgreSQL change source', missing, () => {
       expect(copied).toBe(false);
       expect(mirror.rowsOf('public.settling')).toEqual([]);
 
-      await admin.query('SELECT pg_cancel_backend($1)', [pid]);
+      await held.release();
       await deleting;
       await copy;
       expect(mirror.rowsOf('public.settling')).toEqual(await tableRows('settling', ['id']));
       expect(mirror.rowsOf('public.settling')).toHaveLength(49);
-    } finally {
-      await admin.query('ALTER SYSTEM RESET synchronous_standby_names');
-      await admin.query('ALTER SYSTEM RESET synchronous_commit');
-      await admin.query('SELECT pg_reload_conf()');
-      await admin.end();
-      await held.end().catch(() => {});
-    }
+    });
   }, 60_000);
 
   it('runs the documented example (docs/examples/change-data-capture.ts)', async () => {

@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import type { ChangeTransaction } from './change.ts';
+import { parseSnapshot, visibleIn } from './read-snapshot.ts';
 import { createStreamedTransactions } from './streamed-transactions.ts';
-import { parseSnapshot, visibleIn } from './table-snapshot.ts';
 
 it('reads pg_current_snapshot() as 32-bit ids and tells what a read saw, across the 2^32 wrap', () => {
   const snapshot = parseSnapshot('4294967390:4294967400:4294967392,4294967395');

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { parseSnapshot, visibleIn } from './read-snapshot.ts';
 
 /**
  * Marks relayed outbox rows published, in batches: whatever was published while one UPDATE ran
@@ -7,7 +8,20 @@ import pg from 'pg';
  * in the table once it was sent (the backlog figure, pruning and a switch back to the polling
  * relay rely on that). The marks commit without waiting for the WAL flush: a server crash loses
  * the slot's unflushed acknowledgement with them, and the stream brings the rows again.
+ *
+ * A streamed transaction can still be invisible to a read for a moment (PostgreSQL streams a
+ * commit once it is flushed and makes it visible after): an UPDATE then would mark none of its
+ * rows. Each UPDATE returns its snapshot, and the marks of transactions it did not see are made
+ * again a moment later.
  */
+interface Mark {
+  readonly sequences: readonly string[];
+  /** The transaction that inserted the rows; null for rows read from the slot's snapshot. */
+  readonly xid: number | null;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
 export function createOutboxMarker(
   connectionString: string,
   schema: string,
@@ -15,7 +29,7 @@ export function createOutboxMarker(
 ) {
   const table = `"${schema}".outbox`;
   let pool: pg.Pool | null = null;
-  let queued: Array<{ sequences: readonly string[]; resolve(): void; reject(error: unknown): void }> = [];
+  let queued: Mark[] = [];
   let marking: Promise<void> | null = null;
 
   function connection(): pg.Pool {
@@ -27,17 +41,29 @@ export function createOutboxMarker(
   }
 
   async function markQueued(): Promise<void> {
+    let unseenRounds = 0;
     while (queued.length > 0) {
       const batch = queued;
       queued = [];
       try {
-        await connection().query(
-          `UPDATE ${table} SET published_at = now(), lease_owner = NULL, lease_until = NULL
-             FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed
-            WHERE sequence = ANY ($1::bigint[]) AND published_at IS NULL`,
+        // One statement, one snapshot: the one the UPDATE read with.
+        const { rows } = await connection().query<{ snapshot: string }>(
+          `WITH marked AS (
+             UPDATE ${table} SET published_at = now(), lease_owner = NULL, lease_until = NULL
+               FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed
+              WHERE sequence = ANY ($1::bigint[]) AND published_at IS NULL
+             RETURNING 1)
+           SELECT pg_current_snapshot()::text AS snapshot FROM (SELECT count(*) FROM marked) AS done`,
           [batch.flatMap((each) => each.sequences)],
         );
-        for (const each of batch) each.resolve();
+        const snapshot = parseSnapshot(rows[0]!.snapshot);
+        const unseen = batch.filter((each) => each.xid !== null && !visibleIn(snapshot, each.xid));
+        for (const each of batch) if (!unseen.includes(each)) each.resolve();
+        if (unseen.length > 0) {
+          queued.push(...unseen);
+          unseenRounds += 1;
+          await new Promise((resolve) => setTimeout(resolve, Math.min(2 ** unseenRounds, 100)));
+        } else unseenRounds = 0;
       } catch (error) {
         onError?.(error);
         for (const each of batch) each.reject(error);
@@ -48,9 +74,9 @@ export function createOutboxMarker(
 
   return {
     /** Marks rows (by their `sequence`) published; resolves once the mark committed. */
-    mark(sequences: readonly string[]): Promise<void> {
+    mark(sequences: readonly string[], xid: number | null): Promise<void> {
       return new Promise((resolve, reject) => {
-        queued.push({ sequences, resolve, reject });
+        queued.push({ sequences, xid, resolve, reject });
         marking ??= markQueued();
       });
     },

@@ -11,8 +11,9 @@ import {
 import { createEmbeddedTransport } from '@causeway/embedded';
 import { createPostgresStore } from '@causeway/postgres';
 import { describeRequiring } from '@causeway/testing';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest';
 import { createCdcTestDatabase, logicalDecodingMissing } from './test-support/cdc-test-database.ts';
+import { withCommitHeldInvisible } from './test-support/invisible-commit.ts';
 import { createWalOutboxRelay, type WalOutboxRelay } from './wal-outbox-relay.ts';
 
 const missing = await logicalDecodingMissing();
@@ -147,6 +148,30 @@ describeRequiring('WAL outbox relay', missing, () => {
     expect(status.lagBytes).not.toBeNull();
   }, 60_000);
 
+  it('marks a row published even when its transaction was streamed before it became visible', async () => {
+    const a = await service();
+    const relay = a.relay();
+    await relay.start();
+    await a.write(5);
+    await eventually(async () => expect((await relay.status()).backlog).toBe(0));
+
+    await withCommitHeldInvisible(db.url, async (held) => {
+      const inserting = held.client.query(
+        `INSERT INTO ${a.schema}.outbox (message_id, destination, ordering_key, type, payload)
+         VALUES ('held-1', 'a.events', 'held', 'test.Happened', '{}')`,
+      );
+      await eventually(() => expect(a.received.map((m) => m.id)).toContain('held-1'));
+      // Published, yet not visible: an UPDATE now marks nothing.
+      const visible = await db.query(`SELECT 1 FROM ${a.schema}.outbox WHERE message_id = 'held-1'`);
+      expect(visible.rows).toHaveLength(0);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await held.release();
+      await inserting;
+    });
+    await eventually(async () => expect((await relay.status()).backlog).toBe(0), 10_000);
+    expect(a.received.filter((m) => m.id === 'held-1')).toHaveLength(1);
+  }, 60_000);
+
   it('runs a second relay on the slot as a standby, which takes over when the first stops: nothing lost', async () => {
     const a = await service();
     const first = a.relay();
@@ -220,5 +245,23 @@ describeRequiring('WAL outbox relay', missing, () => {
       "SELECT count(*)::int AS n FROM pg_replication_slots WHERE slot_name LIKE '%no_such_schema%'",
     );
     expect(rows[0].n).toBe(0);
+  });
+
+  it('runs the documented example (docs/examples/wal-outbox-relay.ts)', async () => {
+    const previous = process.env.POSTGRES_URL;
+    process.env.POSTGRES_URL = db.url;
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      await import('../../../docs/examples/wal-outbox-relay.ts');
+      expect(log.mock.calls).toEqual([[['orders.OrderPlaced order-1'], 'active']]);
+      const { rows } = await db.query(
+        "SELECT count(*)::int AS n FROM pg_replication_slots WHERE database = current_database() AND slot_name LIKE '%_orders_outbox'",
+      );
+      expect(rows[0].n).toBe(0);
+    } finally {
+      log.mockRestore();
+      if (previous === undefined) delete process.env.POSTGRES_URL;
+      else process.env.POSTGRES_URL = previous;
+    }
   });
 });

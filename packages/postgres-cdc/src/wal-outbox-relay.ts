@@ -122,7 +122,10 @@ export function createWalOutboxRelay(options: WalOutboxRelayOptions) {
       throw error;
     }
     published += messages.length;
-    await marker.mark(rows.map((change) => change.after!.sequence as string));
+    await marker.mark(
+      rows.map((change) => change.after!.sequence as string),
+      transaction.snapshot ? null : transaction.xid,
+    );
   }
 
   function createSource(): PostgresChangeSource {
