@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { createBenchDatabase } from '../store/postgres-bench-database.ts';
 import type { BenchOptions } from '../support/bench-options.ts';
 import { percentile } from '../support/measure.ts';
@@ -18,6 +19,7 @@ import { chosenFrom, isListening } from '../support/selection.ts';
 import { rawBrokerFigures } from './baselines.ts';
 import { handWrittenOutboxRate } from './hand-written-outbox.ts';
 import { type PipelineFigures, producers, runPipeline } from './pipeline.ts';
+import { checkpoint, relayDrainRate } from './relay-drain.ts';
 import { natsUrl, type PipelineSpec, rabbitMqUrl, type StoreSpec, type TransportKind } from './setup.ts';
 
 const allTransports: TransportKind[] = ['embedded', 'nats', 'rabbitmq'];
@@ -93,6 +95,44 @@ function transportFigures(
   }));
 }
 
+async function walLevel(url: string): Promise<string> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<{ wal_level: string }>('SHOW wal_level')).rows[0]!.wal_level;
+  } finally {
+    await client.end();
+  }
+}
+
+/** The WAL-fed relay's pipeline beside the polling relay's, measured in the same run. */
+function walRelayFigures(transport: TransportKind, polling: PipelineFigures, wal: PipelineFigures): Figure[] {
+  const against = `the same pipeline with the polling relay (claim, publish, mark) in this run; ${producers} producers on PostgreSQL`;
+  return [
+    figure({
+      name: `transport.${transport}.e2e_wal_relay`,
+      value: wal.throughput,
+      unit: 'msg/s',
+      baseline: polling.throughput,
+      baselineLabel: against,
+    }),
+    ...(
+      [
+        ['p50', wal.p50, polling.p50],
+        ['p99', wal.p99, polling.p99],
+      ] as const
+    ).map(([label, value, baseline]) =>
+      figure({
+        name: `transport.${transport}.wal_relay.latency.${label}`,
+        value,
+        unit: `ms at ${Math.round(wal.latencyRate)}/s`,
+        baseline,
+        baselineLabel: `${against}, at half its own maximum: ${Math.round(polling.latencyRate)}/s (${label})`,
+      }),
+    ),
+  ];
+}
+
 export async function runSuite(options: BenchOptions): Promise<Figure[]> {
   const figures: Figure[] = [];
   for (const transport of chosenFrom('BENCH_TRANSPORTS', allTransports)) {
@@ -115,8 +155,51 @@ export async function runSuite(options: BenchOptions): Promise<Figure[]> {
         samples: options.latencySamples,
         prefix: `${spec.prefix}R`,
       });
+      if (databaseUrl) await checkpoint(databaseUrl);
       const pipeline = await runPipeline(spec, options, transport);
       figures.push(...transportFigures(transport, backend, pipeline, raw));
+      if (databaseUrl && transport !== 'embedded') {
+        if ((await walLevel(databaseUrl)) === 'logical') {
+          note(`transport bench: ${transport} on ${backend}, outbox relayed from the WAL`);
+          await checkpoint(databaseUrl);
+          const wal = await runPipeline(
+            {
+              ...spec,
+              prefix: `${spec.prefix}W`,
+              // Schemas of its own: the polling pipeline's tables and inbox do not weigh on it.
+              producer: { ...spec.producer, schema: 'service_a_wal' } as StoreSpec,
+              consumer: { ...spec.consumer, schema: 'service_b_wal' } as StoreSpec,
+            },
+            options,
+            `${transport} WAL relay`,
+            'wal',
+          );
+          figures.push(...walRelayFigures(transport, pipeline, wal));
+          const backlog = options.quick ? 1_000 : 20_000;
+          note(`transport bench: ${transport}, the relays alone draining ${backlog} outbox rows`);
+          const pollingDrain = await relayDrainRate(
+            'polling',
+            { ...spec, prefix: `${spec.prefix}P` },
+            databaseUrl,
+            backlog,
+          );
+          const walDrain = await relayDrainRate(
+            'wal',
+            { ...spec, prefix: `${spec.prefix}V` },
+            databaseUrl,
+            backlog,
+          );
+          figures.push(
+            figure({
+              name: `transport.${transport}.relay_drain_wal`,
+              value: walDrain,
+              unit: 'msg/s',
+              baseline: pollingDrain,
+              baselineLabel: `the polling relay (claim, publish, mark) draining the same backlog of ${backlog} outbox rows on PostgreSQL in this run; broker confirmations, no consumer`,
+            }),
+          );
+        } else note(`transport bench: PostgreSQL's wal_level is not logical; the WAL relay is not measured`);
+      }
       if (transport === 'nats' && databaseUrl) {
         note('transport bench: the hand-written polling outbox on PostgreSQL + NATS');
         const handWritten = await handWrittenOutboxRate(

@@ -7,7 +7,14 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { createEventStore, createOutboxRelay, type EventStore } from '@causeway/core';
+import {
+  createEventStore,
+  createOutboxRelay,
+  type EventStore,
+  type Store,
+  type Transport,
+} from '@causeway/core';
+import { createWalOutboxRelay } from '@causeway/postgres-cdc';
 import type { BenchOptions } from '../support/bench-options.ts';
 import { pause, percentile } from '../support/measure.ts';
 import { startProgress } from '../support/progress.ts';
@@ -152,20 +159,42 @@ async function producePaced(
   return { end: first + total, committedAt };
 }
 
-export async function runPipeline(spec: PipelineSpec, options: BenchOptions, label: string) {
+/** How service A's outbox reaches the broker: the polling relay, or the WAL-fed one (PostgreSQL). */
+export type RelayKind = 'polling' | 'wal';
+
+function openRelay(kind: RelayKind, spec: PipelineSpec, store: Store, transport: Transport) {
+  const onError = (error: unknown) => process.stderr.write(`[relay] ${String(error)}\n`);
+  if (kind === 'polling') {
+    const relay = createOutboxRelay({ store, transport, onError });
+    return { start: async () => relay.start(), stop: () => relay.stop() };
+  }
+  if (spec.producer.kind !== 'postgres') throw new Error('The WAL relay needs a PostgreSQL store');
+  const relay = createWalOutboxRelay({
+    connectionString: spec.producer.url,
+    schema: spec.producer.schema,
+    transport,
+    slot: `${spec.prefix}_outbox`.toLowerCase(),
+    onError,
+  });
+  // The slot belongs to the server: a finished run removes it.
+  return { start: () => relay.start(), stop: () => relay.drop() };
+}
+
+export async function runPipeline(
+  spec: PipelineSpec,
+  options: BenchOptions,
+  label: string,
+  relayKind: RelayKind = 'polling',
+) {
   const handled = new HandledLog();
   const consumer = startConsumerProcess(spec, (seqs, at) => handled.record(seqs, at));
   const store = await openStore(spec.producer, producers + 4);
   const eventStore = createEventStore({ store, registry: pipelineRegistry });
   const transport = openTransport(spec);
-  const relay = createOutboxRelay({
-    store,
-    transport,
-    onError: (error) => process.stderr.write(`[relay] ${String(error)}\n`),
-  });
+  const relay = openRelay(relayKind, spec, store, transport);
   try {
     await consumer.ready;
-    relay.start();
+    await relay.start();
     // Warm-up: streams, queues, prepared statements and the JIT, then an empty pipeline.
     let seq = 0;
     const warmedUp = await produceFlatOut(eventStore, spec, seq, options.warmupMs);
