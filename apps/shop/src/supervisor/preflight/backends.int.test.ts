@@ -19,9 +19,18 @@ function withLogin(url: string, username: string, password: string): string {
   return changed.toString();
 }
 
+/**
+ * Ports no other test takes: a port freePort() found free could be taken a moment later by a
+ * shop another test file starts (a CI run's preflight found the users service's port in use and
+ * said so before the PostgreSQL problem this test waits for). No test binds a privileged port.
+ */
+const closedPort = 9;
+/** The shop's own first port: privileged as root (CI), else one free a moment ago. */
+const shopPort = async () => (process.getuid?.() === 0 ? 700 : await freePort());
+
 describe('a server that is not there', () => {
   it('is a refused connection, for each kind of server', async () => {
-    const port = await freePort();
+    const port = closedPort;
     expect(await checkPostgres(`postgres://shop:secret@127.0.0.1:${port}/shop`)).toBe(
       'refused the connection',
     );
@@ -31,9 +40,9 @@ describe('a server that is not there', () => {
   });
 
   it('stops the start with one line: the server, its URL without the password, and the fix', async () => {
-    const port = await freePort();
+    const port = closedPort;
     const config = loadConfig(
-      ['--port', String(await freePort()), '--postgres', `postgres://shop:secret@127.0.0.1:${port}/shop`],
+      ['--port', String(await shopPort()), '--postgres', `postgres://shop:secret@127.0.0.1:${port}/shop`],
       {},
     );
     expect(await findStartProblem(config)).toBe(
@@ -43,7 +52,7 @@ describe('a server that is not there', () => {
   });
 
   it('names the settings to change for the brokers and the cache', async () => {
-    const port = await freePort();
+    const port = closedPort;
     const closed = { NATS_URL: `nats://127.0.0.1:${port}`, REDIS_URL: `redis://:pw@127.0.0.1:${port}` };
     const nats = loadConfig(['--transport', 'nats'], closed);
     expect(await findStartProblem(nats)).toMatch(
