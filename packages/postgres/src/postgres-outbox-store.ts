@@ -1,8 +1,15 @@
-import type { ClaimedMessage, OutboxStore } from '@causeway/core';
+import type { ClaimedMessage, OutboxHandoff, OutboxMessage, OutboxStore, Transaction } from '@causeway/core';
 import type { PostgresConnection } from './postgres-connection.ts';
 import { type KeptRowsRow, keptRowsOf } from './postgres-kept-rows.ts';
 import { prepared } from './postgres-prepared.ts';
 import type { PostgresSchema } from './postgres-schema.ts';
+
+interface HandedRow {
+  message_id: string;
+  sequence: number;
+  created_at: Date;
+  handed: boolean;
+}
 
 interface OutboxRow {
   sequence: number;
@@ -54,6 +61,58 @@ export function createPostgresOutboxStore(
                 coalesce(m.value->'payload', 'null'::jsonb)
            FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS m ORDER BY m.ordinality
          ON CONFLICT (message_id) DO NOTHING`);
+  // The same insert, with each message whose key nobody else holds written leased to the
+  // handoff's owner ($2): the NOT EXISTS finds an earlier unpublished message of the key that is
+  // unleased or another owner's, which must go out first through a claim.
+  const enqueueHandedSql = prepared(`WITH m AS (
+         SELECT m.value->>'id' AS message_id, m.value->>'destination' AS destination,
+                m.value->>'orderingKey' AS ordering_key, m.value->>'type' AS type,
+                coalesce(m.value->'payload', 'null'::jsonb) AS payload, m.ordinality,
+                NOT EXISTS (
+                  SELECT 1 FROM ${s}.outbox AS b
+                   WHERE b.published_at IS NULL AND b.ordering_key = m.value->>'orderingKey'
+                     AND b.lease_owner IS DISTINCT FROM $2::text) AS handed
+           FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS m
+       ), inserted AS (
+         INSERT INTO ${s}.outbox (message_id, destination, ordering_key, type, payload, lease_owner, lease_until, attempts)
+         SELECT message_id, destination, ordering_key, type, payload,
+                CASE WHEN handed THEN $2::text END,
+                CASE WHEN handed THEN clock_timestamp() + $3::int * interval '1 millisecond' END,
+                CASE WHEN handed THEN 1 ELSE 0 END
+           FROM m ORDER BY ordinality
+         ON CONFLICT (message_id) DO NOTHING
+         RETURNING message_id, sequence, created_at, lease_owner IS NOT NULL AS handed
+       )
+       SELECT message_id, sequence, created_at, handed FROM inserted`);
+  let handoff: OutboxHandoff | null = null;
+
+  /** Enqueues leasing what it may to the handoff's owner; calls `take` with those on commit. */
+  async function enqueueHanded(tx: Transaction, messages: readonly OutboxMessage[], to: OutboxHandoff) {
+    const rows = await tx.query<HandedRow>(enqueueHandedSql, [
+      JSON.stringify(messages),
+      to.owner,
+      to.leaseMs,
+    ]);
+    const byId = new Map(messages.map((message) => [message.id, message]));
+    const handed: ClaimedMessage[] = [];
+    for (const row of rows) {
+      if (!row.handed) continue;
+      const message = byId.get(row.message_id)!;
+      handed.push({
+        ...message,
+        sequence: row.sequence,
+        attempts: 1,
+        createdAt: row.created_at.toISOString(),
+      });
+    }
+    if (handed.length > 0) {
+      handed.sort((a, b) => a.sequence - b.sequence);
+      tx.onCommit(() => to.take(handed));
+    }
+    // Only what waits for a claim needs the relays woken.
+    if (handed.length < rows.length) tx.onCommit(onEnqueued);
+  }
+
   const markPublishedSql = prepared(`UPDATE ${s}.outbox SET published_at = now(), lease_until = NULL
            FROM ${relaxedCommit}
           WHERE message_id = ANY ($2::text[]) AND lease_owner = $1 AND published_at IS NULL`);
@@ -61,8 +120,12 @@ export function createPostgresOutboxStore(
   return {
     async enqueue(tx, messages) {
       if (messages.length === 0) return;
+      if (handoff) return enqueueHanded(tx, messages, handoff);
       await tx.execute(enqueueSql, [JSON.stringify(messages)]);
       tx.onCommit(onEnqueued);
+    },
+    handOffEnqueued(next) {
+      handoff = next;
     },
     async claimBatch({ owner, limit, leaseMs }) {
       // One round trip: the function takes the claim lock, then claims (see outbox-claim-function).

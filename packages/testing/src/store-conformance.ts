@@ -9,6 +9,7 @@ import { describeReadConformance } from './store-conformance/event-log-read.ts';
 import { describeInboxConformance } from './store-conformance/inbox.ts';
 import { describeKeyStoreConformance } from './store-conformance/key-store.ts';
 import { describeOutboxConformance } from './store-conformance/outbox.ts';
+import { describeOutboxHandoffConformance } from './store-conformance/outbox-handoff.ts';
 import { describeRetentionConformance } from './store-conformance/retention.ts';
 import { describeSagaStoreConformance } from './store-conformance/sagas.ts';
 import { describeSnapshotConformance } from './store-conformance/snapshots.ts';
@@ -34,6 +35,7 @@ export function describeStoreConformance(backendName: string, openStore: () => P
     describeAppendConformance(getStore);
     describeReadConformance(getStore);
     describeOutboxConformance(getStore);
+    describeOutboxHandoffConformance(getStore);
     describeInboxConformance(getStore);
     describeRetentionConformance(getStore);
     describeCheckpointConformance(getStore);

@@ -14,6 +14,13 @@ export interface OutboxRelayOptions {
   leaseMs?: number;
   /** Poll fallback when no change notification arrives. */
   idlePollMs?: number;
+  /**
+   * Take the messages this process enqueues straight from their committing transactions, where
+   * the store offers it (`OutboxStore.handOffEnqueued`: PostgreSQL), instead of claiming them
+   * from the table afterwards. Default true. A crash between the commit and the publish leaves
+   * them leased to this relay: they go out through a claim once the lease ends.
+   */
+  handoff?: boolean;
   onError?: (error: unknown) => void;
 }
 
@@ -62,6 +69,8 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
 
   const idsOf = (batch: readonly ClaimedMessage[]) => batch.map((message) => message.id);
   let spells = 0;
+
+  const handoff = createHandoffPump();
 
   /**
    * The claims of one busy spell share a lease owner, so that the relay may claim a key's later
@@ -139,6 +148,102 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
     }
   }
 
+  /**
+   * The messages handed over by this process's own transactions (see `handoff`), published in
+   * commit order, one batch at a time, and marked behind. Their keys are theirs alone (the store
+   * leases a message to the handoff only when nobody else holds an earlier one of its key), so
+   * they go out beside the claimed batches without overtaking any. The handoff opens when the
+   * relay starts and after every clean claim round; a failed publish closes it and gives
+   * everything handed back to the claims, in order, so nothing queued behind the failure
+   * overtakes it.
+   */
+  function createHandoffPump() {
+    const handed: ClaimedMessage[] = [];
+    let openOwner: string | null = null;
+    let handoffs = 0;
+    let pumping: Promise<void> | null = null;
+
+    async function giveBack(handoffOwner: string, messages: readonly ClaimedMessage[]) {
+      if (messages.length === 0) return;
+      await store.outbox.release(handoffOwner, idsOf(messages)).catch(() => {});
+      wake();
+    }
+
+    function close(): string | null {
+      const closing = openOwner;
+      if (closing === null) return null;
+      openOwner = null;
+      store.outbox.handOffEnqueued?.(null);
+      return closing;
+    }
+
+    async function pump(): Promise<void> {
+      let marking: Promise<void> = Promise.resolve();
+      try {
+        while (running && openOwner !== null && handed.length > 0) {
+          const handoffOwner = openOwner;
+          const batch = handed.splice(0, batchSize);
+          try {
+            await transport.publish(batch.map(toTransportMessage));
+          } catch (error) {
+            close();
+            await giveBack(handoffOwner, [...batch, ...handed.splice(0)]);
+            lastError = error instanceof Error ? error.message : String(error);
+            options.onError?.(error);
+            return;
+          }
+          await marking;
+          marking = store.outbox.markPublished(handoffOwner, idsOf(batch)).then(
+            () => {
+              published += batch.length;
+            },
+            // Published, not marked: a claim republishes it once the lease ends (at least once).
+            (error: unknown) => options.onError?.(error),
+          );
+        }
+      } finally {
+        await marking;
+      }
+    }
+
+    /** One pump at a time; what was handed while the last one finished its marks starts another. */
+    function startPump(): void {
+      if (pumping) return;
+      pumping = pump().finally(() => {
+        pumping = null;
+        if (running && openOwner !== null && handed.length > 0) startPump();
+      });
+    }
+
+    return {
+      open() {
+        if (options.handoff === false || !store.outbox.handOffEnqueued || openOwner !== null) return;
+        const handoffOwner = `${owner}#handoff${++handoffs}`;
+        openOwner = handoffOwner;
+        store.outbox.handOffEnqueued({
+          owner: handoffOwner,
+          leaseMs,
+          take(messages) {
+            // Written while this handoff was open, committed after it closed: back to the claims.
+            if (!running || openOwner !== handoffOwner) return void giveBack(handoffOwner, messages);
+            handed.push(...messages);
+            startPump();
+          },
+        });
+      },
+      /** Closes the handoff and gives back what it has not published. */
+      async stop() {
+        const handoffOwner = close();
+        await pumping;
+        if (handoffOwner !== null) await giveBack(handoffOwner, handed.splice(0));
+      },
+      /** Until everything handed over so far is published (or given back). */
+      async settled() {
+        while (pumping) await pumping;
+      },
+    };
+  }
+
   async function run() {
     let failures = 0;
     while (running) {
@@ -146,6 +251,7 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
         await relayWhileBusy();
         failures = 0;
         lastError = undefined;
+        handoff.open();
         if (running) await sleep(idlePollMs);
       } catch (error) {
         failures++;
@@ -162,16 +268,19 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
       if (running) return;
       running = true;
       unsubscribe = store.subscribeToChanges(wake);
+      handoff.open();
       loop = run();
     },
     async stop() {
       running = false;
       unsubscribe?.();
+      await handoff.stop();
       wake();
       await loop;
     },
     /** Publishes what is claimable now, until the outbox is empty (tests, shutdown). */
     async drain(): Promise<number> {
+      await handoff.settled();
       let total = 0;
       for (let count = await relayOnce(); count > 0; count = await relayOnce()) total += count;
       return total;

@@ -139,9 +139,29 @@ export interface ClaimedMessage extends OutboxMessage {
   createdAt: string;
 }
 
+/**
+ * A relay's offer to take messages straight from the transactions that enqueue them, instead of
+ * claiming them from the table afterwards (see `OutboxStore.handOffEnqueued`).
+ */
+export interface OutboxHandoff {
+  /** The lease owner the handed messages are written with. */
+  readonly owner: string;
+  readonly leaseMs: number;
+  /** Called once their transaction committed, in commit order; the messages in outbox order. */
+  take(messages: ClaimedMessage[]): void;
+}
+
 /** Messages written in the caller's transaction; published at least once, in order per key. */
 export interface OutboxStore {
   enqueue(tx: Transaction, messages: readonly OutboxMessage[]): Promise<void>;
+  /**
+   * Optional, for stores whose claim costs a round trip and more: from now on, a message this
+   * store enqueues whose ordering key has no unpublished message held by anyone but
+   * `handoff.owner` is written already leased to that owner (attempts 1), and given to
+   * `handoff.take` when its transaction commits, so the relay publishes it without a claim. The
+   * other messages wait for a claim as before. `null` stops the handoff; the last call wins.
+   */
+  handOffEnqueued?(handoff: OutboxHandoff | null): void;
   /**
    * Leases unpublished messages in sequence order to `owner`. Two owners never hold the same
    * message, and no message is leased while an earlier unpublished message with the same

@@ -11,6 +11,8 @@
  * - participant, mid-command: the handler applied its effect in the consumer's transaction,
  *   which has not committed yet;
  * - participant, before ack: that transaction committed, the ack was not sent;
+ * - any relay, before publish: the batch committed, the transport never got it (on PostgreSQL
+ *   mostly messages handed to the relay by their own transaction, leased to the dead relay);
  * - any relay, after publish: the transport has the batch, the outbox does not know it yet.
  * Before killing itself it writes `kill <kind> <role>` to stdout, so the parent can count kinds.
  * Usage: saga-child '<SagaChildConfig as JSON>'
@@ -47,6 +49,7 @@ const occasions: Record<keyof SagaChildConfig['kill'], number> = {
   midCompensation: 0,
   midCommand: 0,
   beforeAck: 0,
+  beforePublish: 0,
   afterPublish: 0,
 };
 
@@ -98,6 +101,7 @@ function killingTransport(transport: Transport, countAcks: boolean): Transport {
   return {
     name: transport.name,
     async publish(messages) {
+      if (dueToDie('beforePublish')) die('relay-before-publish');
       await transport.publish(messages);
       if (dueToDie('afterPublish')) die('relay-after-publish');
     },

@@ -99,6 +99,11 @@ export interface SagaKillPlan {
   midCommand: number;
   /** participant: after the handler's transaction committed, before the ack. */
   beforeAck: number;
+  /**
+   * any: the relay holds a committed batch the broker has not seen. On PostgreSQL these are
+   * mostly messages handed to the relay by their own transaction (leased to it, never claimed).
+   */
+  beforePublish: number;
   /** any: the relay published a batch of the outbox, before it marked it published. */
   afterPublish: number;
 }
@@ -117,6 +122,7 @@ export const sagaSelfKillKinds = [
   'orchestrator-mid-compensation',
   'participant-mid-command',
   'participant-before-ack',
+  'relay-before-publish',
   'relay-after-publish',
 ] as const;
 export type SagaSelfKillKind = (typeof sagaSelfKillKinds)[number];

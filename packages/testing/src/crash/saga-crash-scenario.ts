@@ -6,7 +6,7 @@
  * steady pace (reserve → charge, some declined or flaky → ship, some refused, slow or stuck past
  * the step's timeout) while the children die: the orchestrator in the middle of a transition
  * (between two steps, and during compensation), each participant in the middle of a command
- * (inside the handler's transaction) and before an ack, any relay after a publish, and anyone at
+ * (inside the handler's transaction) and before an ack, any relay before and after a publish, and anyone at
  * a random moment from outside. Each is restarted when it dies. Once every kind of kill happened
  * often enough and every saga was started, the kills stop; afterwards every saga must be
  * completed or compensated (dead with a reason is allowed by the contract, but with these retries
@@ -184,6 +184,7 @@ export async function runSagaCrashScenario(options: SagaCrashOptions): Promise<R
         // the random kills restart it every ~12 s in CI, so a later occasion was seldom reached.
         midCommand: at(midCommandNeeded, 3, 25),
         beforeAck: at(!orchestrator && needs('participant-before-ack'), 15, 120),
+        beforePublish: at(needs('relay-before-publish'), 15, 120),
         afterPublish: at(needs('relay-after-publish'), 15, 120),
       },
     };
