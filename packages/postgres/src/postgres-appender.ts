@@ -75,6 +75,8 @@ function toResult(request: AppendRequest, row: AppendRow): AppendResult | Error 
 }
 
 const wrote = (result: AppendResult | Error) => !(result instanceof Error) && !result.deduplicated;
+const writesOutbox = (request: AppendRequest) =>
+  (request.outbox?.length ?? 0) > 0 || request.publishTo !== undefined;
 
 /**
  * Indexes of `requests` in stream id order; a stream's own requests keep theirs (the sort is
@@ -93,13 +95,15 @@ function streamOrder(requests: readonly AppendRequest[]): number[] {
 /**
  * `append` runs the function in the caller's transaction. `appendMany` merges the calls of one
  * event-loop turn and sends them as ONE autocommit statement (atomic on its own: no BEGIN/COMMIT
- * round trips), then calls `onAppended` if anything was written.
+ * round trips), then calls `onAppended` if anything was written, saying whether outbox rows were.
  */
 export function createPostgresAppender(
   connection: PostgresConnection,
   schema: PostgresSchema,
-  onAppended: () => void,
+  onAppended: (kind: 'events' | 'outbox') => void,
 ): PostgresAppender {
+  const announce = (requests: readonly AppendRequest[]) =>
+    onAppended(requests.some(writesOutbox) ? 'outbox' : 'events');
   const sql = prepared(
     `SELECT request_index, ok, stream_version, stream_positions, global_positions, actual_version,
             deduplicated, idempotency_conflict, conflicting_ids
@@ -122,7 +126,7 @@ export function createPostgresAppender(
   const append = async (tx: Transaction, request: AppendRequest): Promise<AppendResult> => {
     const [result] = await run(tx, [request]);
     if (result instanceof Error) throw result;
-    if (wrote(result!)) tx.onCommit(onAppended);
+    if (wrote(result!)) tx.onCommit(() => announce([request]));
     return result!;
   };
 
@@ -132,7 +136,7 @@ export function createPostgresAppender(
     for (let attempt = 1; ; attempt++) {
       try {
         const [result] = await run(connection, [request]);
-        if (wrote(result!)) onAppended();
+        if (wrote(result!)) announce([request]);
         return result!;
       } catch (error) {
         const cause = (error as { cause?: unknown }).cause;
@@ -147,7 +151,7 @@ export function createPostgresAppender(
   const appendNow = async (requests: readonly AppendRequest[]): Promise<Array<AppendResult | Error>> => {
     const single = requests.length === 1 ? await appendSingleEvent(requests[0]!) : null;
     if (single) {
-      onAppended();
+      announce(requests);
       return [single];
     }
     try {
@@ -160,7 +164,8 @@ export function createPostgresAppender(
       order.forEach((index, sortedIndex) => {
         results[index] = sortedResults[sortedIndex]!;
       });
-      if (results.some(wrote)) onAppended();
+      const written = requests.filter((_, index) => wrote(results[index]!));
+      if (written.length > 0) announce(written);
       return results;
     } catch (error) {
       if (error instanceof StoreUnavailableError) return requests.map(() => error);

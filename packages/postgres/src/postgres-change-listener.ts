@@ -3,9 +3,10 @@ import { clientOptions } from './postgres-connection.ts';
 
 /** Wakes subscribers on NOTIFY from any process, and on local commits without the round trip. */
 export interface PostgresChangeListener {
-  subscribe(listener: () => void): () => void;
+  subscribe(listener: () => void, options?: { only?: 'outbox' }): () => void;
   /** Called after a local commit that wrote events or outbox rows. */
-  notifyLocal(): void;
+  /** `outbox`: the commit left outbox rows to claim; `events`: it did not. */
+  notifyLocal(kind: 'events' | 'outbox'): void;
   close(): Promise<void>;
 }
 
@@ -26,13 +27,16 @@ export function createPostgresChangeListener(options: {
   storeId: string;
 }): PostgresChangeListener {
   const listeners = new Set<() => void>();
+  /** The listeners that asked to hear of outbox rows only (a NOTIFY from elsewhere wakes them all). */
+  const outboxOnly = new Set<() => void>();
   let client: pg.Client | null = null;
   let reconnectTimer: NodeJS.Timeout | null = null;
   let reconnectDelayMs = 100;
   let closed = false;
 
-  const wake = () => {
+  const wake = (kind: 'events' | 'outbox' = 'outbox') => {
     for (const listener of [...listeners]) {
+      if (kind === 'events' && outboxOnly.has(listener)) continue;
       try {
         listener();
       } catch (error) {
@@ -63,13 +67,13 @@ export function createPostgresChangeListener(options: {
     candidate.on('error', drop);
     candidate.on('end', drop);
     candidate.on('notification', (notification) => {
-      if (notification.payload !== options.storeId) wake();
+      if (notification.payload !== options.storeId) wake('outbox');
     });
     try {
       await candidate.connect();
       await candidate.query(`LISTEN "${options.channel}"`);
       reconnectDelayMs = 100;
-      wake();
+      wake('outbox');
     } catch {
       drop();
     }
@@ -84,18 +88,21 @@ export function createPostgresChangeListener(options: {
   };
 
   return {
-    subscribe(listener) {
+    subscribe(listener, subscribeOptions) {
       listeners.add(listener);
+      if (subscribeOptions?.only === 'outbox') outboxOnly.add(listener);
       void connect();
       return () => {
         listeners.delete(listener);
+        outboxOnly.delete(listener);
         if (listeners.size === 0) void disconnect();
       };
     },
-    notifyLocal: wake,
+    notifyLocal: (kind) => wake(kind),
     async close() {
       closed = true;
       listeners.clear();
+      outboxOnly.clear();
       await disconnect();
     },
   };

@@ -12,7 +12,7 @@ import type { PostgresSchema } from './postgres-schema.ts';
 export function createPostgresEventLog(
   connection: PostgresConnection,
   schema: PostgresSchema,
-  onAppended: () => void,
+  onAppended: (kind: 'events' | 'outbox') => void,
 ): EventLog {
   const s = schema.sql;
   const appender = createPostgresAppender(connection, schema, onAppended);

@@ -303,6 +303,47 @@ describeWithService('postgres', 'Postgres store', () => {
       stopOther();
     });
 
+    it('spares an outbox-only subscriber the wakes of local commits that left no outbox row', async () => {
+      const store = await open('outbox_wakes');
+      const wakes = { all: 0, outbox: 0 };
+      const stopAll = store.subscribeToChanges(() => {
+        wakes.all += 1;
+      });
+      const stopOutbox = store.subscribeToChanges(
+        () => {
+          wakes.outbox += 1;
+        },
+        { only: 'outbox' },
+      );
+      // Connecting the listener wakes both once; wait for it so that it is not counted below.
+      const connected = Date.now() + 10_000;
+      while ((wakes.all < 1 || wakes.outbox < 1) && Date.now() < connected) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const counted = async (work: () => Promise<unknown>) => {
+        const before = { ...wakes };
+        await work();
+        return { all: wakes.all - before.all, outbox: wakes.outbox - before.outbox };
+      };
+      const append = (request: Partial<Parameters<typeof store.events.appendMany>[0][number]>) =>
+        store.events.appendMany([
+          { streamId: randomUUID(), expectedVersion: 'any', events: [event('w')], ...request },
+        ]);
+      expect(await counted(() => append({}))).toEqual({ all: 1, outbox: 0 });
+      expect(await counted(() => append({ publishTo: 'elsewhere' }))).toEqual({ all: 1, outbox: 1 });
+      expect(
+        await counted(() =>
+          store.transaction((tx) =>
+            store.outbox.enqueue(tx, [
+              { id: randomUUID(), destination: 'd', orderingKey: randomUUID(), type: 't', payload: {} },
+            ]),
+          ),
+        ),
+      ).toEqual({ all: 1, outbox: 1 });
+      stopAll();
+      stopOutbox();
+    });
+
     it('reports an unreachable server as a StoreUnavailableError', async () => {
       const error = await createPostgresStore({
         connectionString: 'postgres://postgres@127.0.0.1:1/test',

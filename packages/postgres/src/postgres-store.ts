@@ -81,8 +81,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   });
   const announcer = createPostgresChangeAnnouncer(connection, schema.channel, storeId);
   // After a local commit of events or outbox rows: wake this process now, the others by NOTIFY.
-  const onCommitted = () => {
-    changes.notifyLocal();
+  const onCommitted = (kind: 'events' | 'outbox') => {
+    changes.notifyLocal(kind);
     announcer.announce();
   };
   return {
@@ -96,7 +96,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     },
     transaction: (work) => connection.transaction(work),
     events: createPostgresEventLog(connection, schema, onCommitted),
-    outbox: createPostgresOutboxStore(connection, schema, onCommitted),
+    outbox: createPostgresOutboxStore(connection, schema, () => onCommitted('outbox')),
     inbox: createPostgresInboxStore(connection, schema),
     checkpoints: createPostgresCheckpointStore(connection, schema),
     snapshots: createPostgresSnapshotStore(connection, schema),
@@ -104,7 +104,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     documents: createPostgresDocumentStore(connection, schema),
     deadLetters: createPostgresDeadLetterStore(connection, schema),
     sagas: createPostgresSagaStore(connection, schema),
-    subscribeToChanges: (listener) => changes.subscribe(listener),
+    subscribeToChanges: (listener, options) => changes.subscribe(listener, options),
     async close() {
       await announcer.close();
       await changes.close();

@@ -267,7 +267,7 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
     start() {
       if (running) return;
       running = true;
-      unsubscribe = store.subscribeToChanges(wake);
+      unsubscribe = store.subscribeToChanges(wake, { only: 'outbox' });
       handoff.open();
       loop = run();
     },

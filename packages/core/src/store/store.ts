@@ -447,8 +447,12 @@ export interface Store {
   readonly documents: DocumentStore;
   readonly deadLetters: DeadLetterStore;
   readonly sagas: SagaStore;
-  /** Calls `listener` when new events or outbox rows may have been committed (any process, when supported). */
-  subscribeToChanges(listener: () => void): () => void;
+  /**
+   * Calls `listener` when new events or outbox rows may have been committed (any process, when
+   * supported). With `{ only: 'outbox' }` the store may spare the listener the wakes of this
+   * process's commits that left no outbox row to claim (a relay's claim finds nothing there).
+   */
+  subscribeToChanges(listener: () => void, options?: { only?: 'outbox' }): () => void;
   /**
    * Makes deleted data physically unreadable where the backend can (SQLite: WAL checkpoint and
    * truncate, with secure_delete on). Called after a subject is forgotten.
