@@ -1,7 +1,7 @@
 import type { PostgresSchema } from './postgres-schema.ts';
 
 /**
- * The PL/pgSQL function behind every append: `append_many(requests jsonb)` runs each request's
+ * The PL/pgSQL function behind every append: `append_many(requests, handoff_owner, handoff_lease_ms)` runs each request's
  * version check, inserts and idempotency check, and returns one row per request. It has no
  * EXCEPTION blocks and raises nothing for a conflict: a failing request is reported in its row,
  * so there are no subtransactions and one bad request never aborts its neighbours. It sends no
@@ -29,14 +29,41 @@ import type { PostgresSchema } from './postgres-schema.ts';
  * Deadlocks: concurrent batches wait on each other's index entries, so the adapter sorts each
  * batch by stream id; all batches then take them in the same order.
  */
+/**
+ * An outbox insert of the rows `source` selects (message_id, destination, ordering_key, type,
+ * payload, ordinality). With a handoff owner, a row whose key has no unpublished row held by
+ * anyone else is written leased to it, and its id is added to `handed_ids` (see the outbox
+ * store's handed enqueue, which this mirrors).
+ */
+function handedInsert(s: string, source: string): string {
+  return `WITH m AS MATERIALIZED (
+          SELECT src.*, handoff_owner IS NOT NULL AND NOT EXISTS (
+                   SELECT 1 FROM ${s}.outbox AS b
+                    WHERE b.published_at IS NULL AND b.ordering_key = src.ordering_key
+                      AND b.lease_owner IS DISTINCT FROM handoff_owner) AS handed
+            FROM (${source}) AS src
+        ), inserted AS (
+          INSERT INTO ${s}.outbox (message_id, destination, ordering_key, type, payload, lease_owner, lease_until, attempts)
+          SELECT m.message_id, m.destination, m.ordering_key, m.type, m.payload,
+                 CASE WHEN m.handed THEN handoff_owner END,
+                 CASE WHEN m.handed THEN clock_timestamp() + handoff_lease_ms * interval '1 millisecond' END,
+                 CASE WHEN m.handed THEN 1 ELSE 0 END
+            FROM m ORDER BY m.ordinality
+          ON CONFLICT (message_id) DO NOTHING
+          RETURNING outbox.message_id, outbox.lease_owner IS NOT NULL AS handed
+        )
+        SELECT handed_ids || coalesce(array_agg(i.message_id) FILTER (WHERE i.handed), '{}')
+          INTO handed_ids FROM inserted AS i;`;
+}
+
 export function appendFunctionSql(schema: PostgresSchema): string {
   const s = schema.sql;
   return `
-CREATE OR REPLACE FUNCTION ${s}.append_many(requests jsonb)
+CREATE OR REPLACE FUNCTION ${s}.append_many(requests jsonb, handoff_owner text, handoff_lease_ms int)
 RETURNS TABLE (
   request_index int, ok boolean, stream_version bigint, stream_positions bigint[],
   global_positions bigint[], actual_version bigint, deduplicated boolean,
-  idempotency_conflict boolean, conflicting_ids text[]
+  idempotency_conflict boolean, conflicting_ids text[], handed_ids text[]
 )
 LANGUAGE plpgsql AS $fn$
 #variable_conflict use_column
@@ -147,23 +174,27 @@ BEGIN
     END LOOP;
 
     IF new_version IS NOT NULL THEN
+      handed_ids := '{}';
       IF jsonb_array_length(coalesce(request->'outbox', '[]'::jsonb)) > 0 THEN
-        INSERT INTO ${s}.outbox (message_id, destination, ordering_key, type, payload)
-        SELECT m.value->>'id', m.value->>'destination', m.value->>'orderingKey', m.value->>'type',
-               coalesce(m.value->'payload', 'null'::jsonb)
-          FROM jsonb_array_elements(request->'outbox') WITH ORDINALITY AS m
-         ORDER BY m.ordinality
-        ON CONFLICT (message_id) DO NOTHING;
+        ${handedInsert(
+          s,
+          `SELECT m.value->>'id' AS message_id, m.value->>'destination' AS destination,
+                  m.value->>'orderingKey' AS ordering_key, m.value->>'type' AS type,
+                  coalesce(m.value->'payload', 'null'::jsonb) AS payload, m.ordinality
+             FROM jsonb_array_elements(request->'outbox') WITH ORDINALITY AS m`,
+        )}
       END IF;
       -- publishTo: each event's envelope, positions included, as core's appendedEventsOutbox.
       IF request ? 'publishTo' AND event_count > 0 THEN
-        INSERT INTO ${s}.outbox (message_id, destination, ordering_key, type, payload)
-        SELECT e.value->>'id', request->>'publishTo', sid, e.value->>'type',
-               e.value || jsonb_build_object('streamPosition', stream_positions[e.ordinality],
-                                             'globalPosition', global_positions[e.ordinality])
-          FROM jsonb_array_elements(request_events) WITH ORDINALITY AS e
-         ORDER BY e.ordinality
-        ON CONFLICT (message_id) DO NOTHING;
+        ${handedInsert(
+          s,
+          `SELECT e.value->>'id' AS message_id, request->>'publishTo' AS destination,
+                  sid AS ordering_key, e.value->>'type' AS type,
+                  e.value || jsonb_build_object('streamPosition', stream_positions[e.ordinality],
+                                                'globalPosition', global_positions[e.ordinality]) AS payload,
+                  e.ordinality
+             FROM jsonb_array_elements(request_events) WITH ORDINALITY AS e`,
+        )}
       END IF;
       ok := true;
       stream_version := new_version;
@@ -179,7 +210,7 @@ BEGIN
       CONTINUE;
     END IF;
 
-    RETURN QUERY SELECT * FROM ${s}.append_failure(position_in_batch::int, sid, request_events);
+    RETURN QUERY SELECT f.*, NULL::text[] FROM ${s}.append_failure(position_in_batch::int, sid, request_events) AS f;
   END LOOP;
 END
 $fn$;

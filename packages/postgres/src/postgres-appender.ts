@@ -1,8 +1,10 @@
 import {
   type AppendRequest,
   type AppendResult,
+  appendedEventsOutbox,
   ConcurrencyError,
   IdempotencyConflictError,
+  type OutboxMessage,
   StoreFailureError,
   StoreUnavailableError,
   type Transaction,
@@ -11,6 +13,7 @@ import {
 import { isRetryableError, isUniqueViolation } from './map-postgres-error.ts';
 import { createPostgresAppendBatcher } from './postgres-append-batcher.ts';
 import type { PostgresConnection, PostgresQueryable } from './postgres-connection.ts';
+import { type HandoffSlot, handedMessages } from './postgres-outbox-handoff.ts';
 import { prepared } from './postgres-prepared.ts';
 import type { PostgresSchema } from './postgres-schema.ts';
 
@@ -30,9 +33,10 @@ interface AppendRow {
   deduplicated: boolean;
   idempotency_conflict: boolean;
   conflicting_ids: string[] | null;
+  handed_ids: string[] | null;
 }
 
-/** Appends through `append_many(jsonb)`: one statement per call, whatever the number of requests. */
+/** Appends through `append_many`: one statement per call, whatever the number of requests. */
 export interface PostgresAppender {
   append(tx: Transaction, request: AppendRequest): Promise<AppendResult>;
   appendMany(requests: readonly AppendRequest[]): Promise<Array<AppendResult | Error>>;
@@ -101,17 +105,26 @@ export function createPostgresAppender(
   connection: PostgresConnection,
   schema: PostgresSchema,
   onAppended: (kind: 'events' | 'outbox') => void,
+  handoff: HandoffSlot,
 ): PostgresAppender {
-  const announce = (requests: readonly AppendRequest[]) =>
-    onAppended(requests.some(writesOutbox) ? 'outbox' : 'events');
   const sql = prepared(
     `SELECT request_index, ok, stream_version, stream_positions, global_positions, actual_version,
-            deduplicated, idempotency_conflict, conflicting_ids
-       FROM ${schema.sql}.append_many($1::jsonb)`,
+            deduplicated, idempotency_conflict, conflicting_ids, handed_ids
+       FROM ${schema.sql}.append_many($1::jsonb, $2::text, $3::int)`,
   );
 
+  /**
+   * One append_many statement. Its outbox rows that it leased to the relay's handoff are handed
+   * over by `committed()`, called once the statement's transaction committed, which also wakes
+   * this process (relays only if rows were left to a claim) and the others.
+   */
   const run = async (database: PostgresQueryable, requests: readonly AppendRequest[]) => {
-    const rows = await database.query<AppendRow>(sql, [encodeRequests(requests)]);
+    const to = handoff.current;
+    const rows = await database.query<AppendRow>(sql, [
+      encodeRequests(requests),
+      to?.owner ?? null,
+      to?.leaseMs ?? null,
+    ]);
     const results: Array<AppendResult | Error> = new Array(requests.length);
     for (const row of rows) results[row.request_index] = toResult(requests[row.request_index]!, row);
     if (rows.length !== requests.length || results.includes(undefined as never)) {
@@ -120,13 +133,34 @@ export function createPostgresAppender(
         `append_many returned ${rows.length} rows for ${requests.length} requests`,
       );
     }
-    return results;
+    const handed: OutboxMessage[] = [];
+    let leftToClaims = false;
+    let written = false;
+    for (const row of rows) {
+      const request = requests[row.request_index]!;
+      const result = results[row.request_index]!;
+      if (!wrote(result)) continue;
+      written = true;
+      if (!writesOutbox(request)) continue;
+      const messages = [...(request.outbox ?? []), ...appendedEventsOutbox(request, result as AppendResult)];
+      const mine = handedMessages(messages, row.handed_ids ?? []);
+      handed.push(...mine);
+      if (mine.length < messages.length) leftToClaims = true;
+    }
+    const committed = () => {
+      if (handed.length > 0) to!.take(handed);
+      if (written) onAppended(leftToClaims ? 'outbox' : 'events');
+    };
+    return { results, committed };
   };
 
   const append = async (tx: Transaction, request: AppendRequest): Promise<AppendResult> => {
-    const [result] = await run(tx, [request]);
+    const {
+      results: [result],
+      committed,
+    } = await run(tx, [request]);
     if (result instanceof Error) throw result;
-    if (wrote(result!)) tx.onCommit(() => announce([request]));
+    tx.onCommit(committed);
     return result!;
   };
 
@@ -135,8 +169,11 @@ export function createPostgresAppender(
   const appendAlone = async (request: AppendRequest): Promise<AppendResult | Error> => {
     for (let attempt = 1; ; attempt++) {
       try {
-        const [result] = await run(connection, [request]);
-        if (wrote(result!)) announce([request]);
+        const {
+          results: [result],
+          committed,
+        } = await run(connection, [request]);
+        committed();
         return result!;
       } catch (error) {
         const cause = (error as { cause?: unknown }).cause;
@@ -151,21 +188,20 @@ export function createPostgresAppender(
   const appendNow = async (requests: readonly AppendRequest[]): Promise<Array<AppendResult | Error>> => {
     const single = requests.length === 1 ? await appendSingleEvent(requests[0]!) : null;
     if (single) {
-      announce(requests);
+      onAppended('events');
       return [single];
     }
     try {
       const order = streamOrder(requests);
-      const sortedResults = await run(
+      const { results: sortedResults, committed } = await run(
         connection,
         order.map((index) => requests[index]!),
       );
+      committed();
       const results: Array<AppendResult | Error> = new Array(requests.length);
       order.forEach((index, sortedIndex) => {
         results[index] = sortedResults[sortedIndex]!;
       });
-      const written = requests.filter((_, index) => wrote(results[index]!));
-      if (written.length > 0) announce(written);
       return results;
     } catch (error) {
       if (error instanceof StoreUnavailableError) return requests.map(() => error);

@@ -3,6 +3,7 @@ import { createPostgresAppender } from './postgres-appender.ts';
 import type { PostgresConnection } from './postgres-connection.ts';
 import { type EventRow, eventColumns, toStoredEvent } from './postgres-event-row.ts';
 import { createPostgresGlobalReader } from './postgres-global-reader.ts';
+import type { HandoffSlot } from './postgres-outbox-handoff.ts';
 import type { PostgresSchema } from './postgres-schema.ts';
 
 /**
@@ -13,9 +14,10 @@ export function createPostgresEventLog(
   connection: PostgresConnection,
   schema: PostgresSchema,
   onAppended: (kind: 'events' | 'outbox') => void,
+  handoff: HandoffSlot,
 ): EventLog {
   const s = schema.sql;
-  const appender = createPostgresAppender(connection, schema, onAppended);
+  const appender = createPostgresAppender(connection, schema, onAppended, handoff);
 
   async function readStream(
     tx: Transaction | null,

@@ -275,7 +275,7 @@ describeWithService('postgres', 'Postgres global order (gap holds)', () => {
       const writerM = await openTransaction(store, async (tx) => {
         await store.events.append(tx, { streamId: 'm', expectedVersion: 'any', events: [m] });
       });
-      await client.query(`SELECT * FROM ${schemaName()}.append_many($1::jsonb)`, [
+      await client.query(`SELECT * FROM ${schemaName()}.append_many($1::jsonb, NULL, NULL)`, [
         JSON.stringify([{ streamId: 'h', expectedVersion: 'any', events: [h], outbox: [] }]),
       ]);
       await client.query('COMMIT');

@@ -1,13 +1,12 @@
 import type { ClaimedMessage, OutboxHandoff, OutboxMessage, OutboxStore, Transaction } from '@causeway/core';
 import type { PostgresConnection } from './postgres-connection.ts';
 import { type KeptRowsRow, keptRowsOf } from './postgres-kept-rows.ts';
+import { type HandoffSlot, handedMessages } from './postgres-outbox-handoff.ts';
 import { prepared } from './postgres-prepared.ts';
 import type { PostgresSchema } from './postgres-schema.ts';
 
 interface HandedRow {
   message_id: string;
-  sequence: number;
-  created_at: Date;
   handed: boolean;
 }
 
@@ -48,6 +47,7 @@ export function createPostgresOutboxStore(
   connection: PostgresConnection,
   schema: PostgresSchema,
   onEnqueued: () => void,
+  handoff: HandoffSlot,
 ): OutboxStore {
   const s = schema.sql;
   // Evaluated once per statement; the setting is read at commit (see above).
@@ -82,10 +82,9 @@ export function createPostgresOutboxStore(
                 CASE WHEN handed THEN 1 ELSE 0 END
            FROM m ORDER BY ordinality
          ON CONFLICT (message_id) DO NOTHING
-         RETURNING message_id, sequence, created_at, lease_owner IS NOT NULL AS handed
+         RETURNING message_id, lease_owner IS NOT NULL AS handed
        )
-       SELECT message_id, sequence, created_at, handed FROM inserted`);
-  let handoff: OutboxHandoff | null = null;
+       SELECT message_id, handed FROM inserted`);
 
   /** Enqueues leasing what it may to the handoff's owner; calls `take` with those on commit. */
   async function enqueueHanded(tx: Transaction, messages: readonly OutboxMessage[], to: OutboxHandoff) {
@@ -94,22 +93,9 @@ export function createPostgresOutboxStore(
       to.owner,
       to.leaseMs,
     ]);
-    const byId = new Map(messages.map((message) => [message.id, message]));
-    const handed: ClaimedMessage[] = [];
-    for (const row of rows) {
-      if (!row.handed) continue;
-      const message = byId.get(row.message_id)!;
-      handed.push({
-        ...message,
-        sequence: row.sequence,
-        attempts: 1,
-        createdAt: row.created_at.toISOString(),
-      });
-    }
-    if (handed.length > 0) {
-      handed.sort((a, b) => a.sequence - b.sequence);
-      tx.onCommit(() => to.take(handed));
-    }
+    const handedIds = rows.filter((row) => row.handed).map((row) => row.message_id);
+    const handed = handedMessages(messages, handedIds);
+    if (handed.length > 0) tx.onCommit(() => to.take(handed));
     // Only what waits for a claim needs the relays woken.
     if (handed.length < rows.length) tx.onCommit(onEnqueued);
   }
@@ -121,12 +107,12 @@ export function createPostgresOutboxStore(
   return {
     async enqueue(tx, messages) {
       if (messages.length === 0) return;
-      if (handoff) return enqueueHanded(tx, messages, handoff);
+      if (handoff.current) return enqueueHanded(tx, messages, handoff.current);
       await tx.execute(enqueueSql, [JSON.stringify(messages)]);
       tx.onCommit(onEnqueued);
     },
     handOffEnqueued(next) {
-      handoff = next;
+      handoff.current = next;
     },
     async claimBatch({ owner, limit, leaseMs }) {
       // One round trip: the function takes the claim lock, then claims (see outbox-claim-function).

@@ -145,6 +145,9 @@ function migrations(schema: PostgresSchema): Array<{ version: number; sql: strin
     },
     // 9: the claim judges every lease against one instant (see postgres-claim-function.ts).
     { version: 9, sql: claimFunctionSql(schema) },
+    // 10: append_many(requests, handoff_owner, handoff_lease_ms) leases outbox rows to the relay's
+    // handoff. The one-argument version stays for processes of the previous release.
+    { version: 10, sql: appendFunctionSql(schema) },
   ];
 }
 

@@ -11,6 +11,7 @@ import { createPostgresDocumentStore } from './postgres-document-store.ts';
 import { createPostgresEventLog } from './postgres-event-log.ts';
 import { createPostgresInboxStore } from './postgres-inbox-store.ts';
 import { createPostgresKeyStore } from './postgres-key-store.ts';
+import type { HandoffSlot } from './postgres-outbox-handoff.ts';
 import { createPostgresOutboxStore } from './postgres-outbox-store.ts';
 import { createPostgresSagaStore } from './postgres-saga-store.ts';
 import { describeSchema, migrateSchema, type PostgresSchema } from './postgres-schema.ts';
@@ -85,6 +86,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     changes.notifyLocal(kind);
     announcer.announce();
   };
+  const handoff: HandoffSlot = { current: null };
   return {
     name: 'postgres',
     capabilities: {
@@ -95,8 +97,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       appendFlushConcurrency,
     },
     transaction: (work) => connection.transaction(work),
-    events: createPostgresEventLog(connection, schema, onCommitted),
-    outbox: createPostgresOutboxStore(connection, schema, () => onCommitted('outbox')),
+    events: createPostgresEventLog(connection, schema, onCommitted, handoff),
+    outbox: createPostgresOutboxStore(connection, schema, () => onCommitted('outbox'), handoff),
     inbox: createPostgresInboxStore(connection, schema),
     checkpoints: createPostgresCheckpointStore(connection, schema),
     snapshots: createPostgresSnapshotStore(connection, schema),

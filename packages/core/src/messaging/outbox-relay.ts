@@ -1,6 +1,6 @@
 import { createWakeableSleep } from '../lifecycle/index.ts';
 import { newMessageId } from '../message/index.ts';
-import type { ClaimedMessage, Store } from '../store/index.ts';
+import type { ClaimedMessage, OutboxMessage, Store } from '../store/index.ts';
 import type { Transport, TransportMessage } from '../transport/index.ts';
 import { backoffDelay } from './backoff.ts';
 
@@ -31,7 +31,7 @@ export interface OutboxRelayStatus {
   lastError?: string;
 }
 
-function toTransportMessage(message: ClaimedMessage): TransportMessage {
+function toTransportMessage(message: OutboxMessage): TransportMessage {
   return {
     id: message.id,
     destination: message.destination,
@@ -67,7 +67,7 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
     wakeSleep();
   };
 
-  const idsOf = (batch: readonly ClaimedMessage[]) => batch.map((message) => message.id);
+  const idsOf = (batch: readonly OutboxMessage[]) => batch.map((message) => message.id);
   let spells = 0;
 
   const handoff = createHandoffPump();
@@ -158,12 +158,12 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
    * overtakes it.
    */
   function createHandoffPump() {
-    const handed: ClaimedMessage[] = [];
+    const handed: OutboxMessage[] = [];
     let openOwner: string | null = null;
     let handoffs = 0;
     let pumping: Promise<void> | null = null;
 
-    async function giveBack(handoffOwner: string, messages: readonly ClaimedMessage[]) {
+    async function giveBack(handoffOwner: string, messages: readonly OutboxMessage[]) {
       if (messages.length === 0) return;
       await store.outbox.release(handoffOwner, idsOf(messages)).catch(() => {});
       wake();

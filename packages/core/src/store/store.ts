@@ -148,7 +148,7 @@ export interface OutboxHandoff {
   readonly owner: string;
   readonly leaseMs: number;
   /** Called once their transaction committed, in commit order; the messages in outbox order. */
-  take(messages: ClaimedMessage[]): void;
+  take(messages: OutboxMessage[]): void;
 }
 
 /** Messages written in the caller's transaction; published at least once, in order per key. */
