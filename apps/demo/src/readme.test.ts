@@ -182,6 +182,17 @@ describe('the examples run', () => {
     expect(await logsOf('quick-start')).toEqual([[{ totalCents: 42 }, 'compensated']]);
   });
 
+  it('lakehouse: bronze to gold through two models, tests passing, and gold read back from Parquet', async () => {
+    const gold = [
+      { country: 'DE', revenue_cents: 1000 },
+      { country: 'FR', revenue_cents: 2000 },
+    ];
+    expect(await logsOf('lakehouse')).toEqual([
+      ['success', gold],
+      [2, gold],
+    ]);
+  });
+
   it('messaging: the event reaches the other service once', async () => {
     expect(await logsOf('messaging')).toEqual([[[{ order_id: 'order-1', cents: 4200 }]]]);
   });
