@@ -32,6 +32,8 @@ describe('loadConfig', () => {
       redisUrl: 'redis://127.0.0.1:6379',
       paymentTimeoutMs: 10_000,
       dailySalesRefreshMs: 60_000,
+      analyticsExportMs: 60_000,
+      analyticsRecomputeMs: 600_000,
       retentionIntervalMs: 300_000,
       inboxRetentionMs: 30 * 24 * 3_600_000,
       publishedOutboxRetentionMs: 24 * 3_600_000,
@@ -55,6 +57,8 @@ describe('loadConfig', () => {
       REDIS_URL: 'redis://redis.local:6380',
       SHOP_PAYMENT_TIMEOUT_MS: '2500',
       SHOP_DAILY_SALES_REFRESH_MS: '5000',
+      SHOP_ANALYTICS_EXPORT_MS: '0',
+      SHOP_ANALYTICS_RECOMPUTE_MS: '30000',
       SHOP_RETENTION_INTERVAL_MS: '60000',
       SHOP_INBOX_RETENTION_MS: '864000000',
       SHOP_OUTBOX_RETENTION_MS: '3600000',
@@ -74,6 +78,8 @@ describe('loadConfig', () => {
       redisUrl: 'redis://redis.local:6380',
       paymentTimeoutMs: 2500,
       dailySalesRefreshMs: 5000,
+      analyticsExportMs: 0,
+      analyticsRecomputeMs: 30_000,
       retentionIntervalMs: 60_000,
       inboxRetentionMs: 864_000_000,
       publishedOutboxRetentionMs: 3_600_000,
@@ -134,7 +140,7 @@ describe('loadConfig', () => {
   });
 
   it.each([
-    [{ PORT: 'abc' }, 'PORT (--port) = "abc": expected a whole number from 1 to 65528'],
+    [{ PORT: 'abc' }, 'PORT (--port) = "abc": expected a whole number from 1 to 65527'],
     [{ PORT: '65530' }, 'PORT (--port) = "65530"'],
     [{ PORT: '3000.5' }, 'PORT (--port) = "3000.5"'],
     [
@@ -220,7 +226,7 @@ describe('configToEnv', () => {
 });
 
 describe('ports and databases', () => {
-  it('puts the gateway on PORT and the services on PORT+1..PORT+7 in the documented order', () => {
+  it('puts the gateway on PORT and the services on PORT+1..PORT+8 in the documented order', () => {
     const config = loadConfig([], { PORT: '3000' });
     expect(serviceNames).toEqual([
       'users',
@@ -230,10 +236,11 @@ describe('ports and databases', () => {
       'payments',
       'shipping',
       'query',
+      'analytics',
       'gateway',
     ]);
     expect(serviceNames.map((service) => portOf(config, service))).toEqual([
-      3001, 3002, 3003, 3004, 3005, 3006, 3007, 3000,
+      3001, 3002, 3003, 3004, 3005, 3006, 3007, 3008, 3000,
     ]);
     expect(() => portOf(config, 'billing')).toThrow('Unknown shop service "billing"');
   });
@@ -267,7 +274,7 @@ describe('ports and databases', () => {
     expect(second.dataDir).toBe(resolve(process.cwd(), '.data', '3100'));
     expect(loadConfig(['--port', '3100', '--data-dir', 'shared'], {}).dataDir).toBe(resolve('shared'));
     // The highest port still gives a database name PostgreSQL keeps whole.
-    expect(loadConfig(['--port', '65528'], {}).postgresDbPrefix).toBe('shop_65528');
+    expect(loadConfig(['--port', '65527'], {}).postgresDbPrefix).toBe('shop_65527');
   });
 
   it('gives each setting its flag, or its variable when it has none', () => {

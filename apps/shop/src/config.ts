@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 
-/** The services behind the gateway, in port order: `users` is PORT + 1, ..., `query` PORT + 7. */
+/** The services behind the gateway, in port order: `users` is PORT + 1, ..., `analytics` PORT + 8. */
 export const backendServiceNames = [
   'users',
   'catalog',
@@ -16,13 +16,14 @@ export const backendServiceNames = [
   'payments',
   'shipping',
   'query',
+  'analytics',
 ] as const;
 export const serviceNames = [...backendServiceNames, 'gateway'] as const;
 export type BackendServiceName = (typeof backendServiceNames)[number];
 export type ServiceName = (typeof serviceNames)[number];
 
 export interface ShopConfig {
-  /** The gateway's port; the services listen on the 7 ports above it. */
+  /** The gateway's port; the services listen on the 8 ports above it. */
   port: number;
   /** Absolute: SQLite files, the embedded transport log, supervisor.json. */
   dataDir: string;
@@ -38,6 +39,10 @@ export interface ShopConfig {
   redisUrl: string;
   paymentTimeoutMs: number;
   dailySalesRefreshMs: number;
+  /** How often the analytics service writes gold and bronze as Parquet; 0: only when asked. */
+  analyticsExportMs: number;
+  /** How often the analytics service recomputes gold in full and compares (Lambda); 0: only when asked. */
+  analyticsRecomputeMs: number;
   /** How often each service deletes old inbox receipts and published outbox rows; 0: never. */
   retentionIntervalMs: number;
   /** Inbox receipts younger than this are kept: longer than the transport may redeliver (see docs/messaging.md). */
@@ -132,6 +137,16 @@ const settings = {
     allowed: 'a whole number of milliseconds, at least 100',
     defaultText: '60000',
   },
+  analyticsExportMs: {
+    env: 'SHOP_ANALYTICS_EXPORT_MS',
+    allowed: 'a whole number of milliseconds: 0 (only when asked) or at least 1000',
+    defaultText: '60000 (1 minute)',
+  },
+  analyticsRecomputeMs: {
+    env: 'SHOP_ANALYTICS_RECOMPUTE_MS',
+    allowed: 'a whole number of milliseconds: 0 (only when asked) or at least 1000',
+    defaultText: '600000 (10 minutes)',
+  },
   retentionIntervalMs: {
     env: 'SHOP_RETENTION_INTERVAL_MS',
     allowed: 'a whole number of milliseconds: 0 (no retention) or at least 100',
@@ -185,6 +200,14 @@ const configSchema = z.object({
   redisUrl: urlWithScheme(/^rediss?$/).default('redis://127.0.0.1:6379'),
   paymentTimeoutMs: wholeNumber.min(1).default(10_000),
   dailySalesRefreshMs: wholeNumber.min(100).default(60_000),
+  analyticsExportMs: wholeNumber
+    .max(2 ** 31 - 1)
+    .refine((ms) => ms === 0 || ms >= 1000)
+    .default(minute),
+  analyticsRecomputeMs: wholeNumber
+    .max(2 ** 31 - 1)
+    .refine((ms) => ms === 0 || ms >= 1000)
+    .default(10 * minute),
   retentionIntervalMs: wholeNumber
     .max(2 ** 31 - 1)
     .refine((ms) => ms === 0 || ms >= 100)

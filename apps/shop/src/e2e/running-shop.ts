@@ -1,5 +1,5 @@
 /**
- * Starts the whole shop as `npm start` does (the supervisor, seven services and the gateway as
+ * Starts the whole shop as `npm start` does (the supervisor, eight services and the gateway as
  * processes, from the compiled JavaScript that vitest's global setup builds) on a fresh DATA_DIR
  * and ports of its own, for end-to-end tests.
  */
@@ -72,22 +72,23 @@ export async function until<T>(
   }
 }
 
-const portsPerShop = 8;
+const portsPerShop = 9;
 
 /**
- * A base port whose eight ports (the gateway's and the seven services') are free now. Far from
- * the machine's own services (3306, 4222, 5432, 5672, 6379...), and in a range of its own per
+ * A base port whose nine ports (the gateway's and the eight services') are free now. Far from
+ * the machine's own services (3306, 4222, 5432, 5672, 6379...), below the range the kernel hands
+ * to outgoing connections (so no client socket takes one before the shop starts), and in a range of its own per
  * vitest worker, so that two shops started at once by two test files never share ports (a shop
  * that finds its ports taken would see the other shop's gateway answer its health check).
  */
-async function freePortBlock(): Promise<number> {
+export async function freePortBlock(): Promise<number> {
   const worker = Number(process.env.VITEST_POOL_ID ?? 1) % 8;
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = 21_000 + worker * 2_000 + Math.floor(Math.random() * 190) * 10;
     const ports = Array.from({ length: portsPerShop }, (_, i) => base + i);
     if ((await Promise.all(ports.map(isFree))).every(Boolean)) return base;
   }
-  throw new Error('no block of 8 free ports found for the shop');
+  throw new Error('no block of 9 free ports found for the shop');
 }
 
 function isFree(port: number): Promise<boolean> {

@@ -7,6 +7,8 @@ import { join, relative } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendServiceNames, portOf } from '../config.ts';
+import { analyticsRows } from './analytics-rows.ts';
+import { analyticsUpkeepRows } from './analytics-upkeep-rows.ts';
 import { pause, type RunningShop, startShop, until } from './running-shop.ts';
 import { type Answer, shopApi } from './shop-api.ts';
 
@@ -127,6 +129,7 @@ export function describeShopRows(title: string, options: ShopRowsOptions): void 
       const health = await api('GET', '/health');
       expect(health.status).toBe(200);
       expect(Object.keys(health.body.services).sort()).toEqual([
+        'analytics',
         'catalog',
         'gateway',
         'inventory',
@@ -632,5 +635,8 @@ export function describeShopRows(title: string, options: ShopRowsOptions): void 
         report.body.days.reduce((sum: number, day: { orders: number }) => sum + day.orders, 0),
       ).toBeGreaterThan(0);
     });
+
+    analyticsRows(api, () => shop.api, { newUser: () => newUser(), newProduct, finished });
+    analyticsUpkeepRows(api);
   });
 }

@@ -18,6 +18,7 @@ import { runService } from '../platform/service-runtime.ts';
 import { productUpdated } from '../services/catalog/catalog-domain.ts';
 import { placeOrderRequest } from '../services/orders/orders-domain.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
+import { registerAnalyticsRoutes } from './analytics-routes.ts';
 import { createDashboardFeed } from './dashboard-feed.ts';
 import { registerDashboard } from './dashboard-static.ts';
 import { createProductCache } from './product-cache.ts';
@@ -338,6 +339,7 @@ await runService({
           forward(reply, 'query', 'GET', '/reports/daily-sales', { headers: passToken(request.headers) }),
         );
 
+        registerAnalyticsRoutes(api, { call, relay });
         api.get('/health', async () => ({ services: await healthOf(call, config.dataDir) }));
         registerAdminRoutes(api, { config, call, feed });
       },

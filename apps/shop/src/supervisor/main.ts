@@ -1,12 +1,12 @@
 /**
- * `npm start`: runs the shop (seven services and the gateway, one process each) under the
+ * `npm start`: runs the shop (eight services and the gateway, one process each) under the
  * supervisor, until Ctrl-C. Settings: environment variables or flags, see `npm start -- --help`.
  * Before it starts anything it checks the ports and servers (preflight/): a shop that cannot run
  * exits 1 with one line saying why; so does one whose service cannot start (its error follows).
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { configHelp, loadConfig, type ShopConfig, ShopConfigError } from '../config.ts';
+import { backendServiceNames, configHelp, loadConfig, type ShopConfig, ShopConfigError } from '../config.ts';
 import { displayPath } from './display-path.ts';
 import { findStartProblem } from './preflight/index.ts';
 import { readyBanner } from './ready-banner.ts';
@@ -48,7 +48,9 @@ const supervisor = new Supervisor({
 });
 stopOnSignals(supervisor);
 
-console.log(`Starting the shop: 7 services and the gateway (logs in ${displayPath(logDir)}/<service>.log)`);
+console.log(
+  `Starting the shop: ${backendServiceNames.length} services and the gateway (logs in ${displayPath(logDir)}/<service>.log)`,
+);
 supervisor.start();
 await waitUntilUpOrExit(supervisor, { logDir });
 for (const line of readyBanner(config)) console.log(line);

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { configEnvNames } from '../config.ts';
-import { findFreePortBlock } from './preflight/ports.ts';
+import { freePortBlock } from '../e2e/running-shop.ts';
 import { readStatusFile } from './status-file.ts';
 import {
   freePort,
@@ -76,16 +76,9 @@ function startShop(args: readonly string[], env: Record<string, string>): Starte
   return { child, stdout: () => stdout, stderr: () => stderr, exitCode };
 }
 
-/** A --port whose eight ports are free now. */
-async function freeShopPort(): Promise<number> {
-  const port = await findFreePortBlock(await freePort(), 8);
-  if (port === undefined) throw new Error('no eight free ports in a row');
-  return port;
-}
-
 describe('npm start', () => {
   it('exits 1 with one line naming the taken port, the pid holding it and a free --port', async () => {
-    const port = await freeShopPort();
+    const port = await freePortBlock();
     const holder = await holdPort(port + 1);
     holders.push(holder);
     const dataDir = join(temporaryDir(), 'data');
@@ -111,7 +104,7 @@ describe('npm start', () => {
     const postgres = `postgres://shop:secret@127.0.0.1:${closed}/shop`;
 
     const shop = startShop(['--postgres', postgres], {
-      PORT: String(await freeShopPort()),
+      PORT: String(await freePortBlock()),
       DATA_DIR: dataDir,
     });
 
@@ -130,7 +123,7 @@ describe('npm start', () => {
     // What a disk error or a stray file leaves: the orders service cannot open its database.
     writeFileSync(join(dataDir, 'orders.db'), 'not a database, '.repeat(64));
 
-    const shop = startShop([], { PORT: String(await freeShopPort()), DATA_DIR: dataDir });
+    const shop = startShop([], { PORT: String(await freePortBlock()), DATA_DIR: dataDir });
 
     expect(await shop.exitCode(150_000)).toBe(1);
     const stderr = shop.stderr();
@@ -148,7 +141,7 @@ describe('npm start', () => {
   }, 180_000);
 
   it('says where the dashboard is once the shop is up, and stops on Ctrl-C', async () => {
-    const port = await freeShopPort();
+    const port = await freePortBlock();
     const shop = startShop([], { PORT: String(port), DATA_DIR: temporaryDir() });
 
     await waitFor('the ready banner', () => shop.stdout().includes('Press Ctrl-C to stop.'), 150_000);

@@ -146,7 +146,15 @@ await runService({
           [
             {
               type: 'orders.OrderPlaced',
-              data: { orderId: body.orderId, userId: body.userId, items, totalCents, currency, placedAt },
+              data: {
+                orderId: body.orderId,
+                userId: body.userId,
+                items,
+                totalCents,
+                currency,
+                placedAt,
+                ...(body.shippingAddress?.country ? { shipToCountry: body.shippingAddress.country } : {}),
+              },
             },
           ],
           { tx, expectedVersion: 'noStream', publishTo: 'orders.events', correlationId: body.orderId },

@@ -49,6 +49,8 @@ export const orderPlaced = defineEvent({
     totalCents: z.number().int().nonnegative(),
     currency: z.string(),
     placedAt: z.string(),
+    /** Where the order ships (the country alone names no one); absent when the client gave none. */
+    shipToCountry: z.string().optional(),
   }),
 });
 export const orderConfirmed = defineEvent({

@@ -1,0 +1,68 @@
+/**
+ * The analytics service (the OLAP bridge): every change of the other services into bronze, the
+ * dbt-style models of `apps/shop/analytics` into silver and gold as changes arrive, and the
+ * Analytics rows of SHOP-API answered from gold. On PostgreSQL with logical decoding the changes
+ * come from each service's WAL; otherwise from each service's event log.
+ */
+import { join } from 'node:path';
+import { createEventRegistry } from '@causeway/core';
+import { openLakehouse } from '@causeway/lakehouse';
+import { UnavailableError } from '../../platform/problem.ts';
+import { runService } from '../../platform/service-runtime.ts';
+import { installAnalyticsRoutes } from './analytics-routes.ts';
+import { type Generations, startGenerations } from './generations.ts';
+import { walAvailable } from './ingest-mode.ts';
+import { shopIngestion } from './ingestion.ts';
+import { startUpkeep, type Upkeep } from './upkeep.ts';
+
+const warn = (message: string) => console.warn(`[analytics] ${message}`);
+
+await runService({
+  name: 'analytics',
+  registry: createEventRegistry([]),
+  async setup({ app, config, store, onStart, onStop }) {
+    const lakehouse = await openLakehouse({ path: join(config.dataDir, 'analytics.duckdb') });
+    const wal = await walAvailable(store, config.postgresUrl !== undefined);
+    if (config.postgresUrl && !wal) {
+      warn(
+        'PostgreSQL runs without wal_level=logical: changes are read from the event logs instead of the WAL (ALTER SYSTEM SET wal_level = logical and a restart turn capture on)',
+      );
+    }
+    let generations: Generations | null = null;
+    let upkeep: Upkeep | null = null;
+    const started = () => {
+      if (!generations || !upkeep)
+        throw new UnavailableError('The analytics service is starting: try again shortly');
+      return { generations, upkeep };
+    };
+    installAnalyticsRoutes(app, config, {
+      live: () => started().generations.live(),
+      replay: () => started().generations.replay(),
+      upkeep: () => started().upkeep,
+    });
+    // Started with the service: the sources are other services, which may still be starting.
+    onStart(async () => {
+      generations = await startGenerations({
+        lakehouse,
+        walAvailable: wal,
+        startIngestion: shopIngestion(config),
+        catchUpTimeoutMs: 10 * 60_000,
+        debounceMs: 300,
+        warn,
+      });
+      const live = generations.live;
+      upkeep = startUpkeep({
+        live,
+        exportDirectory: join(config.dataDir, 'analytics-exports'),
+        exportEveryMs: config.analyticsExportMs,
+        recomputeEveryMs: config.analyticsRecomputeMs,
+        warn,
+      });
+    });
+    onStop(async () => {
+      upkeep?.stop();
+      await generations?.stop();
+      await lakehouse.close();
+    });
+  },
+});

@@ -1,0 +1,71 @@
+/**
+ * When the models run: `debounceMs` after the first change not yet covered (a burst becomes one
+ * run), never two at once, and again as soon as a run ends if changes arrived during it, so the
+ * last change is always covered. Those changes have waited a run already: a debounce then would
+ * only add to their lag, and the run in progress has gathered them into one burst anyway.
+ */
+export interface RunScheduler {
+  /** Changes arrived: run within `debounceMs` (or after the run in progress). */
+  request(): void;
+  /** Runs `work` now, after the run in progress; answers its result. */
+  runNow<T>(work: () => Promise<T>): Promise<T>;
+  stop(): Promise<void>;
+}
+
+export function createRunScheduler(options: {
+  debounceMs: number;
+  run(): Promise<void>;
+  onError(error: unknown): void;
+}): RunScheduler {
+  let timer: NodeJS.Timeout | null = null;
+  let current: Promise<unknown> = Promise.resolve();
+  let running = false;
+  let requestedWhileRunning = false;
+  let stopped = false;
+
+  function serialized<T>(work: () => Promise<T>): Promise<T> {
+    const result = current.then(async () => {
+      running = true;
+      try {
+        return await work();
+      } finally {
+        running = false;
+        // Changes that arrived during any run, scheduled or asked for, get a run of their own.
+        if (requestedWhileRunning) {
+          requestedWhileRunning = false;
+          if (timer) clearTimeout(timer);
+          fire();
+        }
+      }
+    });
+    current = result.catch(() => undefined);
+    return result;
+  }
+
+  function fire(): void {
+    timer = null;
+    if (stopped) return;
+    serialized(options.run).catch(options.onError);
+  }
+
+  function request(): void {
+    if (stopped) return;
+    if (running) {
+      requestedWhileRunning = true;
+      return;
+    }
+    // Not pushed back by later changes: a steady stream of them must not starve the models.
+    if (timer) return;
+    timer = setTimeout(fire, options.debounceMs);
+  }
+
+  return {
+    request,
+    runNow: (work) => serialized(work),
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await current;
+    },
+  };
+}
