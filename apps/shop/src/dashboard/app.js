@@ -1,5 +1,6 @@
 // The dashboard's entry: asks the gateway how it runs (dev mode or token), opens the live stream
 // (server-sent events) and hands each topic to the panel that shows it.
+import { initAnalytics } from './analytics.js';
 import { adminToken, api } from './api.js';
 import { initDeadLetters, updateDeadLetters } from './dead-letters.js';
 import { byId, fill, h } from './dom.js';
@@ -69,6 +70,7 @@ initSagas({ follow: followFlow });
 initFlow();
 initProjections();
 initDeadLetters({ dev: config.dev, services });
+initAnalytics();
 initOrderForm({
   shopId: config.shopId,
   placed: (orderId) => {

@@ -1,5 +1,6 @@
 // The service map: each process as a box (status, pid, restarts, database, transport, outbox and
-// dead letters), the message routes between them as arrows, and a table with the details.
+// dead letters), the message routes between them as arrows, the changes every source service
+// feeds into analytics as one bus under them, and a table with the details.
 import { ago, byId, fill, h, s } from './dom.js';
 
 const box = { width: 200, height: 96 };
@@ -12,6 +13,7 @@ const places = {
   payments: { x: 780, y: 200 },
   shipping: { x: 780, y: 340 },
   query: { x: 400, y: 344 },
+  analytics: { x: 400, y: 500 },
 };
 // Producer → consumer, as in docs/design/shop.md "Messages".
 const routes = [
@@ -28,6 +30,51 @@ const routes = [
   ['shipping', 'orders', 'replies'],
 ];
 const databaseName = { sqlite: 'SQLite', postgres: 'PostgreSQL' };
+
+// Every source's changes into analytics (docs/analytics.md: the WAL, or the event log read page by
+// page). Drawn as one bus under the map so six more arrows do not cross the message routes: each
+// source leaves its box where nothing else does, then runs along the bus into the analytics box.
+const busY = 472;
+const feeds = {
+  users: [[120, 440]],
+  catalog: [
+    [20, 224],
+    [10, 224],
+    [10, busY],
+  ],
+  orders: [
+    [410, 272],
+    [410, 306],
+    [386, 306],
+    [386, busY],
+  ],
+  inventory: [
+    [980, 108],
+    [992, 108],
+    [992, busY],
+  ],
+  payments: [
+    [980, 248],
+    [992, 248],
+    [992, busY],
+  ],
+  shipping: [[880, 436]],
+};
+
+function feedLine([service, points]) {
+  const [x] = points.at(-1);
+  const into = places.analytics;
+  const path = [...points, [x, busY], [into.x + box.width / 2, busY], [into.x + box.width / 2, into.y - 1]];
+  return s(
+    'g',
+    { class: 'route route-feed', 'data-from': service, 'data-to': 'analytics' },
+    s('polyline', {
+      class: 'feed-line',
+      points: path.map((point) => point.join(',')).join(' '),
+      'marker-end': 'url(#arrow)',
+    }),
+  );
+}
 
 /** Where the line from the centre of `from` towards `to` leaves the box. */
 function edgePoint(from, to) {
@@ -95,7 +142,7 @@ function serviceBox(service) {
 export function renderServiceMap(services) {
   const svg = s(
     'svg',
-    { viewBox: '0 0 1000 446', class: 'map', role: 'img', 'aria-label': 'service map' },
+    { viewBox: '0 0 1000 602', class: 'map', role: 'img', 'aria-label': 'service map' },
     s(
       'defs',
       {},
@@ -114,6 +161,12 @@ export function renderServiceMap(services) {
       ),
     ),
     ...routes.map(routeLine),
+    ...Object.entries(feeds).map(feedLine),
+    s(
+      'text',
+      { x: places.analytics.x + box.width / 2 + 8, y: busY + 16, class: 'route-feed-label' },
+      'CDC / event log',
+    ),
     ...services.filter((service) => places[service.name]).map(serviceBox),
   );
   const table = h(

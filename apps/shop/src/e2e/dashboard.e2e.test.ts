@@ -1,9 +1,11 @@
 /**
- * The dashboard in a real browser against the whole shop (the supervisor, seven services and the
+ * The dashboard in a real browser against the whole shop (the supervisor, eight services and the
  * gateway as processes): it loads with no console error, shows a declined order's saga with its
  * compensations in reverse, redrives a dead letter by a click, and its projection lag figure
  * follows a paused and resumed projection; an event the query projection cannot read is listed in
- * the dead-letter view while the projection goes on. UPDATE_SCREENSHOTS=1 writes the screenshots the
+ * the dead-letter view while the projection goes on; the Analytics panel shows the model DAG, the
+ * freshness and gold's sales as the analytics service answers them, and a bad change held out of
+ * silver with its reason. UPDATE_SCREENSHOTS=1 writes the screenshots the
  * docs/shop.md shows into docs/screenshots/ (otherwise into a temporary folder).
  */
 import { mkdirSync, mkdtempSync } from 'node:fs';
@@ -12,10 +14,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { newMessageId } from '@causeway/core';
 import { createEmbeddedTransport } from '@causeway/embedded';
+import { createSqliteStore } from '@causeway/sqlite';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { orderStream } from '../services/orders/orders-domain.ts';
 import { describeWithChromium, launchChromium } from './chromium.ts';
-import { type RunningShop, startShop } from './running-shop.ts';
+import { type RunningShop, startShop, until } from './running-shop.ts';
 
 const screenshots = process.env.UPDATE_SCREENSHOTS
   ? fileURLToPath(new URL('../../../../docs/screenshots/', import.meta.url))
@@ -62,9 +66,15 @@ describeWithChromium('the dashboard in Chromium', () => {
   it('loads, shows every service up and the live stream connected, with no console error', async () => {
     await expect
       .poll(() => page.locator('#service-map g.node[data-status="up"]').count(), pollOptions)
-      .toBe(8);
+      .toBe(9);
     expect(await text('#connection')).toBe('live');
-    expect(await page.locator('#service-map [data-testid="service-table"] tbody tr').count()).toBe(8);
+    expect(await page.locator('#service-map [data-testid="service-table"] tbody tr').count()).toBe(9);
+    // Every source service feeds analytics.
+    expect(
+      await page.$$eval('#service-map g.route-feed', (feeds) =>
+        feeds.map((feed) => (feed as SVGElement).dataset.from).sort(),
+      ),
+    ).toEqual(['catalog', 'inventory', 'orders', 'payments', 'shipping', 'users']);
     expect(await text('#mode')).toContain('dev mode');
     expect(consoleErrors).toEqual([]);
   });
@@ -270,6 +280,179 @@ describeWithChromium('the dashboard in Chromium', () => {
     await expect.poll(() => rowOf(rowId).getAttribute('data-status'), pollOptions).toBe('discarded');
     expect(await listedStatus(rowId)).toBe('discarded');
   });
+
+  interface AnalyticsModel {
+    name: string;
+    dependsOn: string[];
+    lastRun: { status: string } | null;
+    tests: Array<{ name: string; status: string | null }>;
+  }
+  const getJson = async <T>(path: string): Promise<T> =>
+    (await (await fetch(`${shop.api}${path}`)).json()) as T;
+  /** A model as the DAG should show it: its last run's status and its tests counted. */
+  const expectedNode = (model: AnalyticsModel) => ({
+    name: model.name,
+    status: model.lastRun?.status ?? 'never',
+    pass: String(model.tests.filter((test) => test.status === 'pass').length),
+    warn: String(model.tests.filter((test) => test.status === 'warn').length),
+    fail: String(model.tests.filter((test) => test.status === 'fail' || test.status === 'error').length),
+  });
+  const shownNodes = () =>
+    page.$$eval('#analytics-dag g.dag-model', (nodes) =>
+      nodes
+        .map((node) => {
+          const { model, status, pass, warn, fail } = (node as SVGElement).dataset;
+          return { name: model, status, pass, warn, fail, text: node.textContent };
+        })
+        .sort((a, b) => (a.name! < b.name! ? -1 : 1)),
+    );
+  const shownBars = () =>
+    page.$$eval('#sales-chart [data-testid="sales-bar"]', (bars) =>
+      bars.map((bar) => ({
+        key: (bar as SVGElement).dataset.key,
+        revenueCents: Number((bar as SVGElement).dataset.revenueCents),
+        value: bar.querySelector('.sales-value')?.textContent,
+      })),
+    );
+  const money = (cents: number) =>
+    (cents / 100).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  /** The chart against `GET /analytics/sales`, read again until both agree (gold may be catching up). */
+  async function salesAgree(groupBy: 'day' | 'product' | 'country') {
+    const { shown, rows } = await until(
+      async () => ({
+        rows: (
+          await getJson<{ rows: Array<{ key: string; revenueCents: number }> }>(
+            `/analytics/sales?groupBy=${groupBy}`,
+          )
+        ).rows,
+        shown: await shownBars(),
+      }),
+      (both) =>
+        both.rows.length > 0 &&
+        JSON.stringify(both.shown.map(({ key, revenueCents }) => ({ key, revenueCents }))) ===
+          JSON.stringify(both.rows.map(({ key, revenueCents }) => ({ key, revenueCents }))),
+      { timeoutMs: 60_000, everyMs: 500 },
+    );
+    expect(shown).toEqual(
+      rows.map((row) => ({ key: row.key, revenueCents: row.revenueCents, value: money(row.revenueCents) })),
+    );
+    expect(await page.locator('#sales-chart svg').getAttribute('data-group-by')).toBe(groupBy);
+  }
+
+  it('shows every analytics model as a DAG node with its last run and tests, the freshness, and the sales by day', async () => {
+    // A confirmed order, so that gold has sales.
+    await page.click('#order [data-token="tok_visa"]:not([data-country])');
+    await expect.poll(() => text('[data-testid="order-status"]'), pollOptions).toBe('CONFIRMED');
+    await page.locator('#analytics').scrollIntoViewIfNeeded();
+
+    // The models run a few seconds after changes arrive: read both until every model has run.
+    const { shown, models } = await until(
+      async () => ({
+        models: (await getJson<{ models: AnalyticsModel[] }>('/analytics/models')).models,
+        shown: await shownNodes(),
+      }),
+      (both) =>
+        both.models.every((model) => model.lastRun !== null) &&
+        JSON.stringify(both.shown.map(({ text: _, ...node }) => node)) ===
+          JSON.stringify(both.models.map(expectedNode).sort((a, b) => (a.name < b.name ? -1 : 1))),
+      { timeoutMs: 60_000, everyMs: 500 },
+    );
+    expect(models.length).toBeGreaterThan(0);
+    expect(models.every((model) => model.lastRun !== null)).toBe(true);
+    expect(shown.map(({ text: _, ...node }) => node)).toEqual(
+      models.map(expectedNode).sort((a, b) => (a.name < b.name ? -1 : 1)),
+    );
+    const testedModels = new Set(models.filter((model) => model.tests.length > 0).map((model) => model.name));
+    expect(testedModels.size).toBeGreaterThan(0);
+    for (const node of shown) {
+      expect(node.text).toContain(
+        testedModels.has(node.name!)
+          ? `${node.pass} pass · ${node.warn} warn · ${node.fail} fail`
+          : 'no tests',
+      );
+    }
+    // An edge per dependency.
+    const names = new Set(models.map((model) => model.name));
+    const edges = models.flatMap((model) => model.dependsOn.filter((name) => names.has(name))).length;
+    expect(await page.locator('#analytics-dag path.dag-edge').count()).toBe(edges);
+
+    // Freshness: the three layers and every source the service reports.
+    const freshness = await getJson<{ sources: Array<{ service: string }> }>('/analytics/freshness');
+    for (const layer of ['bronze', 'silver', 'gold']) {
+      expect(await text(`[data-testid="freshness-${layer}"]`)).toMatch(/^\d[\d.]* (ms|s|min \d+ s)$/);
+    }
+    const sources = await page.$$eval('#freshness-sources tr', (rows) =>
+      rows.map((row) => (row as HTMLElement).dataset.source),
+    );
+    expect(sources.sort()).toEqual(freshness.sources.map((source) => source.service).sort());
+    expect(sources).toContain('orders');
+
+    // One bar per day of gold's sales, with its revenue.
+    await salesAgree('day');
+    await shoot('analytics.png', '#analytics');
+  }, 150_000);
+
+  it('switches the sales chart to countries and products', async () => {
+    await page.selectOption('#sales-group-by', 'country');
+    await salesAgree('country');
+    await page.selectOption('#sales-group-by', 'product');
+    await salesAgree('product');
+    await page.selectOption('#sales-group-by', 'day');
+    await salesAgree('day');
+  }, 150_000);
+
+  it('lists a bad change held out of silver with its reason', async () => {
+    // A producer bug: an OrderPlaced with no items, written into the orders service's own event
+    // log (its SQLite file) as its code would, so that analytics takes it in like any other event.
+    const store = await createSqliteStore({ filename: join(shop.dataDir, 'orders.db') });
+    const id = newMessageId();
+    const orderId = `bad-${id}`;
+    const now = new Date().toISOString();
+    try {
+      await store.transaction((tx) =>
+        store.events.append(tx, {
+          streamId: orderStream(orderId),
+          expectedVersion: 'noStream',
+          events: [
+            {
+              id,
+              type: 'orders.OrderPlaced',
+              schemaVersion: 1,
+              streamId: orderStream(orderId),
+              correlationId: orderId,
+              causationId: null,
+              occurredAt: now,
+              metadata: {},
+              data: { orderId, userId: 'user-bad', placedAt: now, totalCents: 0, items: [] },
+            },
+          ],
+        }),
+      );
+    } finally {
+      await store.close();
+    }
+
+    const row = page.locator(`[data-testid="rejected-row"][data-event-id="${id}"]`);
+    await row.waitFor({ timeout: 60_000 });
+    expect(await row.locator('[data-testid="rejected-reason"]').textContent()).toBe(
+      'items is missing or empty',
+    );
+    expect(await row.textContent()).toContain('orders.OrderPlaced');
+    // The table is the service's answer: its total and its rows, newest first.
+    const rejected = await getJson<{ total: number; rows: Array<{ eventId: string; reason: string }> }>(
+      '/analytics/rejected?limit=50',
+    );
+    expect(rejected.rows[0]).toMatchObject({ eventId: id, reason: 'items is missing or empty' });
+    expect(await page.locator('[data-testid="rejected-total"]').getAttribute('data-total')).toBe(
+      String(rejected.total),
+    );
+    expect(
+      await page.$$eval('[data-testid="rejected-row"]', (rows) =>
+        rows.map((each) => (each as HTMLElement).dataset.eventId),
+      ),
+    ).toEqual(rejected.rows.map((each) => each.eventId));
+    await shoot('analytics-held-out.png', '#analytics');
+  }, 120_000);
 
   it('kept the console free of errors throughout', async () => {
     // The top of the page: service map, order form, sagas and the last saga's timeline.
