@@ -39,6 +39,7 @@ export async function withCommitHeldInvisible(
     }
     await held.query('SET synchronous_commit = on');
     const pid = (await held.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
+    await untilCommitsWait(admin, held, pid);
     await body({
       client: held,
       release: async () => {
@@ -53,4 +54,35 @@ export async function withCommitHeldInvisible(
     await admin.end().catch(() => {});
     await held.end().catch(() => {});
   }
+}
+
+/**
+ * A commit waits for the standby only once the checkpointer, too, has read the new setting
+ * (it keeps the server's "a synchronous standby is named" flag): on a loaded machine that can be
+ * after the held session sees it. A probe commit is held (seen waiting on SyncRep, then
+ * cancelled) before the test's own transaction runs.
+ */
+async function untilCommitsWait(admin: pg.Client, held: pg.Client, pid: number): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    let committed = false;
+    // A commit waits only when its transaction wrote WAL: a temporary table's catalog rows do.
+    const probe = held.query('CREATE TEMP TABLE causeway_sync_probe (n int) ON COMMIT DROP').then(() => {
+      committed = true;
+    });
+    for (let look = 0; look < 20 && !committed; look += 1) {
+      const { rows } = await admin.query(
+        "SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event = 'SyncRep'",
+        [pid],
+      );
+      if (rows.length > 0) {
+        await admin.query('SELECT pg_cancel_backend($1)', [pid]);
+        await probe;
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await probe;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error('commits of the held session never waited for the synchronous standby');
 }
