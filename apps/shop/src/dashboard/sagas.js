@@ -90,8 +90,14 @@ export function selectSaga(sagaId) {
 }
 
 let loading = null;
+let loadAgain = false;
 async function loadDetail() {
-  if (loading) return loading;
+  if (loading) {
+    // The load out may answer with the saga as it was before this change: load once more after
+    // it, or the last change of a saga that then goes quiet would never be shown.
+    loadAgain = true;
+    return loading;
+  }
   const sagaId = selected;
   loading = api('GET', `/admin/sagas/${encodeURIComponent(sagaId)}`)
     .then((answer) => {
@@ -102,6 +108,10 @@ async function loadDetail() {
     .catch((error) => toast(`saga ${sagaId}: ${error.message}`, 'error'))
     .finally(() => {
       loading = null;
+      if (loadAgain) {
+        loadAgain = false;
+        void loadDetail();
+      }
     });
   return loading;
 }

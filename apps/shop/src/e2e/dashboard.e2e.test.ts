@@ -3,7 +3,8 @@
  * gateway as processes): it loads with no console error, shows a declined order's saga with its
  * compensations in reverse, redrives a dead letter by a click, and its projection lag figure
  * follows a paused and resumed projection; an event the query projection cannot read is listed in
- * the dead-letter view while the projection goes on; the Analytics panel shows the model DAG, the
+ * the dead-letter view while the projection goes on; a saga's last change shows even when it
+ * arrives while a read of the saga is still out; the Analytics panel shows the model DAG, the
  * freshness and gold's sales as the analytics service answers them, and a bad change held out of
  * silver with its reason. UPDATE_SCREENSHOTS=1 writes the screenshots the
  * docs/shop.md shows into docs/screenshots/ (otherwise into a temporary folder).
@@ -460,5 +461,28 @@ describeWithChromium('the dashboard in Chromium', () => {
     await page.evaluate(() => window.scrollTo(0, 0));
     await shoot('dashboard.png');
     expect(consoleErrors).toEqual([]);
+  });
+
+  it("shows a saga's last state when its changes arrive while the previous read of it is still out", async () => {
+    // Each read of a saga answers what it was when asked, and arrives 3 s later: the saga's last
+    // change comes while a read is out, and is shown only if it is read once more after.
+    const slowly = '**/api/admin/sagas/*';
+    await page.route(slowly, async (route) => {
+      const response = await route.fetch();
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      await route.fulfill({ response });
+    });
+    try {
+      const before = await text('[data-testid="placed-order"]');
+      await page.fill('#order-token', 'tok_declined');
+      await page.click('#place-order');
+      await expect.poll(() => text('[data-testid="placed-order"]'), pollOptions).not.toBe(before);
+      const orderId = await text('[data-testid="placed-order"]');
+      const shown = async () =>
+        `${await text('#saga-detail .detail-head h3 .mono')} ${await text('#saga-detail .detail-head .pill')}`;
+      await expect.poll(shown, pollOptions).toBe(`${orderId} compensated`);
+    } finally {
+      await page.unroute(slowly);
+    }
   });
 });
