@@ -8,12 +8,15 @@
  * commit. The baseline is the same orders' own placed → CONFIRMED time, by the same stamps.
  */
 import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { type PaymentToken, paymentTokenMix } from '../../apps/shop/src/load/order-mix.ts';
 import { ShopClient } from '../../apps/shop/src/load/shop-client.ts';
 import type { BenchOptions } from '../support/bench-options.ts';
 import { pause, percentile } from '../support/measure.ts';
 import { note, startProgress } from '../support/progress.ts';
 import { type Figure, figure } from '../support/report.ts';
+import { noteRunSplit } from './run-split.ts';
 import { buildShop, startEmbeddedShop } from './shop-process.ts';
 
 const concurrency = 8;
@@ -175,6 +178,7 @@ export async function measureFreshness(options: BenchOptions): Promise<Figure[]>
   const shop = await startEmbeddedShop();
   const client = new ShopClient(shop.api);
   const gold = watchGold(client);
+  let loadBeganMs: number | undefined;
   try {
     const catalog = await prepareCatalog(client);
     // One order through to gold first: the models' first build is not what freshness measures.
@@ -185,6 +189,7 @@ export async function measureFreshness(options: BenchOptions): Promise<Figure[]>
     note(
       `lakehouse freshness: ${durationMs / 1000} s of orders at c=${concurrency}, gold read every ${goldReadEveryMs} ms`,
     );
+    loadBeganMs = Date.now();
     const { confirmations, outcomes } = await driveOrders(client, catalog, durationMs);
     const caughtUp = await waitForGold(gold, before + confirmations.length, drainTimeoutMs);
     note(
@@ -213,6 +218,13 @@ export async function measureFreshness(options: BenchOptions): Promise<Figure[]>
     ];
   } finally {
     await gold.stop();
-    await shop.stop();
+    // The data outlives the shop for the run log's split (noteRunSplit), then goes unless kept.
+    const keepData = process.env.KEEP_SHOP_DATA;
+    process.env.KEEP_SHOP_DATA = '1';
+    await shop.stop().finally(() => {
+      if (keepData === undefined) delete process.env.KEEP_SHOP_DATA;
+    });
+    if (loadBeganMs !== undefined) await noteRunSplit(join(shop.dataDir, 'analytics.duckdb'), loadBeganMs);
+    if (keepData === undefined) rmSync(shop.dataDir, { recursive: true, force: true });
   }
 }
