@@ -38,4 +38,15 @@ describe('toJsonText', () => {
       `{"parts":["\\\\x01ff"],"big":["-1180591620717411303424"]}`,
     );
   });
+
+  it('keeps what plain JSON would lose wherever it is nested, and writes a plain row as JSON does', () => {
+    const at = new Date('2026-01-02T03:04:05.678Z');
+    const plain = { id: 1, name: 'tea', tags: ['a', { deep: [1.5, null, true] }], at };
+    expect(toJsonText(plain)).toBe(JSON.stringify(plain));
+    expect(toJsonText({ a: { b: [{ c: 7n }] } })).toBe('{"a":{"b":[{"c":"7"}]}}');
+    expect(toJsonText({ a: { b: Number.NaN }, c: [-Infinity] })).toBe('{"a":{"b":"NaN"},"c":["-Infinity"]}');
+    expect(toJsonText({ a: { b: Buffer.from([0xab]) }, at })).toBe(
+      `{"a":{"b":"\\\\xab"},"at":"2026-01-02T03:04:05.678Z"}`,
+    );
+  });
 });

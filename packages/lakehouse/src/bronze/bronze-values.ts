@@ -11,14 +11,38 @@ import { InvalidArgumentError } from '@causeway/core';
  */
 export function toJsonText(row: Record<string, unknown> | null): string | null {
   if (row === null) return null;
-  return JSON.stringify(row, function keepValue(this: Record<string, unknown>, key, value) {
-    // `value` has been through toJSON already (a Buffer is { type, data } by now): look at the original.
-    const original = this[key];
-    if (original instanceof Uint8Array) return `\\x${Buffer.from(original).toString('hex')}`;
-    if (typeof value === 'bigint') return value.toString();
-    if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
-    return value;
-  });
+  // A replacer takes JSON.stringify off V8's fast path: most rows need none.
+  return needsKeeping(row) ? JSON.stringify(row, keepValue) : JSON.stringify(row);
+}
+
+function keepValue(this: Record<string, unknown>, key: string, value: unknown): unknown {
+  // `value` has been through toJSON already (a Buffer is { type, data } by now): look at the original.
+  const original = this[key];
+  if (original instanceof Uint8Array) return `\\x${Buffer.from(original).toString('hex')}`;
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  return value;
+}
+
+/** Whether JSON.stringify alone would lose or refuse something in `value`, at any depth. */
+function needsKeeping(value: unknown): boolean {
+  switch (typeof value) {
+    case 'bigint':
+      return true;
+    case 'number':
+      return !Number.isFinite(value);
+    case 'object': {
+      if (value === null || value instanceof Date) return false;
+      if (value instanceof Uint8Array) return true;
+      if (Array.isArray(value)) return value.some(needsKeeping);
+      // Whatever another toJSON answers is looked at by the replacer only.
+      if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return true;
+      for (const key in value) if (needsKeeping((value as Record<string, unknown>)[key])) return true;
+      return false;
+    }
+    default:
+      return false;
+  }
 }
 
 const isoTime =
