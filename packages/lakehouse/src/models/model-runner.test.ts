@@ -215,4 +215,32 @@ describe('createModelRunner', () => {
       'orders',
     ]);
   });
+
+  it("keeps the newest keepRuns runs in full, and each model's and test's latest result beyond them", async () => {
+    const lakehouse = await seededLakehouse();
+    const runner = createModelRunner({
+      lakehouse,
+      project: shopProject([{ type: 'not_null', column: 'id' }]),
+      keepRuns: 2,
+    });
+    const everything = await runner.run();
+    const onlyCustomers: string[] = [];
+    for (let run = 0; run < 4; run++) onlyCustomers.push((await runner.run({ select: ['customers'] })).runId);
+
+    const logged = await lakehouse.all('SELECT run_id FROM meta.runs ORDER BY started_at');
+    expect(logged.map((row) => row.run_id)).toEqual([everything.runId, ...onlyCustomers.slice(-2)]);
+    expect(await runner.getRun(onlyCustomers[0]!)).toBeNull();
+    // The first run holds the latest result of every model but customers, and of the orders test.
+    const kept = await runner.getRun(everything.runId);
+    expect(kept?.models.map((model) => model.model)).toEqual(
+      everything.models.map((model) => model.model).filter((model) => model !== 'customers'),
+    );
+    expect(kept?.tests.map((test) => test.test)).toEqual(['not_null_orders_id']);
+    const described = await runner.describe();
+    expect(described.every((model) => model.lastRun?.status === 'success')).toBe(true);
+    expect(described.find((model) => model.name === 'orders')?.tests).toEqual([
+      { name: 'not_null_orders_id', status: 'pass' },
+    ]);
+    expect(() => createModelRunner({ lakehouse, project: shopProject(), keepRuns: 0 })).toThrow(/keepRuns/);
+  });
 });

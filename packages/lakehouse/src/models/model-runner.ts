@@ -3,11 +3,13 @@
  * logs everything in `meta`. Runs are serialized: a second `run()` starts when the first ends.
  */
 import { randomUUID } from 'node:crypto';
+import { InvalidArgumentError } from '@causeway/core';
 import type { Lakehouse } from '../lakehouse.ts';
 import type { Project } from './project.ts';
 import { layerAsSchema, type SchemaOf } from './references.ts';
 import { executeRun, type RunProgress } from './run-execution.ts';
 import { describeModels, readRun } from './run-history.ts';
+import { pruneRunLog } from './run-log.ts';
 import type { ModelDescription, RunResult } from './run-result.ts';
 import { selectModels } from './selection.ts';
 
@@ -18,6 +20,11 @@ export interface ModelRunnerOptions {
   schemaOf?: SchemaOf;
   /** Called after each model; for a CLI's progress bar. An exception it throws is ignored. */
   onProgress?: (progress: RunProgress) => void;
+  /**
+   * How many runs the log keeps in full (default 1,000); older ones are pruned as runs go on,
+   * except each model's and test's latest result.
+   */
+  keepRuns?: number;
 }
 
 export interface RunOptions {
@@ -44,6 +51,15 @@ export interface ModelRunner {
 /** Creates a runner; the selection is checked when `run` is called, before anything is queued. */
 export function createModelRunner(options: ModelRunnerOptions): ModelRunner {
   const { lakehouse, project } = options;
+  const keepRuns = options.keepRuns ?? 1_000;
+  if (!Number.isInteger(keepRuns) || keepRuns < 1)
+    throw new InvalidArgumentError(
+      'keepRuns',
+      `keepRuns must be a whole number of at least 1, not ${keepRuns}`,
+    );
+  // Pruned every tenth of `keepRuns`: the log holds at most 1.1 × keepRuns runs, at a small cost per run.
+  const pruneEvery = Math.max(1, Math.floor(keepRuns / 10));
+  let runsSincePrune = 0;
   let tail: Promise<unknown> = Promise.resolve();
   return {
     run(runOptions = {}) {
@@ -64,7 +80,15 @@ export function createModelRunner(options: ModelRunnerOptions): ModelRunner {
         schemaOf: runOptions.schemaOf ?? options.schemaOf ?? layerAsSchema,
         ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
       };
-      const result = tail.then(() => executeRun(plan));
+      const result = tail.then(async () => {
+        const run = await executeRun(plan);
+        runsSincePrune += 1;
+        if (runsSincePrune >= pruneEvery) {
+          runsSincePrune = 0;
+          await pruneRunLog(lakehouse, keepRuns);
+        }
+        return run;
+      });
       tail = result.catch(() => undefined);
       return result;
     },

@@ -100,3 +100,27 @@ async function insertTestResults(
     ]),
   );
 }
+
+/**
+ * Deletes the log of runs older than the newest `keepRuns`, except each model's and each test's
+ * latest row (what `describe` shows) and the runs those belong to: a live runner logs a run every
+ * second or so, and the log must not grow with the service's age.
+ */
+export async function pruneRunLog(lakehouse: Lakehouse, keepRuns: number): Promise<void> {
+  const old = `SELECT run_id FROM meta.runs ORDER BY started_at DESC, rowid DESC OFFSET ${keepRuns}`;
+  await lakehouse.transaction(async (session) => {
+    await session.run(
+      `DELETE FROM meta.model_runs WHERE run_id IN (${old})
+         AND rowid NOT IN (SELECT max(rowid) FROM meta.model_runs GROUP BY model)`,
+    );
+    await session.run(
+      `DELETE FROM meta.test_results WHERE run_id IN (${old})
+         AND rowid NOT IN (SELECT max(rowid) FROM meta.test_results GROUP BY test)`,
+    );
+    await session.run(
+      `DELETE FROM meta.runs WHERE run_id IN (${old})
+         AND run_id NOT IN (SELECT run_id FROM meta.model_runs)
+         AND run_id NOT IN (SELECT run_id FROM meta.test_results)`,
+    );
+  });
+}
