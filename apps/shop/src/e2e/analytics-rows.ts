@@ -9,7 +9,12 @@ import { serviceLog } from './analytics-kill-support.ts';
 import { until } from './running-shop.ts';
 import type { Answer } from './shop-api.ts';
 
-type Api = (method: string, path: string, body?: unknown) => Promise<Answer>;
+type Api = (
+  method: string,
+  path: string,
+  body?: unknown,
+  headers?: Record<string, string>,
+) => Promise<Answer>;
 
 /** One row of `GET /analytics/sales`. */
 export interface SalesRow {
@@ -58,9 +63,11 @@ export function analyticsRows(
   api: Api,
   gatewayApi: () => string,
   fixtures: {
-    newUser(): Promise<string>;
+    newUser(name?: string, email?: string): Promise<string>;
     newProduct(stock: number, priceCents?: number): Promise<string>;
     finished(orderId: string): Promise<Answer>;
+    /** The shop's SHOP_ADMIN_TOKEN: personal data is shown to its bearer only. */
+    adminToken: string;
   },
 ): void {
   it('GET /analytics/sales by day, product and country equals what the orders service holds, for every payment outcome', async () => {
@@ -117,6 +124,82 @@ export function analyticsRows(
       units: 9,
       revenueCents: 9 * 725,
     });
+  });
+
+  it('GET /analytics/customers ranks customers by revenue under a pseudonymous key, the email masked but for the admin token, and none once forgotten', async () => {
+    const suffix = Math.random().toString(36).slice(2, 8);
+    const bigEmail = `big-${suffix}@example.test`;
+    const smallEmail = `small-${suffix}@example.test`;
+    const big = await fixtures.newUser('Big Spender', bigEmail);
+    const small = await fixtures.newUser('Small Spender', smallEmail);
+    const productId = await fixtures.newProduct(20, 1_000);
+    const orders = [
+      [big, 3, 'tok_visa', 'DE'],
+      [small, 1, 'tok_visa', 'FR'],
+      [small, 5, 'tok_declined', 'FR'],
+    ] as const;
+    const placed = await Promise.all(
+      orders.map(([userId, quantity, token, country]) =>
+        api('POST', '/orders', {
+          userId,
+          items: [{ productId, quantity }],
+          payment: { token },
+          shippingAddress: { country },
+        }),
+      ),
+    );
+    const ended = await Promise.all(placed.map((answer) => fixtures.finished(answer.body.orderId)));
+    expect(ended.map((answer) => answer.body.status)).toEqual(['CONFIRMED', 'CONFIRMED', 'CANCELLED']);
+
+    type Customer = {
+      customerKey: string;
+      country: string;
+      orders: number;
+      revenueCents: number;
+      email: string | null;
+    };
+    const asAdmin = { authorization: `Bearer ${fixtures.adminToken}` };
+    const customers = async (headers: Record<string, string> = {}) =>
+      (await api('GET', '/analytics/customers?top=100', undefined, headers)).body.rows as Customer[];
+    const ours = (rows: Customer[], email: string) => rows.find((row) => row.email === email);
+    const shown = await until(
+      () => customers(asAdmin),
+      (rows) =>
+        ours(rows, bigEmail)?.revenueCents === 3_000 && ours(rows, smallEmail)?.revenueCents === 1_000,
+      { timeoutMs: 20_000 },
+    );
+    const bigRow = ours(shown, bigEmail)!;
+    const smallRow = ours(shown, smallEmail)!;
+    expect(bigRow).toEqual({
+      customerKey: expect.stringMatching(/^[0-9a-f]{64}$/),
+      country: 'DE',
+      orders: 1,
+      revenueCents: 3_000,
+      email: bigEmail,
+    });
+    expect(smallRow).toMatchObject({ country: 'FR', orders: 1, revenueCents: 1_000 });
+    expect(JSON.stringify(shown)).not.toContain(big);
+    // Ranked by revenue.
+    expect(shown.indexOf(bigRow)).toBeLessThan(shown.indexOf(smallRow));
+
+    // Without the token, or with a wrong one, the same rows with the email masked.
+    for (const headers of [{}, { authorization: 'Bearer not-the-token' }] as Record<string, string>[]) {
+      const masked = await customers(headers);
+      expect(masked.find((row) => row.customerKey === bigRow.customerKey)).toEqual({
+        ...bigRow,
+        email: `b***@example.test`,
+      });
+      expect(JSON.stringify(masked)).not.toContain(bigEmail);
+    }
+
+    // Forgotten: no email for anyone, the revenue stays counted.
+    expect((await api('DELETE', `/users/${small}`)).status).toBe(202);
+    const forgotten = (await customers(asAdmin)).find((row) => row.customerKey === smallRow.customerKey);
+    expect(forgotten).toEqual({ ...smallRow, email: null });
+
+    const bad = await api('GET', '/analytics/customers?top=0');
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('content-type')).toContain('application/problem+json');
   });
 
   it('GET /analytics/freshness gives each layer and each source its lag', async () => {

@@ -22,6 +22,8 @@ const finished = (orderId: string) =>
     (answer) => answer.status === 200 && answer.body.status !== 'PENDING',
   );
 
+const rowsAdminToken = 'shop-rows-admin-token';
+
 async function newUser(name = 'Ada Lovelace', email = 'ada@example.com') {
   const created = await api('POST', '/users', { name, email });
   expect(created.status).toBe(201);
@@ -119,6 +121,9 @@ export function describeShopRows(title: string, options: ShopRowsOptions): void 
     beforeAll(async () => {
       shop = await startShop({
         ...options.env(),
+        // Dev mode keeps admin actions open to the rows; personal data still needs the token.
+        SHOP_ADMIN_TOKEN: rowsAdminToken,
+        SHOP_DEV: 'true',
         SHOP_PAYMENT_TIMEOUT_MS: '1500',
         SHOP_DAILY_SALES_REFRESH_MS: '300',
       });
@@ -636,7 +641,7 @@ export function describeShopRows(title: string, options: ShopRowsOptions): void 
       ).toBeGreaterThan(0);
     });
 
-    analyticsRows(api, () => shop.api, { newUser: () => newUser(), newProduct, finished });
+    analyticsRows(api, () => shop.api, { newUser, newProduct, finished, adminToken: rowsAdminToken });
     analyticsUpkeepRows(api);
   });
 }

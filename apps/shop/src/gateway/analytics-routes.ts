@@ -10,6 +10,7 @@ import type { ServiceAnswer, ServiceClient } from '../platform/service-client.ts
 const reads = [
   '/analytics/sales',
   '/analytics/freshness',
+  '/analytics/customers',
   '/analytics/models',
   '/analytics/runs/:id',
   '/analytics/rejected',

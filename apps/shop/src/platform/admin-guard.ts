@@ -44,6 +44,18 @@ export function adminRefusal(
   return null;
 }
 
+/**
+ * Whether the request carries the admin token itself. Personal data is shown on that alone: dev
+ * mode opens admin actions to everyone, never personal data.
+ */
+export function carriesAdminToken(
+  config: Pick<ShopConfig, 'adminToken'>,
+  authorization: string | undefined,
+): boolean {
+  const presented = /^Bearer (.+)$/i.exec(authorization ?? '')?.[1];
+  return config.adminToken !== undefined && presented !== undefined && sameText(presented, config.adminToken);
+}
+
 /** Compares in constant time for equal lengths, so the token cannot be guessed byte by byte. */
 function sameText(a: string, b: string): boolean {
   const left = Buffer.from(a);

@@ -4,17 +4,20 @@ import { NotFoundError } from '@causeway/core';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ShopConfig } from '../../config.ts';
-import { requireAdmin } from '../../platform/admin-guard.ts';
+import { carriesAdminToken, requireAdmin } from '../../platform/admin-guard.ts';
 import { parseInput } from '../../platform/http-input.ts';
+import { createServiceClient } from '../../platform/service-client.ts';
 import type { AnalyticsPipeline } from './analytics-pipeline.ts';
 import type { ReplayResult } from './generations.ts';
 import { readLambdaChecks } from './lambda-check.ts';
+import { readTopCustomers } from './top-customers.ts';
 import type { Upkeep } from './upkeep.ts';
 
 const salesQuery = z.object({ groupBy: z.enum(['day', 'product', 'country']).default('day') });
 const runParams = z.object({ id: z.string().uuid() });
 const rejectedQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
 const checksQuery = z.object({ limit: z.coerce.number().int().min(1).max(100).default(10) });
+const customersQuery = z.object({ top: z.coerce.number().int().min(1).max(100).default(10) });
 
 interface SalesRow {
   key: string;
@@ -41,6 +44,13 @@ export function installAnalyticsRoutes(app: FastifyInstance, config: ShopConfig,
   });
 
   app.get('/analytics/freshness', async () => state.live().freshness());
+
+  const call = createServiceClient(config);
+  app.get('/analytics/customers', async (request) => {
+    const { top } = parseInput(customersQuery, request.query, 'query');
+    const reveal = carriesAdminToken(config, request.headers.authorization);
+    return readTopCustomers(state.live(), { top, reveal, call });
+  });
 
   app.get('/analytics/rejected', async (request) => {
     const { limit } = parseInput(rejectedQuery, request.query, 'query');

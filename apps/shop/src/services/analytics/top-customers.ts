@@ -1,0 +1,94 @@
+/**
+ * `GET /analytics/customers?top=N`: the customers with the most revenue from confirmed orders, from
+ * gold, under their pseudonymous key. Analytics keeps no name or email: the users service owns
+ * them, so the email of each customer answered is asked of it (by the user id in the customer's
+ * registration event) and masked unless the caller showed the admin token. A forgotten user has
+ * no email for anyone.
+ */
+import type { ServiceClient } from '../../platform/service-client.ts';
+import type { AnalyticsPipeline } from './analytics-pipeline.ts';
+
+export interface TopCustomer {
+  customerKey: string;
+  country: string;
+  orders: number;
+  revenueCents: number;
+  email: string | null;
+}
+
+interface CustomerRow {
+  customer_sk: string;
+  country: string | null;
+  forgotten: boolean;
+  orders: number;
+  revenue_cents: number;
+  user_id: string | null;
+}
+
+/** `ada@example.com` → `a***@example.com`; text without a domain is masked whole. */
+export function maskEmail(email: string): string {
+  const at = email.lastIndexOf('@');
+  return at < 1 ? '***' : `${email[0]}***${email.slice(at)}`;
+}
+
+export async function readTopCustomers(
+  pipeline: AnalyticsPipeline,
+  options: { top: number; reveal: boolean; call: ServiceClient },
+): Promise<{ rows: TopCustomer[]; partial?: true }> {
+  if (!(await pipeline.isBuilt('fct_order_line'))) return { rows: [] };
+  const silver = pipeline.generation.schemaOf('silver');
+  // The key is the one silver's customers model derives (models/silver/customers.sql).
+  const customers = await pipeline.lakehouse.all<CustomerRow>(
+    `WITH revenue AS (
+       SELECT customer_sk, count(DISTINCT order_id) AS orders, sum(gross_amount_cents) AS revenue_cents
+       FROM ${pipeline.gold('fct_order_line')}
+       WHERE order_status = 'CONFIRMED' AND customer_sk <> '-1'
+       GROUP BY customer_sk
+       ORDER BY revenue_cents DESC, customer_sk
+       LIMIT ${options.top}
+     ),
+     identities AS (
+       SELECT DISTINCT sha256('causeway-customer:' || (data->>'userId')) AS customer_sk, data->>'userId' AS user_id
+       FROM "${silver}".events
+       WHERE event_type = 'users.UserRegistered' AND reject_reason IS NULL
+     )
+     SELECT r.customer_sk, c.country, coalesce(c.forgotten, false) AS forgotten, r.orders,
+            r.revenue_cents, i.user_id
+     FROM revenue r
+     LEFT JOIN ${pipeline.gold('dim_customer')} c USING (customer_sk)
+     LEFT JOIN identities i USING (customer_sk)
+     ORDER BY r.revenue_cents DESC, r.customer_sk`,
+  );
+  let partial = false;
+  const rows = await Promise.all(
+    customers.map(async (customer): Promise<TopCustomer> => {
+      const found =
+        customer.forgotten || customer.user_id === null
+          ? null
+          : await emailOf(options.call, customer.user_id);
+      if (found === 'unavailable') partial = true;
+      const email = typeof found === 'string' ? (options.reveal ? found : maskEmail(found)) : null;
+      return {
+        customerKey: customer.customer_sk,
+        country: customer.country ?? 'unknown',
+        orders: Number(customer.orders),
+        revenueCents: Number(customer.revenue_cents),
+        email,
+      };
+    }),
+  );
+  return partial ? { rows, partial: true } : { rows };
+}
+
+/** The user's email, null when the users service has no such user (forgotten), or 'unavailable'. */
+async function emailOf(call: ServiceClient, userId: string): Promise<string | null | 'unavailable'> {
+  try {
+    const answer = await call('users', 'GET', `/users/${encodeURIComponent(userId)}`, { timeoutMs: 2_000 });
+    if (answer.status === 404) return null;
+    if (answer.status !== 200) return 'unavailable';
+    const { email } = answer.body as { email?: unknown };
+    return typeof email === 'string' ? email : null;
+  } catch {
+    return 'unavailable';
+  }
+}
