@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { breakingChanges, isMajorBump } from './breaking-changes.ts';
 import { checkColumns, checkEventSchema } from './conformance.ts';
 import type { DataContract } from './contract.ts';
+import { draftContract } from './draft-contract.ts';
 import { parseContract } from './load-contract.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: a YAML document edited field by field, then validated
@@ -237,5 +238,37 @@ describe('checkColumns', () => {
       'port sales_by_day, column revenue_cents: missing from the producer',
       'port sales_by_day, column units: not in the contract',
     ]);
+  });
+});
+
+describe('draftContract', () => {
+  it('drafts a valid contract from event definitions that their schemas then pass', () => {
+    const placed = {
+      type: 'orders.OrderPlaced',
+      schema: z.object({
+        orderId: z.string(),
+        email: z.string().email(),
+        totalCents: z.number().int(),
+        placedAt: z.iso.datetime(),
+        address: z.object({ country: z.string().optional() }).optional(),
+      }),
+      personal: { fields: ['email'] },
+    };
+    const contract = draftContract({ id: 'orders', name: 'Orders', domain: 'orders', events: [placed] });
+    const loaded = parseContract(stringify(contract), 'drafted');
+    expect(loaded.schema?.[0]?.properties).toEqual([
+      { name: 'orderId', logicalType: 'string', required: true, classification: 'internal' },
+      { name: 'email', logicalType: 'string', required: true, classification: 'pii' },
+      { name: 'totalCents', logicalType: 'integer', required: true, classification: 'internal' },
+      { name: 'placedAt', logicalType: 'timestamp', required: true, classification: 'internal' },
+      {
+        name: 'address',
+        logicalType: 'object',
+        required: false,
+        classification: 'internal',
+        properties: [{ name: 'country', logicalType: 'string', required: false, classification: 'internal' }],
+      },
+    ]);
+    expect(checkEventSchema(loaded.schema![0]!, placed.schema)).toEqual([]);
   });
 });

@@ -17,4 +17,5 @@ export type {
   ContractSlaProperty,
   DataContract,
 } from './contract.ts';
+export { type DraftedEvent, type DraftOptions, draftContract } from './draft-contract.ts';
 export { loadContract, parseContract } from './load-contract.ts';
