@@ -17,5 +17,6 @@ export type {
   ContractSlaProperty,
   DataContract,
 } from './contract.ts';
+export { type ContractEvolution, checkContractEvolution } from './contract-history.ts';
 export { type DraftedEvent, type DraftOptions, draftContract } from './draft-contract.ts';
 export { loadContract, parseContract } from './load-contract.ts';
