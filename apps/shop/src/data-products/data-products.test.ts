@@ -1,0 +1,102 @@
+/**
+ * The shop's data contracts as CI checks them: each follows ODCS v3.1.0, each event type of a
+ * domain is described by its port and its zod schema matches it, and no contract breaks a
+ * consumer of its previous version in git without a new major version. A deliberately broken
+ * copy of one shows what the check says.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AnyEventDefinition, EventRegistry } from '@causeway/core';
+import {
+  breakingChanges,
+  checkContractEvolution,
+  checkEventSchema,
+  parseContract,
+} from '@causeway/data-contracts';
+import { describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { catalogRegistry } from '../services/catalog/catalog-domain.ts';
+import { inventoryRegistry } from '../services/inventory/inventory-domain.ts';
+import { ordersRegistry } from '../services/orders/orders-domain.ts';
+import { paymentsRegistry } from '../services/payments/payments-domain.ts';
+import { shippingRegistry } from '../services/shipping/shipping-domain.ts';
+import { usersRegistry } from '../services/users/users-domain.ts';
+import { loadDataProducts, servicesDirectory } from './data-products.ts';
+
+const eventsOf: Record<string, EventRegistry<AnyEventDefinition>> = {
+  catalog: catalogRegistry,
+  inventory: inventoryRegistry,
+  orders: ordersRegistry,
+  payments: paymentsRegistry,
+  shipping: shippingRegistry,
+  users: usersRegistry,
+};
+
+describe("the shop's data products", () => {
+  const products = loadDataProducts();
+
+  it('one per domain service, each with an owner, an events port and a freshness SLA', () => {
+    expect(products.map((product) => product.descriptor.id)).toEqual(Object.keys(eventsOf));
+    for (const product of products) {
+      expect(product.owner).toBe(`${product.descriptor.domain}-team@shop.example`);
+      expect(product.descriptor.outputPorts.map((port) => port.name)).toEqual([
+        `${product.descriptor.domain}.events`,
+      ]);
+      expect(product.slaFreshnessMs).toBe(10_000);
+    }
+  });
+
+  it("describe every event type of their domain, and each event's schema matches its port", () => {
+    for (const product of products) {
+      const registry = eventsOf[product.descriptor.domain]!;
+      const { contract } = [...product.contracts.values()][0]!;
+      const ports = new Map((contract.schema ?? []).map((port) => [port.name, port]));
+      expect([...ports.keys()].sort()).toEqual(
+        registry.definitions.map((definition) => definition.type).sort(),
+      );
+      const issues = registry.definitions.flatMap((definition) =>
+        checkEventSchema(ports.get(definition.type)!, definition.schema),
+      );
+      expect(issues.map((issue) => issue.message)).toEqual([]);
+    }
+  });
+
+  it('classify personal data as pii: the fields each event encrypts per subject', () => {
+    for (const product of products) {
+      const registry = eventsOf[product.descriptor.domain]!;
+      const { contract } = [...product.contracts.values()][0]!;
+      for (const definition of registry.definitions) {
+        const port = contract.schema!.find((each) => each.name === definition.type)!;
+        const pii = (port.properties ?? [])
+          .filter((column) => column.classification === 'pii')
+          .map((c) => c.name);
+        expect(pii, definition.type).toEqual([...(definition.personal?.fields ?? [])]);
+      }
+    }
+  });
+
+  it('break no consumer of their previous version in git without a new major version', () => {
+    const violations = products.flatMap((product) =>
+      [...product.contracts.values()].flatMap(
+        (file) => checkContractEvolution(join(servicesDirectory, file.file)).violations,
+      ),
+    );
+    expect(violations).toEqual([]);
+  });
+
+  it('a broken copy (a column removed, a type narrowed) fails the check with the port, the column and the change', () => {
+    const file = join(servicesDirectory, 'orders', 'data-product', 'orders-events.odcs.yaml');
+    const committed = parseContract(readFileSync(file, 'utf8'), file);
+    const broken = parse(readFileSync(file, 'utf8'));
+    const placed = broken.schema.find((port: { name: string }) => port.name === 'orders.OrderPlaced');
+    placed.properties = placed.properties.filter(
+      (column: { name: string }) => column.name !== 'shipToCountry',
+    );
+    placed.properties.find((column: { name: string }) => column.name === 'totalCents').logicalType = 'string';
+    const changes = breakingChanges(committed, parseContract(stringify(broken), 'broken copy'));
+    expect(changes.map((change) => change.message)).toEqual([
+      'port orders.OrderPlaced, column totalCents: type changed (integer to string)',
+      'port orders.OrderPlaced, column shipToCountry: column removed',
+    ]);
+  });
+});
