@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendServiceNames, portOf } from '../config.ts';
 import { analyticsRows } from './analytics-rows.ts';
 import { analyticsUpkeepRows } from './analytics-upkeep-rows.ts';
+import { dataProductRows } from './data-product-rows.ts';
 import { pause, type RunningShop, startShop, until } from './running-shop.ts';
 import { type Answer, shopApi } from './shop-api.ts';
 
@@ -642,6 +643,7 @@ export function describeShopRows(title: string, options: ShopRowsOptions): void 
     });
 
     analyticsRows(api, () => shop.api, { newUser, newProduct, finished, adminToken: rowsAdminToken });
+    dataProductRows(api, () => shop.api);
     analyticsUpkeepRows(api);
   });
 }

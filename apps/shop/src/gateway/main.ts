@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { createConsumer, createEventRegistry } from '@causeway/core';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
+import { loadDataProducts } from '../data-products/data-products.ts';
 import { consistencyHeader } from '../platform/consistency-token.ts';
 import { parseInput, pathId } from '../platform/http-input.ts';
 import { ConflictError, sendProblem } from '../platform/problem.ts';
@@ -21,6 +22,7 @@ import { registerAdminRoutes } from './admin-routes.ts';
 import { registerAnalyticsRoutes } from './analytics-routes.ts';
 import { createDashboardFeed } from './dashboard-feed.ts';
 import { registerDashboard } from './dashboard-static.ts';
+import { registerDataProductRoutes } from './data-product-routes.ts';
 import { createProductCache } from './product-cache.ts';
 import { healthOf } from './service-health.ts';
 
@@ -340,6 +342,7 @@ await runService({
         );
 
         registerAnalyticsRoutes(api, { call, relay });
+        registerDataProductRoutes(api, { call, products: loadDataProducts() });
         api.get('/health', async () => ({ services: await healthOf(call, config.dataDir) }));
         registerAdminRoutes(api, { config, call, feed });
       },

@@ -1,0 +1,62 @@
+/**
+ * The Data rows of SHOP-API: `GET /data-products` lists each domain's data product with its
+ * owner, output ports and freshness SLA, and how fresh it is now as the analytics service sees it
+ * (a source's lag into bronze); `GET /data-products/:id/contract` serves its contract's YAML as
+ * written beside the service's code.
+ */
+import { NotFoundError } from '@causeway/core';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { DataProduct } from '../data-products/data-products.ts';
+import { parseInput } from '../platform/http-input.ts';
+import type { ServiceClient } from '../platform/service-client.ts';
+
+const productParams = z.object({ id: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'a data product id') });
+
+export function registerDataProductRoutes(
+  api: FastifyInstance,
+  { call, products }: { call: ServiceClient; products: readonly DataProduct[] },
+): void {
+  api.get('/data-products', async () => {
+    const lags = await sourceLags(call);
+    return {
+      products: products.map((product) => {
+        const lagMs = lags?.get(product.descriptor.domain);
+        return {
+          id: product.descriptor.id,
+          domain: product.descriptor.domain,
+          owner: product.owner,
+          outputPorts: product.descriptor.outputPorts.map((port) => ({
+            name: port.name,
+            contractId: port.contractId,
+          })),
+          slaFreshnessMs: product.slaFreshnessMs,
+          status: product.descriptor.status,
+          // Unknown while analytics cannot say (down, or the source not read yet).
+          freshness:
+            lagMs === undefined
+              ? null
+              : { lagMs, met: product.slaFreshnessMs === null || lagMs <= product.slaFreshnessMs },
+        };
+      }),
+    };
+  });
+
+  api.get('/data-products/:id/contract', async (request, reply) => {
+    const { id } = parseInput(productParams, request.params, 'path');
+    const product = products.find((each) => each.descriptor.id === id);
+    if (product === undefined) throw new NotFoundError('Data product', id);
+    const { text } = product.contracts.get(product.descriptor.outputPorts[0]!.contractId)!;
+    return reply.type('application/yaml').send(text);
+  });
+}
+
+/** Each source service's lag into analytics' bronze, or null when analytics does not answer. */
+async function sourceLags(call: ServiceClient): Promise<Map<string, number> | null> {
+  const answer = await call('analytics', 'GET', '/analytics/freshness', { timeoutMs: 1_500 }).catch(
+    () => null,
+  );
+  if (answer?.status !== 200) return null;
+  const { sources } = answer.body as { sources: Array<{ service: string; lagMs: number }> };
+  return new Map(sources.map((source) => [source.service, source.lagMs]));
+}
