@@ -193,6 +193,18 @@ describe('the examples run', () => {
     ]);
   });
 
+  it('data contracts: an event schema matching its port, and the breaks of a next version', async () => {
+    expect(await logsOf('data-contracts')).toEqual([
+      [[]],
+      [
+        [
+          'port orders.OrderPlaced, column totalCents: type narrowed (maximum none to 100000)',
+          'port orders.OrderPlaced, column email: column removed',
+        ],
+      ],
+    ]);
+  });
+
   it('messaging: the event reaches the other service once', async () => {
     expect(await logsOf('messaging')).toEqual([[[{ order_id: 'order-1', cents: 4200 }]]]);
   });
