@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -34,12 +34,14 @@ describe('checkContractEvolution', () => {
         cwd: repository,
       });
     git('init', '-q');
+    // In a folder below the root, as contracts beside a service's code are.
+    mkdirSync(join(repository, 'orders'));
     for (const [index, text] of commits.entries()) {
-      writeFileSync(join(repository, 'orders.odcs.yaml'), text);
+      writeFileSync(join(repository, 'orders', 'orders.odcs.yaml'), text);
       git('add', '.');
       git('commit', '-q', '-m', `version ${index}`);
     }
-    return join(repository, 'orders.odcs.yaml');
+    return join(repository, 'orders', 'orders.odcs.yaml');
   }
 
   it('passes additions, and a break that comes with a new major version', () => {

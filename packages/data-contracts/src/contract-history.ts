@@ -26,17 +26,23 @@ export interface ContractEvolution {
 /** The committed versions of `file`, newest first, each as git has it (unparseable ones skipped). */
 function committedVersions(file: string): DataContract[] {
   const path = resolve(file);
-  const cwd = dirname(path);
-  const git = (...args: string[]) =>
-    execFileSync('git', args, { cwd, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const gitIn = (cwd: string, ...args: string[]) =>
+    execFileSync('git', args, {
+      cwd,
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   let root: string;
   try {
-    root = git('rev-parse', '--show-toplevel').trim();
+    root = gitIn(dirname(path), 'rev-parse', '--show-toplevel').trim();
   } catch (error) {
     throw new ConfigurationError(
       `${file} is not in a git repository: its history cannot be read (${String(error)})`,
     );
   }
+  // Pathspecs are relative to the working directory: run from the root, which the path is relative to.
+  const git = (...args: string[]) => gitIn(root, ...args);
   const inRepository = relative(root, path).split('\\').join('/');
   const commits = git('log', '--format=%H', '--', inRepository).split('\n').filter(Boolean);
   const versions: DataContract[] = [];
