@@ -1,6 +1,7 @@
 /**
  * The shop's data contracts as CI checks them: each follows ODCS v3.1.0, each event type of a
- * domain is described by its port and its zod schema matches it, and no contract breaks a
+ * domain is described by its port and its zod schema matches it, each gold table the models
+ * build matches the analytics contract column by column, and no contract breaks a
  * consumer of its previous version in git without a new major version. A deliberately broken
  * copy of one shows what the check says.
  */
@@ -10,12 +11,17 @@ import { join } from 'node:path';
 import type { AnyEventDefinition, EventRegistry } from '@causeway/core';
 import {
   breakingChanges,
+  type ColumnDescription,
+  checkColumns,
   checkContractEvolution,
   checkEventSchema,
   parseContract,
 } from '@causeway/data-contracts';
+import { openLakehouse } from '@causeway/lakehouse';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { generation, openAnalyticsPipeline } from '../services/analytics/analytics-pipeline.ts';
+import { createShopLog, ingestLogged } from '../services/analytics/test-support/shop-events.ts';
 import { catalogRegistry } from '../services/catalog/catalog-domain.ts';
 import { inventoryRegistry } from '../services/inventory/inventory-domain.ts';
 import { ordersRegistry } from '../services/orders/orders-domain.ts';
@@ -33,22 +39,68 @@ const eventsOf: Record<string, EventRegistry<AnyEventDefinition>> = {
   users: usersRegistry,
 };
 
+/** Every gold table of the shop's models, built over one confirmed order, with its columns. */
+async function goldAsBuilt(): Promise<Map<string, ColumnDescription[]>> {
+  const lakehouse = await openLakehouse({ path: ':memory:' });
+  const pipeline = await openAnalyticsPipeline({
+    lakehouse,
+    generation: generation(1),
+    debounceMs: 60_000,
+    onRunFailed: () => {},
+  });
+  try {
+    const log = createShopLog();
+    log.product('mug', 'Mug', 1000, '2026-11-30T08:00:00.000Z');
+    log.user('u1', '2026-11-30T08:30:00.000Z');
+    const lines = log.order({
+      id: 'o1',
+      userId: 'u1',
+      lines: [['mug', 2, 1000]],
+      at: '2026-11-30T09:00:00.000Z',
+    });
+    log.charge('o1', lines, '2026-11-30T09:00:01.000Z');
+    log.confirm('o1', '2026-11-30T09:00:02.000Z');
+    await ingestLogged(pipeline.bronze, log.events);
+    expect((await pipeline.runNow()).status).toBe('success');
+    const columns = await lakehouse.all<{ table_name: string; column_name: string; data_type: string }>(
+      `SELECT table_name, column_name, data_type FROM information_schema.columns
+       WHERE table_schema = 'g1_gold' ORDER BY table_name, ordinal_position`,
+    );
+    const tables = new Map<string, ColumnDescription[]>();
+    for (const column of columns) {
+      tables.set(column.table_name, [
+        ...(tables.get(column.table_name) ?? []),
+        { name: column.column_name, type: column.data_type },
+      ]);
+    }
+    return tables;
+  } finally {
+    await pipeline.stop();
+    await lakehouse.close();
+  }
+}
+
 describe("the shop's data products", () => {
   const products = loadDataProducts();
 
-  it('one per domain service, each with an owner, an events port and a freshness SLA', () => {
-    expect(products.map((product) => product.descriptor.id)).toEqual(Object.keys(eventsOf));
-    for (const product of products) {
+  const eventProducts = products.filter((product) => product.descriptor.domain in eventsOf);
+
+  it('one per domain service, each with an owner, an events port and a freshness SLA; analytics offers gold', () => {
+    expect(products.map((product) => product.descriptor.id)).toEqual(['analytics', ...Object.keys(eventsOf)]);
+    for (const product of eventProducts) {
       expect(product.owner).toBe(`${product.descriptor.domain}-team@shop.example`);
       expect(product.descriptor.outputPorts.map((port) => port.name)).toEqual([
         `${product.descriptor.domain}.events`,
       ]);
       expect(product.slaFreshnessMs).toBe(10_000);
     }
+    const analytics = products[0]!;
+    expect(analytics.descriptor.outputPorts.map((port) => port.name)).toEqual(['gold']);
+    expect(analytics.slaFreshnessMs).toBe(5_000);
   });
 
   it("describe every event type of their domain, and each event's schema matches its port", () => {
-    for (const product of products) {
+    for (const product of eventProducts) {
       const registry = eventsOf[product.descriptor.domain]!;
       const { contract } = [...product.contracts.values()][0]!;
       const ports = new Map((contract.schema ?? []).map((port) => [port.name, port]));
@@ -63,7 +115,7 @@ describe("the shop's data products", () => {
   });
 
   it('classify personal data as pii: the fields each event encrypts per subject', () => {
-    for (const product of products) {
+    for (const product of eventProducts) {
       const registry = eventsOf[product.descriptor.domain]!;
       const { contract } = [...product.contracts.values()][0]!;
       for (const definition of registry.definitions) {
@@ -74,6 +126,14 @@ describe("the shop's data products", () => {
         expect(pii, definition.type).toEqual([...(definition.personal?.fields ?? [])]);
       }
     }
+  });
+
+  it('describe every gold table the models build, column by column, as DuckDB describes it', async () => {
+    const { contract } = products[0]!.contracts.get('shop-analytics-gold')!;
+    const tables = await goldAsBuilt();
+    expect((contract.schema ?? []).map((port) => port.name).sort()).toEqual([...tables.keys()].sort());
+    const issues = (contract.schema ?? []).flatMap((port) => checkColumns(port, tables.get(port.name) ?? []));
+    expect(issues.map((issue) => issue.message)).toEqual([]);
   });
 
   // The history rule needs the repository's history: a copy without .git (an unpacked tarball) has none.

@@ -17,7 +17,7 @@ export function dataProductRows(api: Api, gatewayApi: () => string): void {
   it('GET /data-products lists a data product per domain with its owner, ports, SLA and freshness', async () => {
     const listed = await api('GET', '/data-products');
     expect(listed.status).toBe(200);
-    const domains = ['catalog', 'inventory', 'orders', 'payments', 'shipping', 'users'];
+    const domains = ['analytics', 'catalog', 'inventory', 'orders', 'payments', 'shipping', 'users'];
     expect(listed.body.products.map((product: { id: string }) => product.id)).toEqual(domains);
     expect(listed.body.products.find((product: { id: string }) => product.id === 'orders')).toMatchObject({
       domain: 'orders',
@@ -25,6 +25,10 @@ export function dataProductRows(api: Api, gatewayApi: () => string): void {
       outputPorts: [{ name: 'orders.events', contractId: 'shop-orders-events' }],
       slaFreshnessMs: 10_000,
       status: 'active',
+    });
+    expect(listed.body.products.find((product: { id: string }) => product.id === 'analytics')).toMatchObject({
+      outputPorts: [{ name: 'gold', contractId: 'shop-analytics-gold' }],
+      slaFreshnessMs: 5_000,
     });
     // Measured by analytics once it has read the orders service: within the SLA when idle.
     const fresh = await until(

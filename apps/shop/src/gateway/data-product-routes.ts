@@ -1,7 +1,7 @@
 /**
  * The Data rows of SHOP-API: `GET /data-products` lists each domain's data product with its
  * owner, output ports and freshness SLA, and how fresh it is now as the analytics service sees it
- * (a source's lag into bronze); `GET /data-products/:id/contract` serves its contract's YAML as
+ * (a source's lag into bronze, gold's lag for analytics' own product); `GET /data-products/:id/contract` serves its contract's YAML as
  * written beside the service's code.
  */
 import { NotFoundError } from '@causeway/core';
@@ -51,12 +51,21 @@ export function registerDataProductRoutes(
   });
 }
 
-/** Each source service's lag into analytics' bronze, or null when analytics does not answer. */
+/**
+ * Each domain's lag as analytics measures it: a source service's into bronze, analytics' own as
+ * gold's; null when analytics does not answer.
+ */
 async function sourceLags(call: ServiceClient): Promise<Map<string, number> | null> {
   const answer = await call('analytics', 'GET', '/analytics/freshness', { timeoutMs: 1_500 }).catch(
     () => null,
   );
   if (answer?.status !== 200) return null;
-  const { sources } = answer.body as { sources: Array<{ service: string; lagMs: number }> };
-  return new Map(sources.map((source) => [source.service, source.lagMs]));
+  const { sources, layers } = answer.body as {
+    sources: Array<{ service: string; lagMs: number }>;
+    layers: { gold: { lagMs: number } };
+  };
+  return new Map([
+    ...sources.map((source) => [source.service, source.lagMs] as const),
+    ['analytics', layers.gold.lagMs] as const,
+  ]);
 }
