@@ -7,6 +7,7 @@ import { checkColumns, checkEventSchema } from './conformance.ts';
 import type { DataContract } from './contract.ts';
 import { draftContract } from './draft-contract.ts';
 import { parseContract } from './load-contract.ts';
+import { maskRows } from './masking.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: a YAML document edited field by field, then validated
 type Document = any;
@@ -270,5 +271,43 @@ describe('draftContract', () => {
       },
     ]);
     expect(checkEventSchema(loaded.schema![0]!, placed.schema)).toEqual([]);
+  });
+});
+
+describe('maskRows', () => {
+  const port = parsed({
+    ...ordersContract(),
+    schema: [
+      {
+        name: 'customers',
+        physicalType: 'api',
+        properties: [
+          { name: 'customerKey', logicalType: 'string' },
+          { name: 'email', logicalType: 'string', classification: 'pii' },
+          { name: 'phone', logicalType: 'string', classification: 'pii' },
+          { name: 'cardToken', logicalType: 'string', classification: 'restricted' },
+          { name: 'country', logicalType: 'string', classification: 'public' },
+        ],
+      },
+    ],
+  }).schema![0]!;
+  const rows = [
+    {
+      customerKey: 'k1',
+      email: 'ada@example.com',
+      phone: '+44 20 7946 0000',
+      cardToken: 'tok_visa',
+      country: 'GB',
+    },
+    { customerKey: 'k2', email: null, phone: undefined, cardToken: 'x', country: 'FR' },
+  ];
+
+  it('masks every column classified pii or restricted, whatever it is called, unless revealed', () => {
+    expect(maskRows(rows, port, { reveal: false })).toEqual([
+      { customerKey: 'k1', email: 'a***@example.com', phone: '+***', cardToken: 't***', country: 'GB' },
+      { customerKey: 'k2', email: null, phone: undefined, cardToken: '***', country: 'FR' },
+    ]);
+    expect(maskRows(rows, port, { reveal: true })).toEqual(rows);
+    expect(rows[0]!.email).toBe('ada@example.com');
   });
 });

@@ -20,3 +20,4 @@ export type {
 export { type ContractEvolution, checkContractEvolution } from './contract-history.ts';
 export { type DraftedEvent, type DraftOptions, draftContract } from './draft-contract.ts';
 export { loadContract, parseContract } from './load-contract.ts';
+export { maskedClassifications, maskedColumns, maskRows, maskValue } from './masking.ts';

@@ -2,9 +2,12 @@
  * `GET /analytics/customers?top=N`: the customers with the most revenue from confirmed orders, from
  * gold, under their pseudonymous key. Analytics keeps no name or email: the users service owns
  * them, so the email of each customer answered is asked of it (by the user id in the customer's
- * registration event) and masked unless the caller showed the admin token. A forgotten user has
- * no email for anyone.
+ * registration event). The columns the analytics contract classifies as personal (`customers`
+ * port: the email) are masked unless the caller showed the admin token. A forgotten user has no
+ * email for anyone.
  */
+import { fileURLToPath } from 'node:url';
+import { type ContractSchemaObject, loadContract, maskRows } from '@causeway/data-contracts';
 import type { ServiceClient } from '../../platform/service-client.ts';
 import type { AnalyticsPipeline } from './analytics-pipeline.ts';
 
@@ -25,11 +28,15 @@ interface CustomerRow {
   user_id: string | null;
 }
 
-/** `ada@example.com` → `a***@example.com`; text without a domain is masked whole. */
-export function maskEmail(email: string): string {
-  const at = email.lastIndexOf('@');
-  return at < 1 ? '***' : `${email[0]}***${email.slice(at)}`;
-}
+/** The answer's port in the analytics contract (beside this file in `src/` and, copied, in `dist/`). */
+const customersPort: ContractSchemaObject = (() => {
+  const contract = loadContract(
+    fileURLToPath(new URL('./data-product/analytics-gold.odcs.yaml', import.meta.url)),
+  );
+  const port = contract.schema?.find((each) => each.name === 'customers');
+  if (port === undefined) throw new Error('analytics-gold.odcs.yaml has no customers port');
+  return port;
+})();
 
 export async function readTopCustomers(
   pipeline: AnalyticsPipeline,
@@ -67,7 +74,7 @@ export async function readTopCustomers(
           ? null
           : await emailOf(options.call, customer.user_id);
       if (found === 'unavailable') partial = true;
-      const email = typeof found === 'string' ? (options.reveal ? found : maskEmail(found)) : null;
+      const email = typeof found === 'string' ? found : null;
       return {
         customerKey: customer.customer_sk,
         country: customer.country ?? 'unknown',
@@ -77,7 +84,8 @@ export async function readTopCustomers(
       };
     }),
   );
-  return partial ? { rows, partial: true } : { rows };
+  const shown = maskRows(rows, customersPort, { reveal: options.reveal });
+  return partial ? { rows: shown, partial: true } : { rows: shown };
 }
 
 /** The user's email, null when the users service has no such user (forgotten), or 'unavailable'. */
