@@ -22,8 +22,27 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 const repository = resolve(fileURLToPath(new URL('../../../../', import.meta.url)));
-const workspaces = ['core', 'sqlite', 'embedded', 'postgres', 'postgres-cdc', 'nats', 'rabbitmq', 'testing'];
-const installed = ['core', 'sqlite', 'embedded', 'postgres', 'postgres-cdc', 'nats', 'rabbitmq'];
+const workspaces = [
+  'core',
+  'sqlite',
+  'embedded',
+  'postgres',
+  'postgres-cdc',
+  'nats',
+  'rabbitmq',
+  'data-contracts',
+  'testing',
+];
+const installed = [
+  'core',
+  'sqlite',
+  'embedded',
+  'postgres',
+  'postgres-cdc',
+  'nats',
+  'rabbitmq',
+  'data-contracts',
+];
 
 interface PackResult {
   name: string;
@@ -150,6 +169,30 @@ describe('the packages, packed and installed into an empty project', () => {
 
     const { stdout } = await run(process.execPath, [join(project, 'quick-start.js')], { cwd: project });
     expect(stdout.trim()).toBe('{ totalCents: 42 } compensated');
+  }, 120_000);
+
+  it('validates a data contract with the ODCS schema the package ships, and names what a next version breaks', async () => {
+    const contract = (version: string, columns: string[]) =>
+      JSON.stringify(
+        `apiVersion: v3.1.0\nkind: DataContract\nid: orders\nversion: ${version}\nstatus: active\nschema:\n  - name: orders.OrderPlaced\n    properties:\n${columns.map((name) => `      - { name: ${name}, logicalType: string }`).join('\n')}\n`,
+      );
+    writeFileSync(
+      join(project, 'contracts.ts'),
+      [
+        "import { breakingChanges, parseContract } from '@causeway/data-contracts';",
+        `const before = parseContract(${contract('1.0.0', ['orderId', 'note'])}, 'before');`,
+        `const after = parseContract(${contract('1.1.0', ['orderId'])}, 'after');`,
+        'console.log(breakingChanges(before, after).map((change) => change.message).join());',
+        "try { parseContract('kind: DataContract', 'bad'); } catch (error) { console.log((error as Error).name); }",
+      ].join('\n'),
+    );
+    const compiled = await compile(project);
+    expect(compiled.output).toBe('');
+    const { stdout } = await run(process.execPath, [join(project, 'contracts.js')], { cwd: project });
+    expect(stdout.trim().split('\n')).toEqual([
+      'port orders.OrderPlaced, column note: column removed',
+      'ValidationError',
+    ]);
   }, 120_000);
 
   it('carries the data types into the project: data of the wrong shape does not compile', async () => {
