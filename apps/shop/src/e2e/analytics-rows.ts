@@ -157,6 +157,7 @@ export function analyticsRows(
       orders: number;
       revenueCents: number;
       email: string | null;
+      forgotten: boolean;
     };
     const asAdmin = { authorization: `Bearer ${fixtures.adminToken}` };
     const customers = async (headers: Record<string, string> = {}) =>
@@ -176,6 +177,7 @@ export function analyticsRows(
       orders: 1,
       revenueCents: 3_000,
       email: bigEmail,
+      forgotten: false,
     });
     expect(smallRow).toMatchObject({ country: 'FR', orders: 1, revenueCents: 1_000 });
     expect(JSON.stringify(shown)).not.toContain(big);
@@ -194,8 +196,12 @@ export function analyticsRows(
 
     // Forgotten: no email for anyone, the revenue stays counted.
     expect((await api('DELETE', `/users/${small}`)).status).toBe(202);
-    const forgotten = (await customers(asAdmin)).find((row) => row.customerKey === smallRow.customerKey);
-    expect(forgotten).toEqual({ ...smallRow, email: null });
+    const forgotten = await until(
+      async () => (await customers(asAdmin)).find((row) => row.customerKey === smallRow.customerKey),
+      (row) => row?.forgotten === true,
+      { timeoutMs: 20_000 },
+    );
+    expect(forgotten).toEqual({ ...smallRow, email: null, forgotten: true });
 
     const bad = await api('GET', '/analytics/customers?top=0');
     expect(bad.status).toBe(400);

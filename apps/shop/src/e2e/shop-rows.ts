@@ -2,6 +2,7 @@
  * Every row of SHOP-API.md through the gateway, with the services in their own processes: run
  * on embedded defaults by shop.e2e.test.ts and on PostgreSQL + NATS by shop-postgres-nats.e2e.test.ts.
  */
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import pg from 'pg';
@@ -453,7 +454,21 @@ export function describeShopRows(title: string, options: ShopRowsOptions): void 
       // the country stays (analytics by country; alone it names no one).
       const forgottenInOrders = await until(orderInOrders, (body) => body.shippingAddress === '[forgotten]');
       expect(forgottenInOrders).toMatchObject({ shipToCountry: 'DE', shippingAddress: '[forgotten]' });
+      // Analytics too: once gold has the user's UserForgotten (its customer row says forgotten),
+      // and gold and bronze are exported as Parquet, its DuckDB file, WAL and exports are among
+      // the files scanned below. The row is found by its pseudonymous key (models/silver/customers.sql).
+      const customerKey = createHash('sha256').update(`causeway-customer:${userId}`).digest('hex');
+      await until(
+        () => api('GET', '/analytics/customers?top=100'),
+        (answer) =>
+          answer.body.rows.find((row: { customerKey: string }) => row.customerKey === customerKey)
+            ?.forgotten === true,
+        { timeoutMs: 30_000 },
+      );
+      expect((await api('POST', '/analytics/exports')).status).toBe(200);
       const files = filesUnder(shop.dataDir);
+      expect(files.some((file) => file.endsWith('analytics.duckdb'))).toBe(true);
+      expect(files.some((file) => file.endsWith('.parquet'))).toBe(true);
       if (options.scansDatabaseFiles)
         expect(files.filter((f) => f.includes('.db')).length).toBeGreaterThan(8);
       expect(files.filter((f) => f.endsWith('.log')).length).toBeGreaterThanOrEqual(8);

@@ -17,6 +17,8 @@ export interface TopCustomer {
   orders: number;
   revenueCents: number;
   email: string | null;
+  /** Analytics has seen the user's UserForgotten: the row stays, pseudonymous, without an email. */
+  forgotten: boolean;
 }
 
 interface CustomerRow {
@@ -81,6 +83,7 @@ export async function readTopCustomers(
         orders: Number(customer.orders),
         revenueCents: Number(customer.revenue_cents),
         email,
+        forgotten: customer.forgotten,
       };
     }),
   );
