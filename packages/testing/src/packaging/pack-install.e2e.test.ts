@@ -31,6 +31,7 @@ const workspaces = [
   'nats',
   'rabbitmq',
   'data-contracts',
+  'lakehouse',
   'testing',
 ];
 const installed = [
@@ -42,6 +43,7 @@ const installed = [
   'nats',
   'rabbitmq',
   'data-contracts',
+  'lakehouse',
 ];
 
 interface PackResult {
@@ -193,6 +195,36 @@ describe('the packages, packed and installed into an empty project', () => {
       'port orders.OrderPlaced, column note: column removed',
       'ValidationError',
     ]);
+  }, 120_000);
+
+  it("runs the lakehouse from its tarball: DuckDB's native binding, bronze to gold, and the CLI's help", async () => {
+    writeFileSync(
+      join(project, 'lakehouse.ts'),
+      [
+        "import { createBronze, createModelRunner, createProject, defineModel, openLakehouse } from '@causeway/lakehouse';",
+        "const lakehouse = await openLakehouse({ path: ':memory:' });",
+        'const bronze = createBronze({ lakehouse });',
+        'await bronze.ensure();',
+        "const change = { id: 'o-1', source: 'orders', table: 'orders', op: 'c' as const, key: { id: 1 }, before: null,",
+        "  after: { id: 1, total: 42 }, committedAt: '2026-12-01T10:00:00Z', position: 1n };",
+        "await bronze.ingest({ source: 'orders', position: 1n, changes: [change] });",
+        'const totals = defineModel({',
+        "  name: 'totals', layer: 'gold', materialized: 'table',",
+        "  sql: ({ source }) => \"SELECT sum(CAST(after->>'total' AS INTEGER)) AS total FROM \" + source('bronze', 'changes'),",
+        '});',
+        'const run = await createModelRunner({ lakehouse, project: createProject([totals]) }).run();',
+        "console.log(run.status, JSON.stringify(await lakehouse.all('SELECT total FROM gold.totals')));",
+        'await lakehouse.close();',
+      ].join('\n'),
+    );
+    const compiled = await compile(project);
+    expect(compiled.output).toBe('');
+    const { stdout } = await run(process.execPath, [join(project, 'lakehouse.js')], { cwd: project });
+    expect(stdout.trim()).toBe('success [{"total":42}]');
+    const help = await run(join(project, 'node_modules', '.bin', 'causeway-lakehouse'), ['--help'], {
+      cwd: project,
+    });
+    expect(help.stdout).toContain('causeway-lakehouse');
   }, 120_000);
 
   it('carries the data types into the project: data of the wrong shape does not compile', async () => {
