@@ -3,6 +3,7 @@
  * DuckDB transaction, so a restart resumes from the stored position without a gap or a duplicate.
  * A source that fails is retried on the next poll; the others go on.
  */
+import { createWakeableSleep } from '@causeway/core';
 import type { Bronze } from '@causeway/lakehouse';
 import type { PullSource } from './event-log-source.ts';
 
@@ -23,8 +24,6 @@ export interface PullIngestionOptions {
 
 export interface PullIngestion {
   start(): void;
-  /** Ask every source now instead of at its next poll. */
-  wake(): void;
   stop(): Promise<void>;
 }
 
@@ -32,19 +31,8 @@ export function createPullIngestion(options: PullIngestionOptions): PullIngestio
   const pageSize = options.pageSize ?? 1000;
   let running = false;
   const loops: Promise<void>[] = [];
-  const sleepers = new Set<() => void>();
-
-  function sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        sleepers.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      sleepers.add(done);
-    });
-  }
+  // Cut short by stop(), so a caught-up loop does not finish its poll first.
+  const { sleep, wake } = createWakeableSleep();
 
   /** Pages until the source has nothing more. */
   async function drain(source: PullSource): Promise<void> {
@@ -86,12 +74,9 @@ export function createPullIngestion(options: PullIngestionOptions): PullIngestio
       running = true;
       for (const source of options.sources) loops.push(loop(source));
     },
-    wake() {
-      for (const wake of [...sleepers]) wake();
-    },
     async stop() {
       running = false;
-      for (const wake of [...sleepers]) wake();
+      wake();
       await Promise.all(loops.splice(0));
     },
   };
