@@ -34,17 +34,8 @@ const workspaces = [
   'lakehouse',
   'testing',
 ];
-const installed = [
-  'core',
-  'sqlite',
-  'embedded',
-  'postgres',
-  'postgres-cdc',
-  'nats',
-  'rabbitmq',
-  'data-contracts',
-  'lakehouse',
-];
+// The consumer project installs every package but the testing kit, which is only packed.
+const installed = workspaces.filter((name) => name !== 'testing');
 
 interface PackResult {
   name: string;
