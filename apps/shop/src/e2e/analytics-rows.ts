@@ -4,6 +4,7 @@
  * and its runs are shown, and bad input is a problem.
  */
 import { expect, it } from 'vitest';
+import type { TopCustomer } from '../services/analytics/top-customers.ts';
 import { type Order, type OrderEvent, orderOf } from '../services/orders/orders-domain.ts';
 import { serviceLog } from './analytics-kill-support.ts';
 import { until } from './running-shop.ts';
@@ -151,18 +152,10 @@ export function analyticsRows(
     const ended = await Promise.all(placed.map((answer) => fixtures.finished(answer.body.orderId)));
     expect(ended.map((answer) => answer.body.status)).toEqual(['CONFIRMED', 'CONFIRMED', 'CANCELLED']);
 
-    type Customer = {
-      customerKey: string;
-      country: string;
-      orders: number;
-      revenueCents: number;
-      email: string | null;
-      forgotten: boolean;
-    };
     const asAdmin = { authorization: `Bearer ${fixtures.adminToken}` };
     const customers = async (headers: Record<string, string> = {}) =>
-      (await api('GET', '/analytics/customers?top=100', undefined, headers)).body.rows as Customer[];
-    const ours = (rows: Customer[], email: string) => rows.find((row) => row.email === email);
+      (await api('GET', '/analytics/customers?top=100', undefined, headers)).body.rows as TopCustomer[];
+    const ours = (rows: TopCustomer[], email: string) => rows.find((row) => row.email === email);
     const shown = await until(
       () => customers(asAdmin),
       (rows) =>
