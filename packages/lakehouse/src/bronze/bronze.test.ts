@@ -1,18 +1,15 @@
 import { InvalidArgumentError, StoreFailureError } from '@causeway/core';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type Lakehouse, type LakehouseSession, openLakehouse } from '../lakehouse.ts';
+import { describe, expect, it } from 'vitest';
+import type { Lakehouse, LakehouseSession } from '../lakehouse.ts';
+import { useTestLakehouse } from '../test-support/open-test-lakehouse.ts';
 import { createBronze } from './bronze.ts';
 import type { BronzeBatch, BronzeChange } from './bronze-change.ts';
 import { changeAt, changesBetween } from './test-support/changes.ts';
 
 describe('bronze ingest', () => {
-  const opened: Lakehouse[] = [];
-  afterEach(async () => {
-    for (const lakehouse of opened.splice(0)) await lakehouse.close();
-  });
+  const openLakehouseForTest = useTestLakehouse();
   async function open() {
-    const lakehouse = await openLakehouse({ path: ':memory:' });
-    opened.push(lakehouse);
+    const lakehouse = await openLakehouseForTest();
     return { lakehouse, bronze: createBronze({ lakehouse }) };
   }
   async function countRows(lakehouse: Lakehouse, schema = 'bronze'): Promise<number> {

@@ -1,18 +1,14 @@
 import { InvalidArgumentError } from '@causeway/core';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type Lakehouse, openLakehouse } from '../lakehouse.ts';
+import { describe, expect, it } from 'vitest';
+import { useTestLakehouse } from '../test-support/open-test-lakehouse.ts';
 import { createBronze } from './bronze.ts';
 import { recordRejected } from './rejected.ts';
 import { changeAt } from './test-support/changes.ts';
 
 describe('rejected changes', () => {
-  const opened: Lakehouse[] = [];
-  afterEach(async () => {
-    for (const lakehouse of opened.splice(0)) await lakehouse.close();
-  });
+  const openLakehouseForTest = useTestLakehouse();
   async function open() {
-    const lakehouse = await openLakehouse({ path: ':memory:' });
-    opened.push(lakehouse);
+    const lakehouse = await openLakehouseForTest();
     const bronze = createBronze({ lakehouse });
     await bronze.ingest({
       source: 'orders',

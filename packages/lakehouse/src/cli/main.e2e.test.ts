@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openLakehouse } from '../lakehouse.ts';
-import { execute } from '../models/test-support/open-test-lakehouse.ts';
+import { execute } from '../test-support/open-test-lakehouse.ts';
 
 const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 const cliScript = join(packageRoot, 'dist', 'cli', 'main.js');

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { execute, useTestLakehouse } from '../test-support/open-test-lakehouse.ts';
 import { defineModel } from './model-definition.ts';
 import { createModelRunner } from './model-runner.ts';
 import { createProject } from './project.ts';
-import { execute, useTestLakehouse } from './test-support/open-test-lakehouse.ts';
 
 const open = useTestLakehouse();
 

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { Lakehouse } from '../lakehouse.ts';
+import { execute, useTestLakehouse } from '../test-support/open-test-lakehouse.ts';
 import type { ModelTest } from './data-tests.ts';
 import { defineModel } from './model-definition.ts';
 import { createModelRunner } from './model-runner.ts';
 import { createProject } from './project.ts';
 import type { RunProgress } from './run-execution.ts';
-import { execute, useTestLakehouse } from './test-support/open-test-lakehouse.ts';
 
 const open = useTestLakehouse();
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Lakehouse } from '../lakehouse.ts';
+import { execute, useTestLakehouse } from '../test-support/open-test-lakehouse.ts';
 import { defineModel, type SnapshotStrategy } from './model-definition.ts';
 import { createModelRunner } from './model-runner.ts';
 import { createProject } from './project.ts';
-import { execute, useTestLakehouse } from './test-support/open-test-lakehouse.ts';
 
 const open = useTestLakehouse();
 

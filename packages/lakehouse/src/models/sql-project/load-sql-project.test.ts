@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ConfigurationError } from '@causeway/core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { execute, useTestLakehouse } from '../../test-support/open-test-lakehouse.ts';
 import { defineModel } from '../model-definition.ts';
 import { createModelRunner } from '../model-runner.ts';
 import { createProject, type Project } from '../project.ts';
-import { execute, useTestLakehouse } from '../test-support/open-test-lakehouse.ts';
 import { loadSqlProject } from './load-sql-project.ts';
 
 const open = useTestLakehouse();

@@ -1,6 +1,6 @@
 /** Test helper: a fresh in-memory lakehouse per test, closed after it. */
 import { afterEach } from 'vitest';
-import { type Lakehouse, openLakehouse } from '../../lakehouse.ts';
+import { type Lakehouse, openLakehouse } from '../lakehouse.ts';
 
 /** Registers the cleanup and returns a function opening a new `:memory:` lakehouse. */
 export function useTestLakehouse(): () => Promise<Lakehouse> {
