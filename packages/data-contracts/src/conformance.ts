@@ -3,8 +3,9 @@
  * schema (through its JSON Schema), or a table's columns as the database describes them. Each
  * mismatch names the port, the column and what differs, so CI can fail with it.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { ContractProperty, ContractSchemaObject } from './contract.ts';
+import { type JsonSchema, jsonSchemaOf, typesOf } from './json-schema.ts';
 
 export type ConformanceProblem =
   | 'missing from the producer'
@@ -32,16 +33,9 @@ const jsonTypesOf: Record<string, readonly string[]> = {
   array: ['array'],
 };
 
-interface JsonSchema {
-  type?: string | string[];
-  anyOf?: JsonSchema[];
-  properties?: Record<string, JsonSchema>;
-  required?: string[];
-}
-
 /** Checks an event type's data schema against the port (schema object) that describes it. */
 export function checkEventSchema(port: ContractSchemaObject, schema: z.ZodType): ConformanceIssue[] {
-  const json = z.toJSONSchema(schema, { unrepresentable: 'any' }) as JsonSchema;
+  const json = jsonSchemaOf(schema);
   return checkFields(port.name, port.properties ?? [], json.properties ?? {}, new Set(json.required ?? []));
 }
 
@@ -60,7 +54,7 @@ function checkFields(
       issues.push(issue(port, column, 'missing from the producer'));
       continue;
     }
-    const { types, nullable } = jsonTypes(field);
+    const { types, nullable } = typesOf(field);
     const admitted = property.logicalType === undefined ? undefined : jsonTypesOf[property.logicalType];
     if (admitted !== undefined && !types.every((type) => admitted.includes(type))) {
       issues.push(
@@ -85,14 +79,6 @@ function checkFields(
     if (!described.has(name)) issues.push(issue(port, `${prefix}${name}`, 'not in the contract'));
   }
   return issues;
-}
-
-function jsonTypes(field: JsonSchema): { types: string[]; nullable: boolean } {
-  const variants = field.anyOf ?? [field];
-  const types = variants.flatMap((variant) =>
-    variant.type === undefined ? [] : Array.isArray(variant.type) ? variant.type : [variant.type],
-  );
-  return { types: types.filter((type) => type !== 'null'), nullable: types.includes('null') };
 }
 
 /** A column as the database describes it (DuckDB's `DESCRIBE`, say). */

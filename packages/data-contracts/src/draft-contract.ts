@@ -5,8 +5,9 @@
  * encrypts as personal data. A draft to review and commit: from then on the committed contract is
  * what the events are checked against, and what its next versions are compared with.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { ContractProperty, ContractSchemaObject, DataContract } from './contract.ts';
+import { type JsonSchema, jsonSchemaOf, typesOf } from './json-schema.ts';
 
 /** What an event definition of @causeway/core offers (a registry's definitions fit). */
 export interface DraftedEvent {
@@ -24,15 +25,6 @@ export interface DraftOptions {
   readonly events: readonly DraftedEvent[];
 }
 
-interface JsonSchema {
-  type?: string | string[];
-  anyOf?: JsonSchema[];
-  format?: string;
-  properties?: Record<string, JsonSchema>;
-  required?: string[];
-  description?: string;
-}
-
 export function draftContract(options: DraftOptions): DataContract {
   return {
     apiVersion: 'v3.1.0',
@@ -48,7 +40,7 @@ export function draftContract(options: DraftOptions): DataContract {
 }
 
 function portOf(event: DraftedEvent): ContractSchemaObject {
-  const json = z.toJSONSchema(event.schema, { unrepresentable: 'any' }) as JsonSchema;
+  const json = jsonSchemaOf(event.schema);
   const personal = new Set(event.personal?.fields ?? []);
   return {
     name: event.type,
@@ -60,8 +52,7 @@ function portOf(event: DraftedEvent): ContractSchemaObject {
 function propertiesOf(json: JsonSchema, personal: ReadonlySet<string>): ContractProperty[] {
   const required = new Set(json.required ?? []);
   return Object.entries(json.properties ?? {}).map(([name, field]) => {
-    const variant = field.anyOf?.find((each) => each.type !== 'null') ?? field;
-    const nullable = field.anyOf?.some((each) => each.type === 'null') ?? false;
+    const { variant, nullable } = typesOf(field);
     const logicalType = logicalTypeOf(variant);
     return {
       name,
