@@ -219,12 +219,8 @@ export async function measureFreshness(options: BenchOptions): Promise<Figure[]>
   } finally {
     await gold.stop();
     // The data outlives the shop for the run log's split (noteRunSplit), then goes unless kept.
-    const keepData = process.env.KEEP_SHOP_DATA;
-    process.env.KEEP_SHOP_DATA = '1';
-    await shop.stop().finally(() => {
-      if (keepData === undefined) delete process.env.KEEP_SHOP_DATA;
-    });
+    await shop.stop({ keepData: true });
     if (loadBeganMs !== undefined) await noteRunSplit(join(shop.dataDir, 'analytics.duckdb'), loadBeganMs);
-    if (keepData === undefined) rmSync(shop.dataDir, { recursive: true, force: true });
+    if (!process.env.KEEP_SHOP_DATA) rmSync(shop.dataDir, { recursive: true, force: true });
   }
 }

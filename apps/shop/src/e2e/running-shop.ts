@@ -16,7 +16,8 @@ export interface RunningShop {
   api: string;
   dataDir: string;
   output: () => string;
-  stop(): Promise<void>;
+  /** Stops the shop and removes its data, unless `keepData` or KEEP_SHOP_DATA says to keep it. */
+  stop(options?: { keepData?: boolean }): Promise<void>;
 }
 
 export async function startShop(env: Record<string, string> = {}): Promise<RunningShop> {
@@ -30,14 +31,14 @@ export async function startShop(env: Record<string, string> = {}): Promise<Runni
   child.stdout?.on('data', (chunk) => (output += chunk));
   child.stderr?.on('data', (chunk) => (output += chunk));
   const api = `http://127.0.0.1:${port}/api`;
-  const stop = async () => {
+  const stop = async (options: { keepData?: boolean } = {}) => {
     if (child.exitCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGINT');
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
       if (child.exitCode === null) child.kill('SIGKILL');
     }
-    if (!process.env.KEEP_SHOP_DATA) rmSync(dataDir, { recursive: true, force: true });
+    if (!options.keepData && !process.env.KEEP_SHOP_DATA) rmSync(dataDir, { recursive: true, force: true });
   };
   const deadline = Date.now() + 90_000;
   for (;;) {
