@@ -52,8 +52,8 @@ export interface AnalyticsPipeline {
   freshness(): Promise<FreshnessReport>;
   /** A gold relation of the live generation, quoted. */
   gold(name: string): string;
-  /** Whether a gold model's table exists yet (the first run builds them). */
-  isBuilt(goldModel: string): Promise<boolean>;
+  /** Whether a model's relation exists yet in the live generation (the first run builds them). */
+  isBuilt(model: string): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -111,10 +111,12 @@ export async function openAnalyticsPipeline(options: AnalyticsPipelineOptions): 
     afterRun: (work) => scheduler.runNow(async () => work(await runModels())),
     freshness: () => freshness.report(),
     gold: (name) => `"${schemaOf('gold')}"."${name}"`,
-    async isBuilt(goldModel) {
+    async isBuilt(model) {
+      const layer = project.models.get(model)?.layer;
+      if (layer === undefined) throw new Error(`The analytics project has no model ${model}`);
       const found = await lakehouse.all(
         'SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2',
-        [schemaOf('gold'), goldModel],
+        [schemaOf(layer), model],
       );
       return found.length > 0;
     },

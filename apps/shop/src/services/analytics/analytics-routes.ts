@@ -126,12 +126,8 @@ interface RejectedRow {
 
 /** Changes held out of silver, newest first, with the reason: they stay in bronze as they came. */
 async function readRejected(pipeline: AnalyticsPipeline, limit: number) {
+  if (!(await pipeline.isBuilt('events'))) return { total: 0, rows: [] };
   const schema = pipeline.generation.schemaOf('silver');
-  const built = await pipeline.lakehouse.all(
-    "SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'events'",
-    [schema],
-  );
-  if (built.length === 0) return { total: 0, rows: [] };
   const [counted] = await pipeline.lakehouse.all<{ total: number }>(
     `SELECT count(*) AS total FROM "${schema}".events WHERE reject_reason IS NOT NULL`,
   );
