@@ -9,3 +9,4 @@ export {
   type SqlParameters,
 } from './lakehouse.ts';
 export * from './models/index.ts';
+export * from './reverse-etl/index.ts';
