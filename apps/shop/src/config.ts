@@ -43,6 +43,8 @@ export interface ShopConfig {
   analyticsExportMs: number;
   /** How often the analytics service recomputes gold in full and compares (Lambda); 0: only when asked. */
   analyticsRecomputeMs: number;
+  /** The least time between two pushes of gold's sales ranks to the catalog (reverse ETL). */
+  salesRankSyncMs: number;
   /** How often each service deletes old inbox receipts and published outbox rows; 0: never. */
   retentionIntervalMs: number;
   /** Inbox receipts younger than this are kept: longer than the transport may redeliver (see docs/messaging.md). */
@@ -147,6 +149,11 @@ const settings = {
     allowed: 'a whole number of milliseconds: 0 (only when asked) or at least 1000',
     defaultText: '600000 (10 minutes)',
   },
+  salesRankSyncMs: {
+    env: 'SHOP_SALES_RANK_SYNC_MS',
+    allowed: 'a whole number of milliseconds: 0 (after every model run) up to 50000',
+    defaultText: '5000',
+  },
   retentionIntervalMs: {
     env: 'SHOP_RETENTION_INTERVAL_MS',
     allowed: 'a whole number of milliseconds: 0 (no retention) or at least 100',
@@ -208,6 +215,8 @@ const configSchema = z.object({
     .max(2 ** 31 - 1)
     .refine((ms) => ms === 0 || ms >= 1000)
     .default(10 * minute),
+  // At most 50 s: `salesRank` must reach the catalog within 60 s of the sales that change it.
+  salesRankSyncMs: wholeNumber.max(50_000).default(5_000),
   retentionIntervalMs: wholeNumber
     .max(2 ** 31 - 1)
     .refine((ms) => ms === 0 || ms >= 100)

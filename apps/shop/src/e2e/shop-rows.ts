@@ -11,6 +11,7 @@ import { backendServiceNames, portOf } from '../config.ts';
 import { analyticsRows } from './analytics-rows.ts';
 import { analyticsUpkeepRows } from './analytics-upkeep-rows.ts';
 import { dataProductRows } from './data-product-rows.ts';
+import { reverseEtlRows } from './reverse-etl-rows.ts';
 import { pause, type RunningShop, startShop, until } from './running-shop.ts';
 import { type Answer, shopApi } from './shop-api.ts';
 
@@ -128,6 +129,7 @@ export function describeShopRows(title: string, options: ShopRowsOptions): void 
         SHOP_DEV: 'true',
         SHOP_PAYMENT_TIMEOUT_MS: '1500',
         SHOP_DAILY_SALES_REFRESH_MS: '300',
+        SHOP_SALES_RANK_SYNC_MS: '500',
       });
     }, 120_000);
     afterAll(async () => shop?.stop());
@@ -659,6 +661,7 @@ export function describeShopRows(title: string, options: ShopRowsOptions): void 
 
     analyticsRows(api, () => shop.api, { newUser, newProduct, finished, adminToken: rowsAdminToken });
     dataProductRows(api, () => shop.api);
+    reverseEtlRows(api, () => shop.api, { newUser, newProduct, finished, adminToken: rowsAdminToken });
     analyticsUpkeepRows(api);
   });
 }

@@ -16,8 +16,16 @@ const reads = [
   '/analytics/rejected',
   '/analytics/exports',
   '/analytics/lambda',
+  '/analytics/reverse-etl',
 ];
-const actions = ['/analytics/runs', '/analytics/replay', '/analytics/exports', '/analytics/lambda'];
+const actions = [
+  '/analytics/runs',
+  '/analytics/replay',
+  '/analytics/exports',
+  '/analytics/lambda',
+  '/analytics/reverse-etl/runs',
+  '/analytics/reverse-etl/runs/:id/replay',
+];
 
 export function registerAnalyticsRoutes(
   api: FastifyInstance,
@@ -39,6 +47,7 @@ export function registerAnalyticsRoutes(
         reply,
         await call('analytics', 'POST', servicePath(request.url), {
           headers: authorizationOf(request),
+          ...(request.body === undefined ? {} : { body: request.body }),
           // A replay answers once the rebuilt layers are swapped in.
           timeoutMs: 120_000,
         }),

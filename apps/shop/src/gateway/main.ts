@@ -16,7 +16,7 @@ import { parseInput, pathId } from '../platform/http-input.ts';
 import { ConflictError, sendProblem } from '../platform/problem.ts';
 import { createServiceClient, type ServiceAnswer, ServiceDownError } from '../platform/service-client.ts';
 import { runService } from '../platform/service-runtime.ts';
-import { productUpdated } from '../services/catalog/catalog-domain.ts';
+import { productUpdated, salesRankChanged } from '../services/catalog/catalog-domain.ts';
 import { placeOrderRequest } from '../services/orders/orders-domain.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
 import { registerAnalyticsRoutes } from './analytics-routes.ts';
@@ -359,9 +359,12 @@ await runService({
         transport,
         onRetry: logRetry,
         destinations: ['catalog.events'],
-        registry: createEventRegistry([productUpdated]),
+        registry: createEventRegistry([productUpdated, salesRankChanged]),
         handlers: {
           'catalog.ProductUpdated': async (event) => {
+            await products.invalidate(event.data.productId);
+          },
+          'catalog.SalesRankChanged': async (event) => {
             await products.invalidate(event.data.productId);
           },
         },

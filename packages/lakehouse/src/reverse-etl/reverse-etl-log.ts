@@ -186,7 +186,9 @@ export function createReverseEtlLog(lakehouse: Lakehouse, schema: string) {
 
 export type ReverseEtlLog = ReturnType<typeof createReverseEtlLog>;
 
-const isoOf = (text: unknown) => (typeof text === 'string' ? `${text.replace(' ', 'T')}Z` : null);
+/** DuckDB's TIMESTAMP text (UTC) as JavaScript's ISO form, milliseconds always written. */
+const isoOf = (text: unknown) =>
+  typeof text === 'string' ? new Date(`${text.replace(' ', 'T')}Z`).toISOString() : null;
 
 function runOf(row: Record<string, unknown>): ReverseRun {
   return {

@@ -132,7 +132,7 @@ describe('reverse ETL', () => {
     expect(ranksOf(delivered)).toEqual({ p1: 1, p2: 2, p3: 3 });
   });
 
-  it('replays a run with its own ids and asOf, and logs the replay as a run of its own', async () => {
+  it('replays a run: its commands, data and asOf again, under ids of the replay, logged as a run of its own', async () => {
     const lakehouse = await rankedLakehouse();
     const { reverseEtl, delivered } = syncing(lakehouse);
     const original = await reverseEtl.run('sales-rank');
@@ -143,11 +143,20 @@ describe('reverse ETL', () => {
 
     const replay = await reverseEtl.replay(original.runId);
     expect(replay).toMatchObject({ status: 'success', replayOf: original.runId, pushed: 3, rows: null });
-    expect(delivered).toEqual(sent);
+    const payloads = (messages: readonly OutboxMessage[]) =>
+      messages
+        .map((message) => message.payload as { data: unknown; occurredAt: string })
+        .map(({ data, occurredAt }) => ({ data, occurredAt }));
+    expect(payloads(delivered)).toEqual(payloads(sent));
+    expect(ranksOf(delivered)).toEqual({ p1: 1, p2: 2, p3: 3 });
+    for (const message of delivered) {
+      const key = (message.payload as { data: { productId: string } }).data.productId;
+      expect(message.id).toBe(commandIdOf('sales-rank', key, replay.runId));
+    }
     // Replaying the replay sends the original's commands again, not nothing.
     delivered.length = 0;
     await reverseEtl.replay(replay.runId);
-    expect(delivered).toEqual(sent);
+    expect(payloads(delivered)).toEqual(payloads(sent));
     await expect(reverseEtl.replay('no-such-run')).rejects.toThrow(/no-such-run/);
   });
 
@@ -165,12 +174,14 @@ describe('reverse ETL', () => {
       syncs: [salesRank({ afterModelRun: true, minIntervalMs: 400 })],
     });
     reverseEtl.modelRunSucceeded();
-    await expect.poll(async () => (await reverseEtl.runs()).length).toBe(1);
+    const ended = async () => (await reverseEtl.runs()).filter((run) => run.status !== 'running');
+    await expect.poll(async () => (await ended()).length).toBe(1);
     await execute(lakehouse, `UPDATE gold.product_sales_rank SET sales_rank = sales_rank + 10`);
     reverseEtl.modelRunSucceeded();
     reverseEtl.modelRunSucceeded();
     // The change is pushed by one deferred run, not lost for want of another model run.
-    await expect.poll(async () => (await reverseEtl.runs()).length, { timeout: 5_000 }).toBe(2);
+    await expect.poll(async () => (await ended()).length, { timeout: 5_000 }).toBe(2);
+    expect(await reverseEtl.runs()).toHaveLength(2);
     expect((await reverseEtl.runs())[0]).toMatchObject({ status: 'success', pushed: 3 });
     await reverseEtl.stop();
   });

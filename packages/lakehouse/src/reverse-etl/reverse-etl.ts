@@ -3,7 +3,8 @@
  * last, and delivers one command per changed key. Delivery is the caller's (e.g. the service's
  * outbox: then a failed push is retried and dead-lettered like any message). Commands have ids
  * derived from (sync, key, run), so the same run delivered twice is one command per key to an
- * inbox, and carry the run's `asOf`, so a receiver can refuse an older run's value.
+ * inbox, and carry the run's `asOf`: a receiver that keeps the latest `asOf` per key applies each
+ * run's value at most once and never an older run's after a newer one (what a replay relies on).
  */
 import { randomUUID } from 'node:crypto';
 import { InvalidArgumentError, NotFoundError, type OutboxMessage, type Store } from '@causeway/core';
@@ -32,8 +33,8 @@ export interface ReverseEtl {
   /** Runs one sync now, after its run in progress; answers the logged run. */
   run(sync: string, options?: { runId?: string }): Promise<ReverseRun>;
   /**
-   * Delivers a logged run's commands again, with their ids: an inbox that had them drops them, and
-   * a receiver that keeps `asOf` ignores them after a newer run. Logged as a run of its own.
+   * Delivers a logged run's commands again (its data and `asOf`, under new ids): a receiver that
+   * keeps `asOf` per key ignores them. Logged as a run of its own, `replayOf` the original.
    */
   replay(runId: string): Promise<ReverseRun>;
   /** Tells the syncs scheduled after model runs that one succeeded. */
@@ -60,8 +61,14 @@ function rowJson(row: LakehouseRow | null): string {
   return JSON.stringify(row, (_key, value) => (typeof value === 'bigint' ? value.toString() : value));
 }
 
-function messageOf(sync: string, key: string, runId: string, asOf: string, push: LoggedPush): OutboxMessage {
+function messageOf(
+  sync: string,
+  key: string,
+  run: { runId: string; asOf: string; replayOf?: string },
+  push: LoggedPush,
+): OutboxMessage {
   const { command } = push;
+  const { runId, asOf } = run;
   return {
     id: push.messageId,
     destination: command.destination,
@@ -78,7 +85,7 @@ function messageOf(sync: string, key: string, runId: string, asOf: string, push:
       correlationId: runId,
       causationId: null,
       occurredAt: asOf,
-      metadata: { reverseEtl: { sync, key, runId } },
+      metadata: { reverseEtl: { sync, key, runId, ...(run.replayOf ? { replayOf: run.replayOf } : {}) } },
       data: command.data,
     },
   };
@@ -164,7 +171,7 @@ export function createReverseEtl(options: ReverseEtlOptions): ReverseEtl {
         if (last.get(key) !== json) push(key, row, json);
       }
       for (const [key, json] of last) if (!seen.has(key) && json !== 'null') push(key, null, 'null');
-      await options.deliver(pushes.map((logged) => messageOf(name, logged.key, runId, asOf, logged)));
+      await options.deliver(pushes.map((logged) => messageOf(name, logged.key, { runId, asOf }, logged)));
       await log.succeeded({ runId, sync: name, rows: rows.length }, pushes);
     } catch (error) {
       await log.failed(runId, describeError(error));
@@ -181,10 +188,18 @@ export function createReverseEtl(options: ReverseEtlOptions): ReverseEtl {
     const startedAt = new Date().toISOString();
     await log.started({ runId: replayId, sync: logged.sync, startedAt, replayOf: logged.runId });
     try {
-      // The original run's ids, ordering keys and asOf: the same commands, not new ones.
+      // The original commands (their data carries the original asOf) under ids of their own: the
+      // originals may still be in the outbox, which takes an id once. The receiver's asOf check is
+      // what makes them change nothing.
       const asOf = (await log.run(logged.runId))?.startedAt ?? startedAt;
+      const run = { runId: replayId, asOf, replayOf: logged.runId };
       await options.deliver(
-        logged.pushes.map((push) => messageOf(logged.sync, push.key, logged.runId, asOf, push)),
+        logged.pushes.map((push) =>
+          messageOf(logged.sync, push.key, run, {
+            ...push,
+            messageId: commandIdOf(logged.sync, push.key, replayId),
+          }),
+        ),
       );
       await log.succeeded({ runId: replayId, sync: logged.sync, rows: null }, []);
     } catch (error) {

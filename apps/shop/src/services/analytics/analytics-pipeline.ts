@@ -62,6 +62,7 @@ export interface AnalyticsPipelineOptions {
   generation: Generation;
   /** The quiet time after a change before the models run, so a burst becomes one run. */
   debounceMs: number;
+  onRunSucceeded?(result: RunResult): void;
   onRunFailed(result: RunResult | null, error: unknown): void;
 }
 
@@ -77,8 +78,10 @@ export async function openAnalyticsPipeline(options: AnalyticsPipelineOptions): 
   async function runModels(runId?: string): Promise<RunResult> {
     const covering = await freshness.bronzeHead();
     const result = await runner.run(runId === undefined ? {} : { runId });
-    if (result.status === 'success') freshness.covered(covering, result.endedAt ?? new Date().toISOString());
-    else options.onRunFailed(result, null);
+    if (result.status === 'success') {
+      freshness.covered(covering, result.endedAt ?? new Date().toISOString());
+      options.onRunSucceeded?.(result);
+    } else options.onRunFailed(result, null);
     return result;
   }
 

@@ -1,6 +1,7 @@
 /** The Analytics rows of SHOP-API, answered from the live generation's gold tables. */
 import { randomUUID } from 'node:crypto';
 import { NotFoundError } from '@causeway/core';
+import type { ReverseEtl } from '@causeway/lakehouse';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ShopConfig } from '../../config.ts';
@@ -17,6 +18,12 @@ const salesQuery = z.object({ groupBy: z.enum(['day', 'product', 'country']).def
 const runParams = z.object({ id: z.string().uuid() });
 const rejectedQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
 const checksQuery = z.object({ limit: z.coerce.number().int().min(1).max(100).default(10) });
+const reverseRunParams = z.object({ id: z.string().uuid() });
+const reverseRunBody = z
+  .object({ sync: z.string().min(1).max(64).optional() })
+  .strict()
+  .default({});
+const reverseRunsQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(20) });
 const customersQuery = z.object({ top: z.coerce.number().int().min(1).max(100).default(10) });
 
 interface SalesRow {
@@ -31,6 +38,7 @@ export interface AnalyticsState {
   live(): AnalyticsPipeline;
   replay(): Promise<ReplayResult>;
   upkeep(): Upkeep;
+  reverseEtl: ReverseEtl;
 }
 
 export function installAnalyticsRoutes(app: FastifyInstance, config: ShopConfig, state: AnalyticsState) {
@@ -75,6 +83,30 @@ export function installAnalyticsRoutes(app: FastifyInstance, config: ShopConfig,
 
   // Answers with the comparison once the full recompute ran: the drift per gold table, which must be 0.
   app.post('/analytics/lambda', { preHandler: requireAdmin(config) }, async () => state.upkeep().checkNow());
+
+  app.get('/analytics/reverse-etl', async (request) => {
+    const { limit } = parseInput(reverseRunsQuery, request.query, 'query');
+    const { reverseEtl } = state;
+    return { syncs: reverseEtl.syncs, runs: await reverseEtl.runs({ limit }) };
+  });
+
+  // Runs a sync now (default: the only one) and answers its logged run once its commands are in the outbox.
+  app.post('/analytics/reverse-etl/runs', { preHandler: requireAdmin(config) }, async (request) => {
+    const { sync } = parseInput(reverseRunBody, request.body ?? {});
+    const name = sync ?? state.reverseEtl.syncs[0]?.name;
+    if (name === undefined) throw new NotFoundError('Reverse sync', 'any');
+    return state.reverseEtl.run(name);
+  });
+
+  // Sends a run's commands again with their ids: the catalog's inbox and asOf make it change nothing.
+  app.post(
+    '/analytics/reverse-etl/runs/:id/replay',
+    { preHandler: requireAdmin(config) },
+    async (request) => {
+      const { id } = parseInput(reverseRunParams, request.params, 'path');
+      return state.reverseEtl.replay(id);
+    },
+  );
 
   app.get('/analytics/models', async () => ({ models: await state.live().runner.describe() }));
 

@@ -39,6 +39,8 @@ export interface GenerationsOptions {
   /** How long a replay may take to catch up with what the live generation held. */
   catchUpTimeoutMs: number;
   debounceMs: number;
+  /** A model run of the live generation succeeded (what follows gold, e.g. reverse ETL, runs now). */
+  onLiveRunSucceeded?(): void;
   warn(message: string): void;
 }
 
@@ -69,6 +71,8 @@ export async function startGenerations(options: GenerationsOptions): Promise<Gen
     );
   }
   let next = Math.max(record.generation, ...records.map((each) => each.generation)) + 1;
+  // Read when a run ends, which may be before `live` is set: a replay's shadow runs models too, unseen.
+  let liveNumber = record.generation;
   let live = await startRunning(record.generation, record.ingest);
   let replaying = false;
 
@@ -77,6 +81,9 @@ export async function startGenerations(options: GenerationsOptions): Promise<Gen
       lakehouse,
       generation: generation(number),
       debounceMs: options.debounceMs,
+      onRunSucceeded: () => {
+        if (liveNumber === number) options.onLiveRunSucceeded?.();
+      },
       onRunFailed: (result, error) =>
         options.warn(
           `generation ${number}: model run ${result ? `${result.runId} ended ${result.status}` : `failed: ${String(error)}`}`,
@@ -117,6 +124,7 @@ export async function startGenerations(options: GenerationsOptions): Promise<Gen
       await swapGenerations(lakehouse, live.pipeline.generation.number, number);
       const replaced = live;
       live = shadow;
+      liveNumber = number;
       await retire(replaced);
       const [{ changes } = { changes: 0 }] = await lakehouse.all<{ changes: number }>(
         `SELECT count(*) AS changes FROM ${shadow.pipeline.bronze.tables.changes}`,

@@ -2,17 +2,19 @@
  * The analytics service (the OLAP bridge): every change of the other services into bronze, the
  * dbt-style models of `apps/shop/analytics` into silver and gold as changes arrive, and the
  * Analytics rows of SHOP-API answered from gold. On PostgreSQL with logical decoding the changes
- * come from each service's WAL; otherwise from each service's event log.
+ * come from each service's WAL; otherwise from each service's event log. Gold's sales ranks go
+ * back to the catalog as its commands, through this service's outbox (reverse ETL).
  */
 import { join } from 'node:path';
 import { createEventRegistry } from '@causeway/core';
-import { openLakehouse } from '@causeway/lakehouse';
+import { createReverseEtl, openLakehouse, outboxDelivery } from '@causeway/lakehouse';
 import { UnavailableError } from '../../platform/problem.ts';
 import { runService } from '../../platform/service-runtime.ts';
 import { installAnalyticsRoutes } from './analytics-routes.ts';
 import { type Generations, startGenerations } from './generations.ts';
 import { walAvailable } from './ingest-mode.ts';
 import { shopIngestion } from './ingestion.ts';
+import { salesRankSync } from './sales-rank-sync.ts';
 import { startUpkeep, type Upkeep } from './upkeep.ts';
 
 const warn = (message: string) => console.warn(`[analytics] ${message}`);
@@ -35,10 +37,19 @@ await runService({
         throw new UnavailableError('The analytics service is starting: try again shortly');
       return { generations, upkeep };
     };
+    const reverseEtl = createReverseEtl({
+      lakehouse,
+      syncs: [salesRankSync({ minIntervalMs: config.salesRankSyncMs })],
+      relation: (model) => started().generations.live().gold(model),
+      deliver: outboxDelivery(store),
+      onError: (sync, error) =>
+        warn(`reverse sync ${sync} failed (the next run pushes again): ${String(error)}`),
+    });
     installAnalyticsRoutes(app, config, {
       live: () => started().generations.live(),
       replay: () => started().generations.replay(),
       upkeep: () => started().upkeep,
+      reverseEtl,
     });
     // Started with the service: the sources are other services, which may still be starting.
     onStart(async () => {
@@ -48,6 +59,7 @@ await runService({
         startIngestion: shopIngestion(config),
         catchUpTimeoutMs: 10 * 60_000,
         debounceMs: 300,
+        onLiveRunSucceeded: () => reverseEtl.modelRunSucceeded(),
         warn,
       });
       const live = generations.live;
@@ -60,6 +72,7 @@ await runService({
       });
     });
     onStop(async () => {
+      await reverseEtl.stop();
       upkeep?.stop();
       await generations?.stop();
       await lakehouse.close();

@@ -60,6 +60,7 @@ describe('analytics upkeep: the Lambda check and the Parquet exports', () => {
       'dim_product',
       'fct_order_line',
       'fct_payment',
+      'product_sales_rank',
       'sales_by_country',
       'sales_by_day',
       'sales_by_product',
@@ -94,7 +95,7 @@ describe('analytics upkeep: the Lambda check and the Parquet exports', () => {
     const exported = await upkeep.exportNow();
     const pipeline = generations.live();
     expect(exported.gold.map((table) => table.table).sort()).toContain('fct_order_line');
-    expect(exported.gold).toHaveLength(8);
+    expect(exported.gold).toHaveLength(9);
     for (const { table, file, rows } of exported.gold) {
       const gold = pipeline.gold(table);
       const parquet = `read_parquet('${file}')`;

@@ -1,5 +1,8 @@
-/** Products: created with a sku, name and price; renamed and repriced. Event-sourced. */
-import { createEventRegistry, type Decider, defineEvent, NotFoundError } from '@causeway/core';
+/**
+ * Products: created with a sku, name and price; renamed and repriced. Event-sourced. Their sales
+ * rank comes from analytics (reverse ETL) and is kept beside them in a table.
+ */
+import { createEventRegistry, type Decider, defineCommand, defineEvent, NotFoundError } from '@causeway/core';
 import { z } from 'zod';
 import { BusinessRuleError } from '../../platform/problem.ts';
 
@@ -22,6 +25,25 @@ export const productUpdated = defineEvent({
   }),
 });
 export const catalogRegistry = createEventRegistry([productCreated, productUpdated]);
+
+const salesRank = z.number().int().min(1).nullable();
+
+/**
+ * Analytics' ranking of a product by units sold over the last 7 days (reverse ETL): `asOf` is the
+ * ranking's time, so a rank older than the one kept is refused. Sent to `catalog.commands`.
+ */
+export const setSalesRank = defineCommand({
+  type: 'catalog.SetSalesRank',
+  schema: z.object({ productId: z.string().min(1), salesRank, asOf: z.string().datetime() }),
+});
+/** Published on `catalog.events` when a product's kept sales rank changed (not event-sourced). */
+export const salesRankChanged = defineEvent({
+  type: 'catalog.SalesRankChanged',
+  schema: z.object({ productId: z.string(), salesRank, asOf: z.string().datetime() }),
+});
+/** Everything the catalog publishes on `catalog.events`: its events and the sales rank changes. */
+export const catalogPublished = createEventRegistry([productCreated, productUpdated, salesRankChanged]);
+export type SetSalesRank = z.infer<typeof setSalesRank.schema>;
 
 export type ProductCreated = z.infer<typeof productCreated.schema>;
 export type ProductUpdated = z.infer<typeof productUpdated.schema>;

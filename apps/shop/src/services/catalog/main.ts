@@ -1,6 +1,16 @@
-/** The catalog service: products, published on `catalog.events`. */
+/**
+ * The catalog service: products, published on `catalog.events`, and each product's sales rank as
+ * analytics sends it on `catalog.commands` (reverse ETL).
+ */
 import { randomUUID } from 'node:crypto';
-import { createCommandHandler, loadAggregate, NotFoundError } from '@causeway/core';
+import {
+  createCommandHandler,
+  createConsumer,
+  createEventRegistry,
+  loadAggregate,
+  NotFoundError,
+  newMessageId,
+} from '@causeway/core';
 import { z } from 'zod';
 import { consistencyHeader, consistencyTokenOf } from '../../platform/consistency-token.ts';
 import { parseInput, pathId } from '../../platform/http-input.ts';
@@ -12,7 +22,10 @@ import {
   type ProductState,
   productDecider,
   productStream,
+  salesRankChanged,
+  setSalesRank,
 } from './catalog-domain.ts';
+import { applySalesRank, createSalesRankTable, salesRankOf } from './sales-rank-table.ts';
 
 const createBody = z.object({
   sku: z.string().trim().min(1).max(64),
@@ -35,7 +48,8 @@ const idParams = z.object({ id: pathId });
 await runService({
   name: 'catalog',
   registry: catalogRegistry,
-  async setup({ app, eventStore }) {
+  async setup({ app, eventStore, store, transport, addConsumer, logRetry }) {
+    await createSalesRankTable(store);
     const products = createCommandHandler<ProductState, CatalogCommand, CatalogEvent>({
       eventStore,
       decider: productDecider,
@@ -71,6 +85,59 @@ await runService({
       if (result.events.length > 0) reply.header(consistencyHeader, consistencyTokenOf(result.events));
       return result.state;
     });
-    app.get('/products/:id', async (request) => load(parseInput(idParams, request.params, 'path').id));
+    app.get('/products/:id', async (request) => {
+      const { id } = parseInput(idParams, request.params, 'path');
+      return store.transaction(async (tx) => {
+        const { state } = await loadAggregate(eventStore, productStream(id), { decider: productDecider, tx });
+        if (!state) throw new NotFoundError('Product', id);
+        return { ...state, ...(await salesRankOf(tx, id)) };
+      });
+    });
+
+    addConsumer(
+      createConsumer({
+        name: 'catalog',
+        store,
+        transport,
+        onRetry: logRetry,
+        destinations: ['catalog.commands'],
+        maxAttempts: 10,
+        registry: createEventRegistry([setSalesRank]),
+        handlers: {
+          'catalog.SetSalesRank': async (command, { tx, send }) => {
+            const { productId } = command.data;
+            // A rank for a product the catalog does not have is a mistake upstream: retried (the
+            // product may be on its way), then dead-lettered where an operator sees it.
+            if ((await store.events.streamVersion(tx, productStream(productId))) === 0) {
+              throw new NotFoundError('Product', productId);
+            }
+            if (!(await applySalesRank(tx, command.data))) return;
+            const id = newMessageId();
+            // The gateway drops its cached product on it, as on any catalog change.
+            await send([
+              {
+                id,
+                destination: 'catalog.events',
+                orderingKey: productStream(productId),
+                type: salesRankChanged.type,
+                payload: {
+                  id,
+                  type: salesRankChanged.type,
+                  schemaVersion: 1,
+                  streamId: productStream(productId),
+                  streamPosition: 0,
+                  globalPosition: 0,
+                  correlationId: command.correlationId ?? command.id,
+                  causationId: command.id,
+                  occurredAt: new Date().toISOString(),
+                  metadata: {},
+                  data: command.data,
+                },
+              },
+            ]);
+          },
+        },
+      }),
+    );
   },
 });
