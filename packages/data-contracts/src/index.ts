@@ -21,3 +21,13 @@ export { type ContractEvolution, checkContractEvolution } from './contract-histo
 export { type DraftedEvent, type DraftOptions, draftContract } from './draft-contract.ts';
 export { loadContract, parseContract } from './load-contract.ts';
 export { maskedClassifications, maskedColumns, maskRows, maskValue } from './masking.ts';
+export {
+  type QualityCheck,
+  type QualityExpectation,
+  type QualityResult,
+  type QualityStatus,
+  type QualityTarget,
+  qualityChecks,
+  qualityStatus,
+  runQualityChecks,
+} from './quality.ts';
