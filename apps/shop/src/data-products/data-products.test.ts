@@ -21,7 +21,12 @@ import {
 import { openLakehouse } from '@causeway/lakehouse';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { generation, openAnalyticsPipeline } from '../services/analytics/analytics-pipeline.ts';
+import {
+  type AnalyticsPipeline,
+  generation,
+  openAnalyticsPipeline,
+} from '../services/analytics/analytics-pipeline.ts';
+import { createContractQuality } from '../services/analytics/contract-quality.ts';
 import { createShopLog, ingestLogged } from '../services/analytics/test-support/shop-events.ts';
 import { catalogPublished } from '../services/catalog/catalog-domain.ts';
 import { inventoryRegistry } from '../services/inventory/inventory-domain.ts';
@@ -41,8 +46,8 @@ const eventsOf: Record<string, EventRegistry<AnyEventDefinition>> = {
   users: usersRegistry,
 };
 
-/** Every gold table of the shop's models, built over one confirmed order, with its columns. */
-async function goldAsBuilt(): Promise<Map<string, ColumnDescription[]>> {
+/** The shop's models built over one confirmed order: `work` reads them. */
+async function withShopPipeline<T>(work: (pipeline: AnalyticsPipeline) => Promise<T>): Promise<T> {
   const lakehouse = await openLakehouse({ path: ':memory:' });
   const pipeline = await openAnalyticsPipeline({
     lakehouse,
@@ -64,6 +69,16 @@ async function goldAsBuilt(): Promise<Map<string, ColumnDescription[]>> {
     log.confirm('o1', '2026-11-30T09:00:02.000Z');
     await ingestLogged(pipeline.bronze, log.events);
     expect((await pipeline.runNow()).status).toBe('success');
+    return await work(pipeline);
+  } finally {
+    await pipeline.stop();
+    await lakehouse.close();
+  }
+}
+
+/** Every gold table of the shop's models with its columns, as DuckDB describes them. */
+function goldAsBuilt(): Promise<Map<string, ColumnDescription[]>> {
+  return withShopPipeline(async ({ lakehouse }) => {
     const columns = await lakehouse.all<{ table_name: string; column_name: string; data_type: string }>(
       `SELECT table_name, column_name, data_type FROM information_schema.columns
        WHERE table_schema = 'g1_gold' ORDER BY table_name, ordinal_position`,
@@ -76,10 +91,7 @@ async function goldAsBuilt(): Promise<Map<string, ColumnDescription[]>> {
       ]);
     }
     return tables;
-  } finally {
-    await pipeline.stop();
-    await lakehouse.close();
-  }
+  });
 }
 
 describe("the shop's data products", () => {
@@ -164,6 +176,59 @@ describe("the shop's data products", () => {
       ),
     );
     expect(violations).toEqual([]);
+  });
+
+  it("run their quality rules over gold and silver: all hold for the shop's events, and a tampered row fails its rule", async () => {
+    await withShopPipeline(async (pipeline) => {
+      const quality = createContractQuality({
+        products,
+        live: () => pipeline,
+        everyMs: 60_000,
+        warn: () => {},
+      });
+      try {
+        await quality.checkNow('run-1');
+        const byProduct = new Map(quality.latest().map((result) => [result.product, result]));
+        expect([...byProduct.keys()].sort()).toEqual([
+          'analytics',
+          'catalog',
+          'inventory',
+          'orders',
+          'payments',
+          'users',
+        ]);
+        const failing = [...byProduct.values()].flatMap((result) =>
+          result.checks
+            .filter((check) => check.status !== 'pass')
+            .map((check) => `${result.product}: ${check.name}: ${check.error ?? check.value}`),
+        );
+        expect(failing).toEqual([]);
+        expect(byProduct.get('orders')).toMatchObject({ status: 'pass', runId: 'run-1' });
+        // Rules on event ports read silver's events of that type: one order placed, none twice.
+        expect(
+          byProduct.get('orders')!.checks.find((check) => check.name === 'one placement per order'),
+        ).toMatchObject({ value: 0, status: 'pass' });
+
+        await pipeline.lakehouse.transaction((session) =>
+          session.run(
+            `UPDATE ${pipeline.gold('fct_order_line')} SET gross_amount_cents = gross_amount_cents + 1`,
+          ),
+        );
+        await quality.checkNow('run-2');
+        const analytics = quality.latest().find((result) => result.product === 'analytics')!;
+        expect(analytics.status).toBe('fail');
+        expect(analytics.checks.filter((check) => check.status === 'fail')).toEqual([
+          expect.objectContaining({
+            port: 'fct_order_line',
+            name: 'gross amount is quantity times unit price',
+            value: 1,
+            expected: '= 0',
+          }),
+        ]);
+      } finally {
+        await quality.stop();
+      }
+    });
   });
 
   it('a broken copy (a column removed, a type narrowed) fails the check with the port, the column and the change', () => {

@@ -1,7 +1,7 @@
 /**
  * The Data rows of SHOP-API through the gateway (part of shop-rows.ts, so they run on both
- * backends): every domain's data product with its owner, ports and freshness against its SLA,
- * and each contract served as the YAML beside the service's code.
+ * backends): every domain's data product with its owner, ports, freshness against its SLA and
+ * quality rules' results, and each contract served as the YAML beside the service's code.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,6 +42,20 @@ export function dataProductRows(api: Api, gatewayApi: () => string): void {
       lagMs: expect.any(Number),
       met: true,
     });
+    // The contracts' quality rules, run by analytics after its model runs: every one holds.
+    const checked = await until(
+      () => api('GET', '/data-products'),
+      (answer) =>
+        ['orders', 'analytics'].every(
+          (id) => answer.body.products.find((product: { id: string }) => product.id === id)?.quality !== null,
+        ),
+      { timeoutMs: 30_000 },
+    );
+    for (const id of ['orders', 'analytics']) {
+      const { quality } = checked.body.products.find((product: { id: string }) => product.id === id);
+      expect(quality, id).toMatchObject({ status: 'pass', failed: 0, checkedAt: expect.any(String) });
+      expect(quality.passed, id).toBeGreaterThan(0);
+    }
   });
 
   it('GET /data-products/:id/contract serves the ODCS YAML as written; an unknown id is a 404, a bad one a 400', async () => {

@@ -17,6 +17,7 @@ const reads = [
   '/analytics/exports',
   '/analytics/lambda',
   '/analytics/reverse-etl',
+  '/analytics/quality',
 ];
 const actions = [
   '/analytics/runs',

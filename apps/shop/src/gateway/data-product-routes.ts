@@ -1,8 +1,9 @@
 /**
  * The Data rows of SHOP-API: `GET /data-products` lists each domain's data product with its
  * owner, output ports and freshness SLA, and how fresh it is now as the analytics service sees it
- * (a source's lag into bronze, gold's lag for analytics' own product); `GET /data-products/:id/contract` serves its contract's YAML as
- * written beside the service's code.
+ * (a source's lag into bronze, gold's lag for analytics' own product) with its contracts' quality
+ * rules as analytics last ran them; `GET /data-products/:id/contract` serves its contract's YAML
+ * as written beside the service's code.
  */
 import { NotFoundError } from '@causeway/core';
 import type { FastifyInstance } from 'fastify';
@@ -18,7 +19,7 @@ export function registerDataProductRoutes(
   { call, products }: { call: ServiceClient; products: readonly DataProduct[] },
 ): void {
   api.get('/data-products', async () => {
-    const lags = await sourceLags(call);
+    const [lags, quality] = await Promise.all([sourceLags(call), latestQuality(call)]);
     return {
       products: products.map((product) => {
         const lagMs = lags?.get(product.descriptor.domain);
@@ -37,6 +38,8 @@ export function registerDataProductRoutes(
             lagMs === undefined
               ? null
               : { lagMs, met: product.slaFreshnessMs === null || lagMs <= product.slaFreshnessMs },
+          // The contract's quality rules as analytics last ran them; null before (or when it cannot say).
+          quality: quality?.get(product.descriptor.id) ?? null,
         };
       }),
     };
@@ -49,6 +52,32 @@ export function registerDataProductRoutes(
     const { text } = product.contracts.get(product.descriptor.outputPorts[0]!.contractId)!;
     return reply.type('application/yaml').send(text);
   });
+}
+
+interface QualityAnswer {
+  product: string;
+  status: 'pass' | 'warn' | 'fail';
+  checkedAt: string;
+  checks: Array<{ status: string }>;
+}
+
+/** Each product's quality as analytics last checked it, keyed by product id; null when analytics does not answer. */
+async function latestQuality(call: ServiceClient) {
+  const answer = await call('analytics', 'GET', '/analytics/quality', { timeoutMs: 1_500 }).catch(() => null);
+  if (answer?.status !== 200) return null;
+  const { products } = answer.body as { products: QualityAnswer[] };
+  return new Map(
+    products.map((product) => [
+      product.product,
+      {
+        status: product.status,
+        checkedAt: product.checkedAt,
+        passed: product.checks.filter((check) => check.status === 'pass').length,
+        failed: product.checks.filter((check) => check.status !== 'pass').length,
+        checks: product.checks,
+      },
+    ]),
+  );
 }
 
 /**

@@ -9,6 +9,7 @@ import { carriesAdminToken, requireAdmin } from '../../platform/admin-guard.ts';
 import { parseInput } from '../../platform/http-input.ts';
 import { createServiceClient } from '../../platform/service-client.ts';
 import type { AnalyticsPipeline } from './analytics-pipeline.ts';
+import type { ContractQuality } from './contract-quality.ts';
 import type { ReplayResult } from './generations.ts';
 import { readLambdaChecks } from './lambda-check.ts';
 import { readTopCustomers } from './top-customers.ts';
@@ -39,6 +40,7 @@ export interface AnalyticsState {
   replay(): Promise<ReplayResult>;
   upkeep(): Upkeep;
   reverseEtl: ReverseEtl;
+  quality: ContractQuality;
 }
 
 export function installAnalyticsRoutes(app: FastifyInstance, config: ShopConfig, state: AnalyticsState) {
@@ -83,6 +85,9 @@ export function installAnalyticsRoutes(app: FastifyInstance, config: ShopConfig,
 
   // Answers with the comparison once the full recompute ran: the drift per gold table, which must be 0.
   app.post('/analytics/lambda', { preHandler: requireAdmin(config) }, async () => state.upkeep().checkNow());
+
+  // The contracts' quality rules as last run after a model run, per data product.
+  app.get('/analytics/quality', async () => ({ products: state.quality.latest() }));
 
   app.get('/analytics/reverse-etl', async (request) => {
     const { limit } = parseInput(reverseRunsQuery, request.query, 'query');

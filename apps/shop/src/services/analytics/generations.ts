@@ -40,7 +40,7 @@ export interface GenerationsOptions {
   catchUpTimeoutMs: number;
   debounceMs: number;
   /** A model run of the live generation succeeded (what follows gold, e.g. reverse ETL, runs now). */
-  onLiveRunSucceeded?(): void;
+  onLiveRunSucceeded?(run: RunResult): void;
   warn(message: string): void;
 }
 
@@ -81,8 +81,8 @@ export async function startGenerations(options: GenerationsOptions): Promise<Gen
       lakehouse,
       generation: generation(number),
       debounceMs: options.debounceMs,
-      onRunSucceeded: () => {
-        if (liveNumber === number) options.onLiveRunSucceeded?.();
+      onRunSucceeded: (run) => {
+        if (liveNumber === number) options.onLiveRunSucceeded?.(run);
       },
       onRunFailed: (result, error) =>
         options.warn(

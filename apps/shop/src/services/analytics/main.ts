@@ -8,9 +8,11 @@
 import { join } from 'node:path';
 import { createEventRegistry } from '@causeway/core';
 import { createReverseEtl, openLakehouse, outboxDelivery } from '@causeway/lakehouse';
+import { loadDataProducts } from '../../data-products/data-products.ts';
 import { UnavailableError } from '../../platform/problem.ts';
 import { runService } from '../../platform/service-runtime.ts';
 import { installAnalyticsRoutes } from './analytics-routes.ts';
+import { createContractQuality } from './contract-quality.ts';
 import { type Generations, startGenerations } from './generations.ts';
 import { walAvailable } from './ingest-mode.ts';
 import { shopIngestion } from './ingestion.ts';
@@ -45,11 +47,18 @@ await runService({
       onError: (sync, error) =>
         warn(`reverse sync ${sync} failed (the next run pushes again): ${String(error)}`),
     });
+    const quality = createContractQuality({
+      products: loadDataProducts(),
+      live: () => started().generations.live(),
+      everyMs: 2_000,
+      warn,
+    });
     installAnalyticsRoutes(app, config, {
       live: () => started().generations.live(),
       replay: () => started().generations.replay(),
       upkeep: () => started().upkeep,
       reverseEtl,
+      quality,
     });
     // Started with the service: the sources are other services, which may still be starting.
     onStart(async () => {
@@ -59,7 +68,10 @@ await runService({
         startIngestion: shopIngestion(config),
         catchUpTimeoutMs: 10 * 60_000,
         debounceMs: 300,
-        onLiveRunSucceeded: () => reverseEtl.modelRunSucceeded(),
+        onLiveRunSucceeded: (run) => {
+          reverseEtl.modelRunSucceeded();
+          quality.modelRunSucceeded(run.runId);
+        },
         warn,
       });
       const live = generations.live;
@@ -73,6 +85,7 @@ await runService({
     });
     onStop(async () => {
       await reverseEtl.stop();
+      await quality.stop();
       upkeep?.stop();
       await generations?.stop();
       await lakehouse.close();
