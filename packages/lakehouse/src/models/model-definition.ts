@@ -35,6 +35,8 @@ export interface ModelDefinition {
   /** Required for `snapshot`. */
   snapshot?: SnapshotStrategy;
   description?: string;
+  /** dbt's tags: free labels, selected with `tag:<tag>` (the shop tags a model with its source domains). */
+  tags?: readonly string[];
   tests?: readonly ModelTest[];
   sql: (ctx: ModelContext) => string;
 }

@@ -105,6 +105,17 @@ describe('selectModels', () => {
     expect(selectModels(project)).toEqual(project.order);
   });
 
+  it('selects the models with a tag (tag:name)', () => {
+    const tagged = createProject([
+      defineModel({ ...view('orders', 'silver', []), tags: ['orders'] }),
+      defineModel({ ...view('payments', 'silver', []), tags: ['payments', 'orders'] }),
+      view('dates', 'silver', []),
+    ]);
+    expect(selectModels(tagged, ['tag:orders'])).toEqual(['orders', 'payments']);
+    expect(selectModels(tagged, ['tag:payments'])).toEqual(['payments']);
+    expect(() => selectModels(tagged, ['tag:shipping'])).toThrow('no model has the tag "shipping"');
+  });
+
   it('refuses an unknown model or layer with InvalidArgumentError', () => {
     expect(() => selectModels(project, ['+nope'])).toThrow(InvalidArgumentError);
     expect(() => selectModels(project, ['+nope'])).toThrow(/"nope", which is not in the project/);

@@ -58,6 +58,7 @@ export async function describeModels(lakehouse: Lakehouse, project: Project): Pr
       layer: model.layer,
       materialized: model.materialized,
       description: model.description ?? null,
+      tags: [...(model.tags ?? [])],
       dependsOn: [...model.dependsOn],
       lastRun:
         lastRun === undefined

@@ -57,6 +57,7 @@ export interface ModelDescription {
   layer: string;
   materialized: Materialization;
   description: string | null;
+  tags: string[];
   dependsOn: string[];
   lastRun: {
     status: ModelRunStatus;

@@ -1,6 +1,6 @@
 /**
  * dbt's node selection: `name`, `+name` (with its ancestors), `name+` (with its descendants),
- * `+name+`, `layer:gold`; several selectors select their union.
+ * `+name+`, `layer:gold`, `tag:orders`; several selectors select their union.
  */
 import { InvalidArgumentError } from '@causeway/core';
 import { ancestorsOf, descendantsOf } from './dag.ts';
@@ -19,11 +19,12 @@ export function selectModels(project: Project, selectors: readonly string[] = []
 function modelsOfSelector(project: Project, rawSelector: string): Set<string> {
   const selector = rawSelector.trim();
   if (selector.startsWith('layer:')) return modelsOfLayer(project, selector);
+  if (selector.startsWith('tag:')) return modelsOfTag(project, selector);
   const match = /^(\+?)([^+\s]+)(\+?)$/.exec(selector);
   if (match === null) {
     throw new InvalidArgumentError(
       'select',
-      `Selector "${rawSelector}" is not valid: use name, +name, name+, +name+ or layer:<layer>`,
+      `Selector "${rawSelector}" is not valid: use name, +name, name+, +name+, layer:<layer> or tag:<tag>`,
       { selector: rawSelector },
     );
   }
@@ -50,6 +51,24 @@ function modelsOfLayer(project: Project, selector: string): Set<string> {
       'select',
       `Selector "${selector}" selects no model: no model is in the layer "${layer}" (layers: ${layers.join(', ')})`,
       { selector, layer },
+    );
+  }
+  return models;
+}
+
+function modelsOfTag(project: Project, selector: string): Set<string> {
+  const tag = selector.slice('tag:'.length);
+  const models = new Set(
+    [...project.models.values()].filter((m) => m.tags?.includes(tag)).map((m) => m.name),
+  );
+  if (models.size === 0) {
+    throw new InvalidArgumentError(
+      'select',
+      `Selector "${selector}" selects no model: no model has the tag "${tag}"`,
+      {
+        selector,
+        tag,
+      },
     );
   }
   return models;

@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', unique_key='customer_key') }}
+{{ config(materialized='incremental', unique_key='customer_key', tags=['users', 'orders']) }}
 -- One row per customer under a pseudonymous key: no name, no email, no user id. The country is
 -- the ship-to country of the customer's latest order that gave one.
 WITH touched AS (

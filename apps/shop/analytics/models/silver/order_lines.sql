@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', unique_key=['order_id', 'line_no']) }}
+{{ config(materialized='incremental', unique_key=['order_id', 'line_no'], tags=['orders']) }}
 -- One row per line of an order as placed: the product, the quantity and the unit price charged
 -- (copied at order time: a later price change never alters it).
 SELECT

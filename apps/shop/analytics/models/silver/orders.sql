@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', unique_key='order_id') }}
+{{ config(materialized='incremental', unique_key='order_id', tags=['orders']) }}
 -- One row per order, its current state. Each run recomputes the orders that new events touched
 -- from all of their events, so the state is the same whatever the runs' cadence.
 WITH touched AS (

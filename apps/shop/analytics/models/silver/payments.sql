@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', unique_key='event_id') }}
+{{ config(materialized='incremental', unique_key='event_id', tags=['payments']) }}
 -- One row per payment event: a charge (positive), a refund (negative) or a decline (zero).
 SELECT
   event_id,

@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', unique_key=['product_id', 'version_no']) }}
+{{ config(materialized='incremental', unique_key=['product_id', 'version_no'], tags=['catalog']) }}
 -- SCD type 2 from the catalog's events: one version per event, valid from its time to the next
 -- one's. Derived from the log rather than by snapshotting current state, so a replay gives the
 -- same versions however often the models ran live.

@@ -34,7 +34,7 @@ FROM {{ source('bronze', 'orders') }}
 WHERE version > (SELECT max(version) FROM {{ this }})
 {% endif %}
 `,
-  'models/silver/customers.sql': `{{ config(materialized="table") }}
+  'models/silver/customers.sql': `{{ config(materialized="table", tags=["crm", 'users']) }}
 SELECT id AS customer_id, name FROM {{ source("bronze", "customers") }}`,
   'models/marts/customer_orders.sql': `{{ config(materialized='table', layer='gold') }}
 SELECT c.name, count(*) AS orders
@@ -86,6 +86,7 @@ function typescriptShop(): Project {
         name: 'customers',
         layer: 'silver',
         materialized: 'table',
+        tags: ['crm', 'users'],
         sql: (ctx) => `SELECT id AS customer_id, name FROM ${ctx.source('bronze', 'customers')}`,
       }),
       defineModel({

@@ -1,11 +1,19 @@
 /** dbt's model config keys (from `{{ config(...) }}` or a properties file) mapped onto a ModelDefinition. */
 import type { Materialization, ModelDefinition, SnapshotStrategy } from '../model-definition.ts';
 
-const knownKeys = new Set(['materialized', 'unique_key', 'layer', 'strategy', 'updated_at', 'check_cols']);
+const knownKeys = new Set([
+  'materialized',
+  'unique_key',
+  'layer',
+  'strategy',
+  'updated_at',
+  'check_cols',
+  'tags',
+]);
 
 /** The parts of a model definition a config sets. */
 export type ConfigFields = Partial<
-  Pick<ModelDefinition, 'materialized' | 'uniqueKey' | 'layer' | 'snapshot'>
+  Pick<ModelDefinition, 'materialized' | 'uniqueKey' | 'layer' | 'snapshot' | 'tags'>
 >;
 
 /** Maps config values; throws a message (the caller adds file and line) for an unknown key or a bad value. */
@@ -20,6 +28,10 @@ export function modelConfigFields(config: Readonly<Record<string, unknown>>): Co
     fields.materialized = textOf(config, 'materialized') as Materialization;
   if (config.layer !== undefined) fields.layer = textOf(config, 'layer');
   if (config.unique_key !== undefined) fields.uniqueKey = textsOf(config, 'unique_key');
+  if (config.tags !== undefined) {
+    const tags = textsOf(config, 'tags');
+    fields.tags = typeof tags === 'string' ? [tags] : tags;
+  }
   const snapshot = snapshotOf(config);
   if (snapshot !== undefined) fields.snapshot = snapshot;
   return fields;
