@@ -5,17 +5,17 @@
 import { act, api, toast } from './api.js';
 import { ago, byId, clock, duration, fill, h, shortId } from './dom.js';
 import { renderModelDag } from './model-dag.js';
+import { drawer, pollWhileOnScreen } from './poller.js';
 import { money, renderSalesChart } from './sales-chart.js';
 
 const pollMs = 2_000;
 const rejectedShown = 50;
 const layers = ['bronze', 'silver', 'gold'];
-/** The JSON last drawn per part: a part is drawn again only when its answer changed. */
-const drawn = new Map();
-let timer = null;
-let onScreen = false;
+const draw = drawer();
+let refresh = async () => {};
 
 export function initAnalytics() {
+  ({ refresh } = pollWhileOnScreen(byId('analytics'), read, pollMs));
   byId('sales-group-by').addEventListener('change', () => void refresh());
   byId('analytics-run').addEventListener('click', (event) =>
     act(event.currentTarget, async () => {
@@ -24,16 +24,10 @@ export function initAnalytics() {
       await refresh();
     }),
   );
-  new IntersectionObserver((entries) => {
-    onScreen = entries.some((entry) => entry.isIntersecting);
-    if (onScreen) void refresh();
-  }).observe(byId('analytics'));
 }
 
-/** Reads every part once, draws what changed, and comes back in `pollMs` while on screen. */
-async function refresh() {
-  clearTimeout(timer);
-  timer = null;
+/** Reads every part once and draws what changed. */
+async function read() {
   const groupBy = byId('sales-group-by').value;
   try {
     const [models, freshness, sales, rejected] = await Promise.all([
@@ -53,14 +47,6 @@ async function refresh() {
   } catch (error) {
     fill(byId('analytics-status'), h('span', { className: 'warning' }, `analytics: ${error.message}`));
   }
-  if (onScreen && timer === null) timer = setTimeout(() => void refresh(), pollMs);
-}
-
-function draw(part, answer, render) {
-  const json = JSON.stringify(answer);
-  if (drawn.get(part) === json) return;
-  drawn.set(part, json);
-  render();
 }
 
 function renderFreshness({ layers: byLayer, sources }) {

@@ -2,6 +2,7 @@
 // (server-sent events) and hands each topic to the panel that shows it.
 import { initAnalytics } from './analytics.js';
 import { adminToken, api } from './api.js';
+import { initDataProducts } from './data-products.js';
 import { initDeadLetters, updateDeadLetters } from './dead-letters.js';
 import { byId, fill, h } from './dom.js';
 import { addEvents, initEventStream } from './event-stream.js';
@@ -71,6 +72,7 @@ initFlow();
 initProjections();
 initDeadLetters({ dev: config.dev, services });
 initAnalytics();
+initDataProducts();
 initOrderForm({
   shopId: config.shopId,
   placed: (orderId) => {

@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', unique_key='event_id', tags=['catalog', 'inventory', 'orders', 'payments', 'users']) }}
+{{ config(materialized='incremental', unique_key='event_id') }}
 -- Every event of every service once, typed, with the reason it is held out of the models below
 -- (reject_reason, null when it fits). Bronze keeps everything as it came; a change that does not
 -- fit is shown on the dashboard and never stops the pipeline.
