@@ -87,7 +87,8 @@ export function freshnessCell(product) {
 
 function qualityCell(product) {
   const { quality } = product;
-  if (!quality) return h('td', { className: 'muted', 'data-testid': 'product-quality' }, 'no rule checked yet');
+  if (!quality)
+    return h('td', { className: 'muted', 'data-testid': 'product-quality' }, 'no rule checked yet');
   const bad = quality.checks.filter((check) => check.status !== 'pass');
   return h(
     'td',
