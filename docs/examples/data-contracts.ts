@@ -1,4 +1,11 @@
-import { breakingChanges, checkEventSchema, parseContract } from '@causeway/data-contracts';
+import {
+  breakingChanges,
+  checkEventSchema,
+  parseContract,
+  qualityStatus,
+  runQualityChecks,
+} from '@causeway/data-contracts';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { z } from 'zod';
 
 // #region contract
@@ -56,3 +63,46 @@ console.log(breakingChanges(contract, next).map((change) => change.message));
 // [ 'port orders.OrderPlaced, column totalCents: type narrowed (maximum none to 100000)',
 //   'port orders.OrderPlaced, column email: column removed' ]
 // #endregion
+
+const database = await DuckDBInstance.create(':memory:');
+const connection = await database.connect();
+await connection.run(
+  `CREATE TABLE order_lines AS SELECT * FROM (VALUES ('o1', 2, 900), ('o2', 0, 0)) AS t(order_id, quantity, amount_cents)`,
+);
+
+// #region quality
+// Quality rules live in the contract (ODCS `quality`: SQL, or the standard's metrics) and run
+// where the data is: here DuckDB. Each result says pass, fail or error, with the number measured.
+const lines = parseContract(
+  `
+apiVersion: v3.1.0
+kind: DataContract
+id: shop-order-lines
+version: 1.0.0
+status: active
+schema:
+  - name: order_lines
+    physicalType: table
+    quality:
+      - { name: quantities are positive, type: sql, query: 'SELECT count(*) FROM \${object} WHERE quantity <= 0', mustBe: 0 }
+      - { metric: rowCount, mustBeGreaterThan: 0 }
+    properties:
+      - name: order_id
+        logicalType: string
+        quality: [{ metric: duplicateValues, mustBe: 0 }]
+`,
+  'order-lines.odcs.yaml',
+);
+const results = await runQualityChecks(lines, {
+  relation: (port) => port.name,
+  scalar: async (sql) => (await connection.runAndReadAll(sql)).getRowsJS()[0]?.[0],
+});
+console.log(
+  qualityStatus(results),
+  results.map((result) => `${result.name}: ${result.status} (${result.value})`),
+);
+// fail [ 'quantities are positive: fail (1)', 'rowCount order_lines: pass (2)',
+//        'duplicateValues order_id: pass (0)' ]
+// #endregion
+connection.closeSync();
+database.closeSync();

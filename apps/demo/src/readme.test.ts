@@ -193,7 +193,7 @@ describe('the examples run', () => {
     ]);
   });
 
-  it('data contracts: an event schema matching its port, and the breaks of a next version', async () => {
+  it('data contracts: an event schema matching its port, the breaks of a next version, and quality rules', async () => {
     expect(await logsOf('data-contracts')).toEqual([
       [[]],
       [
@@ -202,7 +202,19 @@ describe('the examples run', () => {
           'port orders.OrderPlaced, column email: column removed',
         ],
       ],
+      [
+        'fail',
+        [
+          'quantities are positive: fail (1)',
+          'rowCount order_lines: pass (2)',
+          'duplicateValues order_id: pass (0)',
+        ],
+      ],
     ]);
+  });
+
+  it('reverse ETL: every rank pushed once into the outbox, nothing again when nothing changed', async () => {
+    expect(await logsOf('reverse-etl')).toEqual([[2, 0, 2]]);
   });
 
   it('messaging: the event reaches the other service once', async () => {
