@@ -175,5 +175,11 @@ export function reverseEtlRows(
       expect(await Promise.all([rankOf(first!), rankOf(second!)])).toEqual([firstRank, secondRank]);
       await pause(500);
     }
+    // No push was given up on: the catalog handled every one it was sent.
+    const deadLetters = (await api('GET', '/dead-letters')).body.items as Array<{
+      service: string;
+      type?: string;
+    }>;
+    expect(deadLetters.filter((entry) => entry.service === 'catalog')).toEqual([]);
   });
 }
