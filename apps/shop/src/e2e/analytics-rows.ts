@@ -8,14 +8,7 @@ import type { TopCustomer } from '../services/analytics/top-customers.ts';
 import { type Order, type OrderEvent, orderOf } from '../services/orders/orders-domain.ts';
 import { serviceLog } from './analytics-kill-support.ts';
 import { until } from './running-shop.ts';
-import type { Answer } from './shop-api.ts';
-
-type Api = (
-  method: string,
-  path: string,
-  body?: unknown,
-  headers?: Record<string, string>,
-) => Promise<Answer>;
+import type { Answer, ShopApi as Api } from './shop-api.ts';
 
 /** One row of `GET /analytics/sales`. */
 export interface SalesRow {

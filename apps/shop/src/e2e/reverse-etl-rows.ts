@@ -9,14 +9,7 @@ import type { Order } from '../services/orders/orders-domain.ts';
 import { serviceLog, serviceUrl } from './analytics-kill-support.ts';
 import { ordersOf } from './analytics-rows.ts';
 import { pause, until } from './running-shop.ts';
-import type { Answer } from './shop-api.ts';
-
-type Api = (
-  method: string,
-  path: string,
-  body?: unknown,
-  headers?: Record<string, string>,
-) => Promise<Answer>;
+import type { Answer, ShopApi as Api } from './shop-api.ts';
 
 const week = 7 * 24 * 3_600_000;
 

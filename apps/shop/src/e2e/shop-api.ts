@@ -7,6 +7,9 @@ export interface Answer {
   headers: Headers;
 }
 
+/** A shop API client, as `shopApi` makes one. */
+export type ShopApi = ReturnType<typeof shopApi>;
+
 /** Calls `baseUrl()` + path; a string body is sent as it is (for malformed JSON), anything else as JSON. */
 export function shopApi(baseUrl: () => string, options: { timeoutMs?: number } = {}) {
   return async function api(
