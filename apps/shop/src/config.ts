@@ -43,6 +43,8 @@ export interface ShopConfig {
   analyticsExportMs: number;
   /** How often the analytics service recomputes gold in full and compares (Lambda); 0: only when asked. */
   analyticsRecomputeMs: number;
+  /** The least time between two runs of the data contracts' quality rules (after model runs). */
+  analyticsQualityMs: number;
   /** The least time between two pushes of gold's sales ranks to the catalog (reverse ETL). */
   salesRankSyncMs: number;
   /** How often each service deletes old inbox receipts and published outbox rows; 0: never. */
@@ -149,6 +151,11 @@ const settings = {
     allowed: 'a whole number of milliseconds: 0 (only when asked) or at least 1000',
     defaultText: '600000 (10 minutes)',
   },
+  analyticsQualityMs: {
+    env: 'SHOP_ANALYTICS_QUALITY_MS',
+    allowed: 'a whole number of milliseconds, at least 500',
+    defaultText: '30000',
+  },
   salesRankSyncMs: {
     env: 'SHOP_SALES_RANK_SYNC_MS',
     allowed: 'a whole number of milliseconds: 0 (after every model run) up to 50000',
@@ -215,6 +222,7 @@ const configSchema = z.object({
     .max(2 ** 31 - 1)
     .refine((ms) => ms === 0 || ms >= 1000)
     .default(10 * minute),
+  analyticsQualityMs: wholeNumber.min(500).max(2 ** 31 - 1).default(30_000),
   // At most 50 s: `salesRank` must reach the catalog within 60 s of the sales that change it.
   salesRankSyncMs: wholeNumber.max(50_000).default(5_000),
   retentionIntervalMs: wholeNumber

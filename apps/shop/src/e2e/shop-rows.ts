@@ -130,6 +130,7 @@ export function describeShopRows(title: string, options: ShopRowsOptions): void 
         SHOP_PAYMENT_TIMEOUT_MS: '1500',
         SHOP_DAILY_SALES_REFRESH_MS: '300',
         SHOP_SALES_RANK_SYNC_MS: '500',
+        SHOP_ANALYTICS_QUALITY_MS: '1000',
       });
     }, 120_000);
     afterAll(async () => shop?.stop());

@@ -50,7 +50,7 @@ await runService({
     const quality = createContractQuality({
       products: loadDataProducts(),
       live: () => started().generations.live(),
-      everyMs: 2_000,
+      everyMs: config.analyticsQualityMs,
       warn,
     });
     installAnalyticsRoutes(app, config, {
