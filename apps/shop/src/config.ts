@@ -222,7 +222,10 @@ const configSchema = z.object({
     .max(2 ** 31 - 1)
     .refine((ms) => ms === 0 || ms >= 1000)
     .default(10 * minute),
-  analyticsQualityMs: wholeNumber.min(500).max(2 ** 31 - 1).default(30_000),
+  analyticsQualityMs: wholeNumber
+    .min(500)
+    .max(2 ** 31 - 1)
+    .default(30_000),
   // At most 50 s: `salesRank` must reach the catalog within 60 s of the sales that change it.
   salesRankSyncMs: wholeNumber.max(50_000).default(5_000),
   retentionIntervalMs: wholeNumber
