@@ -1,4 +1,5 @@
 export * from './batching/index.ts';
+export * from './cache/index.ts';
 export * from './consistency/index.ts';
 export * from './crypto/index.ts';
 export * from './decider/index.ts';

@@ -1,0 +1,4 @@
+export * from './cache.ts';
+export * from './memory-cache.ts';
+export * from './read-through.ts';
+export * from './write-through.ts';

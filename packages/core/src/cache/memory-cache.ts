@@ -1,0 +1,55 @@
+/**
+ * The in-process Cache (the embedded default): an LRU of at most `maxEntries`, each entry with its
+ * own TTL. Shared by nothing but this process, so its locks and versions hold within it only.
+ */
+import { randomUUID } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { Cache, CacheEntry } from './cache.ts';
+
+interface Stored {
+  /** Absent for an invalidation, which only remembers its version. */
+  readonly entry?: CacheEntry<unknown>;
+  readonly version: number;
+}
+
+export function createMemoryCache(options: { maxEntries?: number; name?: string } = {}): Cache {
+  const entries = new LRUCache<string, Stored>({ max: options.maxEntries ?? 10_000, ttlAutopurge: false });
+  const locks = new Map<string, { token: string; until: number }>();
+
+  return {
+    name: options.name ?? 'memory',
+    async get<T>(key: string) {
+      return entries.get(key)?.entry as CacheEntry<T> | undefined;
+    },
+    async set(key, value, { ttlMs, version = 0, freshMs }) {
+      const current = entries.get(key);
+      if (current && current.version > version) return false;
+      const freshUntil = Date.now() + Math.min(freshMs ?? ttlMs, ttlMs);
+      entries.set(key, { entry: { value, version, freshUntil }, version }, { ttl: ttlMs });
+      return true;
+    },
+    async invalidate(key, invalidation) {
+      if (!invalidation) {
+        entries.delete(key);
+        return;
+      }
+      // A late invalidation leaves a newer value (or a newer invalidation) where it is.
+      if ((entries.get(key)?.version ?? -1) > invalidation.version) return;
+      entries.set(key, { version: invalidation.version }, { ttl: invalidation.ttlMs });
+    },
+    async lock(key, ttlMs) {
+      const held = locks.get(key);
+      if (held && held.until > Date.now()) return null;
+      const token = randomUUID();
+      locks.set(key, { token, until: Date.now() + ttlMs });
+      return token;
+    },
+    async unlock(key, token) {
+      if (locks.get(key)?.token === token) locks.delete(key);
+    },
+    async close() {
+      entries.clear();
+      locks.clear();
+    },
+  };
+}
