@@ -30,6 +30,7 @@ const workspaces = [
   'postgres-cdc',
   'nats',
   'rabbitmq',
+  'redis',
   'data-contracts',
   'lakehouse',
   'testing',
