@@ -213,6 +213,10 @@ describe('the examples run', () => {
     ]);
   });
 
+  it('cache: a hundred readers of a missing key cause one load, and a late value is refused', async () => {
+    expect(await logsOf('cache')).toEqual([[1, false]]);
+  });
+
   it('reverse ETL: every rank pushed once into the outbox, nothing again when nothing changed', async () => {
     expect(await logsOf('reverse-etl')).toEqual([[2, 0, 2]]);
   });

@@ -1,3 +1,4 @@
+export * from './cache-conformance/index.ts';
 export * from './decider-spec.ts';
 export * from './hold-sqlite-write-lock.ts';
 export * from './postgres-test-database.ts';
