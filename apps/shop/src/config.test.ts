@@ -35,7 +35,7 @@ describe('loadConfig', () => {
       analyticsExportMs: 60_000,
       analyticsRecomputeMs: 600_000,
       analyticsQualityMs: 30_000,
-      salesRankSyncMs: 5_000,
+      salesRankSyncMs: 20_000,
       retentionIntervalMs: 300_000,
       inboxRetentionMs: 30 * 24 * 3_600_000,
       publishedOutboxRetentionMs: 24 * 3_600_000,

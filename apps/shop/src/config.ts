@@ -159,7 +159,7 @@ const settings = {
   salesRankSyncMs: {
     env: 'SHOP_SALES_RANK_SYNC_MS',
     allowed: 'a whole number of milliseconds: 0 (after every model run) up to 50000',
-    defaultText: '5000',
+    defaultText: '20000',
   },
   retentionIntervalMs: {
     env: 'SHOP_RETENTION_INTERVAL_MS',
@@ -227,7 +227,7 @@ const configSchema = z.object({
     .max(2 ** 31 - 1)
     .default(30_000),
   // At most 50 s: `salesRank` must reach the catalog within 60 s of the sales that change it.
-  salesRankSyncMs: wholeNumber.max(50_000).default(5_000),
+  salesRankSyncMs: wholeNumber.max(50_000).default(20_000),
   retentionIntervalMs: wholeNumber
     .max(2 ** 31 - 1)
     .refine((ms) => ms === 0 || ms >= 100)
