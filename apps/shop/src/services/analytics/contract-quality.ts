@@ -84,16 +84,22 @@ export function createContractQuality(options: {
     for (const product of options.products) await checkProduct(pipeline, product, runId);
   }
 
-  const timer = setInterval(() => {
-    if (pendingRun === null || checking) return;
-    const runId = pendingRun;
-    pendingRun = null;
-    checking = checkNow(runId)
-      .catch((error) => options.warn(`quality checks failed: ${String(error)}`))
-      .finally(() => {
-        checking = null;
-      });
-  }, options.everyMs);
+  let lastCheckAt = 0;
+  // Looks every second (or `everyMs`, if less): the first run after a quiet spell is checked at once.
+  const timer = setInterval(
+    () => {
+      if (pendingRun === null || checking || Date.now() - lastCheckAt < options.everyMs) return;
+      const runId = pendingRun;
+      pendingRun = null;
+      lastCheckAt = Date.now();
+      checking = checkNow(runId)
+        .catch((error) => options.warn(`quality checks failed: ${String(error)}`))
+        .finally(() => {
+          checking = null;
+        });
+    },
+    Math.min(options.everyMs, 1_000),
+  );
 
   return {
     /** Gold changed: the next tick checks it. */
