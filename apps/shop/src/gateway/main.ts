@@ -50,7 +50,6 @@ await runService({
   registry: createEventRegistry([]),
   async setup({ app, config, store, transport, addConsumer, logRetry }) {
     const call = createServiceClient(config);
-    const products = createProductCache(config);
     const feed = createDashboardFeed({ call, dataDir: config.dataDir });
     const idempotencyLocks = new Map<string, Promise<unknown>>();
 
@@ -158,15 +157,8 @@ await runService({
       }
     };
     /** The catalog's part of a product: from the cache, else from the catalog (and cached if found). */
-    const catalogPart = async (
-      productId: string,
-    ): Promise<{ answer: ServiceAnswer; cache: 'hit' | 'miss' }> => {
-      const cached = await products.get(productId);
-      if (cached) return { answer: { status: 200, body: cached, headers: new Headers() }, cache: 'hit' };
-      const answer = await productAnswer(productId);
-      if (answer.status === 200) await products.set(productId, answer.body);
-      return { answer, cache: 'miss' };
-    };
+    const products = createProductCache(config, productAnswer);
+    const catalogPart = (productId: string) => products.read(productId);
 
     await app.register(
       async (api) => {
@@ -362,7 +354,8 @@ await runService({
         registry: createEventRegistry([productUpdated, salesRankChanged]),
         handlers: {
           'catalog.ProductUpdated': async (event) => {
-            await products.invalidate(event.data.productId);
+            // At the event's version: a read of the product from before it cannot be cached after it.
+            await products.invalidate(event.data.productId, event.streamPosition);
           },
           'catalog.SalesRankChanged': async (event) => {
             await products.invalidate(event.data.productId);

@@ -1,45 +1,79 @@
 /**
- * Cache-aside for the catalog's part of product reads (sku, name, price): an in-process LRU by
- * default, Redis when configured. Entries are dropped on every catalog change (and expire after a
- * minute, in case an invalidation is lost). The stock is never cached: GET /products/:id reads it
- * from the orders service's replica on every request.
+ * The catalog's part of product reads (sku, name, price, sales rank) through the Cache port: an
+ * in-process LRU by default, Redis when configured, read through for a minute (spread by jitter).
+ * Entries carry the product stream's version (the catalog's ETag); `catalog.ProductUpdated`
+ * invalidates at its version, so a read of the old product that answers late cannot put it back;
+ * `catalog.SalesRankChanged` drops the entry (ranks are not in the stream). The stock is never
+ * cached: GET /products/:id reads it from the orders service's replica on every request. Redis out
+ * of reach: reads come from the catalog, and a warning says so (at most once a minute).
  */
-import { LRUCache } from 'lru-cache';
+import { type Cache, createMemoryCache, createReadThrough, type ReadSource } from '@causeway/core';
+import { createRedisCache } from '@causeway/redis';
+import { Redis } from 'ioredis';
 import type { ShopConfig } from '../config.ts';
+import type { ServiceAnswer } from '../platform/service-client.ts';
 
 const ttlMs = 60_000;
 
+/** The catalog answered something other than the product: the gateway sends that answer on. */
+class CatalogAnswer extends Error {
+  constructor(readonly answer: ServiceAnswer) {
+    super(`the catalog answered ${answer.status}`);
+  }
+}
+
 export interface ProductCache {
-  get(id: string): Promise<unknown | undefined>;
-  set(id: string, product: unknown): Promise<void>;
-  invalidate(id: string): Promise<void>;
+  /** The catalog's answer for the product, and whether the cache had it. */
+  read(productId: string): Promise<{ answer: ServiceAnswer; cache: 'hit' | 'miss' }>;
+  /** The product changed at `version` (its stream's), or in some other way (no version). */
+  invalidate(productId: string, version?: number): Promise<void>;
 }
 
-export function createProductCache(config: ShopConfig): ProductCache {
-  if (config.cache === 'redis') return createRedisCache(config.redisUrl);
-  const lru = new LRUCache<string, object>({ max: 10_000, ttl: ttlMs });
-  return {
-    get: async (id) => lru.get(id),
-    set: async (id, product) => void lru.set(id, product as object),
-    invalidate: async (id) => void lru.delete(id),
-  };
-}
+export function createProductCache(
+  config: ShopConfig,
+  fetchProduct: (productId: string) => Promise<ServiceAnswer>,
+): ProductCache {
+  const cache: Cache =
+    config.cache === 'redis'
+      ? createRedisCache({
+          client: new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 }),
+          prefix: 'shop:product:',
+          closeClient: true,
+        })
+      : createMemoryCache();
+  let warnedAt = 0;
+  const reader = createReadThrough<unknown>({
+    cache,
+    ttlMs,
+    // A product not found is not cached: it may be created a moment later.
+    notFoundTtlMs: 0,
+    async load(productId) {
+      const answer = await fetchProduct(productId);
+      if (answer.status !== 200) throw new CatalogAnswer(answer);
+      const version = Number(answer.headers.get('etag')?.replaceAll('"', '') ?? 0);
+      return { value: answer.body, version: Number.isFinite(version) ? version : 0 };
+    },
+    onCacheError(error) {
+      if (Date.now() - warnedAt < 60_000) return;
+      warnedAt = Date.now();
+      console.warn(
+        `[gateway] product cache (${cache.name}) out of reach, reading products from the catalog: ${String(error)}`,
+      );
+    },
+  });
+  const fromOf = (from: ReadSource) => (from === 'miss' ? 'miss' : 'hit');
 
-function createRedisCache(url: string): ProductCache {
-  const client = import('ioredis').then(
-    ({ Redis }) => new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 1 }),
-  );
-  const key = (id: string) => `shop:product:${id}`;
   return {
-    async get(id) {
-      const text = await (await client).get(key(id)).catch(() => null);
-      return text ? JSON.parse(text) : undefined;
+    async read(productId) {
+      try {
+        const { value, from } = await reader.read(productId);
+        return { answer: { status: 200, body: value, headers: new Headers() }, cache: fromOf(from) };
+      } catch (error) {
+        if (error instanceof CatalogAnswer) return { answer: error.answer, cache: 'miss' };
+        throw error;
+      }
     },
-    async set(id, product) {
-      await (await client).set(key(id), JSON.stringify(product), 'PX', ttlMs).catch(() => {});
-    },
-    async invalidate(id) {
-      await (await client).del(key(id));
-    },
+    invalidate: (productId, version) =>
+      cache.invalidate(productId, version === undefined ? undefined : { version, ttlMs }),
   };
 }

@@ -33,9 +33,14 @@ export interface ReadThroughOptions<T> {
   onCacheError?(error: unknown): void;
 }
 
+/** Where a read's value came from: the cache (fresh or stale) or the source. */
+export type ReadSource = 'hit' | 'stale' | 'miss';
+
 export interface ReadThrough<T> {
   /** The value (null: not found), from the cache or the source. */
   get(key: string): Promise<T | null>;
+  /** The same, saying where the value came from. */
+  read(key: string): Promise<{ value: T | null; from: ReadSource }>;
   /** How each `get` was answered since the reader was made. */
   readonly stats: { hits: number; stale: number; misses: number; loads: number; cacheErrors: number };
 }
@@ -102,22 +107,25 @@ export function createReadThrough<T>(options: ReadThroughOptions<T>): ReadThroug
     return load;
   }
 
+  async function read(key: string): Promise<{ value: T | null; from: ReadSource }> {
+    const entry = await safely(() => cache.get<T | null>(key), undefined);
+    if (entry === undefined) {
+      stats.misses += 1;
+      return { value: await loadOnce(key), from: 'miss' };
+    }
+    if (entry.freshUntil >= Date.now()) {
+      stats.hits += 1;
+      return { value: entry.value, from: 'hit' };
+    }
+    stats.stale += 1;
+    // Stale: answered now, reloaded behind it by one reader.
+    loadOnce(key).catch((error) => options.onCacheError?.(error));
+    return { value: entry.value, from: 'stale' };
+  }
+
   return {
     stats,
-    async get(key) {
-      const entry = await safely(() => cache.get<T | null>(key), undefined);
-      if (entry === undefined) {
-        stats.misses += 1;
-        return loadOnce(key);
-      }
-      if (entry.freshUntil >= Date.now()) {
-        stats.hits += 1;
-        return entry.value;
-      }
-      stats.stale += 1;
-      // Stale: answered now, reloaded behind it by one reader.
-      loadOnce(key).catch((error) => options.onCacheError?.(error));
-      return entry.value;
-    },
+    read,
+    get: async (key) => (await read(key)).value,
   };
 }

@@ -85,13 +85,15 @@ await runService({
       if (result.events.length > 0) reply.header(consistencyHeader, consistencyTokenOf(result.events));
       return result.state;
     });
-    app.get('/products/:id', async (request) => {
+    // The ETag is the product stream's version: the gateway caches the answer at that version.
+    app.get('/products/:id', async (request, reply) => {
       const { id } = parseInput(idParams, request.params, 'path');
-      return store.transaction(async (tx) => {
-        const { state } = await loadAggregate(eventStore, productStream(id), { decider: productDecider, tx });
-        if (!state) throw new NotFoundError('Product', id);
-        return { ...state, ...(await salesRankOf(tx, id)) };
+      const { product, version } = await store.transaction(async (tx) => {
+        const loaded = await loadAggregate(eventStore, productStream(id), { decider: productDecider, tx });
+        if (!loaded.state) throw new NotFoundError('Product', id);
+        return { product: { ...loaded.state, ...(await salesRankOf(tx, id)) }, version: loaded.version };
       });
+      return reply.header('etag', `"${version}"`).send(product);
     });
 
     addConsumer(
