@@ -85,12 +85,20 @@ export function createContractQuality(options: {
   }
 
   let lastCheckAt = 0;
+  let lastRunId: string | null = null;
   // Looks every second (or `everyMs`, if less): the first run after a quiet spell is checked at once.
   const timer = setInterval(
     () => {
-      if (pendingRun === null || checking || Date.now() - lastCheckAt < options.everyMs) return;
-      const runId = pendingRun;
+      if (checking || Date.now() - lastCheckAt < options.everyMs) return;
+      // A check whose query failed (e.g. its generation was swapped out under it by a replay) is
+      // run again, model run or not: the data did not fail, the reading did.
+      const failedReading = [...latest.values()].some((product) =>
+        product.checks.some((check) => check.status === 'error'),
+      );
+      if (pendingRun === null && !failedReading) return;
+      const runId = pendingRun ?? lastRunId;
       pendingRun = null;
+      lastRunId = runId;
       lastCheckAt = Date.now();
       checking = checkNow(runId)
         .catch((error) => options.warn(`quality checks failed: ${String(error)}`))
