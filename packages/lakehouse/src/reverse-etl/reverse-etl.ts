@@ -10,7 +10,12 @@ import { randomUUID } from 'node:crypto';
 import { InvalidArgumentError, NotFoundError, type OutboxMessage, type Store } from '@causeway/core';
 import { v5 as uuidv5 } from 'uuid';
 import type { Lakehouse, LakehouseRow } from '../lakehouse.ts';
-import { createReverseEtlLog, type LoggedPush, type ReverseRun } from './reverse-etl-log.ts';
+import {
+  createReverseEtlLog,
+  type LoggedPush,
+  type ReverseEtlLog,
+  type ReverseRun,
+} from './reverse-etl-log.ts';
 import type { ReverseSync } from './reverse-sync.ts';
 
 export interface ReverseEtlOptions {
@@ -181,9 +186,10 @@ export function createReverseEtl(options: ReverseEtlOptions): ReverseEtl {
     return readRun(runId);
   }
 
-  async function executeReplay(runId: string): Promise<ReverseRun> {
-    const logged = await log.pushesOf(runId);
-    if (!logged) throw new NotFoundError('Reverse ETL run', runId);
+  /** `logged`: the run's commands as `replay` read them (a run's logged commands never change). */
+  async function executeReplay(
+    logged: NonNullable<Awaited<ReturnType<ReverseEtlLog['pushesOf']>>>,
+  ): Promise<ReverseRun> {
     const replayId = randomUUID();
     const startedAt = new Date().toISOString();
     await log.started({ runId: replayId, sync: logged.sync, startedAt, replayOf: logged.runId });
@@ -226,7 +232,7 @@ export function createReverseEtl(options: ReverseEtlOptions): ReverseEtl {
     async replay(runId) {
       const logged = await log.pushesOf(runId);
       if (!logged) throw new NotFoundError('Reverse ETL run', runId);
-      return serialized(logged.sync, () => executeReplay(runId));
+      return serialized(logged.sync, () => executeReplay(logged));
     },
     modelRunSucceeded() {
       for (const sync of syncs.values()) {
