@@ -13,6 +13,8 @@ import type { Redis } from 'ioredis';
 const setIfNotOlder = `
 local current = redis.call('HGET', KEYS[1], 'v')
 if current and tonumber(current) > tonumber(ARGV[1]) then return 0 end
+-- An invalidation at a version leaves what was read at that version (or invalidated at it) in place.
+if current and not ARGV[3] and tonumber(current) == tonumber(ARGV[1]) then return 0 end
 redis.call('DEL', KEYS[1])
 if ARGV[3] then
   redis.call('HSET', KEYS[1], 'v', ARGV[1], 'p', ARGV[3], 'f', ARGV[4])

@@ -7,7 +7,7 @@
  * (admin-routes.ts). POST /orders goes to the orders service alone: it decides from its replicas.
  */
 import { createHash } from 'node:crypto';
-import { createConsumer, createEventRegistry } from '@causeway/core';
+import { createConsumer, createEventRegistry, invalidateOnEvent } from '@causeway/core';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { loadDataProducts } from '../data-products/data-products.ts';
@@ -353,13 +353,17 @@ await runService({
         destinations: ['catalog.events'],
         registry: createEventRegistry([productUpdated, salesRankChanged]),
         handlers: {
-          'catalog.ProductUpdated': async (event) => {
-            // At the event's version: a read of the product from before it cannot be cached after it.
-            await products.invalidate(event.data.productId, event.streamPosition);
-          },
-          'catalog.SalesRankChanged': async (event) => {
-            await products.invalidate(event.data.productId);
-          },
+          // At the event's version: a read of the product from before it cannot be cached after it.
+          'catalog.ProductUpdated': invalidateOnEvent(products.cache, {
+            keyOf: (event) => event.data.productId,
+            ttlMs: products.ttlMs,
+          }),
+          // Ranks are not in the product's stream: the entry is dropped, no version remembered.
+          'catalog.SalesRankChanged': invalidateOnEvent(products.cache, {
+            keyOf: (event) => event.data.productId,
+            versionOf: () => null,
+            ttlMs: products.ttlMs,
+          }),
         },
       }),
     );

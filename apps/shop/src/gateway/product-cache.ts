@@ -27,6 +27,10 @@ export interface ProductCache {
   read(productId: string): Promise<{ answer: ServiceAnswer; cache: 'hit' | 'miss' }>;
   /** The product changed at `version` (its stream's), or in some other way (no version). */
   invalidate(productId: string, version?: number): Promise<void>;
+  /** The cache itself, for the event handlers that invalidate it. */
+  readonly cache: Cache;
+  /** How long an entry (or an invalidation's version) lives. */
+  readonly ttlMs: number;
 }
 
 export function createProductCache(
@@ -64,6 +68,8 @@ export function createProductCache(
   const fromOf = (from: ReadSource) => (from === 'miss' ? 'miss' : 'hit');
 
   return {
+    cache,
+    ttlMs,
     async read(productId) {
       try {
         const { value, from } = await reader.read(productId);

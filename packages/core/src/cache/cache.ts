@@ -32,7 +32,8 @@ export interface Cache {
   set<T>(key: string, value: T, options: CacheSetOptions): Promise<boolean>;
   /**
    * Drops the entry. With a `version`, remembers it for `ttlMs`: a later `set` of an older
-   * version is refused (the source changed at `version`; whoever read before that is late).
+   * version is refused (the source changed at `version`; whoever read before that is late), and an
+   * entry read at `version` or later is left in place (a late or repeated invalidation).
    */
   invalidate(key: string, options?: { version: number; ttlMs: number }): Promise<void>;
   /**

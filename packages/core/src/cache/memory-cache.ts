@@ -33,8 +33,9 @@ export function createMemoryCache(options: { maxEntries?: number; name?: string 
         entries.delete(key);
         return;
       }
-      // A late invalidation leaves a newer value (or a newer invalidation) where it is.
-      if ((entries.get(key)?.version ?? -1) > invalidation.version) return;
+      // A late or repeated invalidation leaves a value read at or after its version (or an
+      // invalidation as new) where it is.
+      if ((entries.get(key)?.version ?? -1) >= invalidation.version) return;
       entries.set(key, { version: invalidation.version }, { ttl: invalidation.ttlMs });
     },
     async lock(key, ttlMs) {

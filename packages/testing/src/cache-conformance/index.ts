@@ -6,7 +6,7 @@
  * `shared`, `open` gives clients of one cache (as several processes are): what one writes or locks,
  * another sees.
  */
-import { type Cache, createReadThrough, writeThrough } from '@causeway/core';
+import { type Cache, createReadThrough, invalidateOnEvent, writeThrough } from '@causeway/core';
 import { afterEach, describe, expect, it } from 'vitest';
 
 export interface CacheConformanceOptions {
@@ -186,6 +186,34 @@ export function describeCacheConformance(
       await expect.poll(() => reader.get(key), { timeout: 2_000, interval: 20 }).toBe('changed');
       expect(loads).toBe(3);
       expect(reader.stats.stale).toBeGreaterThanOrEqual(3);
+    });
+
+    it('event-driven invalidation: an event handled on one instance drops the entry another cached, and its late old read stays out', async () => {
+      const [instanceA, instanceB] = await pair();
+      const key = newKey();
+      let version = 3;
+      const readerOf = (each: Cache) =>
+        createReadThrough({
+          cache: each,
+          ttlMs: 10_000,
+          load: async () => ({ value: `v${version}`, version }),
+        });
+      expect(await readerOf(instanceA).get(key)).toBe('v3');
+      // The source changes to version 4; instance B's consumer handles the event.
+      version = 4;
+      const onChanged = invalidateOnEvent(instanceB, {
+        keyOf: (event: { streamPosition: number; data: { id: string } }) => event.data.id,
+        ttlMs: 10_000,
+      });
+      await onChanged({ streamPosition: 4, data: { id: key } });
+      expect(await instanceA.get(key)).toBeUndefined();
+      // A reader that loaded version 3 before the event answers late: refused.
+      expect(await instanceA.set(key, 'v3', { ttlMs: 10_000, version: 3 })).toBe(false);
+      expect(await readerOf(instanceA).get(key)).toBe('v4');
+      // An event redelivered (or arriving late) leaves the newer entry in place.
+      await onChanged({ streamPosition: 4, data: { id: key } });
+      await onChanged({ streamPosition: 2, data: { id: key } });
+      expect(await instanceB.get(key)).toMatchObject({ value: 'v4', version: 4 });
     });
 
     it('write-through: a failed write leaves no entry; a write that commits is cached at its version', async () => {
