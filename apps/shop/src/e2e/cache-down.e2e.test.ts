@@ -1,15 +1,18 @@
 /**
  * The gateway's product cache in a Redis of the test's own, killed mid-run: a product update that
- * committed answers 200 although the cache cannot be told, and reads go on from the catalog.
+ * committed answers 200 although the cache cannot be told, reads go on from the catalog, one alert
+ * says so; when Redis is back, reads are cached again and one line says that.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../supervisor/test-support/helpers.ts';
 import { type RunningShop, startShop, until } from './running-shop.ts';
 
 /** A throwaway redis-server: no persistence, no shared state with the machine's Redis. */
-async function startPrivateRedis(): Promise<{ url: string; process: ChildProcess }> {
-  const port = await freePort();
+async function startPrivateRedis(port?: number): Promise<{ url: string; process: ChildProcess }> {
+  port ??= await freePort();
   const child = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
@@ -72,5 +75,20 @@ describe('product cache in Redis, and Redis dies', () => {
       { timeoutMs: 15_000 },
     );
     expect(read).toMatchObject({ status: 200, body: { id, name: 'Sencha', priceCents: 450 } });
+    for (let i = 0; i < 20; i++) expect((await api('GET', `/products/${id}`)).status).toBe(200);
+    const gatewayLog = () => readFileSync(join(shop.dataDir, 'logs', 'gateway.log'), 'utf8');
+    const alerts = () => gatewayLog().match(/ALERT product cache/g) ?? [];
+    expect(alerts()).toHaveLength(1);
+
+    // Redis returns (empty, on the same port): reads are cached again, and the return is logged once.
+    redis = await startPrivateRedis(Number(new URL(redis.url).port));
+    await until(
+      () => api('GET', `/products/${id}`),
+      (answer) => answer.cache === 'hit',
+      { timeoutMs: 15_000 },
+    );
+    expect((await api('GET', `/products/${id}`)).body).toMatchObject({ name: 'Sencha' });
+    expect(gatewayLog().match(/product cache \(Redis\) is back/g)).toHaveLength(1);
+    expect(alerts()).toHaveLength(1);
   }, 60_000);
 });

@@ -23,7 +23,7 @@ import { registerAnalyticsRoutes } from './analytics-routes.ts';
 import { createDashboardFeed } from './dashboard-feed.ts';
 import { registerDashboard } from './dashboard-static.ts';
 import { registerDataProductRoutes } from './data-product-routes.ts';
-import { createProductCache } from './product-cache.ts';
+import { createProductCache, openProductCacheStore } from './product-cache.ts';
 import { healthOf } from './service-health.ts';
 
 const idempotencyCollection = 'idempotency_keys';
@@ -157,7 +157,7 @@ await runService({
       }
     };
     /** The catalog's part of a product: from the cache, else from the catalog (and cached if found). */
-    const products = createProductCache(config, productAnswer);
+    const products = createProductCache(await openProductCacheStore(config), productAnswer);
     const catalogPart = (productId: string) => products.read(productId);
 
     await app.register(
@@ -343,6 +343,7 @@ await runService({
     registerDashboard(app);
     // The browsers' live streams never end by themselves: end them, or closing would wait forever.
     app.addHook('preClose', async () => feed.close());
+    app.addHook('onClose', async () => products.cache.close());
 
     addConsumer(
       createConsumer({

@@ -5,9 +5,15 @@
  * invalidates at its version, so a read of the old product that answers late cannot put it back;
  * `catalog.SalesRankChanged` drops the entry (ranks are not in the stream). The stock is never
  * cached: GET /products/:id reads it from the orders service's replica on every request. Redis out
- * of reach: reads come from the catalog, and a warning says so (at most once a minute).
+ * of reach: reads come from the catalog, and an alert says so once per outage.
  */
-import { type Cache, createMemoryCache, createReadThrough, type ReadSource } from '@causeway/core';
+import {
+  type Cache,
+  createMemoryCache,
+  createReadThrough,
+  type ReadSource,
+  withOutageReporting,
+} from '@causeway/core';
 import { createRedisCache } from '@causeway/redis';
 import { Redis } from 'ioredis';
 import type { ShopConfig } from '../config.ts';
@@ -33,19 +39,40 @@ export interface ProductCache {
   readonly ttlMs: number;
 }
 
+/**
+ * The cache the gateway's product reads go through: Redis when configured (one for every gateway
+ * process), else the in-process LRU. Redis's client fails a call at once while Redis is away (the
+ * catalog answers instead) and reconnects every half second; the outage and the return are each
+ * logged once, as alerts.
+ */
+export async function openProductCacheStore(config: ShopConfig): Promise<Cache> {
+  if (config.cache !== 'redis') return createMemoryCache();
+  const client = new Redis(config.redisUrl, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => 500,
+  });
+  client.on('error', () => {});
+  // Down at start-up: the gateway starts anyway, on the catalog, and says so below.
+  await Promise.race([
+    client.connect().catch(() => {}),
+    new Promise((resolve) => setTimeout(resolve, 2_000)),
+  ]);
+  return withOutageReporting(createRedisCache({ client, prefix: 'shop:product:', closeClient: true }), {
+    onDown: (error) =>
+      console.error(
+        `[gateway] ALERT product cache (Redis at ${config.redisUrl}) out of reach: reading products from the catalog until it is back (${String(error)})`,
+      ),
+    onUp: (outageMs) =>
+      console.error(`[gateway] product cache (Redis) is back after ${Math.round(outageMs / 1000)} s`),
+  });
+}
+
 export function createProductCache(
-  config: ShopConfig,
+  cache: Cache,
   fetchProduct: (productId: string) => Promise<ServiceAnswer>,
 ): ProductCache {
-  const cache: Cache =
-    config.cache === 'redis'
-      ? createRedisCache({
-          client: new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 }),
-          prefix: 'shop:product:',
-          closeClient: true,
-        })
-      : createMemoryCache();
-  let warnedAt = 0;
   const reader = createReadThrough<unknown>({
     cache,
     ttlMs,
@@ -56,13 +83,6 @@ export function createProductCache(
       if (answer.status !== 200) throw new CatalogAnswer(answer);
       const version = Number(answer.headers.get('etag')?.replaceAll('"', '') ?? 0);
       return { value: answer.body, version: Number.isFinite(version) ? version : 0 };
-    },
-    onCacheError(error) {
-      if (Date.now() - warnedAt < 60_000) return;
-      warnedAt = Date.now();
-      console.warn(
-        `[gateway] product cache (${cache.name}) out of reach, reading products from the catalog: ${String(error)}`,
-      );
     },
   });
   const fromOf = (from: ReadSource) => (from === 'miss' ? 'miss' : 'hit');
