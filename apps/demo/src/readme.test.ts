@@ -213,8 +213,12 @@ describe('the examples run', () => {
     ]);
   });
 
-  it('cache: a hundred readers of a missing key cause one load, and a late value is refused', async () => {
-    expect(await logsOf('cache')).toEqual([[1, false]]);
+  it('cache: a hundred readers of a missing key cause one load, a late value is refused, and write-back journals 500 writes in fewer commits and flushes them once', async () => {
+    expect(await logsOf('cache')).toEqual([
+      [1, false],
+      [true, 500],
+      [500, undefined],
+    ]);
   });
 
   it('reverse ETL: every rank pushed once into the outbox, nothing again when nothing changed', async () => {

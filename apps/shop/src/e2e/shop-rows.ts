@@ -310,6 +310,19 @@ export function describeShopRows(title: string, options: ShopRowsOptions): void 
       expect(later.body.items[0]).toMatchObject({ name: 'Earl Grey', unitPriceCents: 700 });
     });
 
+    it('product views (write-back): every answered GET /products/:id counts once, a 404 does not', async () => {
+      const productId = await newProduct(1);
+      expect((await api('GET', `/products/${productId}`)).body.views).toBe(1);
+      const burst = await Promise.all(Array.from({ length: 30 }, () => api('GET', `/products/${productId}`)));
+      // Each answer counts its own view and those before it: never fewer than its place, never more than all.
+      for (const answer of burst) expect(answer.body.views).toBeGreaterThanOrEqual(2);
+      expect(Math.max(...burst.map((answer) => answer.body.views))).toBe(31);
+      expect((await api('GET', '/products/no-such-product')).status).toBe(404);
+      // Past the write-back's flush (every second), the count is the table's, and still exact.
+      await pause(1_500);
+      expect((await api('GET', `/products/${productId}`)).body.views).toBe(32);
+    });
+
     it('Idempotency-Key: the same body returns the first order; another body is a 409', async () => {
       const userId = await newUser();
       const productId = await newProduct(10);

@@ -24,6 +24,7 @@ import { createDashboardFeed } from './dashboard-feed.ts';
 import { registerDashboard } from './dashboard-static.ts';
 import { registerDataProductRoutes } from './data-product-routes.ts';
 import { createProductCache, openProductCacheStore } from './product-cache.ts';
+import { openProductViews } from './product-views.ts';
 import { healthOf } from './service-health.ts';
 
 const idempotencyCollection = 'idempotency_keys';
@@ -157,6 +158,8 @@ await runService({
       }
     };
     /** The catalog's part of a product: from the cache, else from the catalog (and cached if found). */
+    const views = await openProductViews(store, 'gateway');
+    app.addHook('onClose', async () => views.close());
     const products = createProductCache(await openProductCacheStore(config), productAnswer);
     const catalogPart = (productId: string) => products.read(productId);
 
@@ -200,9 +203,11 @@ await runService({
           const [{ answer, cache }, stock] = await Promise.all([catalogPart(id), stockOf(id)]);
           reply.header('x-cache', cache);
           if (answer.status !== 200) return relay(reply, answer);
+          await views.record(id);
           return {
             ...(answer.body as object),
             ...stock,
+            views: await views.count(id),
             ...(stock.available === null ? { partial: ['available'] } : {}),
           };
         });

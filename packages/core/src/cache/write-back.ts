@@ -39,6 +39,11 @@ export interface WriteBack<T> {
   write(key: string, value: T): Promise<void>;
   /** The key's acknowledged value not yet flushed (combined), if any. */
   pending(key: string): T | undefined;
+  /**
+   * The key's value with its pending writes: `readFlushed` reads what the table holds, while no
+   * flush moves writes from the journal to the table (so none is counted twice or missed).
+   */
+  read(key: string, readFlushed: () => Promise<T | undefined>): Promise<T | undefined>;
   /** Flushes every pending write now; answers how many keys it wrote. */
   flush(): Promise<number>;
   readonly stats: { writes: number; journalCommits: number; flushes: number; flushedKeys: number };
@@ -82,7 +87,17 @@ export function createWriteBack<T>(options: WriteBackOptions<T>): WriteBack<T> {
     for (const [key, value] of combined) pendingWrites.set(key, value);
   }
 
-  async function flushPending(): Promise<number> {
+  // Flushes and reads of table-plus-pending take turns.
+  let turn: Promise<unknown> = Promise.resolve();
+  function exclusive<R>(work: () => Promise<R>): Promise<R> {
+    const run = turn.then(work);
+    turn = run.catch(() => {});
+    return run;
+  }
+
+  const flushPending = () => exclusive(flushAll);
+
+  async function flushAll(): Promise<number> {
     let written = 0;
     while (pendingWrites.size > 0) {
       const batch = [...pendingWrites].slice(0, maxBatch).map(([key, value]) => ({ key, value }));
@@ -160,6 +175,13 @@ export function createWriteBack<T>(options: WriteBackOptions<T>): WriteBack<T> {
       stats.writes += 1;
     },
     pending: (key) => pendingWrites.get(key),
+    read: (key, readFlushed) =>
+      exclusive(async () => {
+        const flushed = await readFlushed();
+        const pending = pendingWrites.get(key);
+        if (pending === undefined) return flushed;
+        return flushed === undefined ? pending : merge(flushed, pending);
+      }),
     flush: requestFlush,
     async close() {
       closed = true;

@@ -74,8 +74,15 @@ function describeWriteBack(backend: string, open: () => Promise<Store>) {
       await counters.start();
       await Promise.all(Array.from({ length: 50 }, () => counters.write('views', 2)));
       expect(counters.pending('views')).toBe(100);
+      const flushedSum = async () => sums.reduce((total, entry) => total + entry.value, 0);
+      expect(await counters.read('views', flushedSum)).toBe(100);
       await counters.flush();
       expect(sums).toEqual([{ key: 'views', value: 100 }]);
+      await counters.write('views', 1);
+      // The table's 100 and the journal's 1, read while a flush runs: neither counted twice nor missed.
+      const [during] = await Promise.all([counters.read('views', flushedSum), counters.flush()]);
+      expect(during).toBe(101);
+      expect(await counters.read('views', flushedSum)).toBe(101);
       await counters.close();
     });
 
