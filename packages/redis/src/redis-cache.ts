@@ -1,28 +1,37 @@
 /**
- * The Cache port on Redis, shared by every process of a deployment. An entry is a hash
- * (`v` version, `p` the value as JSON, `f` fresh-until) with the key's TTL; an invalidation is the
- * same hash without `p`. The version check and the write are one Lua script, so two processes
- * racing to cache a key cannot both win with an older version. Loader locks are `SET NX PX`,
- * released only by their holder's token (a script too).
+ * The Cache port on Redis, shared by every process of a deployment. An entry is one string,
+ * `<version>:<fresh-until>:<value as JSON>`, with the key's TTL, so a hit costs one GET, as a raw
+ * read of the value would; an invalidation is `<version>:` alone. The version check and the write are
+ * one Lua script, so two processes racing to cache a key cannot both win with an older version.
+ * Loader locks are `SET NX PX`, released only by their holder's token (a script too).
  */
 import { randomUUID } from 'node:crypto';
 import { type Cache, type CacheEntry, StoreFailureError } from '@causeway/core';
 import type { Redis } from 'ioredis';
 
-// Keys: ARGV[1] version, ARGV[2] ttl ms, ARGV[3] value JSON (absent: an invalidation), ARGV[4] fresh-until.
+// ARGV[1] version, ARGV[2] ttl ms, ARGV[3] the entry string (absent: an invalidation).
 const setIfNotOlder = `
-local current = redis.call('HGET', KEYS[1], 'v')
-if current and tonumber(current) > tonumber(ARGV[1]) then return 0 end
--- An invalidation at a version leaves what was read at that version (or invalidated at it) in place.
-if current and not ARGV[3] and tonumber(current) == tonumber(ARGV[1]) then return 0 end
-redis.call('DEL', KEYS[1])
-if ARGV[3] then
-  redis.call('HSET', KEYS[1], 'v', ARGV[1], 'p', ARGV[3], 'f', ARGV[4])
-else
-  redis.call('HSET', KEYS[1], 'v', ARGV[1])
+local current = redis.call('GET', KEYS[1])
+if current then
+  local version = tonumber(string.match(current, '^(%d+):'))
+  if version > tonumber(ARGV[1]) then return 0 end
+  -- An invalidation at a version leaves what was read at that version (or invalidated at it) in place.
+  if not ARGV[3] and version == tonumber(ARGV[1]) then return 0 end
 end
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('SET', KEYS[1], ARGV[3] or (ARGV[1] .. ':'), 'PX', ARGV[2])
 return 1`;
+
+/** The entry a stored string holds, or undefined for an invalidation. */
+function parseEntry<T>(stored: string): CacheEntry<T> | undefined {
+  const versionEnd = stored.indexOf(':');
+  const freshEnd = stored.indexOf(':', versionEnd + 1);
+  if (freshEnd < 0) return undefined;
+  return {
+    version: Number(stored.slice(0, versionEnd)),
+    freshUntil: Number(stored.slice(versionEnd + 1, freshEnd)),
+    value: JSON.parse(stored.slice(freshEnd + 1)) as T,
+  };
+}
 
 const unlockIfHolder = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -39,7 +48,7 @@ export interface RedisCacheOptions {
 export function createRedisCache(options: RedisCacheOptions): Cache {
   const { client } = options;
   const prefix = options.prefix ?? 'causeway:';
-  const entryKey = (key: string) => `${prefix}e:${key}`;
+  const entryKey = (key: string) => `${prefix}s:${key}`;
   const lockKey = (key: string) => `${prefix}l:${key}`;
 
   async function redis<T>(what: string, work: () => Promise<T>): Promise<T> {
@@ -58,13 +67,8 @@ export function createRedisCache(options: RedisCacheOptions): Cache {
     name: 'redis',
     get: <T>(key: string) =>
       redis('get', async () => {
-        const [version, payload, freshUntil] = await client.hmget(entryKey(key), 'v', 'p', 'f');
-        if (payload === null || payload === undefined) return undefined;
-        return {
-          value: JSON.parse(payload) as T,
-          version: Number(version),
-          freshUntil: Number(freshUntil),
-        } satisfies CacheEntry<T>;
+        const stored = await client.get(entryKey(key));
+        return stored === null ? undefined : parseEntry<T>(stored);
       }),
     set: (key, value, { ttlMs, version = 0, freshMs }) =>
       redis('set', async () => {
@@ -75,8 +79,7 @@ export function createRedisCache(options: RedisCacheOptions): Cache {
           entryKey(key),
           version,
           Math.max(1, Math.round(ttlMs)),
-          JSON.stringify(value),
-          freshUntil,
+          `${version}:${freshUntil}:${JSON.stringify(value)}`,
         );
         return stored === 1;
       }),

@@ -26,6 +26,12 @@ export interface Cache {
   /** The entry, or undefined when there is none (absent, expired or invalidated). */
   get<T>(key: string): Promise<CacheEntry<T> | undefined>;
   /**
+   * The entry if it is fresh now, without waiting: only a cache in this process has it (absent on
+   * shared caches). Read-through answers such a hit with no promise in between; undefined says
+   * nothing (absent or stale): ask `get`.
+   */
+  peekFresh?<T>(key: string): CacheEntry<T> | undefined;
+  /**
    * Stores the value unless the key holds a newer version (an entry or an invalidation): answers
    * whether it was stored. A reader that loaded before a change was made cannot undo its invalidation.
    */

@@ -38,6 +38,7 @@ export function withOutageReporting(cache: Cache, reporting: OutageReporting): C
   return {
     name: cache.name,
     get: (key) => watched(() => cache.get(key)),
+    ...(cache.peekFresh ? { peekFresh: cache.peekFresh.bind(cache) } : {}),
     set: (key, value, options) => watched(() => cache.set(key, value, options)),
     invalidate: (key, options) => watched(() => cache.invalidate(key, options)),
     lock: (key, ttlMs) => watched(() => cache.lock(key, ttlMs)),

@@ -188,6 +188,30 @@ export function describeCacheConformance(
       expect(reader.stats.stale).toBeGreaterThanOrEqual(3);
     });
 
+    it('read-through peek answers only a fresh hit of a cache in this process, at once', async () => {
+      const shared = await cache();
+      const key = newKey();
+      const reader = createReadThrough({
+        cache: shared,
+        ttlMs: 10_000,
+        freshMs: 100,
+        jitter: 0,
+        load: async () => ({ value: 'v1', version: 1 }),
+      });
+      expect(reader.peek(key)).toBeUndefined();
+      expect(await reader.get(key)).toBe('v1');
+      // A shared cache is never read without waiting: peek leaves it to get.
+      expect(reader.peek(key)).toBe(options.shared ? undefined : 'v1');
+      await pause(150); // past freshMs: stale, for get to serve and reload
+      expect(reader.peek(key)).toBeUndefined();
+      expect(await reader.get(key)).toBe('v1');
+      await expect
+        .poll(() => reader.peek(key) ?? 'none', { timeout: 2_000, interval: 20 })
+        .toBe(options.shared ? 'none' : 'v1');
+      await shared.invalidate(key, { version: 2, ttlMs: 10_000 });
+      expect(reader.peek(key)).toBeUndefined();
+    });
+
     it('event-driven invalidation: an event handled on one instance drops the entry another cached, and its late old read stays out', async () => {
       const [instanceA, instanceB] = await pair();
       const key = newKey();
