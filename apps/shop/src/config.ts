@@ -47,6 +47,7 @@ export interface ShopConfig {
   analyticsQualityMs: number;
   /** The least time between two pushes of gold's sales ranks to the catalog (reverse ETL). */
   salesRankSyncMs: number;
+  idempotencyTtlMs: number;
   /** How often each service deletes old inbox receipts and published outbox rows; 0: never. */
   retentionIntervalMs: number;
   /** Inbox receipts younger than this are kept: longer than the transport may redeliver (see docs/messaging.md). */
@@ -161,6 +162,11 @@ const settings = {
     allowed: 'a whole number of milliseconds: 0 (after every model run) up to 50000',
     defaultText: '20000',
   },
+  idempotencyTtlMs: {
+    env: 'SHOP_IDEMPOTENCY_TTL_MS',
+    allowed: 'a whole number of milliseconds, at least 1000',
+    defaultText: '86400000 (a day)',
+  },
   retentionIntervalMs: {
     env: 'SHOP_RETENTION_INTERVAL_MS',
     allowed: 'a whole number of milliseconds: 0 (no retention) or at least 100',
@@ -228,6 +234,10 @@ const configSchema = z.object({
     .default(30_000),
   // At most 50 s: `salesRank` must reach the catalog within 60 s of the sales that change it.
   salesRankSyncMs: wholeNumber.max(50_000).default(20_000),
+  idempotencyTtlMs: wholeNumber
+    .min(1000)
+    .max(2 ** 31 - 1)
+    .default(day),
   retentionIntervalMs: wholeNumber
     .max(2 ** 31 - 1)
     .refine((ms) => ms === 0 || ms >= 100)

@@ -77,7 +77,7 @@ describe('product cache in Redis, and Redis dies', () => {
     expect(read).toMatchObject({ status: 200, body: { id, name: 'Sencha', priceCents: 450 } });
     for (let i = 0; i < 20; i++) expect((await api('GET', `/products/${id}`)).status).toBe(200);
     const gatewayLog = () => readFileSync(join(shop.dataDir, 'logs', 'gateway.log'), 'utf8');
-    const alerts = () => gatewayLog().match(/ALERT product cache/g) ?? [];
+    const alerts = () => gatewayLog().match(/ALERT gateway cache/g) ?? [];
     expect(alerts()).toHaveLength(1);
 
     // Redis returns (empty, on the same port): reads are cached again, and the return is logged once.
@@ -88,7 +88,7 @@ describe('product cache in Redis, and Redis dies', () => {
       { timeoutMs: 15_000 },
     );
     expect((await api('GET', `/products/${id}`)).body).toMatchObject({ name: 'Sencha' });
-    expect(gatewayLog().match(/product cache \(Redis\) is back/g)).toHaveLength(1);
+    expect(gatewayLog().match(/gateway cache \(Redis\) is back/g)).toHaveLength(1);
     expect(alerts()).toHaveLength(1);
   }, 60_000);
 });

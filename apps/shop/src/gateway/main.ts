@@ -1,6 +1,6 @@
 /**
  * The gateway (BFF): the public SHOP-API under /api. Validates input (problem+json), keeps
- * Idempotency-Keys, passes Consistency-Tokens through, composes GET /orders/:id from four
+ * Idempotency-Keys (for a day, through the Cache), passes Consistency-Tokens through, composes GET /orders/:id from four
  * services with per-call timeouts (a `partial` list names what is missing), caches the catalog's
  * part of product reads (cache-aside, invalidated by catalog events) and adds the stock on every
  * read, reports health, and serves the dashboard at `/` with its admin API under /api/admin
@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { loadDataProducts } from '../data-products/data-products.ts';
 import { consistencyHeader } from '../platform/consistency-token.ts';
 import { parseInput, pathId } from '../platform/http-input.ts';
-import { ConflictError, sendProblem } from '../platform/problem.ts';
+import { sendProblem } from '../platform/problem.ts';
 import { createServiceClient, type ServiceAnswer, ServiceDownError } from '../platform/service-client.ts';
 import { runService } from '../platform/service-runtime.ts';
 import { productUpdated, salesRankChanged } from '../services/catalog/catalog-domain.ts';
@@ -23,21 +23,14 @@ import { registerAnalyticsRoutes } from './analytics-routes.ts';
 import { createDashboardFeed } from './dashboard-feed.ts';
 import { registerDashboard } from './dashboard-static.ts';
 import { registerDataProductRoutes } from './data-product-routes.ts';
-import { createProductCache, openProductCacheStore } from './product-cache.ts';
+import { createIdempotency } from './idempotency.ts';
+import { createProductCache, openGatewayCache } from './product-cache.ts';
 import { openProductViews } from './product-views.ts';
 import { healthOf } from './service-health.ts';
 
-const idempotencyCollection = 'idempotency_keys';
 const idParam = z.object({ id: pathId });
 const productParam = z.object({ productId: pathId });
 const compositionTimeoutMs = 800;
-
-interface StoredResponse {
-  bodyHash: string;
-  status: number;
-  body: unknown;
-  consistencyToken: string | null;
-}
 
 /** A deterministic order id per Idempotency-Key: two racing duplicates place the same order. */
 const orderIdFor = (key: string | undefined) => {
@@ -52,7 +45,8 @@ await runService({
   async setup({ app, config, store, transport, addConsumer, logRetry }) {
     const call = createServiceClient(config);
     const feed = createDashboardFeed({ call, dataDir: config.dataDir });
-    const idempotencyLocks = new Map<string, Promise<unknown>>();
+    const gatewayCache = await openGatewayCache(config);
+    const idempotency = createIdempotency({ store, cache: gatewayCache, ttlMs: config.idempotencyTtlMs });
 
     /** Sends a service's answer on, with its Consistency-Token. */
     const relay = (reply: FastifyReply, answer: ServiceAnswer) => {
@@ -66,54 +60,14 @@ await runService({
       return typeof token === 'string' ? { [consistencyHeader]: token } : {};
     };
 
-    /**
-     * Runs a POST once per Idempotency-Key: the same key and body get the first answer again; the
-     * same key with another body is a 409. Answers of 5xx are not kept (a retry may succeed).
-     */
+    /** Runs a POST once per Idempotency-Key (idempotency.ts), or every time without one. */
     async function idempotent(
       key: string | undefined,
       body: unknown,
       reply: FastifyReply,
       work: () => Promise<ServiceAnswer>,
     ) {
-      if (!key) return relay(reply, await work());
-      const previous = idempotencyLocks.get(key);
-      const run = (async () => {
-        await previous?.catch(() => {});
-        const bodyHash = createHash('sha256')
-          .update(JSON.stringify(body ?? null))
-          .digest('hex');
-        const stored = await store.documents.get<StoredResponse>(null, idempotencyCollection, key);
-        if (stored) {
-          if (stored.bodyHash !== bodyHash)
-            throw new ConflictError(`Idempotency-Key ${key} was used with another body`);
-          return {
-            status: stored.status,
-            body: stored.body,
-            headers: new Headers(
-              stored.consistencyToken ? { [consistencyHeader]: stored.consistencyToken } : {},
-            ),
-          };
-        }
-        const answer = await work();
-        if (answer.status < 500) {
-          await store.transaction((tx) =>
-            store.documents.put(tx, idempotencyCollection, key, {
-              bodyHash,
-              status: answer.status,
-              body: answer.body,
-              consistencyToken: answer.headers.get(consistencyHeader),
-            } satisfies StoredResponse),
-          );
-        }
-        return answer;
-      })();
-      idempotencyLocks.set(key, run);
-      try {
-        return relay(reply, await run);
-      } finally {
-        if (idempotencyLocks.get(key) === run) idempotencyLocks.delete(key);
-      }
+      return relay(reply, key ? await idempotency.run(key, body, work) : await work());
     }
     const keyOf = (headers: Record<string, unknown>) => {
       const key = headers['idempotency-key'];
@@ -160,7 +114,7 @@ await runService({
     /** The catalog's part of a product: from the cache, else from the catalog (and cached if found). */
     const views = await openProductViews(store, 'gateway');
     app.addHook('onClose', async () => views.close());
-    const products = createProductCache(await openProductCacheStore(config), productAnswer);
+    const products = createProductCache(gatewayCache, productAnswer);
     const catalogPart = (productId: string) => products.read(productId);
 
     await app.register(
@@ -348,7 +302,10 @@ await runService({
     registerDashboard(app);
     // The browsers' live streams never end by themselves: end them, or closing would wait forever.
     app.addHook('preClose', async () => feed.close());
-    app.addHook('onClose', async () => products.cache.close());
+    app.addHook('onClose', async () => {
+      idempotency.close();
+      await gatewayCache.close();
+    });
 
     addConsumer(
       createConsumer({

@@ -40,12 +40,12 @@ export interface ProductCache {
 }
 
 /**
- * The cache the gateway's product reads go through: Redis when configured (one for every gateway
- * process), else the in-process LRU. Redis's client fails a call at once while Redis is away (the
+ * The gateway's cache, for product reads (keys: product ids) and Idempotency-Keys (keys prefixed
+ * `idempotency`): Redis when configured (one for every gateway process), else the in-process LRU. Redis's client fails a call at once while Redis is away (the
  * catalog answers instead) and reconnects every half second; the outage and the return are each
  * logged once, as alerts.
  */
-export async function openProductCacheStore(config: ShopConfig): Promise<Cache> {
+export async function openGatewayCache(config: ShopConfig): Promise<Cache> {
   if (config.cache !== 'redis') return createMemoryCache();
   const client = new Redis(config.redisUrl, {
     lazyConnect: true,
@@ -59,13 +59,13 @@ export async function openProductCacheStore(config: ShopConfig): Promise<Cache> 
     client.connect().catch(() => {}),
     new Promise((resolve) => setTimeout(resolve, 2_000)),
   ]);
-  return withOutageReporting(createRedisCache({ client, prefix: 'shop:product:', closeClient: true }), {
+  return withOutageReporting(createRedisCache({ client, prefix: 'shop:gateway:', closeClient: true }), {
     onDown: (error) =>
       console.error(
-        `[gateway] ALERT product cache (Redis at ${config.redisUrl}) out of reach: reading products from the catalog until it is back (${String(error)})`,
+        `[gateway] ALERT gateway cache (Redis at ${config.redisUrl}) out of reach: reading products from the catalog and Idempotency-Keys from the database until it is back (${String(error)})`,
       ),
     onUp: (outageMs) =>
-      console.error(`[gateway] product cache (Redis) is back after ${Math.round(outageMs / 1000)} s`),
+      console.error(`[gateway] gateway cache (Redis) is back after ${Math.round(outageMs / 1000)} s`),
   });
 }
 
