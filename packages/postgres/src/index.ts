@@ -1,2 +1,3 @@
 export { mapPostgresError } from './map-postgres-error.ts';
-export { createPostgresStore, type PostgresStoreOptions } from './postgres-store.ts';
+export type { PostgresReplica, ReplicaStatus } from './postgres-replicas.ts';
+export { createPostgresStore, type PostgresStore, type PostgresStoreOptions } from './postgres-store.ts';

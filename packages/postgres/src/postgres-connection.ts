@@ -47,11 +47,15 @@ export function describeTarget(connectionString: string): string {
  * pg client options shared by the pool and the dedicated LISTEN client. The search_path starts
  * with the store's schema, so a service's own tables and read models land there too.
  */
-export function clientOptions(connectionString: string, schema: string): pg.ClientConfig {
+export function clientOptions(
+  connectionString: string,
+  schema: string,
+  connectTimeoutMs = 10_000,
+): pg.ClientConfig {
   return {
     connectionString,
     types,
-    connectionTimeoutMillis: 10_000,
+    connectionTimeoutMillis: connectTimeoutMs,
     options: `-c search_path=${schema},public`,
     // Statements are written as soon as they are issued, not after the previous one's answer.
     pipeline: true,
@@ -80,10 +84,12 @@ export function createPostgresConnection(options: {
   connectionString: string;
   schema: string;
   poolSize: number;
+  /** How long opening a connection may take (default 10 s). */
+  connectTimeoutMs?: number;
 }): PostgresConnection {
   const target = describeTarget(options.connectionString);
   const pool = new pg.Pool({
-    ...clientOptions(options.connectionString, options.schema),
+    ...clientOptions(options.connectionString, options.schema, options.connectTimeoutMs),
     max: options.poolSize,
   });
   // An idle client losing its server must not crash the process; the next query reports it.

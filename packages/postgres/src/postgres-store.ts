@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ConfigurationError, type Store } from '@causeway/core';
+import { ConfigurationError, primaryReads, type Store, sessionTargetOf } from '@causeway/core';
 import pg from 'pg';
 import { mapPostgresError } from './map-postgres-error.ts';
 import { createPostgresChangeAnnouncer } from './postgres-change-announcer.ts';
@@ -13,6 +13,7 @@ import { createPostgresInboxStore } from './postgres-inbox-store.ts';
 import { createPostgresKeyStore } from './postgres-key-store.ts';
 import type { HandoffSlot } from './postgres-outbox-handoff.ts';
 import { createPostgresOutboxStore } from './postgres-outbox-store.ts';
+import { createPostgresReplicas, type PostgresReplica, type ReplicaStatus } from './postgres-replicas.ts';
 import { createPostgresSagaStore } from './postgres-saga-store.ts';
 import { describeSchema, migrateSchema, type PostgresSchema } from './postgres-schema.ts';
 import { createPostgresSnapshotStore } from './postgres-snapshot-store.ts';
@@ -23,6 +24,20 @@ export interface PostgresStoreOptions {
   schema?: string;
   /** Connections in the pool. Default 10. */
   poolSize?: number;
+  /**
+   * Streaming replicas of this database (URLs, or URLs with names): `store.read` runs eventual
+   * reads there, and session reads once they have replayed the reader's write. Each gets a pool
+   * of `poolSize` connections.
+   */
+  replicas?: ReadonlyArray<string | PostgresReplica>;
+  /** How long a session read waits for a replica to replay its write before reading the primary (default 1000 ms). */
+  sessionWaitMs?: number;
+}
+
+/** The PostgreSQL store: the Store port, and the state of its replicas. */
+export interface PostgresStore extends Store {
+  /** Each replica: reachable, how far behind the primary (bytes and time), replay paused. */
+  replicaStatus(): Promise<ReplicaStatus[]>;
 }
 
 /**
@@ -31,7 +46,11 @@ export interface PostgresStoreOptions {
  */
 const appendFlushConcurrency = 1_024;
 
-function validate(options: PostgresStoreOptions): { schema: string; poolSize: number } {
+function validate(options: PostgresStoreOptions): {
+  schema: string;
+  poolSize: number;
+  sessionWaitMs: number;
+} {
   const schema = options.schema ?? 'causeway';
   // The name is spliced into SQL (quoted), so only plain lower-case identifiers are accepted.
   if (!/^[a-z_][a-z0-9_]{0,50}$/.test(schema)) {
@@ -44,7 +63,16 @@ function validate(options: PostgresStoreOptions): { schema: string; poolSize: nu
   if (!Number.isInteger(poolSize) || poolSize < 1) {
     throw new ConfigurationError(`Postgres poolSize must be an integer >= 1, got ${poolSize}`, { poolSize });
   }
-  return { schema, poolSize };
+  const sessionWaitMs = options.sessionWaitMs ?? 1_000;
+  if (!Number.isInteger(sessionWaitMs) || sessionWaitMs < 0) {
+    throw new ConfigurationError(
+      `Postgres sessionWaitMs must be a whole number of ms >= 0, got ${sessionWaitMs}`,
+      {
+        sessionWaitMs,
+      },
+    );
+  }
+  return { schema, poolSize, sessionWaitMs };
 }
 
 async function migrate(connectionString: string, schema: PostgresSchema, name: string): Promise<void> {
@@ -64,8 +92,8 @@ async function migrate(connectionString: string, schema: PostgresSchema, name: s
  * Opens a PostgreSQL Store: migrates its schema (idempotent, safe with several processes), then
  * serves transactions from a pool. Concurrent writers, group commit, and LISTEN/NOTIFY wake-ups.
  */
-export async function createPostgresStore(options: PostgresStoreOptions): Promise<Store> {
-  const { schema: schemaName, poolSize } = validate(options);
+export async function createPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
+  const { schema: schemaName, poolSize, sessionWaitMs } = validate(options);
   const schema = describeSchema(schemaName);
   await migrate(options.connectionString, schema, schemaName);
   const connection = createPostgresConnection({
@@ -87,7 +115,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     announcer.announce();
   };
   const handoff: HandoffSlot = { current: null };
-  return {
+  const store: Omit<Store, 'read'> = {
     name: 'postgres',
     capabilities: {
       groupCommit: true,
@@ -108,9 +136,29 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     sagas: createPostgresSagaStore(connection, schema),
     subscribeToChanges: (listener, options) => changes.subscribe(listener, options),
     async close() {
+      await replicas.close();
       await announcer.close();
       await changes.close();
       await connection.close();
     },
+  };
+  const replicas = createPostgresReplicas({
+    replicas: (options.replicas ?? []).map((replica) =>
+      typeof replica === 'string' ? { connectionString: replica } : replica,
+    ),
+    schemaName,
+    schema,
+    poolSize,
+    primary: primaryReads(store),
+    primaryConnection: connection,
+    sessionWaitMs,
+  });
+  return {
+    ...store,
+    read: async (readOptions, work) =>
+      replicas.read(readOptions.consistency, sessionTargetOf(readOptions), work),
+    // Only with replicas: it costs a round trip after each append, for the token to carry it.
+    ...(options.replicas?.length ? { sessionPosition: () => replicas.sessionPosition() } : {}),
+    replicaStatus: () => replicas.status(),
   };
 }

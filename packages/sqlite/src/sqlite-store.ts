@@ -1,4 +1,10 @@
-import { ConfigurationError, type Store, type StoreCapabilities } from '@causeway/core';
+import {
+  ConfigurationError,
+  primaryReads,
+  type Store,
+  type StoreCapabilities,
+  sessionTargetOf,
+} from '@causeway/core';
 import { createSqliteCheckpointStore } from './sqlite-checkpoint-store.ts';
 import { openSqliteConnection, type SqliteStoreContext } from './sqlite-connection.ts';
 import { createSqliteDeadLetterStore } from './sqlite-dead-letter-store.ts';
@@ -45,7 +51,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
   const connection = openSqliteConnection({ filename: options.filename, synchronous, busyTimeoutMs }, tables);
   const context: SqliteStoreContext = { connection, tables };
   const deadLetters = createSqliteDeadLetterStore(context);
-  return {
+  const store: Omit<Store, 'read'> = {
     name: sqliteStoreName,
     capabilities,
     transaction: (work) => connection.transaction(work),
@@ -61,6 +67,15 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
     subscribeToChanges: (listener) => connection.changes.subscribe(listener),
     purgeDeletedData: () => connection.checkpointAndTruncate(),
     close: () => connection.close(),
+  };
+  // One file, no replicas: every consistency is the file's own.
+  const reads = primaryReads(store);
+  return {
+    ...store,
+    read: async (readOptions, work) => {
+      sessionTargetOf(readOptions);
+      return work(reads);
+    },
   };
 }
 

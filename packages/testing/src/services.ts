@@ -3,13 +3,19 @@ import pg from 'pg';
 import { beforeAll, describe, it } from 'vitest';
 
 /** The external services integration tests run against; each has a loopback default. */
-export type ServiceName = 'postgres' | 'nats' | 'rabbitmq' | 'redis';
+export type ServiceName = 'postgres' | 'postgres-replica' | 'nats' | 'rabbitmq' | 'redis';
 
 const services: Record<ServiceName, { variable: string; url: string; start: string }> = {
   postgres: {
     variable: 'POSTGRES_URL',
     url: 'postgres://postgres@127.0.0.1:5432/test',
     start: 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start',
+  },
+  // A streaming replica of `postgres` (hot standby): scripts/pg-replica.sh makes one.
+  'postgres-replica': {
+    variable: 'POSTGRES_REPLICA_URL',
+    url: 'postgres://postgres@127.0.0.1:5433/test',
+    start: 'scripts/pg-replica.sh (as root: a replica of 127.0.0.1:5432 on port 5433)',
   },
   nats: {
     variable: 'NATS_URL',
@@ -29,7 +35,13 @@ const services: Record<ServiceName, { variable: string; url: string; start: stri
   },
 };
 
-const defaultPorts: Record<ServiceName, number> = { postgres: 5432, nats: 4222, rabbitmq: 5672, redis: 6379 };
+const defaultPorts: Record<ServiceName, number> = {
+  postgres: 5432,
+  'postgres-replica': 5433,
+  nats: 4222,
+  rabbitmq: 5672,
+  redis: 6379,
+};
 
 /** The URL of a service: its environment variable (e.g. POSTGRES_URL) or the loopback default. */
 export function serviceUrl(name: ServiceName): string {
@@ -53,14 +65,16 @@ export function isServiceListening(name: ServiceName, timeoutMs = 1000): Promise
   });
 }
 
-/** True when PostgreSQL accepts a connection at POSTGRES_URL and answers a query. */
-export async function isPostgresReachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: serviceUrl('postgres'), connectionTimeoutMillis: 2000 });
+/** True when PostgreSQL accepts a connection at POSTGRES_URL (or the replica's URL, as a standby) and answers. */
+export async function isPostgresReachable(
+  name: 'postgres' | 'postgres-replica' = 'postgres',
+): Promise<boolean> {
+  const client = new pg.Client({ connectionString: serviceUrl(name), connectionTimeoutMillis: 2000 });
   client.on('error', () => {});
   try {
     await client.connect();
-    await client.query('SELECT 1');
-    return true;
+    const [row] = (await client.query<{ standby: boolean }>('SELECT pg_is_in_recovery() AS standby')).rows;
+    return row?.standby === (name === 'postgres-replica');
   } catch {
     return false;
   } finally {
@@ -69,7 +83,9 @@ export async function isPostgresReachable(): Promise<boolean> {
 }
 
 function isReachable(name: ServiceName): Promise<boolean> {
-  return name === 'postgres' ? isPostgresReachable() : isServiceListening(name);
+  return name === 'postgres' || name === 'postgres-replica'
+    ? isPostgresReachable(name)
+    : isServiceListening(name);
 }
 
 // Probed once per test file at import (top-level await): describe.skipIf needs a plain boolean.

@@ -2,6 +2,7 @@ import type { Store } from '@causeway/core';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { describeChangeConformance } from './store-conformance/changes.ts';
 import { describeCheckpointConformance } from './store-conformance/checkpoints.ts';
+import { describeConsistentReadConformance } from './store-conformance/consistent-reads.ts';
 import { describeDeadLetterConformance } from './store-conformance/dead-letters.ts';
 import { describeDocumentConformance } from './store-conformance/documents.ts';
 import { describeAppendConformance } from './store-conformance/event-log-append.ts';
@@ -46,5 +47,6 @@ export function describeStoreConformance(backendName: string, openStore: () => P
     describeChangeConformance(getStore);
     describeDeadLetterConformance(getStore);
     describeSagaStoreConformance(getStore);
+    describeConsistentReadConformance(getStore);
   });
 }

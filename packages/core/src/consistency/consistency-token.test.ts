@@ -4,6 +4,7 @@ import {
   decodeConsistencyToken,
   encodeConsistencyToken,
   mergeConsistencyTokens,
+  sessionPositionOf,
 } from './consistency-token.ts';
 
 describe('consistency token', () => {
@@ -17,6 +18,20 @@ describe('consistency token', () => {
       { streamId: 'order-1', version: 3 },
       { streamId: 'user:7', version: 1 },
     ]);
+  });
+  it('carries the primary log position a session read waits for, and merges to the highest', () => {
+    const marks = [{ streamId: 'order-1', version: 2 }];
+    const positioned = encodeConsistencyToken(marks, 2n ** 40n + 5n);
+    expect(decodeConsistencyToken(positioned)).toEqual(marks);
+    expect(sessionPositionOf(positioned)).toBe(2n ** 40n + 5n);
+    expect(sessionPositionOf(encodeConsistencyToken(marks))).toBeUndefined();
+    const later = encodeConsistencyToken([{ streamId: 'b', version: 1 }], 7n);
+    expect(sessionPositionOf(mergeConsistencyTokens([positioned, later]))).toBe(2n ** 40n + 5n);
+    // One write without a position (a store without replicas): the merged token has none.
+    expect(sessionPositionOf(mergeConsistencyTokens([later, encodeConsistencyToken(marks)]))).toBeUndefined();
+    expect(() => sessionPositionOf(`cw3.${Buffer.from('{"m":[],"p":"-1"}').toString('base64url')}`)).toThrow(
+      InvalidArgumentError,
+    );
   });
   it('names no stream for a write that changed nothing', () => {
     expect(decodeConsistencyToken(encodeConsistencyToken([]))).toEqual([]);

@@ -1,6 +1,8 @@
 import { InvalidArgumentError } from '../errors/index.ts';
 
 const prefix = 'cw2.';
+/** The same marks with the primary's log position after the write, for session reads on replicas. */
+const positionedPrefix = 'cw3.';
 const maxMarks = 100;
 
 /** A stream a write reached, and the version it reached: what a read must have applied. */
@@ -16,24 +18,42 @@ export interface StreamMark {
  * service's read models fed by its events alike. A write that changed nothing names no stream:
  * its token waits for nothing.
  */
-export function encodeConsistencyToken(marks: readonly StreamMark[]): string {
+export function encodeConsistencyToken(marks: readonly StreamMark[], sessionPosition?: bigint): string {
   const latest = new Map<string, number>();
   for (const { streamId, version } of marks)
     latest.set(streamId, Math.max(latest.get(streamId) ?? 0, version));
-  return `${prefix}${Buffer.from(JSON.stringify([...latest])).toString('base64url')}`;
+  if (sessionPosition === undefined) {
+    return `${prefix}${Buffer.from(JSON.stringify([...latest])).toString('base64url')}`;
+  }
+  const body = { m: [...latest], p: sessionPosition.toString() };
+  return `${positionedPrefix}${Buffer.from(JSON.stringify(body)).toString('base64url')}`;
 }
 
-export function decodeConsistencyToken(token: unknown): StreamMark[] {
-  if (typeof token === 'string' && token.startsWith(prefix) && token.length < 16_384) {
-    try {
-      const pairs = JSON.parse(
-        Buffer.from(token.slice(prefix.length), 'base64url').toString('utf8'),
-      ) as unknown;
-      if (Array.isArray(pairs) && pairs.length <= maxMarks && pairs.every(isMark)) {
-        return pairs.map(([streamId, version]) => ({ streamId, version }));
+interface DecodedToken {
+  marks: StreamMark[];
+  sessionPosition: bigint | undefined;
+}
+
+function decode(token: unknown): DecodedToken {
+  if (typeof token === 'string' && token.length < 16_384) {
+    const positioned = token.startsWith(positionedPrefix);
+    if (positioned || token.startsWith(prefix)) {
+      try {
+        const body = JSON.parse(
+          Buffer.from(token.slice(prefix.length), 'base64url').toString('utf8'),
+        ) as unknown;
+        const pairs = positioned ? (body as { m?: unknown }).m : body;
+        const position = positioned ? (body as { p?: unknown }).p : undefined;
+        const positionOk = !positioned || (typeof position === 'string' && /^\d{1,20}$/.test(position));
+        if (Array.isArray(pairs) && pairs.length <= maxMarks && pairs.every(isMark) && positionOk) {
+          return {
+            marks: pairs.map(([streamId, version]) => ({ streamId, version })),
+            sessionPosition: positioned ? BigInt(position as string) : undefined,
+          };
+        }
+      } catch {
+        // Falls through to the typed error below.
       }
-    } catch {
-      // Falls through to the typed error below.
     }
   }
   throw new InvalidArgumentError(
@@ -42,9 +62,31 @@ export function decodeConsistencyToken(token: unknown): StreamMark[] {
   );
 }
 
+export function decodeConsistencyToken(token: unknown): StreamMark[] {
+  return decode(token).marks;
+}
+
+/**
+ * Where the primary's log stood once the token's write had committed (a store with replicas puts
+ * it there), or undefined: a session read may use a replica that has replayed that far.
+ */
+export function sessionPositionOf(token: unknown): bigint | undefined {
+  return decode(token).sessionPosition;
+}
+
 /** One token for several writes: each stream at the highest version any of them reached. */
 export function mergeConsistencyTokens(tokens: readonly string[]): string {
-  return encodeConsistencyToken(tokens.flatMap(decodeConsistencyToken));
+  const decoded = tokens.map(decode);
+  const positions = decoded.map((token) => token.sessionPosition);
+  // A write without a position (no replicas) leaves the merged token without one: primary reads.
+  const position =
+    positions.length === 0 || positions.includes(undefined)
+      ? undefined
+      : positions.reduce((highest, next) => (next! > highest! ? next : highest), 0n);
+  return encodeConsistencyToken(
+    decoded.flatMap((token) => token.marks),
+    position,
+  );
 }
 
 function isMark(pair: unknown): pair is [string, number] {

@@ -213,7 +213,10 @@ function createUntypedEventStore(options: EventStoreOptions): EventStore {
       }
       const last = result.positions[result.positions.length - 1]!;
       const mark = { streamId, version: last.streamPosition };
-      return { ...result, events: messages, consistencyToken: encodeConsistencyToken([mark]) };
+      // Committed here (not in the caller's transaction): the log's position now is past the
+      // commit, and a session read may use a replica that has replayed that far.
+      const position = appendOptions.tx || !store.sessionPosition ? undefined : await store.sessionPosition();
+      return { ...result, events: messages, consistencyToken: encodeConsistencyToken([mark], position) };
     },
 
     async readStream(streamId, readOptions = {}) {

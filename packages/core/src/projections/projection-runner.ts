@@ -1,4 +1,4 @@
-import { decodeConsistencyToken, type StreamMark } from '../consistency/index.ts';
+import { decodeConsistencyToken, encodeConsistencyToken, type StreamMark } from '../consistency/index.ts';
 import { describeError } from '../errors/describe-error.ts';
 import {
   ConfigurationError,
@@ -16,7 +16,13 @@ import {
   createConsumer,
   type MessageContext,
 } from '../messaging/index.ts';
-import type { DeadLetter, GlobalCursor } from '../store/index.ts';
+import {
+  type DeadLetter,
+  type GlobalCursor,
+  type ReadConsistencyOptions,
+  type StoreReads,
+  sessionTargetOf,
+} from '../store/index.ts';
 import type { Transport } from '../transport/index.ts';
 import { applySourcedEvents } from './apply-batch.ts';
 import {
@@ -420,6 +426,38 @@ export function createProjectionRunner(options: ProjectionRunnerOptions) {
     };
   }
 
+  /** Resolves once every check holds; WaitTimeoutError naming the first that does not after `timeoutMs` (default 5 s). */
+  async function waitUntilApplied(
+    state: LiveState,
+    checks: ReadonlyArray<{ mark: StreamMark; isApplied: () => Promise<boolean> }>,
+    timeoutMs = 5000,
+  ): Promise<void> {
+    const name = state.projection.name;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const pending = [];
+      for (const check of checks) if (!(await check.isApplied())) pending.push(check.mark);
+      if (pending.length === 0) return;
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        const first = pending[0]!;
+        throw new WaitTimeoutError(
+          `Projection ${name} has not applied stream ${first.streamId} up to version ${first.version} within ${timeoutMs} ms (own log at ${state.cursor.position}${state.heldBackReason ? `; ${state.heldBackReason}` : ''})`,
+          { projection: name, pending, timeoutMs },
+        );
+      }
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          waiters.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, Math.min(left, 100));
+        waiters.add(done);
+      });
+    }
+  }
+
   /** A check per mark of the token: true once the projection has applied that stream version. */
   async function checksOf(state: LiveState, marks: readonly StreamMark[]) {
     const checks: Array<{ mark: StreamMark; isApplied: () => Promise<boolean> }> = [];
@@ -626,31 +664,47 @@ export function createProjectionRunner(options: ProjectionRunnerOptions) {
      */
     async waitFor(name: string, token: string, waitOptions: { timeoutMs?: number } = {}): Promise<void> {
       const state = stateOf(name);
-      const checks = await checksOf(state, decodeConsistencyToken(token));
-      const timeoutMs = waitOptions.timeoutMs ?? 5000;
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const pending = [];
-        for (const check of checks) if (!(await check.isApplied())) pending.push(check.mark);
-        if (pending.length === 0) return;
-        const left = deadline - Date.now();
-        if (left <= 0) {
-          const first = pending[0]!;
-          throw new WaitTimeoutError(
-            `Projection ${name} has not applied stream ${first.streamId} up to version ${first.version} within ${timeoutMs} ms (own log at ${state.cursor.position}${state.heldBackReason ? `; ${state.heldBackReason}` : ''})`,
-            { projection: name, pending, timeoutMs },
-          );
-        }
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            clearTimeout(timer);
-            waiters.delete(done);
-            resolve();
-          };
-          const timer = setTimeout(done, Math.min(left, 100));
-          waiters.add(done);
-        });
+      await waitUntilApplied(
+        state,
+        await checksOf(state, decodeConsistencyToken(token)),
+        waitOptions.timeoutMs,
+      );
+    },
+
+    /**
+     * Runs `work` on `name`'s read model at a consistency. `strong`: once it has applied its own
+     * log as it stood at the call, on the primary. `session`: once it has applied the writes the
+     * token names (as waitFor), on a replica that has replayed the projection's commit of them, else
+     * the primary. `eventual`: at once, on any replica. A store without replicas reads itself.
+     */
+    async read<T>(
+      name: string,
+      options: ReadConsistencyOptions & { timeoutMs?: number },
+      work: (reads: StoreReads) => Promise<T>,
+    ): Promise<T> {
+      const state = stateOf(name);
+      sessionTargetOf(options);
+      if (options.consistency === 'eventual') return store.read({ consistency: 'eventual' }, work);
+      if (options.consistency === 'strong') {
+        const head = hasOwnLog ? await store.events.headPosition() : 0;
+        const caughtUp = {
+          mark: { streamId: '(own log head)', version: head },
+          isApplied: async () => state.cursor.position >= head,
+        };
+        await waitUntilApplied(state, [caughtUp], options.timeoutMs);
+        return store.read({ consistency: 'strong' }, work);
       }
+      if (options.token !== undefined) {
+        await waitUntilApplied(
+          state,
+          await checksOf(state, decodeConsistencyToken(options.token)),
+          options.timeoutMs,
+        );
+      }
+      // The projection committed what it applied before now: the log's position now is past it.
+      const position = await store.sessionPosition?.();
+      const token = position === undefined ? undefined : encodeConsistencyToken([], position);
+      return store.read({ consistency: 'session', token }, work);
     },
 
     async status(name: string): Promise<ProjectionStatus> {

@@ -136,7 +136,10 @@ export async function dropGeneration(
 }
 
 /** Reads a projection's live read model (the generation the checkpoint names). */
-export function createReadModelReader(store: Store, projection: Projection) {
+export function createReadModelReader(
+  store: Pick<Store, 'documents' | 'checkpoints'>,
+  projection: Projection,
+) {
   async function generation(tx: Transaction | null): Promise<number> {
     return (await store.checkpoints.load(tx, projection.name))?.generation ?? 1;
   }

@@ -1,4 +1,5 @@
 import type { MessageId, Metadata } from '../message/index.ts';
+import type { ReadConsistencyOptions, StoreReads } from './read-consistency.ts';
 
 /**
  * A transaction of one service's database. Everything that must be atomic (events, outbox,
@@ -453,6 +454,18 @@ export interface Store {
    * process's commits that left no outbox row to claim (a relay's claim finds nothing there).
    */
   subscribeToChanges(listener: () => void, options?: { only?: 'outbox' }): () => void;
+  /**
+   * Runs reads at a consistency (read-consistency.ts): `strong` on the primary, `eventual` on a
+   * replica that answers, `session` on a replica that has replayed the token's write within a
+   * bounded wait, else on the primary. A replica that fails under a read leaves it to the primary.
+   * A store without replicas runs every read on itself.
+   */
+  read<T>(options: ReadConsistencyOptions, work: (reads: StoreReads) => Promise<T>): Promise<T>;
+  /**
+   * Where the primary's log stands now, for a store with replicas: read after a commit, it is at or
+   * past that commit, and a consistency token carrying it lets a session read use a replica.
+   */
+  sessionPosition?(): Promise<bigint>;
   /**
    * Makes deleted data physically unreadable where the backend can (SQLite: WAL checkpoint and
    * truncate, with secure_delete on). Called after a subject is forgotten.
