@@ -29,6 +29,8 @@ export interface ShopConfig {
   dataDir: string;
   /** When set, each service uses its own database on this server (see `postgresUrlFor`). */
   postgresUrl?: string;
+  /** A streaming replica of that server: each service's store reads from it where a read allows. */
+  postgresReplicaUrl?: string;
   postgresDbPrefix: string;
   transport: 'embedded' | 'nats' | 'rabbitmq';
   natsUrl: string;
@@ -96,6 +98,12 @@ const settings = {
     flag: 'postgres',
     allowed: 'a postgres:// or postgresql:// URL',
     defaultText: 'unset: SQLite files in DATA_DIR',
+  },
+  postgresReplicaUrl: {
+    env: 'SHOP_POSTGRES_REPLICA_URL',
+    flag: 'postgres-replica',
+    allowed: 'a postgres:// or postgresql:// URL of a streaming replica of SHOP_POSTGRES_URL',
+    defaultText: 'unset: every read on the primary',
   },
   postgresDbPrefix: {
     env: 'SHOP_POSTGRES_DB_PREFIX',
@@ -204,6 +212,7 @@ const configSchema = z.object({
     .optional()
     .transform((dir) => (dir === undefined ? undefined : resolve(dir))),
   postgresUrl: urlWithScheme(/^postgres(ql)?$/).optional(),
+  postgresReplicaUrl: urlWithScheme(/^postgres(ql)?$/).optional(),
   postgresDbPrefix: z
     .string()
     .regex(/^[a-z_][a-z0-9_]*$/)
@@ -307,6 +316,11 @@ export function loadConfig(
     throw new ShopConfigError(`Invalid shop configuration:\n${lines.join('\n')}`);
   }
   const { dev, postgresDbPrefix, streamPrefix, dataDir, ...rest } = result.data;
+  if (rest.postgresReplicaUrl && !rest.postgresUrl) {
+    throw new ShopConfigError(
+      `Invalid shop configuration:\n  ${settingLabel('postgresReplicaUrl')} is set without ${settingLabel('postgresUrl')}: a replica needs its primary; set both, or neither`,
+    );
+  }
   const prefix = defaultPrefixFor(rest.port);
   return {
     ...rest,
@@ -391,12 +405,17 @@ export function postgresDatabaseFor(config: ShopConfig, service: string): string
   return `${config.postgresDbPrefix}_${service}`;
 }
 
-/** SHOP_POSTGRES_URL with the service's own database in place of the one it names. */
-export function postgresUrlFor(config: ShopConfig, service: string): string {
-  if (!config.postgresUrl) {
+/** SHOP_POSTGRES_URL (or the replica's URL) with the service's own database in place of the one it names. */
+export function postgresUrlFor(
+  config: ShopConfig,
+  service: string,
+  server: 'primary' | 'replica' = 'primary',
+): string {
+  const base = server === 'primary' ? config.postgresUrl : config.postgresReplicaUrl;
+  if (!base) {
     throw new Error(`postgresUrlFor(${service}): SHOP_POSTGRES_URL is not set, the services use SQLite`);
   }
-  const url = new URL(config.postgresUrl);
+  const url = new URL(base);
   url.pathname = `/${postgresDatabaseFor(config, service)}`;
   return url.toString();
 }

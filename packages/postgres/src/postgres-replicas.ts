@@ -54,6 +54,15 @@ function isReplicaFailure(error: unknown): boolean {
   return isUnavailableError(cause) || (cause as { code?: string }).code === '40001';
 }
 
+/**
+ * A database, schema or table the replica does not have yet: it has not replayed their creation.
+ * The primary answers (a read of something that exists nowhere fails there too).
+ */
+function isNotReplayedYet(error: unknown): boolean {
+  const code = ((error as { cause?: unknown }).cause as { code?: string } | undefined)?.code;
+  return code === '3D000' || code === '3F000' || code === '42P01';
+}
+
 export function createPostgresReplicas(options: {
   replicas: readonly PostgresReplica[];
   schemaName: string;
@@ -134,6 +143,7 @@ export function createPostgresReplicas(options: {
     try {
       return await work(member.reads);
     } catch (error) {
+      if (isNotReplayedYet(error)) return work(primary);
       if (!isReplicaFailure(error)) throw error;
       member.downUntil = Date.now() + downForMs;
       return work(primary);

@@ -1,7 +1,7 @@
 /**
- * The shop end to end on PostgreSQL (one database per service) and NATS JetStream, with the
- * gateway's product cache in Redis. Its databases and streams carry a prefix of their own and are
- * removed afterwards.
+ * The shop end to end on PostgreSQL (one database per service) with a streaming replica that the
+ * query service reads from, NATS JetStream, and the gateway's cache in Redis. Its databases and
+ * streams carry a prefix of their own and are removed afterwards.
  */
 import { describeWithService, serviceUrl } from '@causeway/testing';
 import { afterAll } from 'vitest';
@@ -13,11 +13,18 @@ const backends = postgresNatsShop('shope2e');
 describeWithService('postgres', 'shop on PostgreSQL', () => {
   describeWithService('nats', 'and NATS', () => {
     describeWithService('redis', 'and Redis', () => {
-      afterAll(() => backends.remove());
-      describeShopRows('the shop on PostgreSQL + NATS', {
-        env: () => ({ ...backends.env(), SHOP_CACHE: 'redis', REDIS_URL: serviceUrl('redis') }),
-        scansDatabaseFiles: false,
-        changeCapture: { natsUrl: serviceUrl('nats'), streamPrefix: backends.env().SHOP_STREAM_PREFIX! },
+      describeWithService('postgres-replica', 'and a PostgreSQL replica', () => {
+        afterAll(() => backends.remove());
+        describeShopRows('the shop on PostgreSQL + NATS', {
+          env: () => ({
+            ...backends.env(),
+            SHOP_POSTGRES_REPLICA_URL: serviceUrl('postgres-replica'),
+            SHOP_CACHE: 'redis',
+            REDIS_URL: serviceUrl('redis'),
+          }),
+          scansDatabaseFiles: false,
+          changeCapture: { natsUrl: serviceUrl('nats'), streamPrefix: backends.env().SHOP_STREAM_PREFIX! },
+        });
       });
     });
   });

@@ -13,7 +13,8 @@ export async function openServiceStore(config: ShopConfig, service: string): Pro
     const { createPostgresStore } = await import('@causeway/postgres');
     const url = postgresUrlFor(config, service);
     await ensurePostgresDatabase(url);
-    return createPostgresStore({ connectionString: url, schema: 'shop' });
+    const replicas = config.postgresReplicaUrl ? [postgresUrlFor(config, service, 'replica')] : [];
+    return createPostgresStore({ connectionString: url, schema: 'shop', replicas });
   }
   mkdirSync(config.dataDir, { recursive: true });
   const { createSqliteStore } = await import('@causeway/sqlite');
