@@ -11,5 +11,6 @@ export * from './message/index.ts';
 export * from './messaging/index.ts';
 export * from './projections/index.ts';
 export * from './sagas/index.ts';
+export * from './sharding/index.ts';
 export * from './store/index.ts';
 export * from './transport/index.ts';

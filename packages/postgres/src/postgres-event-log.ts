@@ -66,5 +66,11 @@ export function createPostgresEventLog(
       );
       return row?.head ?? 0;
     },
+    async census() {
+      const [row] = await connection.query<{ streams: number; events: number }>(
+        `SELECT count(DISTINCT stream_id)::bigint AS streams, count(*)::bigint AS events FROM ${s}.events`,
+      );
+      return { streams: row?.streams ?? 0, events: row?.events ?? 0 };
+    },
   };
 }

@@ -90,6 +90,7 @@ export function createPostgresReplicas(options: {
         streamVersion: events.streamVersion,
         readStream: events.readStream,
         readByCorrelation: events.readByCorrelation,
+        census: events.census,
       },
       documents: createPostgresDocumentStore(connection, schema),
       snapshots: createPostgresSnapshotStore(connection, schema),

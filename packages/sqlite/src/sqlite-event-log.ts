@@ -66,6 +66,13 @@ export function createSqliteEventLog({ connection, tables }: SqliteStoreContext)
           session.get<{ head: number | null }>(`SELECT max(global_position) AS head FROM ${tables.events}`)
             ?.head ?? 0,
       ),
+    census: () =>
+      connection.read(null, (session) => {
+        const row = session.get<{ streams: number; events: number | null }>(
+          `SELECT count(DISTINCT stream_id) AS streams, count(*) AS events FROM ${tables.events}`,
+        );
+        return { streams: row?.streams ?? 0, events: row?.events ?? 0 };
+      }),
   };
 }
 

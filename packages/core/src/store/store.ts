@@ -131,6 +131,11 @@ export interface EventLog {
   headPosition(): Promise<number>;
   /** The events of one flow (correlation id), in global-position order, at most `limit`. */
   readByCorrelation(correlationId: string, options: { limit: number }): Promise<StoredEvent[]>;
+  /**
+   * How many streams the log holds and how many events they hold together, for a shard's skew
+   * report. It reads every event row: an operator's question, not a hot path.
+   */
+  census(): Promise<{ streams: number; events: number }>;
 }
 
 export interface ClaimedMessage extends OutboxMessage {

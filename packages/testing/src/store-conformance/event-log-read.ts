@@ -72,6 +72,23 @@ export function describeReadConformance(getStore: GetStore): void {
       expect(await store.events.readByCorrelation(uniqueName('no_flow'), { limit: 10 })).toEqual([]);
     });
 
+    it('counts the streams and the events they hold (census)', async () => {
+      const store = getStore();
+      const before = await store.events.census();
+      const [first, second] = [uniqueName('stream'), uniqueName('stream')];
+      await appendInTransaction(store, {
+        streamId: first,
+        expectedVersion: 'noStream',
+        events: [newEvent({ streamId: first }), newEvent({ streamId: first }), newEvent({ streamId: first })],
+      });
+      await appendInTransaction(store, {
+        streamId: second,
+        expectedVersion: 'noStream',
+        events: [newEvent({ streamId: second }), newEvent({ streamId: second })],
+      });
+      expect(await store.events.census()).toEqual({ streams: before.streams + 2, events: before.events + 5 });
+    });
+
     it('reads a stream forward and backward from a version, with a limit', async () => {
       const store = getStore();
       const streamId = uniqueName('stream');

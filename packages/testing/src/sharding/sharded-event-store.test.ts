@@ -1,0 +1,149 @@
+/**
+ * Sharded streams over real stores: three SQLite files, and three PostgreSQL schemas when
+ * PostgreSQL runs here. Each stream lives whole on the shard rendezvous hashing names, with its
+ * per-stream guarantees; the merged global read gives every event once and each shard's in order;
+ * the shard map is written once and checked at every open; the skew report adds up. Rendezvous
+ * hashing itself: an even spread, and a new shard takes streams only for itself.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  ConcurrencyError,
+  ConfigurationError,
+  createEventRegistry,
+  defineEvent,
+  openShardedEventStore,
+  readShardMap,
+  readShardMapVersion,
+  rendezvousOwner,
+  type ShardedCursor,
+  type Store,
+} from '@causeway/core';
+import { createPostgresStore } from '@causeway/postgres';
+import { createSqliteStore } from '@causeway/sqlite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createTestDatabase, type TestDatabase } from '../postgres-test-database.ts';
+import { describeWithService } from '../services.ts';
+
+const noted = defineEvent({ type: 'test.Noted', schema: z.object({ n: z.number().int() }) });
+const registry = createEventRegistry([noted]);
+const note = (n: number) => ({ type: 'test.Noted' as const, data: { n } });
+
+describe('rendezvous hashing', () => {
+  const keys = Array.from({ length: 20_000 }, (_, i) => `order-${i}`);
+
+  it('spreads keys evenly over the shards', () => {
+    const ownerOf = rendezvousOwner(['a', 'b', 'c', 'd']);
+    const counts = new Map<string, number>();
+    for (const key of keys) counts.set(ownerOf(key), (counts.get(ownerOf(key)) ?? 0) + 1);
+    expect([...counts.keys()].sort()).toEqual(['a', 'b', 'c', 'd']);
+    for (const count of counts.values()) expect(count / keys.length).toBeGreaterThan(0.23);
+    for (const count of counts.values()) expect(count / keys.length).toBeLessThan(0.27);
+  });
+
+  it('a new shard takes keys only for itself, about its share, whatever order the names come in', () => {
+    const ownerBefore = rendezvousOwner(['a', 'b', 'c', 'd']);
+    const ownerAfter = rendezvousOwner(['e', 'd', 'c', 'b', 'a']);
+    const movedTo = keys.filter((key) => ownerBefore(key) !== ownerAfter(key)).map(ownerAfter);
+    expect(new Set(movedTo)).toEqual(new Set(['e']));
+    const moved = movedTo.length;
+    expect(moved / keys.length).toBeGreaterThan(0.17);
+    expect(moved / keys.length).toBeLessThan(0.23);
+  });
+});
+
+function describeShardedStore(backend: string, openShard: (name: string) => Promise<Store>) {
+  describe(`sharded event store on ${backend}`, () => {
+    const shards: Record<string, Store> = {};
+    beforeAll(async () => {
+      for (const name of ['s1', 's2', 's3']) shards[name] = await openShard(name);
+    });
+    afterAll(async () => {
+      for (const store of Object.values(shards)) await store.close();
+    });
+
+    it('keeps each stream whole on its shard, with its version check, and merges the global logs', async () => {
+      const sharded = await openShardedEventStore({ shards, registry });
+      expect(sharded.map).toMatchObject({ version: 1, shards: ['s1', 's2', 's3'], joining: null });
+      const streams = Array.from({ length: 60 }, (_, i) => `account-${i}`);
+      for (const [i, streamId] of streams.entries()) {
+        await sharded.appendToStream(streamId, [note(i), note(i)], { expectedVersion: 'noStream' });
+        await sharded.appendToStream(streamId, [note(i)], { expectedVersion: 2 });
+      }
+      await expect(
+        sharded.appendToStream(streams[0]!, [note(0)], { expectedVersion: 2 }),
+      ).rejects.toBeInstanceOf(ConcurrencyError);
+      for (const streamId of streams) {
+        const home = sharded.shardOf(streamId);
+        expect((await sharded.readStream(streamId)).map((event) => event.streamPosition)).toEqual([1, 2, 3]);
+        for (const [name, store] of Object.entries(shards)) {
+          expect(await store.events.streamVersion(null, streamId)).toBe(name === home ? 3 : 0);
+        }
+      }
+      // Every shard got some of the 60 streams.
+      expect(new Set(streams.map(sharded.shardOf)).size).toBe(3);
+
+      const seen = new Map<string, number[]>();
+      let cursor: ShardedCursor | null = null;
+      for (let page = 0; page < 100; page++) {
+        const batch: Awaited<ReturnType<typeof sharded.readAll>> = await sharded.readAll(cursor, {
+          limit: 7,
+        });
+        cursor = batch.cursor;
+        if (batch.events.length === 0) break;
+        for (const { shard, event } of batch.events) {
+          seen.set(shard, [...(seen.get(shard) ?? []), event.globalPosition]);
+        }
+      }
+      const total = [...seen.values()].reduce((sum, positions) => sum + positions.length, 0);
+      expect(total).toBe(180);
+      for (const positions of seen.values()) {
+        expect(positions).toEqual([...positions].sort((a, b) => a - b));
+        expect(new Set(positions).size).toBe(positions.length);
+      }
+
+      const report = await sharded.skew();
+      expect(report.shards.map(({ shard }) => shard)).toEqual(['s1', 's2', 's3']);
+      expect(report.shards.reduce((sum, { streams }) => sum + streams, 0)).toBe(60);
+      expect(report.shards.reduce((sum, { events }) => sum + events, 0)).toBe(180);
+      expect(report.shards.reduce((sum, { share }) => sum + share, 0)).toBeCloseTo(1);
+      expect(report.skew).toBeGreaterThanOrEqual(1);
+      expect(report.skew).toBeLessThan(1.6);
+    });
+
+    it('keeps the shard map: a later open must name the same shards; every version stays readable', async () => {
+      const again = await openShardedEventStore({ shards, registry });
+      expect(again.map.version).toBe(1);
+      const { s1, s2 } = shards;
+      await expect(openShardedEventStore({ shards: { s1: s1!, s2: s2! }, registry })).rejects.toBeInstanceOf(
+        ConfigurationError,
+      );
+      expect(await readShardMap(shards.s1!)).toMatchObject({ version: 1, shards: ['s1', 's2', 's3'] });
+      expect(await readShardMapVersion(shards.s1!, 1)).toMatchObject({ version: 1 });
+      expect(await readShardMapVersion(shards.s1!, 2)).toBeNull();
+      await expect(openShardedEventStore({ shards: { 'Bad Name': s1! }, registry })).rejects.toBeInstanceOf(
+        ConfigurationError,
+      );
+    });
+  });
+}
+
+describeShardedStore('SQLite files', async (name) => {
+  const directory = mkdtempSync(join(tmpdir(), 'causeway-shards-'));
+  return createSqliteStore({ filename: join(directory, `${name}.db`) });
+});
+
+describeWithService('postgres', 'sharded event store on PostgreSQL', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase('shards');
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+  describeShardedStore('PostgreSQL schemas', (name) =>
+    createPostgresStore({ connectionString: database.url, schema: `shard_${name}` }),
+  );
+});
