@@ -9,6 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  addShard,
   ConcurrencyError,
   ConfigurationError,
   createEventRegistry,
@@ -30,6 +31,7 @@ import { describeWithService } from '../services.ts';
 const noted = defineEvent({ type: 'test.Noted', schema: z.object({ n: z.number().int() }) });
 const registry = createEventRegistry([noted]);
 const note = (n: number) => ({ type: 'test.Noted' as const, data: { n } });
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('rendezvous hashing', () => {
   const keys = Array.from({ length: 20_000 }, (_, i) => `order-${i}`);
@@ -111,11 +113,94 @@ function describeShardedStore(backend: string, openShard: (name: string) => Prom
       expect(report.shards.reduce((sum, { share }) => sum + share, 0)).toBeCloseTo(1);
       expect(report.skew).toBeGreaterThanOrEqual(1);
       expect(report.skew).toBeLessThan(1.6);
+      await sharded.close();
+    });
+
+    it('adds a shard online: writers keep writing, streams that hash to it move whole, nothing is lost or doubled', async () => {
+      const stores = { m1: await openShard('m1'), m2: await openShard('m2'), m3: await openShard('m3') };
+      try {
+        const first = await openShardedEventStore({ shards: { m1: stores.m1, m2: stores.m2 }, registry });
+        await first.close();
+        // The writer is given m3 before the map names it.
+        const writer = await openShardedEventStore({ shards: stores, registry, mapRefreshMs: 50 });
+        expect(writer.map.shards).toEqual(['m1', 'm2']);
+        const streams = Array.from({ length: 80 }, (_, i) => `acct-${i}`);
+        const acknowledged = new Map<string, number[]>();
+        let next = 0;
+        const append = async (streamId: string, expectedVersion?: number) => {
+          const n = next++;
+          await writer.appendToStream(
+            streamId,
+            [note(n)],
+            expectedVersion === undefined ? {} : { expectedVersion },
+          );
+          acknowledged.set(streamId, [...(acknowledged.get(streamId) ?? []), n]);
+        };
+        for (const streamId of streams) for (let i = 0; i < 3; i++) await append(streamId);
+
+        let writing = true;
+        let conflicts = 0;
+        const loops = Array.from({ length: 4 }, async (_, loop) => {
+          for (let i = loop; writing; i += 4) {
+            const streamId = streams[i % streams.length]!;
+            if (i % 3 !== 0) {
+              await append(streamId);
+              continue;
+            }
+            // A command: read, then append at the version read.
+            const version = (await writer.readStream(streamId)).length;
+            await append(streamId, version).catch((error: unknown) => {
+              if (!(error instanceof ConcurrencyError)) throw error;
+              conflicts += 1;
+            });
+          }
+        });
+        const moved = await addShard({ shards: stores, newShard: 'm3', readerTtlMs: 2_000 });
+        await pause(200);
+        writing = false;
+        await Promise.all(loops);
+
+        expect(moved.map).toMatchObject({ version: 3, shards: ['m1', 'm2', 'm3'], joining: null });
+        const movers = streams.filter((streamId) => rendezvousOwner(['m1', 'm2', 'm3'])(streamId) === 'm3');
+        expect(moved.streams).toBe(movers.length);
+        expect(movers.length).toBeGreaterThan(10);
+        await expect.poll(() => writer.map.version).toBe(3);
+        for (const streamId of streams) {
+          const events = await writer.readStream(streamId);
+          const written = acknowledged.get(streamId)!;
+          expect(events.map((event) => event.streamPosition)).toEqual(written.map((_, i) => i + 1));
+          expect(events.map((event) => event.data.n).sort((a, b) => a - b)).toEqual(
+            [...written].sort((a, b) => a - b),
+          );
+          const onNew = await stores.m3.events.streamVersion(null, streamId);
+          expect(onNew, streamId).toBe(movers.includes(streamId) ? written.length : 0);
+        }
+        // The merged log: every acknowledged event once.
+        const seen: number[] = [];
+        let cursor: ShardedCursor | null = null;
+        for (;;) {
+          const batch: Awaited<ReturnType<typeof writer.readAll>> = await writer.readAll(cursor, {
+            limit: 500,
+          });
+          cursor = batch.cursor;
+          if (batch.events.length === 0) break;
+          seen.push(...batch.events.map(({ event }) => event.data.n as number));
+        }
+        const all = [...acknowledged.values()].flat();
+        expect(seen.length).toBe(all.length);
+        expect(new Set(seen)).toEqual(new Set(all));
+        expect(all.length).toBeGreaterThan(240);
+        expect(conflicts + all.length).toBeGreaterThan(0);
+        await writer.close();
+      } finally {
+        for (const store of Object.values(stores)) await store.close();
+      }
     });
 
     it('keeps the shard map: a later open must name the same shards; every version stays readable', async () => {
       const again = await openShardedEventStore({ shards, registry });
       expect(again.map.version).toBe(1);
+      await again.close();
       const { s1, s2 } = shards;
       await expect(openShardedEventStore({ shards: { s1: s1!, s2: s2! }, registry })).rejects.toBeInstanceOf(
         ConfigurationError,
