@@ -221,6 +221,13 @@ describe('the examples run', () => {
     ]);
   });
 
+  it('sharding: streams on two shards, then a third added online, taking exactly the streams that moved', async () => {
+    expect(await logsOf('sharding')).toEqual([
+      [1, 1],
+      [['s1', 's2', 's3'], true],
+    ]);
+  });
+
   it('reverse ETL: every rank pushed once into the outbox, nothing again when nothing changed', async () => {
     expect(await logsOf('reverse-etl')).toEqual([[2, 0, 2]]);
   });
