@@ -53,3 +53,10 @@ export const batchedRowsProjection = defineProjection({
     },
   },
 });
+
+/** The documents projection under another name: started from the first event, applied live. */
+export const liveDocumentsProjection = defineProjection({
+  name: 'bench_live_documents',
+  collections: ['streams'],
+  handlers: streamDocumentsProjection.handlers as never,
+});

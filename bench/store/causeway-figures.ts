@@ -1,5 +1,11 @@
 import { performance } from 'node:perf_hooks';
-import type { EventStore, GlobalCursor, Projection, ProjectionRunner } from '@causeway/core';
+import {
+  createProjectionRunner,
+  type EventStore,
+  type GlobalCursor,
+  type Projection,
+  type ProjectionRunner,
+} from '@causeway/core';
 import type { BenchOptions } from '../support/bench-options.ts';
 import { type LatencySummary, measureLatency, measureThroughput, timeMs } from '../support/measure.ts';
 import { startProgress } from '../support/progress.ts';
@@ -117,4 +123,31 @@ export function measureWaitFor(
     },
     { label: options.label, samples: options.latencySamples, pauseMs: waitForPauseMs },
   );
+}
+
+/**
+ * A projection started from the first event of a log of `logSize` events, applied live (batches
+ * of the own log, each with its checkpoint), until it reaches the head: events/s.
+ */
+export async function measureLiveCatchUp(
+  eventStore: EventStore,
+  projection: Projection,
+  options: BenchOptions & { label: string; logSize: number },
+): Promise<number> {
+  const runner = createProjectionRunner({ eventStore, projections: [projection] });
+  const progress = startProgress(options.label, options.logSize, ' events');
+  const start = performance.now();
+  await runner.start();
+  try {
+    for (;;) {
+      const { position } = await runner.status(projection.name);
+      progress.update(position);
+      if (position >= options.logSize) break;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    return options.logSize / ((performance.now() - start) / 1000);
+  } finally {
+    progress.stop();
+    await runner.stop();
+  }
 }

@@ -8,11 +8,13 @@ import { benchRegistry } from './bench-events.ts';
 import {
   batchedRowsProjection,
   eventRowsProjection,
+  liveDocumentsProjection,
   streamDocumentsProjection,
 } from './bench-projections.ts';
 import {
   measureAppends,
   measureCatchUp,
+  measureLiveCatchUp,
   measureRebuild,
   measureWaitFor,
   seedLog,
@@ -139,6 +141,11 @@ async function readFigures(url: string, options: BenchOptions): Promise<Figure[]
         }),
       );
     }
+    const live = await measureLiveCatchUp(eventStore, liveDocumentsProjection, {
+      ...options,
+      logSize,
+      label: 'postgres live projection from the first event',
+    });
     const rebuildBaseline = {
       unit: 'events/s',
       baseline: rawProject,
@@ -158,6 +165,7 @@ async function readFigures(url: string, options: BenchOptions): Promise<Figure[]
       figure({ name: 'postgres.rebuild', value: rebuilt[0]!, ...rebuildBaseline, ...rebuildTarget }),
       figure({ name: 'postgres.rebuild_rows', value: rebuilt[1]!, ...rebuildBaseline }),
       figure({ name: 'postgres.rebuild_batched', value: rebuilt[2]!, ...rebuildBaseline }),
+      figure({ name: 'postgres.projection_live', value: live, ...rebuildBaseline }),
     ];
   });
 }

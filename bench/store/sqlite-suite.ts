@@ -11,11 +11,13 @@ import { benchRegistry } from './bench-events.ts';
 import {
   batchedRowsProjection,
   eventRowsProjection,
+  liveDocumentsProjection,
   streamDocumentsProjection,
 } from './bench-projections.ts';
 import {
   measureAppends,
   measureCatchUp,
+  measureLiveCatchUp,
   measureRebuild,
   measureWaitFor,
   seedLog,
@@ -92,6 +94,11 @@ async function readFigures(eventStore: EventStore, baseline: SqliteBaseline, opt
       }),
     );
   }
+  const live = await measureLiveCatchUp(eventStore, liveDocumentsProjection, {
+    ...options,
+    logSize,
+    label: 'sqlite live projection from the first event',
+  });
   const rebuildBaseline = {
     unit: 'events/s',
     baseline: rawProject,
@@ -108,6 +115,7 @@ async function readFigures(eventStore: EventStore, baseline: SqliteBaseline, opt
     figure({ name: 'sqlite.rebuild', value: rebuilt[0]!, ...rebuildBaseline }),
     figure({ name: 'sqlite.rebuild_rows', value: rebuilt[1]!, ...rebuildBaseline }),
     figure({ name: 'sqlite.rebuild_batched', value: rebuilt[2]!, ...rebuildBaseline }),
+    figure({ name: 'sqlite.projection_live', value: live, ...rebuildBaseline }),
   ];
 }
 

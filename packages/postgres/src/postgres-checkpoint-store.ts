@@ -21,13 +21,31 @@ export function createPostgresCheckpointStore(
     prepared(`INSERT INTO ${s}.checkpoints (name, position, generation, updated_at) VALUES ($1, $2, $3, now())
          ON CONFLICT (name) DO UPDATE
            SET position = EXCLUDED.position, generation = EXCLUDED.generation, updated_at = now()`);
+  // Read committed: a concurrent save holds the row; this one waits, then checks its new version.
+  const saveFromSql =
+    prepared(`INSERT INTO ${s}.checkpoints (name, position, generation, updated_at) VALUES ($1, $2, $3, now())
+         ON CONFLICT (name) DO UPDATE
+           SET position = EXCLUDED.position, generation = EXCLUDED.generation, updated_at = now()
+         WHERE checkpoints.position = $4 AND checkpoints.generation = $5`);
   return {
     async load(tx, name) {
       const [row] = await (tx ?? connection).query<CheckpointRow>(loadSql, [name]);
       return row ? { position: row.position, generation: row.generation } : null;
     },
-    async save(tx, name, checkpoint) {
-      await tx.execute(saveSql, [name, checkpoint.position, checkpoint.generation]);
+    async save(tx, name, checkpoint, options = {}) {
+      const { from } = options;
+      if (!from) {
+        await tx.execute(saveSql, [name, checkpoint.position, checkpoint.generation]);
+        return true;
+      }
+      const { rowCount } = await tx.execute(saveFromSql, [
+        name,
+        checkpoint.position,
+        checkpoint.generation,
+        from.position,
+        from.generation,
+      ]);
+      return rowCount === 1;
     },
     async list() {
       const rows = await connection.query<CheckpointRow>(

@@ -19,13 +19,22 @@ export function createSqliteCheckpointStore({ connection, tables }: SqliteStoreC
         );
         return row === undefined ? null : { position: row.position, generation: row.generation };
       }),
-    async save(tx, name, checkpoint) {
-      connection.join(tx).session.run(
+    async save(tx, name, checkpoint, options = {}) {
+      const { from } = options;
+      // Writers take turns on SQLite: the saved checkpoint cannot change under this transaction.
+      const { changes } = connection.join(tx).session.run(
         `INSERT INTO ${tables.checkpoints} (name, position, generation, updated_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (name) DO UPDATE SET position = excluded.position, generation = excluded.generation,
-           updated_at = excluded.updated_at`,
-        [name, checkpoint.position, checkpoint.generation, Date.now()],
+           updated_at = excluded.updated_at${from ? ' WHERE position = ? AND generation = ?' : ''}`,
+        [
+          name,
+          checkpoint.position,
+          checkpoint.generation,
+          Date.now(),
+          ...(from ? [from.position, from.generation] : []),
+        ],
       );
+      return changes === 1;
     },
     list: () =>
       connection.read(null, (session) =>

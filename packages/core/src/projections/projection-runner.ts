@@ -101,6 +101,8 @@ export interface ProjectionRunnerOptions {
 }
 
 const controlCollection = 'causeway.projection_control';
+/** Rolls back a batch whose checkpoint another process moved first. */
+const checkpointMoved = new Error('the projection checkpoint moved: another process applied this batch');
 
 /**
  * Runs projections from their sources: the service's own log, read in batches from a checkpoint,
@@ -248,13 +250,29 @@ export function createProjectionRunner(options: ProjectionRunnerOptions) {
       state.cursor = batch.cursor;
       return false;
     }
-    await store.transaction(async (tx) => {
-      await applyEvents(store, state.projection, tx, state.generation, batch.events);
-      await store.checkpoints.save(tx, state.projection.name, {
-        position: batch.cursor.position,
-        generation: state.generation,
+    const saved = await store
+      .transaction(async (tx) => {
+        await applyEvents(store, state.projection, tx, state.generation, batch.events);
+        // Several processes may run this projection: the one whose checkpoint moved since it read
+        // its batch (another process applied it) rolls back, and takes that checkpoint as its own.
+        const from = { position: state.cursor.position, generation: state.generation };
+        const next = { position: batch.cursor.position, generation: state.generation };
+        if (!(await store.checkpoints.save(tx, state.projection.name, next, { from }))) throw checkpointMoved;
+        return true;
+      })
+      .catch((error: unknown) => {
+        if (error === checkpointMoved) return false;
+        throw error;
       });
-    });
+    if (!saved) {
+      const checkpoint = await store.checkpoints.load(null, state.projection.name);
+      if (checkpoint) {
+        state.cursor = { position: checkpoint.position };
+        state.generation = checkpoint.generation;
+      }
+      notifyWaiters();
+      return true;
+    }
     state.cursor = batch.cursor;
     state.lastError = undefined;
     for (const event of batch.events) options.onApplied?.(event);

@@ -4,10 +4,10 @@
  * the history of a deployment's shards is there to read. A change runs in one transaction that
  * checks the version it started from; on PostgreSQL it holds an advisory lock for that
  * transaction, as SQLite's writers already queue one behind the other, so two processes changing
- * the map at once cannot both win.
+ * the map at once cannot both win (serializeOn).
  */
 import { ConcurrencyError, ConfigurationError } from '../errors/index.ts';
-import type { Store, Transaction } from '../store/index.ts';
+import { type Store, serializeOn, type Transaction } from '../store/index.ts';
 
 export interface ShardMap {
   readonly version: number;
@@ -20,8 +20,6 @@ export interface ShardMap {
 
 const collection = 'causeway:shard-map';
 const current = 'current';
-// pg_advisory_xact_lock key: an arbitrary constant of this module.
-const lockKey = 4_170_711_305;
 
 const shardNamePattern = /^[a-z][a-z0-9_-]{0,39}$/;
 
@@ -57,7 +55,7 @@ export async function changeShardMap(
 ): Promise<ShardMap> {
   assertShardNames(next.shards);
   return store.transaction(async (tx) => {
-    if (tx.storeName === 'postgres') await tx.execute('SELECT pg_advisory_xact_lock($1)', [lockKey]);
+    await serializeOn(tx, collection);
     const found = await readShardMap(store, tx);
     const version = found?.version ?? 0;
     if (version !== expectedVersion) {

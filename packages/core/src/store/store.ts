@@ -230,7 +230,17 @@ export interface Checkpoint {
 
 export interface CheckpointStore {
   load(tx: Transaction | null, name: string): Promise<Checkpoint | null>;
-  save(tx: Transaction, name: string, checkpoint: Checkpoint): Promise<void>;
+  /**
+   * Saves the checkpoint. With `from`, only if the saved one still is `from` (position and
+   * generation), waiting for a transaction that is changing it; answers whether it saved. Several
+   * processes applying one projection use it to apply each batch once.
+   */
+  save(
+    tx: Transaction,
+    name: string,
+    checkpoint: Checkpoint,
+    options?: { from?: Checkpoint },
+  ): Promise<boolean>;
   list(): Promise<Array<Checkpoint & { name: string; updatedAt: string }>>;
   delete(tx: Transaction, name: string): Promise<void>;
 }

@@ -17,6 +17,18 @@ export function describeCheckpointConformance(getStore: GetStore): void {
       expect(await store.checkpoints.load(null, name)).toEqual({ position: 25, generation: 2 });
     });
 
+    it('saves from a checkpoint only while it still is that one', async () => {
+      const store = getStore();
+      const name = uniqueName('projection');
+      const save = (position: number, from: { position: number; generation: number }) =>
+        store.transaction((tx) => store.checkpoints.save(tx, name, { position, generation: 1 }, { from }));
+      await store.transaction((tx) => store.checkpoints.save(tx, name, { position: 5, generation: 1 }));
+      expect(await save(9, { position: 5, generation: 1 })).toBe(true);
+      expect(await save(12, { position: 5, generation: 1 })).toBe(false);
+      expect(await save(12, { position: 9, generation: 2 })).toBe(false);
+      expect(await store.checkpoints.load(null, name)).toEqual({ position: 9, generation: 1 });
+    });
+
     it('keeps nothing saved in a rolled-back transaction', async () => {
       const store = getStore();
       const name = uniqueName('projection');
