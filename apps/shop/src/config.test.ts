@@ -36,6 +36,7 @@ describe('loadConfig', () => {
       analyticsRecomputeMs: 600_000,
       analyticsQualityMs: 30_000,
       salesRankSyncMs: 20_000,
+      idempotencyTtlMs: 86_400_000,
       retentionIntervalMs: 300_000,
       inboxRetentionMs: 30 * 24 * 3_600_000,
       publishedOutboxRetentionMs: 24 * 3_600_000,
@@ -50,6 +51,7 @@ describe('loadConfig', () => {
       PORT: '4000',
       DATA_DIR: '/tmp/shop-data',
       SHOP_POSTGRES_URL: 'postgres://app:secret@db.local:5433/ignored?sslmode=disable',
+      SHOP_POSTGRES_REPLICA_URL: 'postgres://app:secret@replica.local:5433/ignored',
       SHOP_POSTGRES_DB_PREFIX: 'shop_ci',
       SHOP_TRANSPORT: 'nats',
       NATS_URL: 'nats://nats.local:4223',
@@ -63,6 +65,7 @@ describe('loadConfig', () => {
       SHOP_ANALYTICS_RECOMPUTE_MS: '30000',
       SHOP_ANALYTICS_QUALITY_MS: '1000',
       SHOP_SALES_RANK_SYNC_MS: '0',
+      SHOP_IDEMPOTENCY_TTL_MS: '60000',
       SHOP_RETENTION_INTERVAL_MS: '60000',
       SHOP_INBOX_RETENTION_MS: '864000000',
       SHOP_OUTBOX_RETENTION_MS: '3600000',
@@ -73,6 +76,7 @@ describe('loadConfig', () => {
       port: 4000,
       dataDir: '/tmp/shop-data',
       postgresUrl: 'postgres://app:secret@db.local:5433/ignored?sslmode=disable',
+      postgresReplicaUrl: 'postgres://app:secret@replica.local:5433/ignored',
       postgresDbPrefix: 'shop_ci',
       transport: 'nats',
       natsUrl: 'nats://nats.local:4223',
@@ -86,6 +90,7 @@ describe('loadConfig', () => {
       analyticsRecomputeMs: 30_000,
       analyticsQualityMs: 1000,
       salesRankSyncMs: 0,
+      idempotencyTtlMs: 60_000,
       retentionIntervalMs: 60_000,
       inboxRetentionMs: 864_000_000,
       publishedOutboxRetentionMs: 3_600_000,
@@ -99,6 +104,12 @@ describe('loadConfig', () => {
     expect(loadConfig([], { SHOP_ADMIN_TOKEN: 's3cret' }).dev).toBe(false);
     expect(loadConfig([], { SHOP_ADMIN_TOKEN: 's3cret', SHOP_DEV: 'true' }).dev).toBe(true);
     expect(loadConfig([], { SHOP_DEV: 'off' }).dev).toBe(false);
+  });
+
+  it('refuses a replica without its primary', () => {
+    expect(() => loadConfig([], { SHOP_POSTGRES_REPLICA_URL: 'postgres://127.0.0.1:5433/x' })).toThrow(
+      /SHOP_POSTGRES_REPLICA_URL.*is set without SHOP_POSTGRES_URL/,
+    );
   });
 
   it('resolves a relative DATA_DIR against the working directory', () => {

@@ -1,3 +1,3 @@
 export { mapPostgresError } from './map-postgres-error.ts';
-export type { PostgresReplica, ReplicaStatus } from './postgres-replicas.ts';
+export type { PostgresReplica, ReplicaStatus } from './postgres-replica-types.ts';
 export { createPostgresStore, type PostgresStore, type PostgresStoreOptions } from './postgres-store.ts';

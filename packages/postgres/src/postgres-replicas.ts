@@ -14,27 +14,10 @@ import { createPostgresConnection, type PostgresConnection } from './postgres-co
 import { createPostgresDeadLetterStore } from './postgres-dead-letter-store.ts';
 import { createPostgresDocumentStore } from './postgres-document-store.ts';
 import { createPostgresEventLog } from './postgres-event-log.ts';
+import type { PostgresReplica, ReplicaStatus } from './postgres-replica-types.ts';
 import { createPostgresSagaStore } from './postgres-saga-store.ts';
 import type { PostgresSchema } from './postgres-schema.ts';
 import { createPostgresSnapshotStore } from './postgres-snapshot-store.ts';
-
-export interface PostgresReplica {
-  connectionString: string;
-  /** How reads and status name it (default `replica-1`, `replica-2`, ...). */
-  name?: string;
-}
-
-export interface ReplicaStatus {
-  name: string;
-  reachable: boolean;
-  /** How far its replay is behind the primary's log, in bytes (null: unreachable). */
-  lagBytes: number | null;
-  /** Time since the last transaction it replayed was committed on the primary (null: none yet, or unreachable). */
-  lagMs: number | null;
-  /** Replay paused by `pg_wal_replay_pause()`: it serves reads but falls further behind. */
-  replayPaused: boolean | null;
-  error?: string;
-}
 
 interface Member {
   name: string;
