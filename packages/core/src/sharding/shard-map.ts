@@ -4,10 +4,10 @@
  * the history of a deployment's shards is there to read. A change runs in one transaction that
  * checks the version it started from; on PostgreSQL it holds an advisory lock for that
  * transaction, as SQLite's writers already queue one behind the other, so two processes changing
- * the map at once cannot both win (serializeOn).
+ * the map at once cannot both win.
  */
 import { ConcurrencyError, ConfigurationError } from '../errors/index.ts';
-import { type Store, serializeOn, type Transaction } from '../store/index.ts';
+import type { Store, Transaction } from '../store/index.ts';
 
 export interface ShardMap {
   readonly version: number;
@@ -55,7 +55,8 @@ export async function changeShardMap(
 ): Promise<ShardMap> {
   assertShardNames(next.shards);
   return store.transaction(async (tx) => {
-    await serializeOn(tx, collection);
+    if (tx.storeName === 'postgres')
+      await tx.execute('SELECT pg_advisory_xact_lock(hashtext($1))', [collection]);
     const found = await readShardMap(store, tx);
     const version = found?.version ?? 0;
     if (version !== expectedVersion) {

@@ -2,5 +2,4 @@ export * from './lone-event-append.ts';
 export * from './read-consistency.ts';
 export * from './retention.ts';
 export * from './saga-row.ts';
-export * from './serialize-on.ts';
 export * from './store.ts';
