@@ -45,10 +45,15 @@ if pg_lsclusters -h | awk -v v="$version" -v c="$cluster" '$1 == v && $2 == c' |
   pg_dropcluster --stop "$version" "$cluster"
 fi
 
-if ! grep -Eq '^\s*host\s+replication\s+all\s+127\.0\.0\.1/32' "$primary_hba"; then
-  method=$(awk '$1 == "host" && $2 == "all" && $3 == "all" && $4 == "127.0.0.1/32" { print $5; exit }' "$primary_hba")
-  say "allowing replication connections from 127.0.0.1 (${method:-scram-sha-256}) in $primary_hba"
-  echo "host replication all 127.0.0.1/32 ${method:-scram-sha-256}" >>"$primary_hba"
+# pg_hba takes the first line that matches: ours goes first unless the first one for 127.0.0.1
+# already takes replication the way the primary takes other local connections (Debian's default
+# asks for a password the base backup would not have).
+method=$(awk '$1 == "host" && $2 == "all" && $3 == "all" && $4 == "127.0.0.1/32" { print $5; exit }' "$primary_hba")
+method=${method:-scram-sha-256}
+current=$(awk '$1 == "host" && $2 == "replication" && $3 == "all" && $4 == "127.0.0.1/32" { print $5; exit }' "$primary_hba")
+if [ "$current" != "$method" ]; then
+  say "allowing replication connections from 127.0.0.1 ($method) in $primary_hba"
+  sed -i "1i host replication all 127.0.0.1/32 $method" "$primary_hba"
   on_primary 'SELECT pg_reload_conf()' >/dev/null
 fi
 
