@@ -7,6 +7,7 @@
  * replica; the global log (`readAll`, `headPosition`) is read on the primary, whose transaction ids
  * prove its gaps final.
  */
+import { setTimeout as pause } from 'node:timers/promises';
 import { StoreFailureError, type StoreReads } from '@causeway/core';
 import { isUnavailableError } from './map-postgres-error.ts';
 import { createPostgresCheckpointStore } from './postgres-checkpoint-store.ts';
@@ -28,7 +29,6 @@ interface Member {
 }
 
 const downForMs = 1_000;
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Fails because of the replica, not the read: the primary can answer it. */
 function isReplicaFailure(error: unknown): boolean {
@@ -85,13 +85,20 @@ export function createPostgresReplicas(options: {
   });
   let next = 0;
 
-  const available = () => {
-    const now = Date.now();
-    const up = members.filter((member) => member.downUntil <= now);
-    // Round robin over the ones that answer.
+  const available = () => members.filter((member) => member.downUntil <= Date.now());
+  /** The replicas that answer, starting one further each call (round robin). */
+  const inTurn = () => {
+    const up = available();
     next = (next + 1) % Math.max(1, up.length);
     return [...up.slice(next), ...up.slice(0, next)];
   };
+  /** Where the primary's log stands now, in bytes since its start. */
+  async function primaryPosition(): Promise<bigint> {
+    const [row] = await options.primaryConnection.query<{ position: string }>(
+      `SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::text AS position`,
+    );
+    return BigInt(row!.position);
+  }
 
   async function replayedPosition(member: Member): Promise<bigint> {
     const [row] = await member.connection.query<{ replayed: string | null }>(
@@ -110,7 +117,7 @@ export function createPostgresReplicas(options: {
   async function caughtUp(position: bigint): Promise<Member | undefined> {
     const deadline = Date.now() + options.sessionWaitMs;
     for (let wait = 2; ; wait = Math.min(wait * 2, 50)) {
-      for (const member of available()) {
+      for (const member of inTurn()) {
         try {
           if ((await replayedPosition(member)) >= position) return member;
         } catch {
@@ -145,22 +152,14 @@ export function createPostgresReplicas(options: {
         const member = await caughtUp(sessionTarget);
         return member ? onReplica(member, work) : work(primary);
       }
-      const [member] = available();
+      const [member] = inTurn();
       return member ? onReplica(member, work) : work(primary);
     },
 
-    async sessionPosition(): Promise<bigint> {
-      const [row] = await options.primaryConnection.query<{ position: string }>(
-        `SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::text AS position`,
-      );
-      return BigInt(row!.position);
-    },
+    sessionPosition: primaryPosition,
 
     async status(): Promise<ReplicaStatus[]> {
-      const [primaryRow] = await options.primaryConnection.query<{ position: string }>(
-        `SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::text AS position`,
-      );
-      const primaryPosition = BigInt(primaryRow!.position);
+      const primaryAt = await primaryPosition();
       return Promise.all(
         members.map(async (member): Promise<ReplicaStatus> => {
           try {
@@ -173,7 +172,7 @@ export function createPostgresReplicas(options: {
                       (extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000)::float8 AS lag_ms,
                       pg_is_wal_replay_paused() AS paused`,
             );
-            const behind = primaryPosition - BigInt(row!.replayed);
+            const behind = primaryAt - BigInt(row!.replayed);
             return {
               name: member.name,
               reachable: true,

@@ -9,7 +9,9 @@
  * chain per key, across processes by the key's lock in the cache; the others wait and get the first
  * answer. A cache out of reach costs the sharing, not the answer: the store is read instead.
  */
+
 import { createHash } from 'node:crypto';
+import { setTimeout as pause } from 'node:timers/promises';
 import type { Cache, Store } from '@causeway/core';
 import { consistencyHeader } from '../platform/consistency-token.ts';
 import { ConflictError } from '../platform/problem.ts';
@@ -46,7 +48,6 @@ export interface Idempotency {
 
 const cacheKey = (key: string) => `idempotency:${key}`;
 const lockKey = (key: string) => `idempotency-lock:${key}`;
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const live = (record: KeyRecord | null | undefined, now = Date.now()) =>
   record && record.expiresAt !== undefined && record.expiresAt > now ? record : null;
 

@@ -6,6 +6,7 @@
  * touched. Killed at any point, `addShard` run again picks the move up where the map and the
  * streams' markers say it stopped.
  */
+import { setTimeout as pause } from 'node:timers/promises';
 import { ConfigurationError, WaitTimeoutError } from '../errors/index.ts';
 import type { Store } from '../store/index.ts';
 import { rendezvousOwner } from './rendezvous.ts';
@@ -37,8 +38,6 @@ export interface AddShardResult {
   /** Events copied by this run. */
   events: number;
 }
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function addShard(options: AddShardOptions): Promise<AddShardResult> {
   const { newShard, shards } = options;

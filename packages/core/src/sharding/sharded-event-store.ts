@@ -21,7 +21,6 @@ import {
   type AppendOutcome,
   createEventStore,
   type EventStore,
-  type ReadOptions,
 } from '../event-store/index.ts';
 import type { AnyEventDefinition, EventRegistry, MessageOf, NewMessageOf } from '../message/index.ts';
 import type { GlobalCursor, Store } from '../store/index.ts';
@@ -62,19 +61,15 @@ export interface SkewReport {
   skew: number;
 }
 
-export interface ShardedEventStore<Definition extends AnyEventDefinition = AnyEventDefinition> {
+/** Appends and stream reads as on one event store, each on the stream's shard. */
+export interface ShardedEventStore<Definition extends AnyEventDefinition = AnyEventDefinition>
+  extends Pick<EventStore<Definition>, 'appendToStream' | 'readStream'> {
   /** The shard map this process routes by now. */
   readonly map: ShardMap;
   /** The shard a stream lives on (by the map; while a shard joins, a moving stream may still be on its old shard). */
   shardOf(streamId: string): string;
   /** The event store of one shard (its projections, sagas and outbox run there). */
   shard(name: string): EventStore<Definition>;
-  appendToStream(
-    streamId: string,
-    events: readonly NewMessageOf<Definition>[],
-    options?: AppendOptions,
-  ): Promise<AppendOutcome<MessageOf<Definition>>>;
-  readStream(streamId: string, options?: ReadOptions): Promise<MessageOf<Definition>[]>;
   /**
    * Up to `limit` events of each shard after `cursor` (null: from the start), as one list in the
    * order they occurred: every event once, ordered within a shard, across shards only as their

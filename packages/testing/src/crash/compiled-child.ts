@@ -4,6 +4,7 @@
  * third of the CPU that `node --import tsx` spends transpiling the sources, and the kill tests
  * start a child for every kill, dozens a minute, on a two-core machine beside other test files.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -23,4 +24,35 @@ export function compiledChildScript(source: URL): string {
     );
   }
   return compiled;
+}
+
+export interface ChildExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** What the child wrote to stderr, for the failure message. */
+  stderr: string;
+}
+
+/** Runs a compiled child with `args`; `onLine` hears each line of its stdout as it comes. */
+export function runChild(
+  script: string,
+  args: readonly string[],
+  onLine: (line: string, child: ChildProcess) => void,
+): { child: ChildProcess; exited: Promise<ChildExit> } {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let buffered = '';
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    const lines = buffered.split('\n');
+    buffered = lines.pop()!;
+    for (const line of lines) onLine(line, child);
+  });
+  const exited = new Promise<ChildExit>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal, stderr })),
+  );
+  return { child, exited };
 }

@@ -6,15 +6,15 @@
  * names, once; nothing appears that was not sent; stream positions have no gap; and the merged log
  * holds each event once.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openShardedEventStore, rendezvousOwner, type ShardedCursor, type Store } from '@causeway/core';
+import { openShardedEventStore, rendezvousOwner, type Store } from '@causeway/core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../postgres-test-database.ts';
 import { describeWithService } from '../services.ts';
-import { compiledChildScript } from './compiled-child.ts';
+import { readMergedLog } from '../sharding/merged-log.ts';
+import { compiledChildScript, runChild } from './compiled-child.ts';
 import { openShards, registry, streamIds } from './shard-move-shards.ts';
 
 const childScript = compiledChildScript(new URL('./shard-move-child.ts', import.meta.url));
@@ -24,29 +24,9 @@ interface Tally {
   acked: Map<number, string>;
 }
 
-/** Starts a child; `onLine` hears each line of its stdout. */
-function start(args: string[], onLine: (line: string, child: ChildProcess) => void) {
-  const child = spawn(process.execPath, [childScript, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let buffered = '';
-  let stderr = '';
-  child.stderr!.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString();
-    const lines = buffered.split('\n');
-    buffered = lines.pop()!;
-    for (const line of lines) onLine(line, child);
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>(
-    (resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stderr })),
-  );
-  return { child, exited };
-}
-
 /** Runs the mover; kills it once it has moved `killAfter` streams (or never, for undefined). */
 async function runMover(args: string[], killAfter: number | undefined): Promise<'killed' | 'done'> {
-  const mover = start(['mover', ...args], (line, child) => {
+  const mover = runChild(childScript, ['mover', ...args], (line, child) => {
     const moved = line.startsWith('moved ') ? Number(line.slice(6)) : -1;
     if (killAfter !== undefined && (moved >= killAfter || (killAfter === 0 && line === 'waiting'))) {
       child.kill('SIGKILL');
@@ -70,7 +50,7 @@ function describeKill(backend: string, location: () => string) {
     const writerReady = new Promise<void>((resolve) => {
       ready = resolve;
     });
-    const writer = start(['writer', ...args], (line) => {
+    const writer = runChild(childScript, ['writer', ...args], (line) => {
       const [kind, streamId, n] = line.split(' ');
       if (kind === 'ready') ready();
       if (kind === 'sent') tally.sent.set(Number(n), streamId!);
@@ -124,16 +104,9 @@ function describeKill(backend: string, location: () => string) {
       }
       expect(tally.acked.size).toBeGreaterThan(500);
 
-      const merged: number[] = [];
-      let cursor: ShardedCursor | null = null;
-      for (;;) {
-        const batch: Awaited<ReturnType<typeof sharded.readAll>> = await sharded.readAll(cursor, {
-          limit: 1_000,
-        });
-        cursor = batch.cursor;
-        if (batch.events.length === 0) break;
-        merged.push(...batch.events.map(({ event }) => (event.data as { n: number }).n));
-      }
+      const merged = (await readMergedLog(sharded, 1_000)).map(
+        ({ event }) => (event.data as { n: number }).n,
+      );
       expect(merged.length).toBe(found.size);
       expect(new Set(merged).size).toBe(merged.length);
     } finally {

@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,34 +8,21 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { registry } from '../event-store-conformance/fixtures.ts';
 import { createTestDatabase, type TestDatabase } from '../postgres-test-database.ts';
 import { describeWithService } from '../services.ts';
-import { compiledChildScript } from './compiled-child.ts';
+import { compiledChildScript, runChild } from './compiled-child.ts';
 
 const writerScript = compiledChildScript(new URL('./crash-writer.ts', import.meta.url));
 
 /** Starts the writer, lets it acknowledge `acks` batches plus a random extra, then SIGKILLs it. */
 function runAndKill(args: string[], acks: number): Promise<Set<string>> {
-  return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(process.execPath, [writerScript, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const acknowledged = new Set<string>();
-    const killAt = acks + Math.floor(Math.random() * acks);
-    let buffered = '';
-    let stderr = '';
-    child.stderr!.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const lines = buffered.split('\n');
-      buffered = lines.pop()!;
-      for (const line of lines) if (line.startsWith('ack ')) acknowledged.add(line.slice(4));
-      if (acknowledged.size >= killAt && !child.killed) child.kill('SIGKILL');
-    });
-    child.on('exit', (code, signal) => {
-      if (signal === 'SIGKILL') resolve(acknowledged);
-      else reject(new Error(`writer exited with ${code} before it was killed: ${stderr}`));
-    });
+  const acknowledged = new Set<string>();
+  const killAt = acks + Math.floor(Math.random() * acks);
+  const { exited } = runChild(writerScript, args, (line, child) => {
+    if (line.startsWith('ack ')) acknowledged.add(line.slice(4));
+    if (acknowledged.size >= killAt && !child.killed) child.kill('SIGKILL');
+  });
+  return exited.then(({ code, signal, stderr }) => {
+    if (signal !== 'SIGKILL') throw new Error(`writer exited with ${code} before it was killed: ${stderr}`);
+    return acknowledged;
   });
 }
 

@@ -4,7 +4,6 @@
  * counter holds at least the writes that were acknowledged (none lost) and at most those that were
  * sent (none applied twice, though a flush and a crash may race).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +13,7 @@ import { createSqliteStore } from '@causeway/sqlite';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../postgres-test-database.ts';
 import { describeWithService } from '../services.ts';
-import { compiledChildScript } from './compiled-child.ts';
+import { compiledChildScript, runChild } from './compiled-child.ts';
 import { createCounters, createCounterTable, readCounts } from './write-back-counters.ts';
 
 const childScript = compiledChildScript(new URL('./write-back-child.ts', import.meta.url));
@@ -28,32 +27,20 @@ const add = (counts: Map<string, number>, key: string) => counts.set(key, (count
 
 /** Runs the child until it acknowledged `acks` writes plus a random extra, then SIGKILLs it. */
 function runAndKill(args: string[], acks: number, tally: Tally): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [childScript, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const killAt = acks + Math.floor(Math.random() * acks);
-    let acknowledged = 0;
-    let buffered = '';
-    let stderr = '';
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const lines = buffered.split('\n');
-      buffered = lines.pop()!;
-      for (const line of lines) {
-        if (line.startsWith('sent ')) add(tally.sent, line.slice(5));
-        if (line.startsWith('ack ')) {
-          add(tally.acked, line.slice(4));
-          acknowledged += 1;
-        }
-      }
-      if (acknowledged >= killAt && !child.killed) child.kill('SIGKILL');
-    });
-    child.on('exit', (code, signal) => {
-      if (signal === 'SIGKILL') resolve();
-      else reject(new Error(`the write-back child exited with ${code} before it was killed: ${stderr}`));
-    });
+  const killAt = acks + Math.floor(Math.random() * acks);
+  let acknowledged = 0;
+  const { exited } = runChild(childScript, args, (line, child) => {
+    if (line.startsWith('sent ')) add(tally.sent, line.slice(5));
+    if (line.startsWith('ack ')) {
+      add(tally.acked, line.slice(4));
+      acknowledged += 1;
+    }
+    if (acknowledged >= killAt && !child.killed) child.kill('SIGKILL');
+  });
+  return exited.then(({ code, signal, stderr }) => {
+    if (signal !== 'SIGKILL') {
+      throw new Error(`the write-back child exited with ${code} before it was killed: ${stderr}`);
+    }
   });
 }
 
