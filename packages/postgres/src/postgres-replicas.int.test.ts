@@ -15,7 +15,6 @@ import {
   createReadModelReader,
   defineEvent,
   defineProjection,
-  type EventToStore,
   type StoreReads,
   sessionPositionOf,
 } from '@causeway/core';
@@ -50,20 +49,6 @@ async function connectToReplica(timeoutMs: number, url = serviceUrl('postgres-re
 }
 
 const noteRegistry = createEventRegistry([defineEvent({ type: 'test.Note', schema: z.object({}) })]);
-
-function event(streamId: string, data: Record<string, unknown> = {}): EventToStore {
-  return {
-    id: randomUUID(),
-    type: 'test.Note',
-    schemaVersion: 1,
-    streamId,
-    correlationId: null,
-    causationId: null,
-    occurredAt: new Date().toISOString(),
-    metadata: {},
-    data,
-  };
-}
 
 describeWithService('postgres-replica', 'Postgres store with a streaming replica', () => {
   let database: TestDatabase;
@@ -110,7 +95,7 @@ describeWithService('postgres-replica', 'Postgres store with a streaming replica
     const store = await open();
     const events = createEventStore({ store, registry: noteRegistry });
     const streamId = `note-${randomUUID()}`;
-    await store.events.appendMany([{ streamId, expectedVersion: 'noStream', events: [event(streamId)] }]);
+    await events.appendToStream(streamId, [{ type: 'test.Note', data: {} }], { expectedVersion: 'noStream' });
     await expect.poll(async () => (await store.replicaStatus())[0]?.lagBytes, { timeout: 10_000 }).toBe(0);
 
     await setReplay(true);
@@ -156,6 +141,18 @@ describeWithService('postgres-replica', 'Postgres store with a streaming replica
     await pause(300);
     await setReplay(false);
     expect(await reading).toEqual({ from: 'standby', version: 1 });
+  });
+
+  it('a read of a table the replica has not replayed yet runs on the primary', async () => {
+    const store = await open();
+    await setReplay(true);
+    await store.transaction((tx) => tx.execute('CREATE TABLE made_while_paused (n int)'));
+    await store.transaction((tx) => tx.execute('INSERT INTO made_while_paused VALUES (7)'));
+    const answer = await store.read({ consistency: 'eventual' }, async (reads) => ({
+      from: reads.from,
+      rows: await reads.transaction((tx) => tx.query<{ n: number }>('SELECT n FROM made_while_paused')),
+    }));
+    expect(answer).toEqual({ from: 'primary', rows: [{ n: 7 }] });
   });
 
   it('refuses an unknown consistency and a malformed token with a typed error', async () => {

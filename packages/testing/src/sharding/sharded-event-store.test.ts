@@ -18,7 +18,6 @@ import {
   readShardMap,
   readShardMapVersion,
   rendezvousOwner,
-  type ShardedCursor,
   type Store,
 } from '@causeway/core';
 import { createPostgresStore } from '@causeway/postgres';
@@ -27,6 +26,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createTestDatabase, type TestDatabase } from '../postgres-test-database.ts';
 import { describeWithService } from '../services.ts';
+import { readMergedLog } from './merged-log.ts';
 
 const noted = defineEvent({ type: 'test.Noted', schema: z.object({ n: z.number().int() }) });
 const registry = createEventRegistry([noted]);
@@ -88,16 +88,9 @@ function describeShardedStore(backend: string, openShard: (name: string) => Prom
       expect(new Set(streams.map(sharded.shardOf)).size).toBe(3);
 
       const seen = new Map<string, number[]>();
-      let cursor: ShardedCursor | null = null;
-      for (let page = 0; page < 100; page++) {
-        const batch: Awaited<ReturnType<typeof sharded.readAll>> = await sharded.readAll(cursor, {
-          limit: 7,
-        });
-        cursor = batch.cursor;
-        if (batch.events.length === 0) break;
-        for (const { shard, event } of batch.events) {
-          seen.set(shard, [...(seen.get(shard) ?? []), event.globalPosition]);
-        }
+      // Pages of 7 per shard: the cursor is carried across many reads.
+      for (const { shard, event } of await readMergedLog(sharded, 7)) {
+        seen.set(shard, [...(seen.get(shard) ?? []), event.globalPosition]);
       }
       const total = [...seen.values()].reduce((sum, positions) => sum + positions.length, 0);
       expect(total).toBe(180);
@@ -176,22 +169,62 @@ function describeShardedStore(backend: string, openShard: (name: string) => Prom
           expect(onNew, streamId).toBe(movers.includes(streamId) ? written.length : 0);
         }
         // The merged log: every acknowledged event once.
-        const seen: number[] = [];
-        let cursor: ShardedCursor | null = null;
-        for (;;) {
-          const batch: Awaited<ReturnType<typeof writer.readAll>> = await writer.readAll(cursor, {
-            limit: 500,
-          });
-          cursor = batch.cursor;
-          if (batch.events.length === 0) break;
-          seen.push(...batch.events.map(({ event }) => event.data.n as number));
-        }
+        const seen = (await readMergedLog(writer, 500)).map(({ event }) => event.data.n as number);
         const all = [...acknowledged.values()].flat();
         expect(seen.length).toBe(all.length);
         expect(new Set(seen)).toEqual(new Set(all));
         expect(all.length).toBeGreaterThan(240);
         expect(conflicts + all.length).toBeGreaterThan(0);
         await writer.close();
+      } finally {
+        for (const store of Object.values(stores)) await store.close();
+      }
+    });
+
+    it('a move waits for a process that cannot route by the joining map, and names it; that process stops writing', async () => {
+      const stores = { w1: await openShard('w1'), w2: await openShard('w2'), w3: await openShard('w3') };
+      const old = await openShardedEventStore({
+        shards: { w1: stores.w1, w2: stores.w2 },
+        registry,
+        mapRefreshMs: 50,
+      });
+      try {
+        await expect(
+          addShard({ shards: stores, newShard: 'w3', readerTtlMs: 5_000, waitForReadersMs: 500 }),
+        ).rejects.toThrow(/route by an older shard map than version 2/);
+        await expect(old.appendToStream('account-x', [note(1)])).rejects.toBeInstanceOf(ConfigurationError);
+      } finally {
+        await old.close();
+        for (const store of Object.values(stores)) await store.close();
+      }
+    });
+
+    it('a process that has not read the map for half its TTL reads it before its next append', async () => {
+      const stores = { v1: await openShard('v1'), v2: await openShard('v2'), v3: await openShard('v3') };
+      try {
+        const first = await openShardedEventStore({ shards: { v1: stores.v1, v2: stores.v2 }, registry });
+        await first.close();
+        // It would read the map again only in an hour; its heartbeat is stale after 400 ms.
+        const stale = await openShardedEventStore({
+          shards: stores,
+          registry,
+          mapRefreshMs: 3_600_000,
+          readerTtlMs: 400,
+        });
+        const streams = Array.from({ length: 40 }, (_, i) => `late-${i}`);
+        for (const streamId of streams) await stale.appendToStream(streamId, [note(1)]);
+        await pause(500);
+        await addShard({ shards: stores, newShard: 'v3', readerTtlMs: 400 });
+        expect(stale.map.version).toBe(1);
+        const movers = streams.filter((streamId) => rendezvousOwner(['v1', 'v2', 'v3'])(streamId) === 'v3');
+        expect(movers.length).toBeGreaterThan(3);
+        for (const streamId of movers) await stale.appendToStream(streamId, [note(2)]);
+        expect(stale.map.version).toBe(3);
+        for (const streamId of movers) {
+          expect(await stores.v3.events.streamVersion(null, streamId), streamId).toBe(2);
+          expect((await stale.readStream(streamId)).map((event) => event.data.n)).toEqual([1, 2]);
+        }
+        await stale.close();
       } finally {
         for (const store of Object.values(stores)) await store.close();
       }
