@@ -23,7 +23,7 @@ import {
   type EventStore,
 } from '../event-store/index.ts';
 import type { AnyEventDefinition, EventRegistry, MessageOf, NewMessageOf } from '../message/index.ts';
-import type { GlobalCursor, Store } from '../store/index.ts';
+import type { GlobalBatch, GlobalCursor, Store } from '../store/index.ts';
 import { rendezvousOwner } from './rendezvous.ts';
 import { assertShardNames, changeShardMap, readShardMap, type ShardMap } from './shard-map.ts';
 import { isMoveMarker, lastEventOf, movedFromKey } from './stream-move.ts';
@@ -73,12 +73,19 @@ export interface ShardedEventStore<Definition extends AnyEventDefinition = AnyEv
   /**
    * Up to `limit` events of each shard after `cursor` (null: from the start), as one list in the
    * order they occurred: every event once, ordered within a shard, across shards only as their
-   * clocks allow. A moved stream's history is read where it was first written.
+   * clocks allow. A moved stream's history is read where it was first written. An empty list
+   * without `heldBack` means every shard has been read to its end; with it, a shard waits at a gap
+   * an unfinished transaction may still fill (see `GlobalBatch`): read again later.
    */
   readAll(
     cursor: ShardedCursor | null,
     options: { limit: number },
-  ): Promise<{ events: Array<{ shard: string; event: MessageOf<Definition> }>; cursor: ShardedCursor }>;
+  ): Promise<{
+    events: Array<{ shard: string; event: MessageOf<Definition> }>;
+    cursor: ShardedCursor;
+    /** The shard held back longest at a gap, if any: for how long, and why. */
+    heldBack?: { shard: string; ms: number; reason?: string };
+  }>;
   forgetSubject(subjectId: string): Promise<void>;
   /** Streams and events per shard as stored (a moved stream's old copy counts where it stays), and how uneven. */
   skew(): Promise<SkewReport>;
@@ -244,21 +251,27 @@ export async function openShardedEventStore<Definition extends AnyEventDefinitio
 
     async readAll(cursor, { limit }) {
       const names = routing.map.shards;
-      const batches = await Promise.all(
-        names.map(async (name) => {
-          const batch = await shard(name).readAll(cursor?.[name] ?? { position: 0 }, { limit });
-          return { name, batch };
-        }),
-      );
-      const events = batches
-        .flatMap(({ name, batch }) => batch.events.map((event) => ({ shard: name, event })))
-        // A move's marker, and its copies (read from their old shard already), are not events of the log.
-        .filter(({ event }) => !isMoveMarker(event) && event.metadata[movedFromKey] === undefined)
-        // Array sort is stable: within a shard, log order stays where clocks tie or step back.
-        .sort((a, b) =>
-          a.event.occurredAt < b.event.occurredAt ? -1 : a.event.occurredAt > b.event.occurredAt ? 1 : 0,
+      let from = cursor;
+      // A page may hold only move markers and copies: read on, so that an empty answer means an end.
+      for (;;) {
+        const batches = await Promise.all(
+          names.map(async (name) => {
+            const batch = await shard(name).readAll(from?.[name] ?? { position: 0 }, { limit });
+            return { name, batch };
+          }),
         );
-      return { events, cursor: Object.fromEntries(batches.map(({ name, batch }) => [name, batch.cursor])) };
+        from = Object.fromEntries(batches.map(({ name, batch }) => [name, batch.cursor]));
+        const events = batches
+          .flatMap(({ name, batch }) => batch.events.map((event) => ({ shard: name, event })))
+          // A move's marker, and its copies (read from their old shard already), are not events of the log.
+          .filter(({ event }) => !isMoveMarker(event) && event.metadata[movedFromKey] === undefined)
+          // Array sort is stable: within a shard, log order stays where clocks tie or step back.
+          .sort((a, b) =>
+            a.event.occurredAt < b.event.occurredAt ? -1 : a.event.occurredAt > b.event.occurredAt ? 1 : 0,
+          );
+        const readNothing = batches.every(({ batch }) => batch.events.length === 0);
+        if (events.length > 0 || readNothing) return { events, cursor: from, ...heldBackOf(batches) };
+      }
     },
 
     async forgetSubject(subjectId) {
@@ -296,4 +309,15 @@ async function createFirstMap(store: Store, shards: readonly string[]): Promise<
     if (written) return written;
     throw error;
   }
+}
+
+/** The shard held back longest at a gap, if any (a hold just taken may be 0 ms old). */
+function heldBackOf(batches: Array<{ name: string; batch: Omit<GlobalBatch, 'events'> }>) {
+  const held = batches.filter(({ batch }) => batch.cursor.hold !== undefined);
+  if (held.length === 0) return {};
+  const longest = held.reduce((a, b) => (b.batch.heldBackMs > a.batch.heldBackMs ? b : a));
+  const { heldBackMs, heldBackReason } = longest.batch;
+  return {
+    heldBack: { shard: longest.name, ms: heldBackMs, ...(heldBackReason ? { reason: heldBackReason } : {}) },
+  };
 }

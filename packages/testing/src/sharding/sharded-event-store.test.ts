@@ -264,4 +264,43 @@ describeWithService('postgres', 'sharded event store on PostgreSQL', () => {
   describeShardedStore('PostgreSQL schemas', (name) =>
     createPostgresStore({ connectionString: database.url, schema: `shard_${name}` }),
   );
+
+  it('an empty merged page is not the end while a shard waits at a gap an open transaction may fill', async () => {
+    const stores = {
+      g1: await createPostgresStore({ connectionString: database.url, schema: 'shard_g1' }),
+      g2: await createPostgresStore({ connectionString: database.url, schema: 'shard_g2' }),
+    };
+    const sharded = await openShardedEventStore({ shards: stores, registry });
+    try {
+      const onG1 = Array.from({ length: 40 }, (_, i) => `gap-${i}`).filter(
+        (id) => sharded.shardOf(id) === 'g1',
+      );
+      let finish!: (commit: boolean) => void;
+      let appended!: () => void;
+      const wasAppended = new Promise<void>((resolve) => {
+        appended = resolve;
+      });
+      const open = stores.g1
+        .transaction(async (tx) => {
+          await sharded.shard('g1').appendToStream(onG1[0]!, [note(1)], { tx });
+          appended();
+          if (!(await new Promise<boolean>((resolve) => (finish = resolve)))) throw new Error('rolled back');
+        })
+        .catch((error: Error) => {
+          if (error.message !== 'rolled back') throw error;
+        });
+      await wasAppended;
+      // Committed above the open transaction's position: a gap below it.
+      await sharded.appendToStream(onG1[1]!, [note(2)]);
+      const held = await sharded.readAll(null, { limit: 10 });
+      expect(held.events).toEqual([]);
+      expect(held.heldBack).toMatchObject({ shard: 'g1', reason: expect.stringMatching(/^gap at 1/) });
+      finish(true);
+      await open;
+      expect((await readMergedLog(sharded, 10)).map(({ event }) => event.data.n)).toEqual([1, 2]);
+    } finally {
+      await sharded.close();
+      for (const store of Object.values(stores)) await store.close();
+    }
+  });
 });
