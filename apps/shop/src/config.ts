@@ -56,6 +56,11 @@ export interface ShopConfig {
   inboxRetentionMs: number;
   /** Published outbox rows younger than this are kept (for audits and debugging only). */
   publishedOutboxRetentionMs: number;
+  /**
+   * Processes per service (1 when not named). Instance k (from 0) of a service listens on its
+   * port + 9k: the shop's block of nine ports, once more per extra instance.
+   */
+  instances: Partial<Record<ServiceName, number>>;
   /** Required (as `Authorization: Bearer <token>`) by admin actions when `dev` is off. */
   adminToken?: string;
   /** Admin actions need no token, and dev-only helpers (poison messages) are on. */
@@ -75,6 +80,14 @@ interface Setting {
 }
 
 const defaultPort = 3000;
+/** Ports of one instance of every service: the gateway's and the eight above it. */
+const portsPerInstance = serviceNames.length;
+export const maxInstances = 8;
+/**
+ * Services that run once: analytics (its DuckDB file takes one writer) and the gateway (the one
+ * public port). The rest share their database and the broker, so any number of each can run.
+ */
+export const singletonServices = ['analytics', 'gateway'] as const;
 const minute = 60_000;
 const day = 24 * 60 * minute;
 const highestPort = 65_535 - backendServiceNames.length;
@@ -191,6 +204,12 @@ const settings = {
     allowed: 'a whole number of milliseconds, at least 0',
     defaultText: '86400000 (1 day)',
   },
+  instances: {
+    env: 'SHOP_INSTANCES',
+    flag: 'instances',
+    allowed: `service=count pairs separated by commas (orders=2,payments=2), or all=count; a count from 1 to ${maxInstances}; ${singletonServices.join(' and ')} run once`,
+    defaultText: 'one process per service',
+  },
   adminToken: { env: 'SHOP_ADMIN_TOKEN', allowed: 'any text', defaultText: 'unset' },
   dev: {
     env: 'SHOP_DEV',
@@ -253,6 +272,14 @@ const configSchema = z.object({
     .default(5 * minute),
   inboxRetentionMs: wholeNumber.min(1000).default(30 * day),
   publishedOutboxRetentionMs: wholeNumber.min(0).default(day),
+  instances: z
+    .string()
+    .optional()
+    .transform((text, context) => {
+      const instances = parseInstances(text ?? '');
+      if (instances === undefined) context.addIssue({ code: 'custom', message: 'instances' });
+      return instances ?? {};
+    }),
   adminToken: z.string().optional(),
   dev: z.stringbool().optional(),
 } satisfies Record<SettingKey, z.ZodType>);
@@ -321,6 +348,24 @@ export function loadConfig(
       `Invalid shop configuration:\n  ${settingLabel('postgresReplicaUrl')} is set without ${settingLabel('postgresUrl')}: a replica needs its primary; set both, or neither`,
     );
   }
+  const singleton = singletonServices.find(
+    (service) => (rest.instances as Record<string, number>)[service]! > 1,
+  );
+  if (singleton) {
+    throw new ShopConfigError(
+      `Invalid shop configuration:\n  ${settingLabel('instances')} asks for several ${singleton} processes: ${singleton} runs once (${singleton === 'analytics' ? 'its DuckDB file takes one writer' : 'it is the one public port'}); leave it out`,
+    );
+  }
+  const lastPort = Math.max(
+    ...serviceNames.map((service) =>
+      portOf(rest as ShopConfig, service, instancesOf(rest as ShopConfig, service) - 1),
+    ),
+  );
+  if (lastPort > 65_535) {
+    throw new ShopConfigError(
+      `Invalid shop configuration:\n  ${settingLabel('instances')} needs ports up to ${lastPort} from ${settingLabel('port')} ${rest.port}: start from a lower port, or run fewer instances`,
+    );
+  }
   const prefix = defaultPrefixFor(rest.port);
   return {
     ...rest,
@@ -353,10 +398,43 @@ export function defaultDataDirFor(port: number): string {
 export function configToEnv(config: ShopConfig): Record<string, string> {
   const env: Record<string, string> = {};
   for (const key of Object.keys(settings) as SettingKey[]) {
-    const value = config[key];
+    const value = key === 'instances' ? instancesText(config.instances) : config[key];
     if (value !== undefined) env[settings[key].env] = String(value);
   }
   return env;
+}
+
+/**
+ * `orders=2,payments=2` as `{ orders: 2, payments: 2 }`; `all=2` names every service that may run
+ * several times; undefined when the text is not that. A later pair wins over an earlier one.
+ */
+function parseInstances(text: string): ShopConfig['instances'] | undefined {
+  const instances: ShopConfig['instances'] = {};
+  for (const pair of text.split(',').filter((part) => part.trim() !== '')) {
+    const [name, count, ...extra] = pair.split('=').map((part) => part.trim());
+    const n = Number(count);
+    if (extra.length > 0 || !Number.isInteger(n) || n < 1 || n > maxInstances) return undefined;
+    const names =
+      name === 'all'
+        ? backendServiceNames.filter((service) => !(singletonServices as readonly string[]).includes(service))
+        : [name];
+    for (const service of names) {
+      if (!(backendServiceNames as readonly string[]).includes(service!) && service !== 'gateway')
+        return undefined;
+      instances[service as ServiceName] = n;
+    }
+  }
+  return instances;
+}
+
+function instancesText(instances: ShopConfig['instances']): string | undefined {
+  const pairs = Object.entries(instances).filter(([, n]) => n !== undefined && n > 1);
+  return pairs.length === 0 ? undefined : pairs.map(([service, n]) => `${service}=${n}`).join(',');
+}
+
+/** How many processes of `service` run (1 unless SHOP_INSTANCES says more). */
+export function instancesOf(config: ShopConfig, service: string): number {
+  return config.instances?.[service as ServiceName] ?? 1;
 }
 
 /** Every variable `loadConfig` reads: a child's environment drops inherited ones it should not see. */
@@ -374,12 +452,26 @@ export function configHelp(): string {
     .join('\n');
 }
 
-export function portOf(config: ShopConfig, service: string): number {
-  if (service === 'gateway') return config.port;
+/** The port of a service's process: instance 0 on PORT + 1 + its index, instance k nine ports higher per k. */
+export function portOf(config: Pick<ShopConfig, 'port'>, service: string, instance = 0): number {
+  const offset = instance * portsPerInstance;
+  if (service === 'gateway') return config.port + offset;
   const index = backendServiceNames.indexOf(service as BackendServiceName);
   if (index < 0)
     throw new Error(`Unknown shop service "${service}": expected one of ${serviceNames.join(', ')}`);
-  return config.port + 1 + index;
+  return config.port + 1 + index + offset;
+}
+
+/** What the supervisor, its logs and the gateway's health call a process: `orders`, then `orders-2`, `orders-3`. */
+export function instanceName(service: string, instance: number): string {
+  return instance === 0 ? service : `${service}-${instance + 1}`;
+}
+
+/** Every port a service's processes listen on, instance 0 first. */
+export function portsOf(config: ShopConfig, service: string): number[] {
+  return Array.from({ length: instancesOf(config, service) }, (_, instance) =>
+    portOf(config, service, instance),
+  );
 }
 
 /**

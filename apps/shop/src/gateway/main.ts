@@ -294,7 +294,7 @@ await runService({
 
         registerAnalyticsRoutes(api, { call, relay });
         registerDataProductRoutes(api, { call, products: loadDataProducts() });
-        api.get('/health', async () => ({ services: await healthOf(call, config.dataDir) }));
+        api.get('/health', async () => ({ services: await healthOf(call, config) }));
         registerAdminRoutes(api, { config, call, feed });
       },
       { prefix: '/api' },

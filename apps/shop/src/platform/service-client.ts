@@ -1,11 +1,25 @@
-/** Calls to the services' internal APIs (from the gateway, or one service to another), each with its own timeout. */
-import { portOf, type ShopConfig } from '../config.ts';
+/**
+ * Calls to the services' internal APIs (from the gateway, or one service to another), each with its
+ * own timeout. A service run as several processes (SHOP_INSTANCES) gets its calls in turn, and a
+ * call moves on to the next process when this one cannot have handled it: any failure of a read
+ * (GET, HEAD), or a refused connection for a write. A write that failed after it was sent is not
+ * sent again: the service may have acted on it, and its caller decides (an Idempotency-Key makes
+ * a retry safe).
+ */
+import { portOf, portsOf, type ShopConfig } from '../config.ts';
 import { UnavailableError } from './problem.ts';
 
 export interface ServiceAnswer {
   status: number;
   body: unknown;
   headers: Headers;
+}
+
+export interface CallOptions {
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Per process tried (default 10 s). */
+  timeoutMs?: number;
 }
 
 /** A service behind the gateway did not answer: 503, try again. */
@@ -21,30 +35,73 @@ export class ServiceDownError extends UnavailableError {
   }
 }
 
+const idempotentMethods = new Set(['GET', 'HEAD']);
+
+/** Whether a failed call may go to another process: a read always, a write only if it never arrived. */
+function mayTryAnother(method: string, error: unknown): boolean {
+  if (idempotentMethods.has(method.toUpperCase())) return true;
+  return (error as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED';
+}
+
+async function send(
+  port: number,
+  method: string,
+  path: string,
+  options: CallOptions,
+): Promise<ServiceAnswer> {
+  const response = await fetch(`http://127.0.0.1:${port}${path}`, {
+    method,
+    headers: {
+      ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...options.headers,
+    },
+    ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+    signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : null, headers: response.headers };
+}
+
 export function createServiceClient(config: ShopConfig) {
-  return async function call(
+  const turns = new Map<string, number>();
+
+  async function call(
     service: string,
     method: string,
     path: string,
-    options: { body?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {},
+    options: CallOptions = {},
   ): Promise<ServiceAnswer> {
-    const url = `http://127.0.0.1:${portOf(config, service)}${path}`;
+    const ports = portsOf(config, service);
+    const first = turns.get(service) ?? 0;
+    turns.set(service, (first + 1) % ports.length);
+    let failure: unknown;
+    for (let tried = 0; tried < ports.length; tried++) {
+      try {
+        return await send(ports[(first + tried) % ports.length]!, method, path, options);
+      } catch (error) {
+        failure = error;
+        if (!mayTryAnother(method, error)) break;
+      }
+    }
+    throw new ServiceDownError(service, failure);
+  }
+
+  /** The same call to one process of the service (its health, say), with no other tried. */
+  async function callInstance(
+    service: string,
+    instance: number,
+    method: string,
+    path: string,
+    options: CallOptions = {},
+  ): Promise<ServiceAnswer> {
     try {
-      const response = await fetch(url, {
-        method,
-        headers: {
-          ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...options.headers,
-        },
-        ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-        signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
-      });
-      const text = await response.text();
-      return { status: response.status, body: text ? JSON.parse(text) : null, headers: response.headers };
+      return await send(portOf(config, service, instance), method, path, options);
     } catch (error) {
       throw new ServiceDownError(service, error);
     }
-  };
+  }
+
+  return Object.assign(call, { instance: callInstance });
 }
 
 export type ServiceClient = ReturnType<typeof createServiceClient>;

@@ -16,7 +16,7 @@ import {
   type Transport,
 } from '@causeway/core';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { loadConfig, portOf, type ShopConfig } from '../config.ts';
+import { instancesOf, loadConfig, portOf, type ShopConfig } from '../config.ts';
 import { createDevPoison } from './dev-poison.ts';
 import { openServiceStore, openShopTransport } from './open-backends.ts';
 import { refuseOversizedBodies } from './oversized-body.ts';
@@ -44,6 +44,8 @@ export const bodyLimitBytes = 1024 * 1024;
 
 export interface ServiceContext<Definition extends AnyEventDefinition = AnyEventDefinition> {
   readonly name: string;
+  /** Which of the service's processes this is, from 0 (SHOP_INSTANCE; see SHOP_INSTANCES). */
+  readonly instance: number;
   readonly config: ShopConfig;
   readonly store: Store;
   /** Typed by the service's registry: it appends and reads only the events it defines. */
@@ -81,11 +83,20 @@ export function createHttpApp(): FastifyInstance {
   return app;
 }
 
+/** SHOP_INSTANCE, set by the supervisor: 0 for the first process of a service, or when run alone. */
+export function instanceOfThisProcess(env: NodeJS.ProcessEnv = process.env): number {
+  const instance = Number(env.SHOP_INSTANCE ?? 0);
+  if (!Number.isInteger(instance) || instance < 0)
+    throw new Error(`SHOP_INSTANCE must be a whole number from 0, got "${env.SHOP_INSTANCE}"`);
+  return instance;
+}
+
 export async function runService<Definition extends AnyEventDefinition>(
   spec: ServiceSpec<Definition>,
 ): Promise<void> {
   const phases = startPhases();
   const config = loadConfig();
+  const instance = instanceOfThisProcess();
   const store = await openServiceStore(config, spec.name);
   phases.end('store');
   const transport = await openShopTransport(config);
@@ -94,8 +105,8 @@ export async function runService<Definition extends AnyEventDefinition>(
   const relay = createOutboxRelay({
     store,
     transport,
-    // One relay per service database: its lease only makes the next incarnation wait for rows the
-    // SIGKILLed one had claimed, so a few seconds (a publish takes milliseconds), not the 30 s default.
+    // The relays of a service's processes share its outbox by leases: a lease only makes the others
+    // wait for rows a SIGKILLed one had claimed, so a few seconds (a publish takes milliseconds).
     leaseMs: 5_000,
     onError: (error) => console.warn(`[${spec.name}] relay: ${String(error)}`),
   });
@@ -106,6 +117,7 @@ export async function runService<Definition extends AnyEventDefinition>(
   const starts: Array<() => Promise<void>> = [];
   const context: ServiceContext<Definition> = {
     name: spec.name,
+    instance,
     config,
     store,
     eventStore,
@@ -121,7 +133,7 @@ export async function runService<Definition extends AnyEventDefinition>(
     onStart: (start) => starts.push(start),
   };
 
-  app.get('/admin/health', async () => ({ service: spec.name, status: 'up', pid: process.pid }));
+  app.get('/admin/health', async () => ({ service: spec.name, instance, status: 'up', pid: process.pid }));
   // Not started with the others: it subscribes only once dev mode sends it a poison message.
   const devPoison = createDevPoison({ service: spec.name, store, transport });
   registerServiceAdmin({
@@ -141,10 +153,14 @@ export async function runService<Definition extends AnyEventDefinition>(
   relay.start();
   retention?.start();
   for (const start of starts) await start();
-  await app.listen({ host: '127.0.0.1', port: portOf(config, spec.name) });
+  await app.listen({ host: '127.0.0.1', port: portOf(config, spec.name, instance) });
   phases.end('listen');
   // After a crash, the time to this line is time the service's messages wait: worth seeing.
-  console.log(`[${spec.name}] ready ${phases.summary()}`);
+  const which =
+    instancesOf(config, spec.name) > 1
+      ? ` instance ${instance + 1} of ${instancesOf(config, spec.name)}`
+      : '';
+  console.log(`[${spec.name}]${which} ready ${phases.summary()}`);
 
   let stopping = false;
   const stop = async () => {

@@ -2,6 +2,8 @@
 import {
   configEnvNames,
   configToEnv,
+  instanceName,
+  instancesOf,
   portOf,
   postgresDatabaseFor,
   type ServiceName,
@@ -27,12 +29,13 @@ export function childEnv(
   config: ShopConfig,
   service: ServiceName,
   inherited: NodeJS.ProcessEnv,
+  instance = 0,
 ): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(inherited)) {
     if (value !== undefined && !configEnvNames.includes(name)) env[name] = value;
   }
-  return { ...env, ...configToEnv(config), SHOP_SERVICE: service };
+  return { ...env, ...configToEnv(config), SHOP_SERVICE: service, SHOP_INSTANCE: String(instance) };
 }
 
 export function storeOf(config: ShopConfig, service: ServiceName): string {
@@ -58,16 +61,18 @@ export function shopServiceEntries(
   const healthHeaders: Record<string, string> = config.adminToken
     ? { authorization: `Bearer ${config.adminToken}` }
     : {};
-  return serviceNames.map((service) => {
-    const base = `http://127.0.0.1:${portOf(config, service)}`;
-    const isGateway = service === 'gateway';
-    return {
-      name: service,
-      script: scriptOf(service),
-      env: childEnv(config, service, inherited),
-      healthUrl: isGateway ? `${gatewayUrl(config)}/health` : `${base}/admin/health`,
-      healthHeaders,
-      describe: isGateway ? gatewayUrl(config) : `${base}  ${storeOf(config, service)}`,
-    };
-  });
+  return serviceNames.flatMap((service) =>
+    Array.from({ length: instancesOf(config, service) }, (_, instance) => {
+      const base = `http://127.0.0.1:${portOf(config, service, instance)}`;
+      const isGateway = service === 'gateway';
+      return {
+        name: instanceName(service, instance),
+        script: scriptOf(service),
+        env: childEnv(config, service, inherited, instance),
+        healthUrl: isGateway ? `${gatewayUrl(config)}/health` : `${base}/admin/health`,
+        healthHeaders,
+        describe: isGateway ? gatewayUrl(config) : `${base}  ${storeOf(config, service)}`,
+      };
+    }),
+  );
 }

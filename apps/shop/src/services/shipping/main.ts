@@ -7,8 +7,9 @@ import { createConsumer, sagaParticipant, stepFailed, stepSucceeded } from '@cau
 import { z } from 'zod';
 import { postgresUrlFor } from '../../config.ts';
 import { parseInput, pathId } from '../../platform/http-input.ts';
+import { runWhileLeader } from '../../platform/leader-lock.ts';
 import { runService } from '../../platform/service-runtime.ts';
-import { captureShipments } from './shipment-capture.ts';
+import { captureShipments, shipmentSlotFor } from './shipment-capture.ts';
 import { createShipmentTable, saveShipment, shipmentStatus } from './shipment-table.ts';
 import { shippingCommands, shippingRegistry } from './shipping-domain.ts';
 
@@ -61,9 +62,15 @@ await runService({
 
     if (config.postgresUrl) {
       const connectionString = postgresUrlFor(config, 'shipping');
+      // A replication slot takes one reader: of several shipping processes, one captures.
       onStart(async () => {
-        const capture = await captureShipments(connectionString, transport);
-        if (capture) onStop(() => capture.stop());
+        const leadership = runWhileLeader({
+          connectionString,
+          name: `${shipmentSlotFor(connectionString)}.capture`,
+          lead: () => captureShipments(connectionString, transport),
+          log: (line) => console.warn(`[shipping] ${line}`),
+        });
+        onStop(() => leadership.stop());
       });
     }
   },

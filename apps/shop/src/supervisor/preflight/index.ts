@@ -3,7 +3,7 @@
  * free, and every server the configuration uses answers. A problem comes back as one line that
  * names it and the fix, so that a shop that cannot run says why at once instead of crash-looping.
  */
-import { flagOf, portOf, type ShopConfig, serviceNames } from '../../config.ts';
+import { flagOf, instanceName, portsOf, type ShopConfig, serviceNames } from '../../config.ts';
 import { redactUrl } from '../redact-url.ts';
 import { backendTimeoutMs, checkNats, checkPostgres, checkRabbitMq, checkRedis } from './backends.ts';
 import { describeTakenPorts, findFreePortBlock, findTakenPorts } from './ports.ts';
@@ -61,14 +61,18 @@ function backendUses(config: ShopConfig): BackendUse[] {
 
 /** The first of the shop's ports that is taken, with a `--port` whose ports are all free now. */
 async function findPortProblem(config: ShopConfig): Promise<string | undefined> {
-  const uses = serviceNames.map((service) => ({ port: portOf(config, service), service }));
+  const uses = serviceNames.flatMap((service) =>
+    portsOf(config, service).map((port, instance) => ({ port, service: instanceName(service, instance) })),
+  );
   const [first, ...rest] = await findTakenPorts(uses);
   if (!first) return undefined;
   const flag = flagOf('port');
-  const freeBase = await findFreePortBlock(config.port, uses.length);
+  // Several instances leave ports of the block unused: the block still spans to the highest.
+  const span = Math.max(...uses.map(({ port }) => port)) - config.port + 1;
+  const freeBase = await findFreePortBlock(config.port, span);
   const fix =
     freeBase === undefined
-      ? `stop it, or start the shop on ${uses.length} free ports in a row with ${flag} <first>`
+      ? `stop it, or start the shop on ${span} free ports in a row with ${flag} <first>`
       : `stop it, or start the shop on other ports with ${flag} ${freeBase}`;
   return describeTakenPorts([first, ...rest], fix);
 }
