@@ -6,9 +6,11 @@ import {
   configToEnv,
   defaultPrefixFor,
   flagOf,
+  instanceName,
   loadConfig,
   longestRedeliveryMs,
   portOf,
+  portsOf,
   postgresDatabaseFor,
   postgresUrlFor,
   ShopConfigError,
@@ -40,6 +42,7 @@ describe('loadConfig', () => {
       retentionIntervalMs: 300_000,
       inboxRetentionMs: 30 * 24 * 3_600_000,
       publishedOutboxRetentionMs: 24 * 3_600_000,
+      instances: {},
       dev: true,
     });
     expect(defaults().postgresUrl).toBeUndefined();
@@ -69,6 +72,7 @@ describe('loadConfig', () => {
       SHOP_RETENTION_INTERVAL_MS: '60000',
       SHOP_INBOX_RETENTION_MS: '864000000',
       SHOP_OUTBOX_RETENTION_MS: '3600000',
+      SHOP_INSTANCES: 'orders=2, payments=3',
       SHOP_ADMIN_TOKEN: 's3cret',
       SHOP_DEV: 'false',
     });
@@ -94,6 +98,7 @@ describe('loadConfig', () => {
       retentionIntervalMs: 60_000,
       inboxRetentionMs: 864_000_000,
       publishedOutboxRetentionMs: 3_600_000,
+      instances: { orders: 2, payments: 3 },
       adminToken: 's3cret',
       dev: false,
     });
@@ -110,6 +115,38 @@ describe('loadConfig', () => {
     expect(() => loadConfig([], { SHOP_POSTGRES_REPLICA_URL: 'postgres://127.0.0.1:5433/x' })).toThrow(
       /SHOP_POSTGRES_REPLICA_URL.*is set without SHOP_POSTGRES_URL/,
     );
+  });
+
+  it('runs every service that may run several times N times with all=N, and a later pair wins', () => {
+    expect(loadConfig(['--instances', 'all=2,orders=3'], {}).instances).toEqual({
+      users: 2,
+      catalog: 2,
+      inventory: 2,
+      orders: 3,
+      payments: 2,
+      shipping: 2,
+      query: 2,
+    });
+  });
+
+  it.each([
+    ['analytics=2', /several analytics processes: analytics runs once \(its DuckDB file takes one writer\)/],
+    ['gateway=2', /several gateway processes: gateway runs once \(it is the one public port\)/],
+    ['orders=0', /SHOP_INSTANCES \(--instances\) = "orders=0": expected service=count pairs/],
+    ['orders=9', /expected service=count pairs/],
+    ['billing=2', /expected service=count pairs/],
+    ['orders', /expected service=count pairs/],
+    ['orders=2=3', /expected service=count pairs/],
+  ])('refuses SHOP_INSTANCES=%s, saying why', (text, message) => {
+    expect(() => loadConfig([], { SHOP_INSTANCES: text })).toThrow(ShopConfigError);
+    expect(() => loadConfig([], { SHOP_INSTANCES: text })).toThrow(message);
+  });
+
+  it('refuses instances whose ports would pass 65535, naming the highest', () => {
+    expect(() => loadConfig([], { PORT: '65520', SHOP_INSTANCES: 'query=2' })).toThrow(
+      /needs ports up to 65536 from PORT \(--port\) 65520/,
+    );
+    expect(loadConfig([], { PORT: '65520', SHOP_INSTANCES: 'users=2' }).instances).toEqual({ users: 2 });
   });
 
   it('resolves a relative DATA_DIR against the working directory', () => {
@@ -223,7 +260,16 @@ describe('retention settings', () => {
 describe('configToEnv', () => {
   it('gives a child the environment that loads the same configuration', () => {
     const parent = loadConfig(
-      ['--port', '4100', '--postgres', 'postgres://u:p@h:5432/d', '--transport', 'nats'],
+      [
+        '--port',
+        '4100',
+        '--postgres',
+        'postgres://u:p@h:5432/d',
+        '--transport',
+        'nats',
+        '--instances',
+        'orders=2',
+      ],
       {
         DATA_DIR: 'relative/dir',
         SHOP_ADMIN_TOKEN: 'token',
@@ -260,6 +306,17 @@ describe('ports and databases', () => {
       3001, 3002, 3003, 3004, 3005, 3006, 3007, 3008, 3000,
     ]);
     expect(() => portOf(config, 'billing')).toThrow('Unknown shop service "billing"');
+  });
+
+  it('puts instance k of a service nine ports above instance k - 1, and names it service-(k + 1)', () => {
+    const config = loadConfig([], { PORT: '3000', SHOP_INSTANCES: 'orders=3' });
+    expect(portsOf(config, 'orders')).toEqual([3004, 3013, 3022]);
+    expect(portsOf(config, 'users')).toEqual([3001]);
+    expect([0, 1, 2].map((instance) => instanceName('orders', instance))).toEqual([
+      'orders',
+      'orders-2',
+      'orders-3',
+    ]);
   });
 
   it('builds a per-service PostgreSQL URL, keeping credentials, host and parameters', () => {

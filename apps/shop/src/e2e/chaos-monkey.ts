@@ -1,8 +1,13 @@
 /**
- * The chaos test's parts: a monkey that SIGKILLs a random running service of a shop every 1–2 s
- * (never the gateway, which clients talk to), and the choice of backends a run covers.
+ * The chaos test's parts: a monkey that SIGKILLs a random running service process of a shop every
+ * 1–2 s (never the gateway, which clients talk to), and the choice of backends a run covers.
  */
 import { pause } from './running-shop.ts';
+
+interface ProcessHealth {
+  status: string;
+  pid: number | null;
+}
 
 export interface ChaosMonkey {
   /** Stops killing; resolves to the services killed, in order, and when the last kill was. */
@@ -22,9 +27,15 @@ export function startChaosMonkey(api: string): ChaosMonkey {
         (response) => response.json(),
         () => null,
       );
-      const up = Object.entries<{ status: string; pid: number | null }>(health?.services ?? {}).filter(
-        ([name, service]) => name !== 'gateway' && service.status === 'up' && service.pid,
-      );
+      // Every process: a service run several times lists each under `instances`.
+      const up = Object.entries<ProcessHealth & { instances?: ProcessHealth[] }>(health?.services ?? {})
+        .flatMap(([name, service]) =>
+          (service.instances ?? [service]).map((each, k): [string, ProcessHealth] => [
+            k === 0 ? name : `${name}-${k + 1}`,
+            each,
+          ]),
+        )
+        .filter(([name, service]) => name !== 'gateway' && service.status === 'up' && service.pid);
       const victim = up[Math.floor(Math.random() * up.length)];
       if (!victim) continue;
       try {
@@ -45,19 +56,21 @@ export function startChaosMonkey(api: string): ChaosMonkey {
   };
 }
 
-export const chaosBackends = ['embedded', 'postgres-nats'] as const;
+/** `postgres-nats-x2`: PostgreSQL + NATS with two processes of every service that may run several. */
+export const chaosBackends = ['embedded', 'postgres-nats', 'postgres-nats-x2'] as const;
 export type ChaosBackend = (typeof chaosBackends)[number];
 
 /**
  * The backends this run covers. SHOP_CHAOS_BACKENDS names them (comma-separated, or `all`);
- * without it one backend runs, alternating by the UTC day (embedded on even days since the epoch,
- * PostgreSQL + NATS on odd ones), so that CI covers both within two days at the cost of one.
+ * without it one backend runs, in turn by the UTC day (days since the epoch modulo 3: embedded,
+ * PostgreSQL + NATS, the same with two processes of each service), so that CI covers all three
+ * within three days at the cost of one.
  */
 export function chosenChaosBackends(
   setting = process.env.SHOP_CHAOS_BACKENDS,
   now = new Date(),
 ): ChaosBackend[] {
-  if (!setting) return [chaosBackends[Math.floor(now.getTime() / 86_400_000) % 2]!];
+  if (!setting) return [chaosBackends[Math.floor(now.getTime() / 86_400_000) % chaosBackends.length]!];
   if (setting.trim() === 'all') return [...chaosBackends];
   const names = setting.split(',').map((name) => name.trim());
   const unknown = names.filter((name) => !chaosBackends.includes(name as ChaosBackend));

@@ -124,10 +124,9 @@ export function reverseEtlRows(
     );
     expect(older).toBeDefined();
 
-    // The catalog is frozen while the second product overtakes the first and its rank is pushed.
-    const { services } = (await api('GET', '/health')).body as { services: Record<string, { pid: number }> };
-    const catalogPid = services.catalog!.pid;
-    process.kill(catalogPid, 'SIGSTOP');
+    // The catalog (every process of it) is frozen while the second product overtakes the first and its rank is pushed.
+    const catalogPids = catalogPidsOf((await api('GET', '/health')).body);
+    for (const pid of catalogPids) process.kill(pid, 'SIGSTOP');
     try {
       const soldAt = new Date().toISOString();
       await sell(userId, second!, 30);
@@ -143,13 +142,13 @@ export function reverseEtlRows(
       );
       expect(pushed.some((run) => run.startedAt > soldAt && run.pushed > 0)).toBe(true);
     } finally {
-      process.kill(catalogPid, 'SIGKILL');
+      for (const pid of catalogPids) process.kill(pid, 'SIGKILL');
     }
     // The supervisor restarts it; the commands it had not handled are delivered again.
     const [firstRank, secondRank] = await ranksArrive([first!, second!], 90_000);
     expect(secondRank!.salesRank).toBeLessThan(firstRank!.salesRank!);
-    const health = await api('GET', '/health');
-    expect(health.body.services.catalog.pid).not.toBe(catalogPid);
+    const restarted = catalogPidsOf((await api('GET', '/health')).body);
+    expect(restarted.filter((pid) => catalogPids.includes(pid))).toEqual([]);
 
     // The older run, in which the first product ranked above the second, sent again.
     const replay = await api('POST', `/analytics/reverse-etl/runs/${older.runId}/replay`, {}, asAdmin);
@@ -175,4 +174,12 @@ export function reverseEtlRows(
     }>;
     expect(deadLetters.filter((entry) => entry.service === 'catalog')).toEqual([]);
   });
+}
+
+/** The pids of the catalog's processes in a GET /health answer (one, or each of `instances`). */
+function catalogPidsOf(health: {
+  services: Record<string, { pid: number; instances?: Array<{ pid: number }> }>;
+}) {
+  const catalog = health.services.catalog!;
+  return (catalog.instances ?? [catalog]).map(({ pid }) => pid);
 }

@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../config.ts';
 
 const supervisorScript = fileURLToPath(new URL('../../dist/supervisor/main.js', import.meta.url));
 
@@ -22,7 +23,11 @@ export interface RunningShop {
 
 export async function startShop(env: Record<string, string> = {}): Promise<RunningShop> {
   const dataDir = mkdtempSync(join(tmpdir(), 'causeway-shop-'));
-  const port = await freePortBlock();
+  const mostInstances = Math.max(
+    1,
+    ...Object.values(loadConfig([], { SHOP_INSTANCES: env.SHOP_INSTANCES }).instances),
+  );
+  const port = await freePortBlock(portsPerShop * mostInstances);
   let output = '';
   const child: ChildProcess = spawn(process.execPath, [supervisorScript], {
     env: { ...process.env, ...env, PORT: String(port), DATA_DIR: dataDir },
@@ -46,8 +51,13 @@ export async function startShop(env: Record<string, string> = {}): Promise<Runni
       (r) => (r.ok ? r.json() : null),
       () => null,
     );
-    const services = (health as { services?: Record<string, { status: string }> } | null)?.services;
-    if (services && Object.values(services).every((s) => s.status === 'up')) break;
+    const services = (
+      health as {
+        services?: Record<string, { status: string; instances?: Array<{ status: string }> }>;
+      } | null
+    )?.services;
+    const processes = Object.values(services ?? {}).flatMap((service) => service.instances ?? [service]);
+    if (processes.length > 0 && processes.every((each) => each.status === 'up')) break;
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop();
       throw new Error(`the shop did not come up:\n${output}`);
@@ -76,20 +86,21 @@ export async function until<T>(
 const portsPerShop = 9;
 
 /**
- * A base port whose nine ports (the gateway's and the eight services') are free now. Far from
+ * A base port whose `count` ports are free now: nine (the gateway's and the eight services'), nine
+ * more per extra instance (SHOP_INSTANCES). Far from
  * the machine's own services (3306, 4222, 5432, 5672, 6379...), below the range the kernel hands
  * to outgoing connections (so no client socket takes one before the shop starts), and in a range of its own per
  * vitest worker, so that two shops started at once by two test files never share ports (a shop
  * that finds its ports taken would see the other shop's gateway answer its health check).
  */
-export async function freePortBlock(): Promise<number> {
+export async function freePortBlock(count = portsPerShop): Promise<number> {
   const worker = Number(process.env.VITEST_POOL_ID ?? 1) % 8;
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 21_000 + worker * 2_000 + Math.floor(Math.random() * 190) * 10;
-    const ports = Array.from({ length: portsPerShop }, (_, i) => base + i);
+    const base = 21_000 + worker * 2_000 + Math.floor(Math.random() * ((2_000 - count) / 10)) * 10;
+    const ports = Array.from({ length: count }, (_, i) => base + i);
     if ((await Promise.all(ports.map(isFree))).every(Boolean)) return base;
   }
-  throw new Error('no block of 9 free ports found for the shop');
+  throw new Error(`no block of ${count} free ports found for the shop`);
 }
 
 function isFree(port: number): Promise<boolean> {

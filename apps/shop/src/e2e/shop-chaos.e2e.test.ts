@@ -13,7 +13,8 @@
  * - stock is conserved (initial = available + sold) with nothing left reserved;
  * - My Orders lists exactly the orders placed, with their final status;
  * - once the transport's ack timeout has passed since the last kill, new orders confirm.
- * On embedded defaults and on PostgreSQL + NATS; which run when: chosenChaosBackends.
+ * On embedded defaults, on PostgreSQL + NATS, and on the same with two processes of every service
+ * (the monkey then kills one process of two); which run when: chosenChaosBackends.
  */
 import { describeWithService } from '@causeway/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -295,7 +296,7 @@ const sortedEntries = (record: Record<string, unknown>) =>
   Object.entries(record).sort(([a], [b]) => a.localeCompare(b));
 
 const chosen = chosenChaosBackends();
-console.info(`[shop chaos] backends this run: ${chosen.join(', ')} (SHOP_CHAOS_BACKENDS=all runs both)`);
+console.info(`[shop chaos] backends this run: ${chosen.join(', ')} (SHOP_CHAOS_BACKENDS=all runs every one)`);
 
 if (chosen.includes('embedded')) describeChaos('chaos on embedded defaults', () => ({}));
 
@@ -305,6 +306,19 @@ if (chosen.includes('postgres-nats')) {
     describeWithService('nats', 'and NATS', () => {
       afterAll(() => backends.remove());
       describeChaos('the shop on PostgreSQL + NATS', backends.env);
+    });
+  });
+}
+
+if (chosen.includes('postgres-nats-x2')) {
+  const backends = postgresNatsShop('shopchaosx2');
+  describeWithService('postgres', 'chaos on PostgreSQL', () => {
+    describeWithService('nats', 'and NATS', () => {
+      afterAll(() => backends.remove());
+      describeChaos('the shop on PostgreSQL + NATS, two processes of each service', () => ({
+        ...backends.env(),
+        SHOP_INSTANCES: 'all=2',
+      }));
     });
   });
 }

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backendServiceNames, portOf } from '../config.ts';
+import { backendServiceNames, loadConfig, portOf } from '../config.ts';
 import { analyticsRows } from './analytics-rows.ts';
 import { analyticsUpkeepRows } from './analytics-upkeep-rows.ts';
 import { dataProductRows } from './data-product-rows.ts';
@@ -62,6 +62,30 @@ function expectProblem(answer: Answer, status: number) {
     detail: expect.any(String),
     type: expect.any(String),
   });
+}
+
+interface ProcessHealth {
+  status: string;
+  pid: number;
+  url: string;
+}
+
+/** Every process in GET /health, named as the supervisor names it: `orders`, `orders-2`... */
+function processesOf(
+  services: Record<string, ProcessHealth & { instances?: ProcessHealth[] }>,
+): Array<ProcessHealth & { name: string }> {
+  return Object.entries(services).flatMap(([service, health]) =>
+    (health.instances ?? [health]).map((each, instance) => ({
+      ...each,
+      name: instance === 0 ? service : `${service}-${instance + 1}`,
+    })),
+  );
+}
+
+/** Processes beyond one per service that the run's SHOP_INSTANCES asks for. */
+function extraInstances(env: Record<string, string>): number {
+  const { instances } = loadConfig([], { SHOP_INSTANCES: env.SHOP_INSTANCES });
+  return Object.values(instances).reduce((sum, count) => sum + count - 1, 0);
 }
 
 export interface ShopRowsOptions {
@@ -149,17 +173,21 @@ export function describeShopRows(title: string, options: ShopRowsOptions): void 
         'shipping',
         'users',
       ]);
-      for (const service of Object.values<{ status: string; pid: number }>(health.body.services)) {
-        expect(service.status).toBe('up');
-        expect(service.pid).toBeGreaterThan(0);
+      const processes = processesOf(health.body.services);
+      expect(processes.length).toBe(9 + extraInstances(options.env()));
+      for (const { status, pid, url } of Object.values(processes)) {
+        expect(status).toBe('up');
+        expect(pid).toBeGreaterThan(0);
+        expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       }
+      expect(new Set(processes.map(({ pid }) => pid)).size).toBe(processes.length);
+      expect(new Set(processes.map(({ url }) => url)).size).toBe(processes.length);
       // What npm run load sums into CPU per order: every process, the gateway too, with its pid.
       const cpu = await api('GET', '/admin/cpu');
-      expect(Object.keys(cpu.body.processes).sort()).toEqual(Object.keys(health.body.services).sort());
-      for (const [name, usage] of Object.entries<{ pid: number; userMs: number; systemMs: number }>(
-        cpu.body.processes,
-      )) {
-        expect(usage.pid).toBe(health.body.services[name].pid);
+      expect(Object.keys(cpu.body.processes).sort()).toEqual(processes.map(({ name }) => name).sort());
+      for (const { name, pid } of processes) {
+        const usage = cpu.body.processes[name] as { pid: number; userMs: number; systemMs: number };
+        expect(usage.pid).toBe(pid);
         expect(usage.userMs + usage.systemMs).toBeGreaterThan(0);
       }
     });
@@ -558,10 +586,10 @@ export function describeShopRows(title: string, options: ShopRowsOptions): void 
       const placed = await api('POST', '/orders', order(userId, productId, 'tok_visa'));
       const done = await finished(placed.body.orderId);
       expect(done.body.status).toBe('CONFIRMED');
-      const { services } = (await api('GET', '/health')).body as {
-        services: Record<string, { pid: number }>;
-      };
-      const stopped = [services.payments!.pid, services.shipping!.pid];
+      const processes = processesOf((await api('GET', '/health')).body.services);
+      const stopped = processes
+        .filter(({ name }) => /^(payments|shipping)(-\d+)?$/.test(name))
+        .map(({ pid }) => pid);
       for (const pid of stopped) process.kill(pid, 'SIGSTOP');
       try {
         const composed = await api('GET', `/orders/${placed.body.orderId}`);
@@ -672,6 +700,35 @@ export function describeShopRows(title: string, options: ShopRowsOptions): void 
         report.body.days.reduce((sum: number, day: { orders: number }) => sum + day.orders, 0),
       ).toBeGreaterThan(0);
     });
+
+    // Before the rows that SIGKILL a service (reverse ETL), whose counts would start again.
+    it.runIf(extraInstances(options.env()) > 0)(
+      'several processes of a service share its work: each answered calls, and each of a writing service published its own events',
+      async () => {
+        const health = await api('GET', '/health');
+        const work = new Map<string, { requests: number; published: number }>();
+        for (const { name, url } of processesOf(health.body.services)) {
+          if (name === 'gateway') continue;
+          const info = await fetch(`${url}/admin/info`).then((response) => response.json());
+          work.set(name, info.work);
+        }
+        const several = Object.entries<{ instances?: unknown[] }>(health.body.services)
+          .filter(([, service]) => service.instances !== undefined)
+          .map(([name]) => name);
+        expect(several.length).toBeGreaterThan(0);
+        const idle: string[] = [];
+        for (const service of several) {
+          for (const [name, done] of work) {
+            if (name !== service && !name.startsWith(`${service}-`)) continue;
+            if (done.requests === 0) idle.push(`${name} answered no call`);
+            // Their HTTP writes append events in the process that takes them, which publishes them.
+            if (['users', 'catalog', 'inventory', 'orders'].includes(service) && done.published === 0)
+              idle.push(`${name} published nothing`);
+          }
+        }
+        expect(idle, JSON.stringify(Object.fromEntries(work))).toEqual([]);
+      },
+    );
 
     analyticsRows(api, () => shop.api, { newUser, newProduct, finished, adminToken: rowsAdminToken });
     dataProductRows(api, () => shop.api);

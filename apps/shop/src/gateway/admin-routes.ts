@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { NotFoundError, type SagaInstance } from '@causeway/core';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { type ShopConfig, serviceNames } from '../config.ts';
+import { backendServiceNames, instanceName, instancesOf, type ShopConfig, serviceNames } from '../config.ts';
 import { authorizationOf, requireAdmin } from '../platform/admin-guard.ts';
 import { parseInput } from '../platform/http-input.ts';
 import { sendProblem } from '../platform/problem.ts';
@@ -69,12 +69,24 @@ export function registerAdminRoutes(api: FastifyInstance, { config, call, feed }
     const processes: Record<string, { pid: number; userMs: number; systemMs: number } | null> = {
       gateway: { pid: process.pid, ...cpuSinceStart() },
     };
-    for (const { service, answer } of await askEach('/admin/info')) {
+    // Every process of every service: a service run several times counts each (`orders-2`...).
+    const each = backendServiceNames.flatMap((service) =>
+      Array.from({ length: instancesOf(config, service) }, (_, instance) => ({ service, instance })),
+    );
+    const answers = await Promise.all(
+      each.map(async ({ service, instance }) => ({
+        name: instanceName(service, instance),
+        answer: await call
+          .instance(service, instance, 'GET', '/admin/info', { timeoutMs: 2_000 })
+          .catch(() => null),
+      })),
+    );
+    for (const { name, answer } of answers) {
       const info =
         answer?.status === 200
           ? (answer.body as { pid: number; cpu?: { userMs: number; systemMs: number } })
           : null;
-      processes[service] = info?.cpu ? { pid: info.pid, ...info.cpu } : null;
+      processes[name] = info?.cpu ? { pid: info.pid, ...info.cpu } : null;
     }
     return { processes };
   });

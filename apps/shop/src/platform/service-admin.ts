@@ -39,6 +39,15 @@ export interface ServiceAdminOptions {
   devPoison: DevPoison;
   /** Null when retention is off (SHOP_RETENTION_INTERVAL_MS=0). */
   retention: RetentionSchedule | null;
+  /** What this process has done since it started: of several processes of a service, each its part. */
+  work?: () => Promise<ProcessWork>;
+}
+
+export interface ProcessWork {
+  /** HTTP requests answered, the admin endpoints' aside. */
+  requests: number;
+  /** Outbox rows this process's relay published. */
+  published: number;
 }
 
 const startedAt = new Date().toISOString();
@@ -103,7 +112,10 @@ export function registerServiceAdmin(options: ServiceAdminOptions): void {
     };
   }
 
-  app.get('/admin/info', async () => info());
+  app.get('/admin/info', async () => ({
+    ...info(),
+    ...(options.work ? { work: await options.work() } : {}),
+  }));
   app.get('/admin/events', async (request) => readEvents(parseInput(eventsQuery, request.query, 'query')));
   app.get('/admin/events/stats', async (request) => {
     const { after } = parseInput(

@@ -134,6 +134,10 @@ export async function runService<Definition extends AnyEventDefinition>(
   };
 
   app.get('/admin/health', async () => ({ service: spec.name, instance, status: 'up', pid: process.pid }));
+  let requests = 0;
+  app.addHook('onResponse', async (request) => {
+    if (!request.url.startsWith('/admin/')) requests++;
+  });
   // Not started with the others: it subscribes only once dev mode sends it a poison message.
   const devPoison = createDevPoison({ service: spec.name, store, transport });
   registerServiceAdmin({
@@ -144,6 +148,7 @@ export async function runService<Definition extends AnyEventDefinition>(
     consumers: () => [...consumers, devPoison.consumer],
     devPoison,
     retention,
+    work: async () => ({ requests, published: (await relay.status()).published }),
   });
 
   await spec.setup(context);

@@ -1,6 +1,6 @@
 /**
- * `npm start`: runs the shop (eight services and the gateway, one process each) under the
- * supervisor, until Ctrl-C. Settings: environment variables or flags, see `npm start -- --help`.
+ * `npm start`: runs the shop (eight services and the gateway, one process each unless
+ * `--instances` asks for more) under the supervisor, until Ctrl-C. Settings: environment variables or flags, see `npm start -- --help`.
  * Before it starts anything it checks the ports and servers (preflight/): a shop that cannot run
  * exits 1 with one line saying why; so does one whose service cannot start (its error follows).
  */
@@ -48,8 +48,11 @@ const supervisor = new Supervisor({
 });
 stopOnSignals(supervisor);
 
+const several = Object.entries(config.instances).filter(([, count]) => count !== undefined && count > 1);
+const processes =
+  several.length === 0 ? '' : `, ${several.map(([service, count]) => `${service} ×${count}`).join(', ')}`;
 console.log(
-  `Starting the shop: ${backendServiceNames.length} services and the gateway (logs in ${displayPath(logDir)}/<service>.log)`,
+  `Starting the shop: ${backendServiceNames.length} services and the gateway${processes} (logs in ${displayPath(logDir)}/<service>.log)`,
 );
 supervisor.start();
 await waitUntilUpOrExit(supervisor, { logDir });
