@@ -78,9 +78,11 @@ async function hitFigures(options: BenchOptions): Promise<Figure[]> {
   );
   const value = await measureThroughput(
     async () => {
-      // The hot-loop form: a fresh in-process hit without an await, `get` for anything else.
-      if (inMemory.peek('p-1') === undefined) await inMemory.get('p-1');
-      return 1;
+      // The hot-loop form: a fresh in-process hit without an await, `get` for anything else. The
+      // miss path hands back the load's promise rather than awaiting it: an `await` anywhere in the
+      // function's body cost ~10% of this loop (measured), whichever branch runs.
+      const hit = inMemory.peek('p-1');
+      return hit === undefined ? inMemory.get('p-1').then(() => 1) : 1;
     },
     { ...point, label: 'read-through peek hit, in-process' },
   );
