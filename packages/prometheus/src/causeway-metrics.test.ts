@@ -1,0 +1,129 @@
+/**
+ * The metrics over a real SQLite store and the embedded transport, read back as Prometheus's text
+ * format: the outbox backlog and its age before the relay runs and after, what the relay published,
+ * dead letters by status (the waiting ones at 0 too), sagas by status, and handling time by outcome.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createEventRegistry,
+  createEventStore,
+  createOutboxRelay,
+  defineEvent,
+  newMessageId,
+  type Store,
+} from '@causeway/core';
+import { createEmbeddedTransport } from '@causeway/embedded';
+import { createSqliteStore } from '@causeway/sqlite';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { registerCausewayMetrics } from './index.ts';
+
+const noted = defineEvent({ type: 'test.Noted', schema: z.object({ n: z.number() }) });
+const registry = createEventRegistry([noted]);
+
+const closing: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const close of closing.splice(0).reverse()) await close();
+});
+
+async function openStore(): Promise<{ store: Store; directory: string }> {
+  const directory = mkdtempSync(join(tmpdir(), 'causeway-metrics-'));
+  const store = await createSqliteStore({ filename: join(directory, 'service.db') });
+  closing.push(() => store.close());
+  return { store, directory };
+}
+
+/** One sample's value from the text format, by metric name and labels as written there. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((each) => each.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+describe('registerCausewayMetrics', () => {
+  it('reports the outbox backlog and its age, then what the relay published once it ran', async () => {
+    const { store, directory } = await openStore();
+    const transport = createEmbeddedTransport({ filename: join(directory, 'transport.db') });
+    closing.push(() => transport.close());
+    const relay = createOutboxRelay({ store, transport });
+    const metrics = new Registry();
+    registerCausewayMetrics({ registry: metrics, store, relay });
+    const events = createEventStore({ store, registry });
+    for (let n = 0; n < 3; n++)
+      await events.appendToStream(`s-${n}`, [{ type: 'test.Noted', data: { n } }], {
+        publishTo: 'test.noted',
+      });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+
+    const before = await metrics.metrics();
+    expect(sample(before, 'causeway_outbox_backlog_messages')).toBe(3);
+    expect(sample(before, 'causeway_outbox_oldest_age_seconds')).toBeGreaterThan(0.01);
+    expect(sample(before, 'causeway_outbox_published_total')).toBe(0);
+    expect(before).toContain('# TYPE causeway_outbox_published_total counter');
+
+    expect(await relay.drain()).toBe(3);
+    const after = await metrics.metrics();
+    expect(sample(after, 'causeway_outbox_backlog_messages')).toBe(0);
+    expect(sample(after, 'causeway_outbox_oldest_age_seconds')).toBe(0);
+    expect(sample(after, 'causeway_outbox_published_total')).toBe(3);
+    // A counter: a second scrape neither counts them again nor goes back.
+    expect(sample(await metrics.metrics(), 'causeway_outbox_published_total')).toBe(3);
+  });
+
+  it('reports dead letters and sagas by status, the waiting dead letters at 0 before any', async () => {
+    const { store } = await openStore();
+    const metrics = new Registry();
+    registerCausewayMetrics({ registry: metrics, store });
+    const empty = await metrics.metrics();
+    expect(sample(empty, 'causeway_dead_letters{status="dead"}')).toBe(0);
+    expect(sample(empty, 'causeway_dead_letters{status="parked"}')).toBe(0);
+    expect(sample(empty, 'causeway_sagas{status="running"}')).toBe(0);
+
+    const deadLetter = (orderingKey: string, status: 'dead' | 'parked') => ({
+      consumer: 'payments',
+      messageId: newMessageId(),
+      orderingKey,
+      message: {},
+      reason: 'card service down',
+      attempts: 3,
+      status,
+    });
+    await store.deadLetters.put(null, deadLetter('k-1', 'dead'));
+    await store.deadLetters.put(null, deadLetter('k-1', 'parked'));
+    await store.deadLetters.put(null, deadLetter('k-1', 'parked'));
+    const text = await metrics.metrics();
+    expect(sample(text, 'causeway_dead_letters{status="dead"}')).toBe(1);
+    expect(sample(text, 'causeway_dead_letters{status="parked"}')).toBe(2);
+  });
+
+  it('times each wrapped handler by consumer, type and outcome, and hands back what it returned or threw', async () => {
+    const { store } = await openStore();
+    const metrics = new Registry();
+    const { timed } = registerCausewayMetrics({ registry: metrics, store });
+    const handlers = timed('payments', {
+      'payments.Charge': async (amount: number) => amount * 2,
+      'payments.Refund': async () => {
+        throw new Error('refused');
+      },
+    });
+    expect(await handlers['payments.Charge'](21)).toBe(42);
+    expect(await handlers['payments.Charge'](1)).toBe(2);
+    await expect(handlers['payments.Refund']()).rejects.toThrow('refused');
+    const text = await metrics.metrics();
+    expect(
+      sample(
+        text,
+        'causeway_message_handling_seconds_count{consumer="payments",type="payments.Charge",outcome="ok"}',
+      ),
+    ).toBe(2);
+    expect(
+      sample(
+        text,
+        'causeway_message_handling_seconds_count{consumer="payments",type="payments.Refund",outcome="error"}',
+      ),
+    ).toBe(1);
+    expect(text).toContain('# TYPE causeway_message_handling_seconds histogram');
+  });
+});

@@ -1,0 +1,156 @@
+/**
+ * A Causeway service's metrics in the caller's prom-client registry. What lives in the store (outbox
+ * backlog, dead letters, sagas) and what a relay or a projection runner knows (published messages,
+ * lag) is read when Prometheus scrapes, so a scrape costs a few indexed counts and nothing runs
+ * between scrapes. Handling time is observed around each handler the caller wraps with `timed`.
+ */
+import type { OutboxRelay, ProjectionRunner, Store } from '@causeway/core';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+export interface CausewayMetricsOptions {
+  /** Where the metrics are registered; add `collectDefaultMetrics({ register })` for the process's own. */
+  registry: Registry;
+  store: Store;
+  /** Its published count becomes `causeway_outbox_published_total`. */
+  relay?: OutboxRelay;
+  /** These projections' lag becomes `causeway_projection_lag_*`. */
+  projections?: { runner: ProjectionRunner; names: readonly string[] };
+  /** Buckets of the handling-time histogram, in seconds. */
+  handlingBuckets?: number[];
+}
+
+export interface CausewayMetrics {
+  /**
+   * The same handlers, each timed into `causeway_message_handling_seconds{consumer, type, outcome}`
+   * (`outcome` is `ok`, or `error` when the handler threw). The time is the handler's own, inside
+   * the consumer's transaction.
+   */
+  timed<Handlers extends object>(consumer: string, handlers: Handlers): Handlers;
+}
+
+const defaultBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+/** Dead-letter statuses that still wait for someone: reported even at 0, so an alert can test them. */
+const waitingStatuses = ['dead', 'parked'] as const;
+
+export function registerCausewayMetrics(options: CausewayMetricsOptions): CausewayMetrics {
+  const { registry, store, relay, projections } = options;
+  const registers = [registry];
+
+  new Gauge({
+    name: 'causeway_outbox_backlog_messages',
+    help: 'Outbox messages committed and not yet published.',
+    registers,
+    async collect() {
+      this.set((await store.outbox.backlog()).count);
+    },
+  });
+  new Gauge({
+    name: 'causeway_outbox_oldest_age_seconds',
+    help: 'Age of the oldest outbox message not yet published (0 when none waits).',
+    registers,
+    async collect() {
+      this.set((await store.outbox.backlog()).oldestAgeMs / 1000);
+    },
+  });
+  new Gauge({
+    name: 'causeway_dead_letters',
+    help: 'Dead letters by status: dead (failed for good), parked (behind a dead one of its key), and those settled.',
+    labelNames: ['status'],
+    registers,
+    async collect() {
+      this.reset();
+      for (const status of waitingStatuses) this.set({ status }, 0);
+      for (const [status, count] of Object.entries(await deadLettersByStatus(store)))
+        this.set({ status }, count);
+    },
+  });
+  new Gauge({
+    name: 'causeway_sagas',
+    help: 'Saga instances by status.',
+    labelNames: ['status'],
+    registers,
+    async collect() {
+      for (const [status, count] of Object.entries(await store.sagas.countByStatus()))
+        this.set({ status }, count);
+    },
+  });
+
+  if (relay) {
+    let counted = 0;
+    new Counter({
+      name: 'causeway_outbox_published_total',
+      help: 'Outbox messages this process published to the transport.',
+      registers,
+      async collect() {
+        const { published } = await relay.status();
+        this.inc(Math.max(0, published - counted));
+        counted = Math.max(counted, published);
+      },
+    });
+  }
+
+  if (projections) {
+    const statuses = () => Promise.all(projections.names.map((name) => projections.runner.status(name)));
+    new Gauge({
+      name: 'causeway_projection_lag_positions',
+      help: "Events of the service's own log a projection has not applied yet.",
+      labelNames: ['projection'],
+      registers,
+      async collect() {
+        for (const status of await statuses()) this.set({ projection: status.name }, status.positionsBehind);
+      },
+    });
+    new Gauge({
+      name: 'causeway_projection_lag_seconds',
+      help: 'Age of the oldest event a projection has not applied yet (0 when caught up).',
+      labelNames: ['projection'],
+      registers,
+      async collect() {
+        for (const status of await statuses()) this.set({ projection: status.name }, status.secondsBehind);
+      },
+    });
+  }
+
+  const handling = new Histogram({
+    name: 'causeway_message_handling_seconds',
+    help: 'Time a message handler took, by consumer, message type and outcome.',
+    labelNames: ['consumer', 'type', 'outcome'],
+    buckets: options.handlingBuckets ?? defaultBuckets,
+    registers,
+  });
+
+  return {
+    timed(consumer, handlers) {
+      const wrapped: Record<string, unknown> = {};
+      for (const [type, handler] of Object.entries(handlers)) {
+        if (typeof handler !== 'function') {
+          wrapped[type] = handler;
+          continue;
+        }
+        wrapped[type] = async (...args: unknown[]) => {
+          const end = handling.startTimer({ consumer, type });
+          try {
+            const result = await handler(...args);
+            end({ outcome: 'ok' });
+            return result;
+          } catch (error) {
+            end({ outcome: 'error' });
+            throw error;
+          }
+        };
+      }
+      return wrapped as typeof handlers;
+    },
+  };
+}
+
+/** Dead letters per status, from the store's own table (the same on every backend). */
+async function deadLettersByStatus(store: Store): Promise<Record<string, number>> {
+  const rows = await store.transaction((tx) =>
+    tx.query<{ status: string; n: number | string }>(
+      'SELECT status, count(*) AS n FROM dead_letters GROUP BY status',
+    ),
+  );
+  return Object.fromEntries(rows.map((row) => [row.status, Number(row.n)]));
+}

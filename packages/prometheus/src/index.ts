@@ -1,0 +1,9 @@
+/**
+ * @causeway/prometheus: a Causeway service's metrics in your prom-client registry (prom-client is a
+ * peer dependency), ready for `GET /metrics`.
+ */
+export {
+  type CausewayMetrics,
+  type CausewayMetricsOptions,
+  registerCausewayMetrics,
+} from './causeway-metrics.ts';
