@@ -19,7 +19,7 @@ import { createSqliteStore } from '@causeway/sqlite';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { registerCausewayMetrics } from './index.ts';
+import { registerCausewayMetrics, timeDeliveries } from './index.ts';
 
 const noted = defineEvent({ type: 'test.Noted', schema: z.object({ n: z.number() }) });
 const registry = createEventRegistry([noted]);
@@ -98,32 +98,46 @@ describe('registerCausewayMetrics', () => {
     expect(sample(text, 'causeway_dead_letters{status="parked"}')).toBe(2);
   });
 
-  it('times each wrapped handler by consumer, type and outcome, and hands back what it returned or threw', async () => {
-    const { store } = await openStore();
+  it('times every delivery of a timed transport by consumer, type and outcome: acked, retried or failed', async () => {
+    const { directory } = await openStore();
+    const transport = createEmbeddedTransport({ filename: join(directory, 'transport.db') });
+    closing.push(() => transport.close());
     const metrics = new Registry();
-    const { timed } = registerCausewayMetrics({ registry: metrics, store });
-    const handlers = timed('payments', {
-      'payments.Charge': async (amount: number) => amount * 2,
-      'payments.Refund': async () => {
-        throw new Error('refused');
+    const timed = timeDeliveries(transport, { registry: metrics });
+    const seen: string[] = [];
+    const subscription = await timed.subscribe(
+      { group: 'payments', destinations: ['payments.commands'] },
+      async (delivery) => {
+        const { type } = delivery.message;
+        seen.push(`${type}#${delivery.attempt}`);
+        if (type === 'payments.Refund' && delivery.attempt === 1) throw new Error('card service down');
+        if (type === 'payments.Refund' && delivery.attempt === 2) return delivery.retry(1);
+        return delivery.ack();
       },
+    );
+    closing.push(() => subscription.close());
+    const message = (type: string) => ({
+      id: newMessageId(),
+      destination: 'payments.commands',
+      orderingKey: 'order-1',
+      type,
+      payload: '{}',
     });
-    expect(await handlers['payments.Charge'](21)).toBe(42);
-    expect(await handlers['payments.Charge'](1)).toBe(2);
-    await expect(handlers['payments.Refund']()).rejects.toThrow('refused');
+    await timed.publish([message('payments.Charge'), message('payments.Refund'), message('payments.Charge')]);
+    await expect.poll(() => seen.filter((each) => each.startsWith('payments.Charge')).length).toBe(2);
+    await expect.poll(() => seen).toContain('payments.Refund#3');
     const text = await metrics.metrics();
-    expect(
+    const count = (type: string, outcome: string) =>
       sample(
         text,
-        'causeway_message_handling_seconds_count{consumer="payments",type="payments.Charge",outcome="ok"}',
-      ),
-    ).toBe(2);
-    expect(
-      sample(
-        text,
-        'causeway_message_handling_seconds_count{consumer="payments",type="payments.Refund",outcome="error"}',
-      ),
-    ).toBe(1);
+        `causeway_message_handling_seconds_count{consumer="payments",type="${type}",outcome="${outcome}"}`,
+      );
+    expect(count('payments.Charge', 'acked')).toBe(2);
+    expect(count('payments.Refund', 'error')).toBe(1);
+    expect(count('payments.Refund', 'retried')).toBe(1);
+    expect(count('payments.Refund', 'acked')).toBe(1);
     expect(text).toContain('# TYPE causeway_message_handling_seconds histogram');
+    // Timing a transport twice into one registry shares the histogram.
+    expect(() => timeDeliveries(transport, { registry: metrics })).not.toThrow();
   });
 });

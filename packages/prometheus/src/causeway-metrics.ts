@@ -2,10 +2,10 @@
  * A Causeway service's metrics in the caller's prom-client registry. What lives in the store (outbox
  * backlog, dead letters, sagas) and what a relay or a projection runner knows (published messages,
  * lag) is read when Prometheus scrapes, so a scrape costs a few indexed counts and nothing runs
- * between scrapes. Handling time is observed around each handler the caller wraps with `timed`.
+ * between scrapes. Handling time is measured by the transport wrapper in timed-deliveries.ts.
  */
 import type { OutboxRelay, ProjectionRunner, Store } from '@causeway/core';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 
 export interface CausewayMetricsOptions {
   /** Where the metrics are registered; add `collectDefaultMetrics({ register })` for the process's own. */
@@ -15,20 +15,12 @@ export interface CausewayMetricsOptions {
   relay?: OutboxRelay;
   /** These projections' lag becomes `causeway_projection_lag_*`. */
   projections?: { runner: ProjectionRunner; names: readonly string[] };
-  /** Buckets of the handling-time histogram, in seconds. */
-  handlingBuckets?: number[];
 }
 
 export interface CausewayMetrics {
-  /**
-   * The same handlers, each timed into `causeway_message_handling_seconds{consumer, type, outcome}`
-   * (`outcome` is `ok`, or `error` when the handler threw). The time is the handler's own, inside
-   * the consumer's transaction.
-   */
-  timed<Handlers extends object>(consumer: string, handlers: Handlers): Handlers;
+  /** Adds these projections of a runner to `causeway_projection_lag_*` (as the `projections` option). */
+  reportProjections(runner: ProjectionRunner, names: readonly string[]): void;
 }
-
-const defaultBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 /** Dead-letter statuses that still wait for someone: reported even at 0, so an alert can test them. */
 const waitingStatuses = ['dead', 'parked'] as const;
@@ -90,57 +82,32 @@ export function registerCausewayMetrics(options: CausewayMetricsOptions): Causew
     });
   }
 
-  if (projections) {
-    const statuses = () => Promise.all(projections.names.map((name) => projections.runner.status(name)));
-    new Gauge({
-      name: 'causeway_projection_lag_positions',
-      help: "Events of the service's own log a projection has not applied yet.",
-      labelNames: ['projection'],
-      registers,
-      async collect() {
-        for (const status of await statuses()) this.set({ projection: status.name }, status.positionsBehind);
-      },
-    });
-    new Gauge({
-      name: 'causeway_projection_lag_seconds',
-      help: 'Age of the oldest event a projection has not applied yet (0 when caught up).',
-      labelNames: ['projection'],
-      registers,
-      async collect() {
-        for (const status of await statuses()) this.set({ projection: status.name }, status.secondsBehind);
-      },
-    });
-  }
-
-  const handling = new Histogram({
-    name: 'causeway_message_handling_seconds',
-    help: 'Time a message handler took, by consumer, message type and outcome.',
-    labelNames: ['consumer', 'type', 'outcome'],
-    buckets: options.handlingBuckets ?? defaultBuckets,
+  const reported: Array<{ runner: ProjectionRunner; names: readonly string[] }> = [];
+  const statuses = () =>
+    Promise.all(reported.flatMap(({ runner, names }) => names.map((name) => runner.status(name))));
+  new Gauge({
+    name: 'causeway_projection_lag_positions',
+    help: "Events of the service's own log a projection has not applied yet.",
+    labelNames: ['projection'],
     registers,
+    async collect() {
+      for (const status of await statuses()) this.set({ projection: status.name }, status.positionsBehind);
+    },
   });
+  new Gauge({
+    name: 'causeway_projection_lag_seconds',
+    help: 'Age of the oldest event a projection has not applied yet (0 when caught up).',
+    labelNames: ['projection'],
+    registers,
+    async collect() {
+      for (const status of await statuses()) this.set({ projection: status.name }, status.secondsBehind);
+    },
+  });
+  if (projections) reported.push(projections);
 
   return {
-    timed(consumer, handlers) {
-      const wrapped: Record<string, unknown> = {};
-      for (const [type, handler] of Object.entries(handlers)) {
-        if (typeof handler !== 'function') {
-          wrapped[type] = handler;
-          continue;
-        }
-        wrapped[type] = async (...args: unknown[]) => {
-          const end = handling.startTimer({ consumer, type });
-          try {
-            const result = await handler(...args);
-            end({ outcome: 'ok' });
-            return result;
-          } catch (error) {
-            end({ outcome: 'error' });
-            throw error;
-          }
-        };
-      }
-      return wrapped as typeof handlers;
+    reportProjections(runner, names) {
+      reported.push({ runner, names });
     },
   };
 }

@@ -7,3 +7,4 @@ export {
   type CausewayMetricsOptions,
   registerCausewayMetrics,
 } from './causeway-metrics.ts';
+export { type TimedDeliveriesOptions, timeDeliveries } from './timed-deliveries.ts';

@@ -701,6 +701,46 @@ export function describeShopRows(title: string, options: ShopRowsOptions): void 
       ).toBeGreaterThan(0);
     });
 
+    it('GET <service url>/metrics: every process in Prometheus text format, with the outbox, dead letters, sagas and handling times', async () => {
+      const processes = processesOf((await api('GET', '/health')).body.services);
+      const texts = new Map<string, string>();
+      for (const { name, url } of processes) {
+        const response = await fetch(`${url}/metrics`);
+        expect(response.status, name).toBe(200);
+        expect(response.headers.get('content-type'), name).toContain('text/plain; version=0.0.4');
+        texts.set(name, await response.text());
+      }
+      for (const [name, text] of texts) {
+        for (const series of [
+          /^causeway_outbox_backlog_messages \d+$/m,
+          /^causeway_outbox_oldest_age_seconds [\d.e-]+$/m,
+          /^causeway_outbox_published_total \d+$/m,
+          /^causeway_dead_letters\{status="dead"\} \d+$/m,
+          /^causeway_sagas\{status="running"\} \d+$/m,
+          /^process_cpu_user_seconds_total [\d.e-]+$/m,
+        ])
+          expect(text, `${name} ${series}`).toMatch(series);
+      }
+      // Every order above went through payments: its consumer handled commands, each timed.
+      const handled = (text: string, consumer: string) =>
+        [
+          ...text.matchAll(
+            new RegExp(
+              `^causeway_message_handling_seconds_count\\{consumer="${consumer}",type="[^"]+",outcome="acked"\\} (\\d+)$`,
+              'gm',
+            ),
+          ),
+        ]
+          .map((match) => Number(match[1]))
+          .reduce((sum, count) => sum + count, 0);
+      const paymentsHandled = processes
+        .filter(({ name }) => /^payments(-\d+)?$/.test(name))
+        .reduce((sum, { name }) => sum + handled(texts.get(name)!, 'payments'), 0);
+      expect(paymentsHandled).toBeGreaterThan(0);
+      expect(texts.get('query')).toMatch(/^causeway_projection_lag_positions\{projection="[^"]+"\} \d+$/m);
+      expect(texts.get('orders')).toMatch(/^causeway_sagas\{status="completed"\} [1-9]\d*$/m);
+    });
+
     // Before the rows that SIGKILL a service (reverse ETL), whose counts would start again.
     it.runIf(extraInstances(options.env()) > 0)(
       'several processes of a service share its work: each answered calls, and each of a writing service published its own events',

@@ -12,10 +12,13 @@ import {
   createOutboxRelay,
   type EventRegistry,
   type EventStore,
+  type ProjectionRunner,
   type Store,
   type Transport,
 } from '@causeway/core';
+import { registerCausewayMetrics, timeDeliveries } from '@causeway/prometheus';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { instancesOf, loadConfig, portOf, type ShopConfig } from '../config.ts';
 import { createDevPoison } from './dev-poison.ts';
 import { openServiceStore, openShopTransport } from './open-backends.ts';
@@ -56,6 +59,8 @@ export interface ServiceContext<Definition extends AnyEventDefinition = AnyEvent
   addConsumer(consumer: Consumer): void;
   /** A consumer's `onRetry`: logs each failed delivery that will be tried again, with its error. */
   logRetry(failure: ConsumerRetry): void;
+  /** Reports these projections' lag in `/metrics`. */
+  reportProjections(runner: ProjectionRunner, names: readonly string[]): void;
   /** A consumer added before, by name (e.g. to pause it while its read models are rebuilt). */
   consumerNamed(name: string): Consumer | undefined;
   /** Runs on stop, before the store closes (orchestrators, timers). */
@@ -99,7 +104,10 @@ export async function runService<Definition extends AnyEventDefinition>(
   const instance = instanceOfThisProcess();
   const store = await openServiceStore(config, spec.name);
   phases.end('store');
-  const transport = await openShopTransport(config);
+  const metricsRegistry = new Registry();
+  collectDefaultMetrics({ register: metricsRegistry });
+  // Every consumer of the service meets the broker here: each delivery's handling is timed.
+  const transport = timeDeliveries(await openShopTransport(config), { registry: metricsRegistry });
   phases.end('transport');
   const eventStore = createEventStore({ store, registry: spec.registry });
   const relay = createOutboxRelay({
@@ -111,6 +119,7 @@ export async function runService<Definition extends AnyEventDefinition>(
     onError: (error) => console.warn(`[${spec.name}] relay: ${String(error)}`),
   });
   const retention = createServiceRetention(spec.name, config, store);
+  const metrics = registerCausewayMetrics({ registry: metricsRegistry, store, relay });
   const app = createHttpApp();
   const consumers: Consumer[] = [];
   const stops: Array<() => Promise<void>> = [];
@@ -128,12 +137,16 @@ export async function runService<Definition extends AnyEventDefinition>(
       console.warn(
         `[${spec.name}] consumer ${failure.consumer}: ${failure.type} ${failure.messageId} failed on attempt ${failure.attempt} (${failure.reason}); tried again in ${failure.delayMs} ms`,
       ),
+    reportProjections: (runner, names) => metrics.reportProjections(runner, names),
     consumerNamed: (name) => consumers.find((consumer) => consumer.name === name),
     onStop: (stop) => stops.push(stop),
     onStart: (start) => starts.push(start),
   };
 
   app.get('/admin/health', async () => ({ service: spec.name, instance, status: 'up', pid: process.pid }));
+  app.get('/metrics', async (_request, reply) =>
+    reply.type(metricsRegistry.contentType).send(await metricsRegistry.metrics()),
+  );
   let requests = 0;
   app.addHook('onResponse', async (request) => {
     if (!request.url.startsWith('/admin/')) requests++;

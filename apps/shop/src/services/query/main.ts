@@ -111,6 +111,7 @@ await runService({
     });
     // The runtime lists its dead letters and starts it; the runner stops it again while paused.
     addConsumer(runner.consumer!);
+    service.reportProjections(runner, [queryProjection.name]);
     installQueryAdmin(service, {
       store,
       runner,
