@@ -72,7 +72,7 @@ describe('registerCausewayMetrics', () => {
     expect(sample(await metrics.metrics(), 'causeway_outbox_published_total')).toBe(3);
   });
 
-  it('reports dead letters and sagas by status, the waiting dead letters at 0 before any', async () => {
+  it('reports dead letters and sagas by status (the waiting dead letters at 0 before any), and sagas past their timer', async () => {
     const { store } = await openStore();
     const metrics = new Registry();
     registerCausewayMetrics({ registry: metrics, store });
@@ -80,6 +80,7 @@ describe('registerCausewayMetrics', () => {
     expect(sample(empty, 'causeway_dead_letters{status="dead"}')).toBe(0);
     expect(sample(empty, 'causeway_dead_letters{status="parked"}')).toBe(0);
     expect(sample(empty, 'causeway_sagas{status="running"}')).toBe(0);
+    expect(sample(empty, 'causeway_sagas_overdue')).toBe(0);
 
     const deadLetter = (orderingKey: string, status: 'dead' | 'parked') => ({
       consumer: 'payments',
@@ -96,6 +97,26 @@ describe('registerCausewayMetrics', () => {
     const text = await metrics.metrics();
     expect(sample(text, 'causeway_dead_letters{status="dead"}')).toBe(1);
     expect(sample(text, 'causeway_dead_letters{status="parked"}')).toBe(2);
+
+    // Two running sagas: one whose timer came due a minute ago and never fired, one due 5 s ago.
+    const saga = (sagaId: string, dueMsAgo: number) => ({
+      sagaId,
+      sagaName: 'PlaceOrder',
+      status: 'running' as const,
+      data: {},
+      stepIndex: 0,
+      steps: [],
+      wakeAt: new Date(Date.now() - dueMsAgo).toISOString(),
+      reason: null,
+      correlationId: sagaId,
+    });
+    await store.transaction(async (tx) => {
+      await store.sagas.insert(tx, saga('stuck', 60_000));
+      await store.sagas.insert(tx, saga('on-time', 5_000));
+    });
+    const withSagas = await metrics.metrics();
+    expect(sample(withSagas, 'causeway_sagas{status="running"}')).toBe(2);
+    expect(sample(withSagas, 'causeway_sagas_overdue')).toBe(1);
   });
 
   it('times every delivery of a timed transport by consumer, type and outcome: acked, retried or failed', async () => {

@@ -13,6 +13,11 @@ export interface CausewayMetricsOptions {
   store: Store;
   /** Its published count becomes `causeway_outbox_published_total`. */
   relay?: OutboxRelay;
+  /**
+   * How long after its timer came due a live saga counts in `causeway_sagas_overdue` (default 30 s;
+   * an orchestrator fires a due timer within its poll interval).
+   */
+  overdueAfterMs?: number;
   /** These projections' lag becomes `causeway_projection_lag_*`. */
   projections?: { runner: ProjectionRunner; names: readonly string[] };
 }
@@ -65,6 +70,16 @@ export function registerCausewayMetrics(options: CausewayMetricsOptions): Causew
     async collect() {
       for (const [status, count] of Object.entries(await store.sagas.countByStatus()))
         this.set({ status }, count);
+    },
+  });
+
+  const overdueAfterMs = options.overdueAfterMs ?? 30_000;
+  new Gauge({
+    name: 'causeway_sagas_overdue',
+    help: 'Live sagas whose durable timer (a step deadline, a retry) came due and has not been acted on (counted up to 1000).',
+    registers,
+    async collect() {
+      this.set((await store.sagas.due(new Date(Date.now() - overdueAfterMs), 1000)).length);
     },
   });
 

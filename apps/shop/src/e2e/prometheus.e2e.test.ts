@@ -1,0 +1,143 @@
+/**
+ * A real Prometheus (Debian's `prometheus`) scrapes every process of a running shop every second,
+ * with Causeway's alerting rules loaded: every target is up, and the metrics move as orders flow
+ * (payments' handled commands, published outbox messages, completed sagas). On embedded defaults.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describeRequiring } from '@causeway/testing';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { freePort } from '../supervisor/test-support/helpers.ts';
+import { type RunningShop, startShop, until } from './running-shop.ts';
+import { shopApi } from './shop-api.ts';
+
+const prometheusPath = process.env.PROMETHEUS_PATH || '/usr/bin/prometheus';
+const alertRules = fileURLToPath(
+  new URL('../../../../packages/prometheus/rules/causeway-alerts.yml', import.meta.url),
+);
+
+describeRequiring(
+  'the shop scraped by a real Prometheus',
+  existsSync(prometheusPath)
+    ? null
+    : `Prometheus not found at ${prometheusPath}; install it with \`apt-get install -y prometheus\` or set PROMETHEUS_PATH`,
+  () => {
+    let shop: RunningShop;
+    let prometheus: ChildProcess;
+    let prometheusUrl: string;
+    let directory: string;
+    let output = '';
+    const api = shopApi(() => shop.api);
+
+    /** The value of a PromQL expression now (one series or a sum), or null when it has no sample. */
+    async function query(expression: string): Promise<number | null> {
+      const response = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(expression)}`);
+      const body = (await response.json()) as { data: { result: Array<{ value: [number, string] }> } };
+      const [first] = body.data.result;
+      return first ? Number(first.value[1]) : null;
+    }
+
+    beforeAll(async () => {
+      shop = await startShop({ SHOP_PAYMENT_TIMEOUT_MS: '3000' });
+      const health = await api('GET', '/health');
+      const targets = Object.entries<{ url: string }>(health.body.services).map(([service, { url }]) => ({
+        targets: [new URL(url).host],
+        labels: { service },
+      }));
+      directory = mkdtempSync(join(tmpdir(), 'causeway-prometheus-'));
+      const config = join(directory, 'prometheus.yml');
+      writeFileSync(
+        config,
+        JSON.stringify({
+          global: { scrape_interval: '1s', evaluation_interval: '1s' },
+          rule_files: [alertRules],
+          scrape_configs: [{ job_name: 'shop', static_configs: targets }],
+        }),
+      );
+      const port = await freePort();
+      prometheusUrl = `http://127.0.0.1:${port}`;
+      prometheus = spawn(
+        prometheusPath,
+        [
+          `--config.file=${config}`,
+          `--storage.tsdb.path=${join(directory, 'data')}`,
+          `--web.listen-address=127.0.0.1:${port}`,
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      prometheus.stdout?.on('data', (chunk) => (output += chunk));
+      prometheus.stderr?.on('data', (chunk) => (output += chunk));
+    }, 120_000);
+    afterAll(async () => {
+      prometheus?.kill('SIGTERM');
+      await shop?.stop();
+      if (directory) rmSync(directory, { recursive: true, force: true });
+    });
+
+    it('scrapes every process, loads the alerting rules, and sees the metrics move as orders flow', async () => {
+      const up = await until(
+        () => query('sum(up{job="shop"})').catch(() => null),
+        (value) => value === 9,
+        { timeoutMs: 30_000, everyMs: 500 },
+      );
+      expect(up, output).toBe(9);
+      const rules = await (await fetch(`${prometheusUrl}/api/v1/rules`)).json();
+      const group = rules.data.groups.find((each: { name: string }) => each.name === 'causeway');
+      expect(group.rules.map((rule: { name: string }) => rule.name).sort()).toEqual([
+        'CausewayDeadLetterWaiting',
+        'CausewayOutboxStale',
+        'CausewayProjectionLagging',
+        'CausewaySagaStuck',
+      ]);
+      expect(group.rules.every((rule: { health: string }) => rule.health === 'ok')).toBe(true);
+
+      const handled =
+        'sum(causeway_message_handling_seconds_count{service="payments",consumer="payments"}) or vector(0)';
+      const published = 'sum(causeway_outbox_published_total{service="orders"}) or vector(0)';
+      const completed = 'sum(causeway_sagas{service="orders",status="completed"}) or vector(0)';
+      const before = {
+        handled: await query(handled),
+        published: await query(published),
+        completed: await query(completed),
+      };
+
+      const user = await api('POST', '/users', { name: 'Prom Etheus', email: 'prom@example.com' });
+      const product = await api('POST', '/products', { sku: 'PROM-1', name: 'Metric tea', priceCents: 300 });
+      await api('POST', `/inventory/${product.body.id}/restock`, { quantity: 10 });
+      for (let i = 0; i < 3; i++) {
+        const placed = await api('POST', '/orders', {
+          userId: user.body.id,
+          items: [{ productId: product.body.id, quantity: 1 }],
+          payment: { token: 'tok_visa' },
+        });
+        expect(placed.status).toBe(202);
+        const done = await until(
+          () => api('GET', `/orders/${placed.body.orderId}`),
+          (answer) => answer.body.status === 'CONFIRMED',
+        );
+        expect(done.body.status).toBe('CONFIRMED');
+      }
+
+      const after = await until(
+        async () => ({
+          handled: await query(handled),
+          published: await query(published),
+          completed: await query(completed),
+        }),
+        (now) =>
+          now.completed! >= before.completed! + 3 &&
+          now.handled! > before.handled! &&
+          now.published! > before.published!,
+        { timeoutMs: 20_000, everyMs: 500 },
+      );
+      expect(after.completed).toBeGreaterThanOrEqual(before.completed! + 3);
+      expect(after.handled).toBeGreaterThan(before.handled!);
+      expect(after.published).toBeGreaterThan(before.published!);
+      // Nothing to alert on in a healthy shop.
+      expect(await query('count(ALERTS{alertstate="firing"}) or vector(0)')).toBe(0);
+    });
+  },
+);
