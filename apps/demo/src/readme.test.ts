@@ -178,6 +178,10 @@ describe('the examples run', () => {
     }
   }
 
+  it("metrics: a service's registry served for Prometheus", async () => {
+    expect(await logsOf('metrics')).toEqual([['causeway_outbox_backlog_messages 0']]);
+  });
+
   it('quick start: reads its own write from the projection, and the saga ends compensated', async () => {
     expect(await logsOf('quick-start')).toEqual([[{ totalCents: 42 }, 'compensated']]);
   });

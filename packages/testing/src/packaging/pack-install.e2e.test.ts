@@ -31,6 +31,7 @@ const workspaces = [
   'nats',
   'rabbitmq',
   'redis',
+  'prometheus',
   'data-contracts',
   'lakehouse',
   'testing',
@@ -107,7 +108,15 @@ describe('the packages, packed and installed into an empty project', () => {
       .filter((pack) => installed.includes(pack.name.replace('@causeway/', '')))
       .map((pack) => join(scratch, pack.filename));
     // Peers pinned to the repository's versions; NATS at 3.3 because 3.4 needs Node 22.
-    const peers = ['better-sqlite3', 'zod', 'pg', 'amqplib', '@nats-io/transport-node', '@nats-io/jetstream'];
+    const peers = [
+      'better-sqlite3',
+      'zod',
+      'pg',
+      'amqplib',
+      '@nats-io/transport-node',
+      '@nats-io/jetstream',
+      'prom-client',
+    ];
     const tools = ['typescript', '@types/node'];
     const pinned = [...peers, ...tools].map((name) => `${name}@${versionInRepository(name)}`);
     // Scripts off: better-sqlite3 would compile itself from source for two minutes (no prebuilt
@@ -154,7 +163,9 @@ describe('the packages, packed and installed into an empty project', () => {
         "import { createNatsTransport } from '@causeway/nats';",
         "import { createRabbitMqTransport } from '@causeway/rabbitmq';",
         "import { createPostgresChangeSource } from '@causeway/postgres-cdc';",
+        "import { registerCausewayMetrics, timeDeliveries } from '@causeway/prometheus';",
         'export const backends = [createPostgresStore, createNatsTransport, createRabbitMqTransport, createPostgresChangeSource];',
+        'export const metrics = [registerCausewayMetrics, timeDeliveries];',
       ].join('\n'),
     );
     const compiled = await compile(project);
