@@ -33,8 +33,30 @@ wait_for_standby() {
   return 1
 }
 
+# A hot standby needs at least its primary's value of each: fewer, and it refuses to start, or
+# pauses its replay for good when the primary raises one.
+standby_settings="max_connections max_wal_senders max_replication_slots max_worker_processes max_prepared_transactions max_locks_per_transaction"
+
+# Raises in an existing replica's configuration every setting its primary has more of; true if any.
+raise_short_settings() {
+  local raised=1 setting wanted have
+  for setting in $standby_settings; do
+    wanted=$(on_primary "SHOW $setting")
+    have=$(psql -h 127.0.0.1 -p "$replica_port" -U postgres -Atc "SHOW $setting" 2>/dev/null ||
+      sed -n "s/^$setting = //p" "/etc/postgresql/$version/$cluster/postgresql.conf" | tail -1)
+    if [ -z "$have" ] || [ "$have" -lt "$wanted" ]; then
+      say "the replica's $setting (${have:-unset}) is below the primary's ($wanted): raising it"
+      echo "$setting = $wanted" >>"/etc/postgresql/$version/$cluster/postgresql.conf"
+      raised=0
+    fi
+  done
+  return $raised
+}
+
 if pg_lsclusters -h | awk -v v="$version" -v c="$cluster" '$1 == v && $2 == c' | grep -q .; then
-  if ! is_standby; then
+  if raise_short_settings; then
+    pg_ctlcluster --skip-systemctl-redirect "$version" "$cluster" restart 2>/dev/null || true
+  elif ! is_standby; then
     pg_ctlcluster --skip-systemctl-redirect "$version" "$cluster" start 2>/dev/null || true
   fi
   if wait_for_standby 20 2>/dev/null; then
@@ -64,8 +86,7 @@ conf_dir=/etc/postgresql/$version/$cluster
 # The replica takes the clients the primary takes.
 cp "$primary_hba" "$conf_dir/pg_hba.conf"
 # A hot standby refuses to start with fewer of these than its primary has.
-for setting in max_connections max_wal_senders max_replication_slots max_worker_processes \
-  max_prepared_transactions max_locks_per_transaction; do
+for setting in $standby_settings; do
   echo "$setting = $(on_primary "SHOW $setting")" >>"$conf_dir/postgresql.conf"
 done
 echo "hot_standby_feedback = on" >>"$conf_dir/postgresql.conf"

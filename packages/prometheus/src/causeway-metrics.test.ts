@@ -119,6 +119,24 @@ describe('registerCausewayMetrics', () => {
     expect(sample(withSagas, 'causeway_sagas_overdue')).toBe(1);
   });
 
+  it('serves the rest when the store is out of reach: what it cannot read is NaN or left out, and counted', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'causeway-metrics-'));
+    const store = await createSqliteStore({ filename: join(directory, 'service.db') });
+    const metrics = new Registry();
+    registerCausewayMetrics({ registry: metrics, store });
+    expect(sample(await metrics.metrics(), 'causeway_outbox_backlog_messages')).toBe(0);
+    await store.close();
+    const text = await metrics.metrics();
+    expect(sample(text, 'causeway_outbox_backlog_messages')).toBeNaN();
+    expect(sample(text, 'causeway_dead_letters{status="dead"}')).toBeUndefined();
+    // Counted as they happen: the count a scrape shows is that of the scrapes before it.
+    const next = await metrics.metrics();
+    expect(
+      sample(next, 'causeway_metrics_scrape_errors_total{metric="causeway_outbox_backlog_messages"}'),
+    ).toBe(1);
+    expect(sample(next, 'causeway_metrics_scrape_errors_total{metric="causeway_sagas"}')).toBe(1);
+  });
+
   it('times every delivery of a timed transport by consumer, type and outcome: acked, retried or failed', async () => {
     const { directory } = await openStore();
     const transport = createEmbeddedTransport({ filename: join(directory, 'transport.db') });

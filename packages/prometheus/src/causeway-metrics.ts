@@ -34,12 +34,38 @@ export function registerCausewayMetrics(options: CausewayMetricsOptions): Causew
   const { registry, store, relay, projections } = options;
   const registers = [registry];
 
+  const scrapeErrors = new Counter({
+    name: 'causeway_metrics_scrape_errors_total',
+    help: 'Metrics that could not be read at a scrape (the store out of reach, say), by metric; they are left out of that scrape.',
+    labelNames: ['metric'],
+    registers,
+  });
+  /**
+   * A metric that cannot be read fails that metric, not the whole scrape (the process's own stay):
+   * a labelled gauge loses its series, an unlabelled one reads NaN (unknown: no alert compares true
+   * on it), and a counter keeps its count.
+   */
+  async function safely(metric: Gauge<string> | Counter, read: () => Promise<void>) {
+    try {
+      await read();
+    } catch {
+      const { name, labelNames } = metric as unknown as { name: string; labelNames: string[] };
+      if (metric instanceof Gauge) {
+        metric.reset();
+        if (labelNames.length === 0) metric.set(Number.NaN);
+      }
+      scrapeErrors.inc({ metric: name });
+    }
+  }
+
   new Gauge({
     name: 'causeway_outbox_backlog_messages',
     help: 'Outbox messages committed and not yet published.',
     registers,
     async collect() {
-      this.set((await store.outbox.backlog()).count);
+      await safely(this, async () => {
+        this.set((await store.outbox.backlog()).count);
+      });
     },
   });
   new Gauge({
@@ -47,7 +73,9 @@ export function registerCausewayMetrics(options: CausewayMetricsOptions): Causew
     help: 'Age of the oldest outbox message not yet published (0 when none waits).',
     registers,
     async collect() {
-      this.set((await store.outbox.backlog()).oldestAgeMs / 1000);
+      await safely(this, async () => {
+        this.set((await store.outbox.backlog()).oldestAgeMs / 1000);
+      });
     },
   });
   new Gauge({
@@ -56,10 +84,12 @@ export function registerCausewayMetrics(options: CausewayMetricsOptions): Causew
     labelNames: ['status'],
     registers,
     async collect() {
-      this.reset();
-      for (const status of waitingStatuses) this.set({ status }, 0);
-      for (const [status, count] of Object.entries(await deadLettersByStatus(store)))
-        this.set({ status }, count);
+      await safely(this, async () => {
+        this.reset();
+        for (const status of waitingStatuses) this.set({ status }, 0);
+        for (const [status, count] of Object.entries(await deadLettersByStatus(store)))
+          this.set({ status }, count);
+      });
     },
   });
   new Gauge({
@@ -68,8 +98,10 @@ export function registerCausewayMetrics(options: CausewayMetricsOptions): Causew
     labelNames: ['status'],
     registers,
     async collect() {
-      for (const [status, count] of Object.entries(await store.sagas.countByStatus()))
-        this.set({ status }, count);
+      await safely(this, async () => {
+        for (const [status, count] of Object.entries(await store.sagas.countByStatus()))
+          this.set({ status }, count);
+      });
     },
   });
 
@@ -79,7 +111,9 @@ export function registerCausewayMetrics(options: CausewayMetricsOptions): Causew
     help: 'Live sagas whose durable timer (a step deadline, a retry) came due and has not been acted on (counted up to 1000).',
     registers,
     async collect() {
-      this.set((await store.sagas.due(new Date(Date.now() - overdueAfterMs), 1000)).length);
+      await safely(this, async () => {
+        this.set((await store.sagas.due(new Date(Date.now() - overdueAfterMs), 1000)).length);
+      });
     },
   });
 
@@ -90,9 +124,11 @@ export function registerCausewayMetrics(options: CausewayMetricsOptions): Causew
       help: 'Outbox messages this process published to the transport.',
       registers,
       async collect() {
-        const { published } = await relay.status();
-        this.inc(Math.max(0, published - counted));
-        counted = Math.max(counted, published);
+        await safely(this, async () => {
+          const { published } = await relay.status();
+          this.inc(Math.max(0, published - counted));
+          counted = Math.max(counted, published);
+        });
       },
     });
   }
@@ -106,7 +142,9 @@ export function registerCausewayMetrics(options: CausewayMetricsOptions): Causew
     labelNames: ['projection'],
     registers,
     async collect() {
-      for (const status of await statuses()) this.set({ projection: status.name }, status.positionsBehind);
+      await safely(this, async () => {
+        for (const status of await statuses()) this.set({ projection: status.name }, status.positionsBehind);
+      });
     },
   });
   new Gauge({
@@ -115,7 +153,9 @@ export function registerCausewayMetrics(options: CausewayMetricsOptions): Causew
     labelNames: ['projection'],
     registers,
     async collect() {
-      for (const status of await statuses()) this.set({ projection: status.name }, status.secondsBehind);
+      await safely(this, async () => {
+        for (const status of await statuses()) this.set({ projection: status.name }, status.secondsBehind);
+      });
     },
   });
   if (projections) reported.push(projections);

@@ -1,10 +1,11 @@
 /**
  * A real Prometheus (Debian's `prometheus`) scrapes every process of a running shop every second,
  * with Causeway's alerting rules loaded: every target is up, and the metrics move as orders flow
- * (payments' handled commands, published outbox messages, completed sagas). On embedded defaults.
+ * (payments' handled commands, published outbox messages, completed sagas), and every query of the
+ * shipped Grafana dashboard has an answer. On embedded defaults.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +18,9 @@ import { shopApi } from './shop-api.ts';
 const prometheusPath = process.env.PROMETHEUS_PATH || '/usr/bin/prometheus';
 const alertRules = fileURLToPath(
   new URL('../../../../packages/prometheus/rules/causeway-alerts.yml', import.meta.url),
+);
+const grafanaDashboard = fileURLToPath(
+  new URL('../../../../packages/prometheus/grafana/causeway-dashboard.json', import.meta.url),
 );
 
 describeRequiring(
@@ -138,6 +142,27 @@ describeRequiring(
       expect(after.published).toBeGreaterThan(before.published!);
       // Nothing to alert on in a healthy shop.
       expect(await query('count(ALERTS{alertstate="firing"}) or vector(0)')).toBe(0);
+
+      // The Grafana dashboard's every query, as Grafana would send it for this job, has an answer.
+      const dashboard = JSON.parse(readFileSync(grafanaDashboard, 'utf8')) as {
+        panels: Array<{ title: string; targets: Array<{ expr: string }> }>;
+      };
+      const unanswered: string[] = [];
+      for (const panel of dashboard.panels) {
+        for (const { expr } of panel.targets) {
+          const promql = expr.replaceAll('$job', 'shop').replaceAll('$__rate_interval', '1m');
+          const answer = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(promql)}`);
+          const body = (await answer.json()) as {
+            status: string;
+            error?: string;
+            data?: { result: unknown[] };
+          };
+          if (body.status !== 'success' || body.data!.result.length === 0)
+            unanswered.push(`${panel.title}: ${body.error ?? 'no series'} (${promql})`);
+        }
+      }
+      expect(dashboard.panels.length).toBeGreaterThan(10);
+      expect(unanswered).toEqual([]);
     });
   },
 );
