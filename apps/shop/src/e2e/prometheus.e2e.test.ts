@@ -151,12 +151,15 @@ describeRequiring(
       for (const panel of dashboard.panels) {
         for (const { expr } of panel.targets) {
           const promql = expr.replaceAll('$job', 'shop').replaceAll('$__rate_interval', '1m');
-          const answer = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(promql)}`);
-          const body = (await answer.json()) as {
-            status: string;
-            error?: string;
-            data?: { result: unknown[] };
-          };
+          // A rate needs two scrapes of a series: the handling histograms' began with these orders.
+          const body = await until(
+            async () =>
+              (await (
+                await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(promql)}`)
+              ).json()) as { status: string; error?: string; data?: { result: unknown[] } },
+            (answer) => answer.status !== 'success' || answer.data!.result.length > 0,
+            { timeoutMs: 15_000, everyMs: 500 },
+          );
           if (body.status !== 'success' || body.data!.result.length === 0)
             unanswered.push(`${panel.title}: ${body.error ?? 'no series'} (${promql})`);
         }
