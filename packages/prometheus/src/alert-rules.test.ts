@@ -29,7 +29,7 @@ describeRequiring(
   () => {
     it('checks the rules and runs their unit tests', async () => {
       const checked = await run(promtool, ['check', 'rules', join(rules, 'causeway-alerts.yml')]);
-      expect(checked.stdout).toContain('SUCCESS: 4 rules found');
+      expect(checked.stdout).toContain('SUCCESS: 5 rules found');
       const tested = await run(promtool, ['test', 'rules', join(rules, 'causeway-alerts.test.yml')]);
       expect(tested.stdout).toContain('SUCCESS');
     });

@@ -7,9 +7,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  ConcurrencyError,
   createEventRegistry,
   createEventStore,
+  createMemoryCache,
   createOutboxRelay,
+  createReadThrough,
   defineEvent,
   newMessageId,
   type Store,
@@ -19,7 +22,7 @@ import { createSqliteStore } from '@causeway/sqlite';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { registerCausewayMetrics, timeDeliveries } from './index.ts';
+import { registerCausewayMetrics, reportReadThrough, timeAppends, timeDeliveries } from './index.ts';
 
 const noted = defineEvent({ type: 'test.Noted', schema: z.object({ n: z.number() }) });
 const registry = createEventRegistry([noted]);
@@ -178,5 +181,44 @@ describe('registerCausewayMetrics', () => {
     expect(text).toContain('# TYPE causeway_message_handling_seconds histogram');
     // Timing a transport twice into one registry shares the histogram.
     expect(() => timeDeliveries(transport, { registry: metrics })).not.toThrow();
+  });
+
+  it('times appends by outcome: ok, and conflict when the expected version did not hold', async () => {
+    const { store } = await openStore();
+    const metrics = new Registry();
+    const events = timeAppends(createEventStore({ store, registry }), { registry: metrics });
+    await events.appendToStream('s-1', [{ type: 'test.Noted', data: { n: 1 } }], {
+      expectedVersion: 'noStream',
+    });
+    await expect(
+      events.appendToStream('s-1', [{ type: 'test.Noted', data: { n: 2 } }], { expectedVersion: 'noStream' }),
+    ).rejects.toBeInstanceOf(ConcurrencyError);
+    expect((await events.readStream('s-1')).map((event) => event.data.n)).toEqual([1]);
+    const text = await metrics.metrics();
+    expect(sample(text, 'causeway_append_seconds_count{outcome="ok"}')).toBe(1);
+    expect(sample(text, 'causeway_append_seconds_count{outcome="conflict"}')).toBe(1);
+  });
+
+  it("counts a read-through cache's hits, misses and loads from its own stats", async () => {
+    const metrics = new Registry();
+    let loads = 0;
+    const reader = createReadThrough({
+      cache: createMemoryCache(),
+      ttlMs: 60_000,
+      load: async () => ({ value: { name: 'Green tea' }, version: ++loads }),
+    });
+    reportReadThrough(metrics, 'products', reader);
+    expect(sample(await metrics.metrics(), 'causeway_cache_reads_total{cache="products",result="hit"}')).toBe(
+      0,
+    );
+    for (let i = 0; i < 3; i++) await reader.get('p-1');
+    const text = await metrics.metrics();
+    expect(sample(text, 'causeway_cache_reads_total{cache="products",result="miss"}')).toBe(1);
+    expect(sample(text, 'causeway_cache_reads_total{cache="products",result="hit"}')).toBe(2);
+    expect(sample(text, 'causeway_cache_loads_total{cache="products"}')).toBe(1);
+    // Read again: counted once, not again.
+    expect(sample(await metrics.metrics(), 'causeway_cache_reads_total{cache="products",result="hit"}')).toBe(
+      2,
+    );
   });
 });

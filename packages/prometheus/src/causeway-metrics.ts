@@ -117,6 +117,28 @@ export function registerCausewayMetrics(options: CausewayMetricsOptions): Causew
     },
   });
 
+  if (store.capabilities.dialect === 'postgres') {
+    new Gauge({
+      name: 'causeway_cdc_slot_lag_bytes',
+      help: "WAL a logical replication slot of this database holds back: written, not yet confirmed by the slot's reader.",
+      labelNames: ['slot', 'active'],
+      registers,
+      async collect() {
+        await safely(this, async () => {
+          const rows = await store.transaction((tx) =>
+            tx.query<{ slot: string; active: boolean; lag: string | number | null }>(
+              `SELECT slot_name AS slot, active, pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn) AS lag
+                 FROM pg_replication_slots WHERE database = current_database() AND slot_type = 'logical'`,
+            ),
+          );
+          this.reset();
+          for (const row of rows)
+            this.set({ slot: row.slot, active: String(row.active) }, Number(row.lag ?? 0));
+        });
+      },
+    });
+  }
+
   if (relay) {
     let counted = 0;
     new Counter({

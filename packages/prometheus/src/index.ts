@@ -7,4 +7,6 @@ export {
   type CausewayMetricsOptions,
   registerCausewayMetrics,
 } from './causeway-metrics.ts';
+export { reportReadThrough } from './read-through-metrics.ts';
+export { timeAppends } from './timed-appends.ts';
 export { type TimedDeliveriesOptions, timeDeliveries } from './timed-deliveries.ts';

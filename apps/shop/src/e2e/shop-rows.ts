@@ -739,6 +739,22 @@ export function describeShopRows(title: string, options: ShopRowsOptions): void 
       expect(paymentsHandled).toBeGreaterThan(0);
       expect(texts.get('query')).toMatch(/^causeway_projection_lag_positions\{projection="[^"]+"\} \d+$/m);
       expect(texts.get('orders')).toMatch(/^causeway_sagas\{status="completed"\} [1-9]\d*$/m);
+      expect(texts.get('orders')).toMatch(/^causeway_append_seconds_count\{outcome="ok"\} [1-9]\d*$/m);
+      // The rows above read products through the gateway's cache.
+      expect(texts.get('gateway')).toMatch(
+        /^causeway_cache_reads_total\{cache="products",result="hit"\} [1-9]\d*$/m,
+      );
+      // On PostgreSQL, shipping's change capture holds a slot in shipping's database.
+      if (options.changeCapture)
+        expect(
+          processes
+            .filter(({ name }) => /^shipping(-\d+)?$/.test(name))
+            .some(({ name }) =>
+              /^causeway_cdc_slot_lag_bytes\{slot="[^"]+_shipments",active="true"\} \d+$/m.test(
+                texts.get(name)!,
+              ),
+            ),
+        ).toBe(true);
     });
 
     // Before the rows that SIGKILL a service (reverse ETL), whose counts would start again.

@@ -42,7 +42,7 @@ const orderIdFor = (key: string | undefined) => {
 await runService({
   name: 'gateway',
   registry: createEventRegistry([]),
-  async setup({ app, config, store, transport, addConsumer, logRetry }) {
+  async setup({ app, config, store, transport, addConsumer, logRetry, reportCache }) {
     const call = createServiceClient(config);
     const feed = createDashboardFeed({ call, dataDir: config.dataDir });
     const gatewayCache = await openGatewayCache(config);
@@ -115,6 +115,7 @@ await runService({
     const views = await openProductViews(store, 'gateway');
     app.addHook('onClose', async () => views.close());
     const products = createProductCache(gatewayCache, productAnswer);
+    reportCache('products', products);
     const catalogPart = (productId: string) => products.read(productId);
 
     await app.register(

@@ -12,6 +12,7 @@ import {
   createMemoryCache,
   createReadThrough,
   type ReadSource,
+  type ReadThrough,
   withOutageReporting,
 } from '@causeway/core';
 import { createRedisCache } from '@causeway/redis';
@@ -37,6 +38,8 @@ export interface ProductCache {
   readonly cache: Cache;
   /** How long an entry (or an invalidation's version) lives. */
   readonly ttlMs: number;
+  /** How its reads were answered since the process started (for `/metrics`). */
+  readonly stats: ReadThrough<unknown>['stats'];
 }
 
 /**
@@ -90,6 +93,7 @@ export function createProductCache(
   return {
     cache,
     ttlMs,
+    stats: reader.stats,
     async read(productId) {
       try {
         const { value, from } = await reader.read(productId);

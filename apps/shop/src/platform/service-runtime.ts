@@ -13,10 +13,16 @@ import {
   type EventRegistry,
   type EventStore,
   type ProjectionRunner,
+  type ReadThrough,
   type Store,
   type Transport,
 } from '@causeway/core';
-import { registerCausewayMetrics, timeDeliveries } from '@causeway/prometheus';
+import {
+  registerCausewayMetrics,
+  reportReadThrough,
+  timeAppends,
+  timeDeliveries,
+} from '@causeway/prometheus';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { instancesOf, loadConfig, portOf, type ShopConfig } from '../config.ts';
@@ -61,6 +67,8 @@ export interface ServiceContext<Definition extends AnyEventDefinition = AnyEvent
   logRetry(failure: ConsumerRetry): void;
   /** Reports these projections' lag in `/metrics`. */
   reportProjections(runner: ProjectionRunner, names: readonly string[]): void;
+  /** Reports a read-through cache's hits, misses and loads in `/metrics`. */
+  reportCache(name: string, reader: Pick<ReadThrough<unknown>, 'stats'>): void;
   /** A consumer added before, by name (e.g. to pause it while its read models are rebuilt). */
   consumerNamed(name: string): Consumer | undefined;
   /** Runs on stop, before the store closes (orchestrators, timers). */
@@ -109,7 +117,9 @@ export async function runService<Definition extends AnyEventDefinition>(
   // Every consumer of the service meets the broker here: each delivery's handling is timed.
   const transport = timeDeliveries(await openShopTransport(config), { registry: metricsRegistry });
   phases.end('transport');
-  const eventStore = createEventStore({ store, registry: spec.registry });
+  const eventStore = timeAppends(createEventStore({ store, registry: spec.registry }), {
+    registry: metricsRegistry,
+  });
   const relay = createOutboxRelay({
     store,
     transport,
@@ -138,6 +148,7 @@ export async function runService<Definition extends AnyEventDefinition>(
         `[${spec.name}] consumer ${failure.consumer}: ${failure.type} ${failure.messageId} failed on attempt ${failure.attempt} (${failure.reason}); tried again in ${failure.delayMs} ms`,
       ),
     reportProjections: (runner, names) => metrics.reportProjections(runner, names),
+    reportCache: (name, reader) => reportReadThrough(metricsRegistry, name, reader),
     consumerNamed: (name) => consumers.find((consumer) => consumer.name === name),
     onStop: (stop) => stops.push(stop),
     onStart: (start) => starts.push(start),
