@@ -32,6 +32,7 @@ const workspaces = [
   'rabbitmq',
   'redis',
   'prometheus',
+  'cli',
   'data-contracts',
   'lakehouse',
   'testing',
@@ -151,6 +152,19 @@ describe('the packages, packed and installed into an empty project', () => {
       const leaked = [...files].filter((path) => path.startsWith('src/') || /\.test\.(js|d\.ts)$/.test(path));
       expect(leaked, pack.name).toEqual([]);
     }
+  });
+
+  it('installs the causeway command, which answers --help and says what it needs', async () => {
+    const causeway = join(project, 'node_modules', '.bin', 'causeway');
+    const help = await run(causeway, ['--help'], { cwd: project });
+    expect(help.stdout).toContain('Usage: causeway');
+    expect(help.stdout).toMatch(/streams[\s\S]*outbox[\s\S]*dlq[\s\S]*sagas[\s\S]*doctor/);
+    await expect(
+      run(causeway, ['outbox', 'status', '--db', join(project, 'no.db')], { cwd: project }),
+    ).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('No SQLite database at'),
+    });
   });
 
   it("typechecks the README's quick-start with the project's own tsc and runs it with plain node", async () => {

@@ -1,0 +1,188 @@
+/**
+ * The `causeway` command as a user runs it (the built bin, in a process of its own) against a real
+ * SQLite file and, when PostgreSQL runs here, a PostgreSQL schema: listings as tables and as JSON, a
+ * temporal read, doctor's verdict and exit codes, and errors that say what to do.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createEventRegistry, createEventStore, defineEvent, newMessageId, type Store } from '@causeway/core';
+import { createPostgresStore } from '@causeway/postgres';
+import { createSqliteStore } from '@causeway/sqlite';
+import { createTestDatabase, describeWithService, type TestDatabase } from '@causeway/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+
+const bin = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+const noted = defineEvent({ type: 'test.Noted', schema: z.object({ n: z.number() }) });
+const registry = createEventRegistry([noted]);
+
+/** Runs `causeway ...args`; resolves with its exit code and output whatever the code. */
+function causeway(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { env: { ...process.env, CAUSEWAY_DB: '' } },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** Two streams (one with two events a second apart), an outbox, a dead letter and an overdue saga. */
+async function fill(store: Store): Promise<{ between: string }> {
+  const events = createEventStore({ store, registry });
+  await events.appendToStream('account-1', [{ type: 'test.Noted', data: { n: 1 } }], {
+    publishTo: 'test.noted',
+  });
+  await new Promise((resolve) => setTimeout(resolve, 1_100));
+  const between = new Date(Date.now() - 500).toISOString();
+  await events.appendToStream('account-1', [{ type: 'test.Noted', data: { n: 2 } }], {
+    publishTo: 'test.noted',
+  });
+  await events.appendToStream('account-2', [{ type: 'test.Noted', data: { n: 3 } }]);
+  await store.deadLetters.put(null, {
+    consumer: 'payments',
+    messageId: newMessageId(),
+    orderingKey: 'order-9',
+    message: { type: 'payments.Charge' },
+    reason: 'card service down',
+    attempts: 5,
+    status: 'dead',
+  });
+  await store.transaction((tx) =>
+    store.sagas.insert(tx, {
+      sagaId: 'order-9',
+      sagaName: 'PlaceOrder',
+      status: 'running',
+      data: {},
+      stepIndex: 1,
+      steps: [],
+      wakeAt: new Date(Date.now() - 120_000).toISOString(),
+      reason: null,
+      correlationId: 'order-9',
+    }),
+  );
+  return { between };
+}
+
+function describeCli(backend: string, open: () => Promise<{ store: Store; args: string[] }>) {
+  describe(`causeway on ${backend}`, () => {
+    let db: string[];
+    let between: string;
+    beforeAll(async () => {
+      const { store, args } = await open();
+      ({ between } = await fill(store));
+      await store.close();
+      db = args;
+    }, 30_000);
+
+    it('lists streams and shows one, as JSON and as a table, and reads a stream as of a past time', async () => {
+      const listed = await causeway('streams', 'list', ...db, '--json');
+      expect(listed.code).toBe(0);
+      expect(JSON.parse(listed.stdout)).toEqual([
+        { stream: 'account-1', version: 2 },
+        { stream: 'account-2', version: 1 },
+      ]);
+      const table = await causeway('streams', 'list', ...db);
+      expect(table.stdout).toMatch(/stream\s+│?\s*version/);
+      expect(table.stdout).toContain('2 of 2 streams, 3 events');
+
+      const shown = JSON.parse((await causeway('streams', 'show', 'account-1', ...db, '--json')).stdout);
+      expect(shown.map((event: { data: { n: number } }) => event.data.n)).toEqual([1, 2]);
+      const past = JSON.parse(
+        (await causeway('streams', 'show', 'account-1', ...db, '--as-of', between, '--json')).stdout,
+      );
+      expect(past.map((event: { data: { n: number } }) => event.data.n)).toEqual([1]);
+    });
+
+    it('reports the outbox, the dead letters and the sagas', async () => {
+      expect(JSON.parse((await causeway('outbox', 'status', ...db, '--json')).stdout)).toEqual([
+        { unpublished: 2, oldestAgeSeconds: expect.any(Number) },
+      ]);
+      expect(JSON.parse((await causeway('dlq', 'list', ...db, '--status', 'dead', '--json')).stdout)).toEqual(
+        [
+          expect.objectContaining({
+            consumer: 'payments',
+            type: 'payments.Charge',
+            reason: 'card service down',
+          }),
+        ],
+      );
+      expect(
+        JSON.parse((await causeway('dlq', 'list', ...db, '--status', 'parked', '--json')).stdout),
+      ).toEqual([]);
+      const sagas = await causeway('sagas', 'list', ...db, '--status', 'running');
+      expect(sagas.stdout).toContain('order-9');
+      expect(sagas.stdout).toContain('running 1');
+    });
+
+    it('doctor fails on a saga past its deadline, names the fix, and exits 1; a looser check passes', async () => {
+      const doctor = await causeway('doctor', ...db, '--json');
+      expect(doctor.code).toBe(1);
+      const checks = JSON.parse(doctor.stdout) as Array<{ check: string; status: string; fix?: string }>;
+      expect(checks.find((check) => check.check === 'sagas')).toMatchObject({
+        status: 'fail',
+        fix: expect.stringContaining('orchestrating service'),
+      });
+      expect(checks.find((check) => check.check === 'dead letters')).toMatchObject({ status: 'warn' });
+      expect(checks.find((check) => check.check === 'outbox')).toMatchObject({ status: 'ok' });
+      const strict = await causeway('doctor', ...db, '--outbox-age-limit', '1', '--json');
+      expect(
+        JSON.parse(strict.stdout).find((check: { check: string }) => check.check === 'outbox').status,
+      ).toBe('fail');
+    });
+
+    it('refuses bad flags with exit 2, before looking at anything', async () => {
+      const zero = await causeway('streams', 'list', ...db, '--limit', '0');
+      expect(zero.code).toBe(2);
+      expect(zero.stderr).toContain('a whole number from 1');
+      const status = await causeway('sagas', 'list', ...db, '--status', 'stuck');
+      expect(status.code).toBe(2);
+      expect(status.stderr).toContain('Allowed choices are running, compensating');
+      const time = await causeway('streams', 'show', 'account-1', ...db, '--as-of', 'yesterday');
+      expect(time.code).toBe(2);
+    });
+  });
+}
+
+describe('causeway without a database it can look at', () => {
+  it('says which database to pass, or what is wrong with it, and exits 2', async () => {
+    const none = await causeway('streams', 'list');
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('--db <file-or-url>, or CAUSEWAY_DB');
+    const missing = await causeway('outbox', 'status', '--db', '/nowhere/orders.db');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('No SQLite database at /nowhere/orders.db');
+    const unknown = await causeway('stream', 'list');
+    expect(unknown.code).toBe(2);
+  });
+});
+
+describeCli('SQLite', async () => {
+  const filename = join(mkdtempSync(join(tmpdir(), 'causeway-cli-')), 'orders.db');
+  return { store: await createSqliteStore({ filename }), args: ['--db', filename] };
+});
+
+describeWithService('postgres', 'causeway on PostgreSQL', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase('cli');
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+  describeCli('a PostgreSQL schema', async () => ({
+    store: await createPostgresStore({ connectionString: database.url, schema: 'orders' }),
+    args: ['--db', database.url, '--schema', 'orders'],
+  }));
+
+  it('names a schema without Causeway tables, and exits 2', async () => {
+    const wrong = await causeway('streams', 'list', '--db', database.url, '--schema', 'nothing_here');
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('No Causeway tables in schema "nothing_here"');
+  });
+});

@@ -1,0 +1,101 @@
+/**
+ * What each command reads, as rows. Everything goes through the Store port or plain SQL over
+ * Causeway's own tables (`$1` placeholders on both backends), read-only.
+ */
+import type { SagaStatus, Store } from '@causeway/core';
+import type { Listing } from './output.ts';
+
+export async function listStreams(store: Store, limit: number): Promise<Listing> {
+  const rows = await store.transaction((tx) =>
+    tx.query<{ stream_id: string; version: number | string }>(
+      'SELECT stream_id, max(stream_position) AS version FROM events GROUP BY stream_id ORDER BY stream_id LIMIT $1',
+      [limit],
+    ),
+  );
+  const { streams, events } = await store.events.census();
+  return {
+    columns: ['stream', 'version'],
+    rows: rows.map((row) => ({ stream: row.stream_id, version: Number(row.version) })),
+    footer: `${rows.length} of ${streams} streams, ${events} events`,
+  };
+}
+
+export async function showStream(
+  store: Store,
+  streamId: string,
+  options: { limit: number; asOf?: string },
+): Promise<Listing> {
+  const events = await store.events.readStream(null, streamId, {
+    direction: 'forward',
+    fromVersion: 1,
+    limit: options.limit,
+    ...(options.asOf ? { occurredUntil: options.asOf } : {}),
+  });
+  return {
+    columns: ['position', 'type', 'occurredAt', 'data'],
+    rows: events.map((event) => ({
+      position: event.streamPosition,
+      type: event.type,
+      occurredAt: event.occurredAt,
+      data: event.data,
+      ...(event.correlationId ? { correlationId: event.correlationId } : {}),
+    })),
+    footer: options.asOf ? `as of ${options.asOf}` : `${events.length} events`,
+  };
+}
+
+export async function outboxStatus(store: Store): Promise<Listing> {
+  const backlog = await store.outbox.backlog();
+  return {
+    columns: ['unpublished', 'oldestAgeSeconds'],
+    rows: [{ unpublished: backlog.count, oldestAgeSeconds: backlog.oldestAgeMs / 1000 }],
+  };
+}
+
+export async function listDeadLetters(
+  store: Store,
+  options: { limit: number; status?: string },
+): Promise<Listing> {
+  const entries = await store.deadLetters.list({
+    limit: options.limit,
+    ...(options.status ? { status: options.status as never } : {}),
+  });
+  return {
+    columns: ['sequence', 'consumer', 'status', 'type', 'orderingKey', 'attempts', 'lastSeenAt', 'reason'],
+    rows: entries.map((entry) => ({
+      sequence: entry.sequence,
+      consumer: entry.consumer,
+      status: entry.status,
+      type: (entry.message as { type?: string }).type ?? '',
+      orderingKey: entry.orderingKey,
+      attempts: entry.attempts,
+      lastSeenAt: entry.lastSeenAt,
+      reason: entry.reason,
+    })),
+  };
+}
+
+export async function listSagas(
+  store: Store,
+  options: { limit: number; status?: SagaStatus },
+): Promise<Listing> {
+  const [sagas, counts] = await Promise.all([
+    store.sagas.list({ limit: options.limit, ...(options.status ? { status: options.status } : {}) }),
+    store.sagas.countByStatus(),
+  ]);
+  return {
+    columns: ['sagaId', 'sagaName', 'status', 'step', 'wakeAt', 'updatedAt', 'reason'],
+    rows: sagas.map((saga) => ({
+      sagaId: saga.sagaId,
+      sagaName: saga.sagaName,
+      status: saga.status,
+      step: saga.stepIndex,
+      wakeAt: saga.wakeAt,
+      updatedAt: saga.updatedAt,
+      reason: saga.reason,
+    })),
+    footer: Object.entries(counts)
+      .map(([status, count]) => `${status} ${count}`)
+      .join(', '),
+  };
+}
