@@ -1,22 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../config.ts';
+import { loadConfig, serviceNames } from '../config.ts';
 import { instanceOfThisProcess } from '../platform/service-runtime.ts';
 import { shopServiceEntries } from './shop-services.ts';
 
 describe("the shop's processes as the supervisor runs them", () => {
   it('runs one process per service, instance 0, by default', () => {
     const entries = shopServiceEntries(loadConfig([], { PORT: '3000' }), {});
-    expect(entries.map((entry) => entry.name)).toEqual([
-      'users',
-      'catalog',
-      'inventory',
-      'orders',
-      'payments',
-      'shipping',
-      'query',
-      'analytics',
-      'gateway',
-    ]);
+    expect(entries.map((entry) => entry.name)).toEqual([...serviceNames]);
     expect(entries.every((entry) => entry.env.SHOP_INSTANCE === '0')).toBe(true);
   });
 
