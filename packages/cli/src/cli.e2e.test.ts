@@ -3,7 +3,7 @@
  * SQLite file and, when PostgreSQL runs here, a PostgreSQL schema: listings as tables and as JSON, a
  * temporal read, doctor's verdict and exit codes, and errors that say what to do.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -159,6 +159,106 @@ describe('causeway without a database it can look at', () => {
     expect(missing.stderr).toContain('No SQLite database at /nowhere/orders.db');
     const unknown = await causeway('stream', 'list');
     expect(unknown.code).toBe(2);
+  });
+});
+
+describe('causeway across databases and over time', () => {
+  const directory = mkdtempSync(join(tmpdir(), 'causeway-cli-flow-'));
+  const openService = (name: string) => createSqliteStore({ filename: join(directory, `${name}.db`) });
+
+  it('finds a flow across two services by its correlation id, in the order the events occurred', async () => {
+    const [orders, payments] = [await openService('orders'), await openService('payments')];
+    try {
+      // A few ms apart: across databases only the clock orders a flow.
+      const append = async (store: Store, streamId: string, n: number, correlationId: string) => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        await createEventStore({ store, registry }).appendToStream(
+          streamId,
+          [{ type: 'test.Noted', data: { n } }],
+          {
+            correlationId,
+          },
+        );
+      };
+      await append(orders, 'order-7', 1, 'order-7');
+      await append(payments, 'payment-7', 2, 'order-7');
+      await append(orders, 'order-8', 3, 'order-8');
+      await append(orders, 'order-7', 4, 'order-7');
+    } finally {
+      await orders.close();
+      await payments.close();
+    }
+    const flow = await causeway(
+      'events',
+      'find',
+      '--correlation',
+      'order-7',
+      '--db',
+      join(directory, 'orders.db'),
+      '--db',
+      join(directory, 'payments.db'),
+      '--json',
+    );
+    expect(flow.code).toBe(0);
+    expect(
+      JSON.parse(flow.stdout).map((row: { database: string; stream: string; position: number }) => [
+        row.database,
+        row.stream,
+        row.position,
+      ]),
+    ).toEqual([
+      ['orders', 'order-7', 1],
+      ['payments', 'payment-7', 1],
+      ['orders', 'order-7', 2],
+    ]);
+    const none = await causeway('events', 'find', '--correlation', 'order-7');
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('once per service');
+  });
+
+  it('tails the log: prints each event appended after it started, of one stream when asked, and stops on Ctrl-C', async () => {
+    const filename = join(directory, 'tailed.db');
+    const store = await openService('tailed');
+    const events = createEventStore({ store, registry });
+    await events.appendToStream('before', [{ type: 'test.Noted', data: { n: 0 } }]);
+    const child = spawn(process.execPath, [
+      bin,
+      'streams',
+      'tail',
+      '--db',
+      filename,
+      '--stream',
+      'watched',
+      '--json',
+      '--every',
+      '50',
+    ]);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      await expect.poll(() => stderr, { timeout: 15_000 }).toContain('Following from position 1');
+      await events.appendToStream('watched', [{ type: 'test.Noted', data: { n: 1 } }]);
+      await events.appendToStream('other', [{ type: 'test.Noted', data: { n: 2 } }]);
+      await events.appendToStream('watched', [{ type: 'test.Noted', data: { n: 3 } }]);
+      await expect.poll(() => stdout.trim().split('\n').length, { timeout: 15_000 }).toBe(2);
+    } finally {
+      child.kill('SIGINT');
+      await store.close();
+    }
+    expect(await exited).toBe(0);
+    expect(
+      stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line))
+        .map((row: { stream: string; data: { n: number } }) => [row.stream, row.data.n]),
+    ).toEqual([
+      ['watched', 1],
+      ['watched', 3],
+    ]);
   });
 });
 

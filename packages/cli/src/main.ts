@@ -8,8 +8,10 @@ import type { SagaStatus, Store } from '@causeway/core';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { listDeadLetters, listSagas, listStreams, outboxStatus, showStream } from './commands.ts';
 import { checksListing, runDoctor } from './doctor.ts';
-import { CannotOpenError, openDatabase } from './open-database.ts';
+import { findByCorrelation, type NamedStore } from './flow.ts';
+import { CannotOpenError, type DatabaseTarget, databaseName, openDatabase } from './open-database.ts';
 import { type Listing, printListing } from './output.ts';
+import { tailLog } from './tail.ts';
 
 const write = (text: string) => process.stdout.write(text);
 
@@ -43,13 +45,17 @@ function withDatabase(command: Command): Command {
     .option('--json', 'print JSON instead of a table', false);
 }
 
+function target(options: Common): DatabaseTarget {
+  if (!options.db) throw new CannotOpenError('Say which database: --db <file-or-url>, or CAUSEWAY_DB');
+  return { db: options.db, schema: options.schema };
+}
+
 /** Opens the database, runs `work`, prints its listing, closes; the exit code is `work`'s. */
 async function look(
   options: Common,
   work: (store: Store) => Promise<{ listing: Listing; exitCode?: number }>,
 ) {
-  if (!options.db) throw new CannotOpenError('Say which database: --db <file-or-url>, or CAUSEWAY_DB');
-  const store = await openDatabase({ db: options.db, schema: options.schema });
+  const store = await openDatabase(target(options));
   try {
     const { listing, exitCode = 0 } = await work(store);
     printListing(listing, options.json, write);
@@ -80,6 +86,65 @@ withDatabase(streams.command('show').description("a stream's events, oldest firs
         ...(options.asOf ? { asOf: options.asOf } : {}),
       }),
     })),
+  );
+
+withDatabase(
+  streams.command('tail').description('follows the log from now on, printing each new event until Ctrl-C'),
+)
+  .option('--stream <id>', 'only this stream')
+  .option('--every <ms>', 'how often to look when nothing is new', positive, 500)
+  .action(async (options: Common & { stream?: string; every: number }) => {
+    const store = await openDatabase(target(options));
+    const stop = new AbortController();
+    const interrupt = () => stop.abort();
+    process.once('SIGINT', interrupt);
+    process.once('SIGTERM', interrupt);
+    try {
+      await tailLog(store, {
+        ...(options.stream ? { stream: options.stream } : {}),
+        json: options.json,
+        everyMs: options.every,
+        signal: stop.signal,
+        write,
+      });
+    } finally {
+      await store.close();
+    }
+  });
+
+const events = program.command('events').description('events across services');
+events
+  .command('find')
+  .description(
+    "a flow: every event of one correlation id, from each service's database, in the order they occurred",
+  )
+  .requiredOption('--correlation <id>', 'the correlation id (an order id in the shop)')
+  .addOption(
+    new Option('--db <file-or-url>', 'a service database; repeat it for each service').argParser(
+      (value: string, previous: string[] = []) => [...previous, value],
+    ),
+  )
+  .addOption(new Option('--schema <name>', 'the PostgreSQL schema of its tables').default('causeway'))
+  .option('--limit <n>', 'at most this many', positive, 1000)
+  .option('--json', 'print JSON instead of a table', false)
+  .action(
+    async (options: { correlation: string; db?: string[]; schema: string; limit: number; json: boolean }) => {
+      const databases = options.db ?? [];
+      if (databases.length === 0)
+        throw new CannotOpenError('Say which databases: --db <file-or-url>, once per service');
+      const stores: NamedStore[] = [];
+      try {
+        for (const db of databases)
+          stores.push({ name: databaseName(db), store: await openDatabase({ db, schema: options.schema }) });
+        printListing(
+          await findByCorrelation(stores, options.correlation, options.limit),
+          options.json,
+          write,
+        );
+      } finally {
+        for (const { store } of stores) await store.close();
+      }
+    },
   );
 
 const outbox = program.command('outbox').description('the transactional outbox');

@@ -3,6 +3,7 @@
  * before the store is opened, because opening creates what is missing, and a look must not write.
  */
 import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { Store } from '@causeway/core';
 import { createPostgresStore } from '@causeway/postgres';
 import { createSqliteStore } from '@causeway/sqlite';
@@ -51,6 +52,12 @@ export async function openDatabase(target: DatabaseTarget): Promise<Store> {
     await client.end();
   }
   return createPostgresStore({ connectionString: target.db, schema: target.schema, poolSize: 2 });
+}
+
+/** A short name for a database in a listing: a file's base name, or a URL's database. */
+export function databaseName(db: string): string {
+  if (isPostgresUrl(db)) return decodeURIComponent(new URL(db).pathname.slice(1)) || db;
+  return basename(db).replace(/\.db$/, '');
 }
 
 /** The URL without its password, for messages. */
