@@ -34,6 +34,8 @@ export function registerCausewayMetrics(options: CausewayMetricsOptions): Causew
   const { registry, store, relay, projections } = options;
   const registers = [registry];
 
+  // Two gauges each come from one read: a scrape collects them at once, so they share it.
+  const backlog = oncePerScrape(() => store.outbox.backlog());
   const scrapeErrors = new Counter({
     name: 'causeway_metrics_scrape_errors_total',
     help: 'Metrics that could not be read at a scrape (the store out of reach, say), by metric; they are left out of that scrape.',
@@ -64,7 +66,7 @@ export function registerCausewayMetrics(options: CausewayMetricsOptions): Causew
     registers,
     async collect() {
       await safely(this, async () => {
-        this.set((await store.outbox.backlog()).count);
+        this.set((await backlog()).count);
       });
     },
   });
@@ -74,7 +76,7 @@ export function registerCausewayMetrics(options: CausewayMetricsOptions): Causew
     registers,
     async collect() {
       await safely(this, async () => {
-        this.set((await store.outbox.backlog()).oldestAgeMs / 1000);
+        this.set((await backlog()).oldestAgeMs / 1000);
       });
     },
   });
@@ -156,36 +158,54 @@ export function registerCausewayMetrics(options: CausewayMetricsOptions): Causew
   }
 
   const reported: Array<{ runner: ProjectionRunner; names: readonly string[] }> = [];
-  const statuses = () =>
-    Promise.all(reported.flatMap(({ runner, names }) => names.map((name) => runner.status(name))));
-  new Gauge({
-    name: 'causeway_projection_lag_positions',
-    help: "Events of the service's own log a projection has not applied yet.",
-    labelNames: ['projection'],
-    registers,
-    async collect() {
-      await safely(this, async () => {
-        for (const status of await statuses()) this.set({ projection: status.name }, status.positionsBehind);
-      });
-    },
-  });
-  new Gauge({
-    name: 'causeway_projection_lag_seconds',
-    help: 'Age of the oldest event a projection has not applied yet (0 when caught up).',
-    labelNames: ['projection'],
-    registers,
-    async collect() {
-      await safely(this, async () => {
-        for (const status of await statuses()) this.set({ projection: status.name }, status.secondsBehind);
-      });
-    },
-  });
+  const statuses = oncePerScrape(() =>
+    Promise.all(reported.flatMap(({ runner, names }) => names.map((name) => runner.status(name)))),
+  );
+  const lags = [
+    [
+      'causeway_projection_lag_positions',
+      "Events of the service's own log a projection has not applied yet.",
+      'positionsBehind',
+    ],
+    [
+      'causeway_projection_lag_seconds',
+      'Age of the oldest event a projection has not applied yet (0 when caught up).',
+      'secondsBehind',
+    ],
+  ] as const;
+  for (const [name, help, field] of lags) {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['projection'],
+      registers,
+      async collect() {
+        await safely(this, async () => {
+          for (const status of await statuses()) this.set({ projection: status.name }, status[field]);
+        });
+      },
+    });
+  }
   if (projections) reported.push(projections);
 
   return {
     reportProjections(runner, names) {
       reported.push({ runner, names });
     },
+  };
+}
+
+/**
+ * `read` shared by the callers that start while it runs: a scrape collects every metric at once,
+ * so the metrics drawn from one read cost one read.
+ */
+function oncePerScrape<T>(read: () => Promise<T>): () => Promise<T> {
+  let running: Promise<T> | undefined;
+  return () => {
+    running ??= read().finally(() => {
+      running = undefined;
+    });
+    return running;
   };
 }
 

@@ -3,11 +3,7 @@
  * 1–2 s (never the gateway, which clients talk to), and the choice of backends a run covers.
  */
 import { pause } from './running-shop.ts';
-
-interface ProcessHealth {
-  status: string;
-  pid: number | null;
-}
+import { processesOf } from './shop-processes.ts';
 
 export interface ChaosMonkey {
   /** Stops killing; resolves to the services killed, in order, and when the last kill was. */
@@ -27,20 +23,14 @@ export function startChaosMonkey(api: string): ChaosMonkey {
         (response) => response.json(),
         () => null,
       );
-      // Every process: a service run several times lists each under `instances`.
-      const up = Object.entries<ProcessHealth & { instances?: ProcessHealth[] }>(health?.services ?? {})
-        .flatMap(([name, service]) =>
-          (service.instances ?? [service]).map((each, k): [string, ProcessHealth] => [
-            k === 0 ? name : `${name}-${k + 1}`,
-            each,
-          ]),
-        )
-        .filter(([name, service]) => name !== 'gateway' && service.status === 'up' && service.pid);
+      const up = processesOf(health?.services ?? {}).filter(
+        ({ service, status, pid }) => service !== 'gateway' && status === 'up' && pid,
+      );
       const victim = up[Math.floor(Math.random() * up.length)];
       if (!victim) continue;
       try {
-        process.kill(victim[1].pid!, 'SIGKILL');
-        kills.push(victim[0]);
+        process.kill(victim.pid, 'SIGKILL');
+        kills.push(victim.name);
         lastKillAt = Date.now();
       } catch {
         // Already gone.

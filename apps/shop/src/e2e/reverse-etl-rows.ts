@@ -10,6 +10,7 @@ import { serviceLog, serviceUrl } from './analytics-kill-support.ts';
 import { ordersOf } from './analytics-rows.ts';
 import { pause, until } from './running-shop.ts';
 import type { Answer, ShopApi as Api } from './shop-api.ts';
+import { processesOf, type ServicesHealth } from './shop-processes.ts';
 
 const week = 7 * 24 * 3_600_000;
 
@@ -125,7 +126,7 @@ export function reverseEtlRows(
     expect(older).toBeDefined();
 
     // The catalog (every process of it) is frozen while the second product overtakes the first and its rank is pushed.
-    const catalogPids = catalogPidsOf((await api('GET', '/health')).body);
+    const catalogPids = catalogPidsOf((await api('GET', '/health')).body.services);
     for (const pid of catalogPids) process.kill(pid, 'SIGSTOP');
     try {
       const soldAt = new Date().toISOString();
@@ -147,7 +148,7 @@ export function reverseEtlRows(
     // The supervisor restarts it; the commands it had not handled are delivered again.
     const [firstRank, secondRank] = await ranksArrive([first!, second!], 90_000);
     expect(secondRank!.salesRank).toBeLessThan(firstRank!.salesRank!);
-    const restarted = catalogPidsOf((await api('GET', '/health')).body);
+    const restarted = catalogPidsOf((await api('GET', '/health')).body.services);
     expect(restarted.filter((pid) => catalogPids.includes(pid))).toEqual([]);
 
     // The older run, in which the first product ranked above the second, sent again.
@@ -176,10 +177,7 @@ export function reverseEtlRows(
   });
 }
 
-/** The pids of the catalog's processes in a GET /health answer (one, or each of `instances`). */
-function catalogPidsOf(health: {
-  services: Record<string, { pid: number; instances?: Array<{ pid: number }> }>;
-}) {
-  const catalog = health.services.catalog!;
-  return (catalog.instances ?? [catalog]).map(({ pid }) => pid);
-}
+const catalogPidsOf = (services: ServicesHealth) =>
+  processesOf(services)
+    .filter(({ service }) => service === 'catalog')
+    .map(({ pid }) => pid);

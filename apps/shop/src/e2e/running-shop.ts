@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config.ts';
+import { processesOf, type ServicesHealth } from './shop-processes.ts';
 
 const supervisorScript = fileURLToPath(new URL('../../dist/supervisor/main.js', import.meta.url));
 
@@ -51,12 +52,7 @@ export async function startShop(env: Record<string, string> = {}): Promise<Runni
       (r) => (r.ok ? r.json() : null),
       () => null,
     );
-    const services = (
-      health as {
-        services?: Record<string, { status: string; instances?: Array<{ status: string }> }>;
-      } | null
-    )?.services;
-    const processes = Object.values(services ?? {}).flatMap((service) => service.instances ?? [service]);
+    const processes = processesOf((health as { services?: ServicesHealth } | null)?.services ?? {});
     if (processes.length > 0 && processes.every((each) => each.status === 'up')) break;
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop();

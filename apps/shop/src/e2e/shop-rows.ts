@@ -14,6 +14,7 @@ import { dataProductRows } from './data-product-rows.ts';
 import { reverseEtlRows } from './reverse-etl-rows.ts';
 import { pause, type RunningShop, startShop, until } from './running-shop.ts';
 import { type Answer, shopApi } from './shop-api.ts';
+import { processesOf } from './shop-processes.ts';
 
 let shop: RunningShop;
 
@@ -62,24 +63,6 @@ function expectProblem(answer: Answer, status: number) {
     detail: expect.any(String),
     type: expect.any(String),
   });
-}
-
-interface ProcessHealth {
-  status: string;
-  pid: number;
-  url: string;
-}
-
-/** Every process in GET /health, named as the supervisor names it: `orders`, `orders-2`... */
-function processesOf(
-  services: Record<string, ProcessHealth & { instances?: ProcessHealth[] }>,
-): Array<ProcessHealth & { name: string }> {
-  return Object.entries(services).flatMap(([service, health]) =>
-    (health.instances ?? [health]).map((each, instance) => ({
-      ...each,
-      name: instance === 0 ? service : `${service}-${instance + 1}`,
-    })),
-  );
 }
 
 /** Processes beyond one per service that the run's SHOP_INSTANCES asks for. */
@@ -588,7 +571,7 @@ export function describeShopRows(title: string, options: ShopRowsOptions): void 
       expect(done.body.status).toBe('CONFIRMED');
       const processes = processesOf((await api('GET', '/health')).body.services);
       const stopped = processes
-        .filter(({ name }) => /^(payments|shipping)(-\d+)?$/.test(name))
+        .filter(({ service }) => service === 'payments' || service === 'shipping')
         .map(({ pid }) => pid);
       for (const pid of stopped) process.kill(pid, 'SIGSTOP');
       try {
@@ -734,7 +717,7 @@ export function describeShopRows(title: string, options: ShopRowsOptions): void 
           .map((match) => Number(match[1]))
           .reduce((sum, count) => sum + count, 0);
       const paymentsHandled = processes
-        .filter(({ name }) => /^payments(-\d+)?$/.test(name))
+        .filter(({ service }) => service === 'payments')
         .reduce((sum, { name }) => sum + handled(texts.get(name)!, 'payments'), 0);
       expect(paymentsHandled).toBeGreaterThan(0);
       expect(texts.get('query')).toMatch(/^causeway_projection_lag_positions\{projection="[^"]+"\} \d+$/m);
@@ -748,7 +731,7 @@ export function describeShopRows(title: string, options: ShopRowsOptions): void 
       if (options.changeCapture)
         expect(
           processes
-            .filter(({ name }) => /^shipping(-\d+)?$/.test(name))
+            .filter(({ service }) => service === 'shipping')
             .some(({ name }) =>
               /^causeway_cdc_slot_lag_bytes\{slot="[^"]+_shipments",active="true"\} \d+$/m.test(
                 texts.get(name)!,

@@ -1,8 +1,11 @@
 /**
  * Leadership over a real PostgreSQL: of three processes' worth of contenders one runs the job; when
  * the leader's connection is cut (what the server sees of a SIGKILLed process) it stops its job and
- * another takes over; a stopped leader hands over too.
+ * another takes over; a stopped leader hands over too; and a leader process SIGKILLed for real.
  */
+
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { createTestDatabase, describeWithService, type TestDatabase } from '@causeway/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -66,5 +69,40 @@ describeWithService('postgres', 'leadership by advisory lock', () => {
       for (const each of contenders) await each.stop();
     }
     expect(running.size).toBe(0);
+  });
+
+  it('takes over from a leader whose process is SIGKILLed', async () => {
+    // The leader is another process, running the built module, that prints once it leads.
+    const leaderModule = fileURLToPath(new URL('../../dist/platform/leader-lock.js', import.meta.url));
+    const script = `
+      const { runWhileLeader } = await import(${JSON.stringify(leaderModule)});
+      runWhileLeader({ connectionString: process.argv[1], name: 'test.killed', retryMs: 50, log: () => {},
+        lead: async () => { console.log('leading'); return null; } });`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script, database.url], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let printed = '';
+    child.stdout.on('data', (chunk) => (printed += chunk));
+    let takenOver = false;
+    await expect.poll(() => printed, { timeout: 15_000 }).toContain('leading');
+    const follower = runWhileLeader({
+      connectionString: database.url,
+      name: 'test.killed',
+      retryMs: 50,
+      log: () => {},
+      lead: async () => {
+        takenOver = true;
+        return null;
+      },
+    });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(takenOver).toBe(false);
+      child.kill('SIGKILL');
+      await expect.poll(() => takenOver, { timeout: 15_000 }).toBe(true);
+    } finally {
+      child.kill('SIGKILL');
+      await follower.stop();
+    }
   });
 });

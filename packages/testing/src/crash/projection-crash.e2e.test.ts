@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +13,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { registry } from '../event-store-conformance/fixtures.ts';
 import { createTestDatabase, type TestDatabase } from '../postgres-test-database.ts';
 import { describeWithService } from '../services.ts';
-import { compiledChildScript } from './compiled-child.ts';
+import { compiledChildScript, runChild } from './compiled-child.ts';
 import { openCrashStore } from './crash-backends.ts';
 import type { CrashStoreSpec } from './messaging-crash-config.ts';
 import { ledgerProjection, ledgerStreams } from './projection-crash-fixture.ts';
@@ -26,40 +25,25 @@ const childScript = compiledChildScript(new URL('./projection-child.ts', import.
  * SIGKILLs it after a random 0-10 ms, while it still has batches to apply: inside a batch's
  * transaction or between two. Answers what it printed.
  */
-function runAndKill(args: string[], prefix: string, lines: number): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(process.execPath, [childScript, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const printed: string[] = [];
-    let buffered = '';
-    let stderr = '';
-    let seen = 0;
-    let killing = false;
-    child.stderr!.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const complete = buffered.split('\n');
-      buffered = complete.pop()!;
-      for (const line of complete) {
-        printed.push(line);
-        if (line.startsWith(prefix)) seen++;
-      }
-      if ((seen >= lines || printed.includes('rebuilt')) && !killing) {
-        killing = true;
-        setTimeout(() => child.kill('SIGKILL'), Math.floor(Math.random() * 10));
-      }
-    });
-    // Nothing more to print (caught up): it is killed idle, which must be safe too.
-    const idleKill = setTimeout(() => child.kill('SIGKILL'), 8_000);
-    child.on('exit', (code, signal) => {
-      clearTimeout(idleKill);
-      if (signal === 'SIGKILL') resolve(printed);
-      else reject(new Error(`projection child exited with ${code} before it was killed: ${stderr}`));
-    });
+async function runAndKill(args: string[], prefix: string, lines: number): Promise<string[]> {
+  const printed: string[] = [];
+  let seen = 0;
+  let killing = false;
+  const { child, exited } = runChild(childScript, args, (line, running) => {
+    printed.push(line);
+    if (line.startsWith(prefix)) seen++;
+    if ((seen >= lines || line === 'rebuilt') && !killing) {
+      killing = true;
+      setTimeout(() => running.kill('SIGKILL'), Math.floor(Math.random() * 10));
+    }
   });
+  // Nothing more to print (caught up): it is killed idle, which must be safe too.
+  const idleKill = setTimeout(() => child.kill('SIGKILL'), 8_000);
+  const { code, signal, stderr } = await exited;
+  clearTimeout(idleKill);
+  if (signal !== 'SIGKILL')
+    throw new Error(`projection child exited with ${code} before it was killed: ${stderr}`);
+  return printed;
 }
 
 /** Deposits spread over the ledger's accounts; answers one token for all of them. */
