@@ -4,7 +4,11 @@ export default defineConfig({
   // Tests run the workspace packages from their `.ts` sources (no build first): the
   // `@causeway/source` export condition points each package at its `src/index.ts`.
   // The rest are Vite's own defaults for server code.
-  ssr: { resolve: { conditions: ['@causeway/source', 'module', 'node', 'development|production'] } },
+  ssr: {
+    // Not `module`: packages such as OpenTelemetry's API point it at builds whose imports lack
+    // file extensions, which Node (running the externalized dependencies) cannot load.
+    resolve: { conditions: ['@causeway/source', 'node', 'development|production'] },
+  },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts'],
     globalSetup: ['./scripts/build-before-tests.ts'],

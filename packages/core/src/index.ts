@@ -13,4 +13,5 @@ export * from './projections/index.ts';
 export * from './sagas/index.ts';
 export * from './sharding/index.ts';
 export * from './store/index.ts';
+export * from './tracing/index.ts';
 export * from './transport/index.ts';

@@ -1,4 +1,4 @@
-import { ConfigurationError } from '@causeway/core';
+import { ConfigurationError, inSpan, SpanKind } from '@causeway/core';
 import pg from 'pg';
 import type { ChangeTransaction, SchemaChange, SnapshotProgress } from './change.ts';
 import { openReplicationStream, type ReplicationStream } from './replication-stream.ts';
@@ -159,11 +159,26 @@ export function createPostgresChangeSource(options: PostgresChangeSourceOptions)
       inFlight: options.handlerConcurrency,
       onTransaction: (transaction) => {
         const { deliver, afterDelivery } = snapshots.intercept(transaction);
+        const handle = (each: ChangeTransaction) =>
+          inSpan(
+            `cdc ${slot}`,
+            () => ({
+              kind: SpanKind.CONSUMER,
+              attributes: {
+                'causeway.cdc.slot': slot,
+                'causeway.cdc.lsn': each.lsn,
+                'causeway.cdc.snapshot': each.snapshot,
+                'causeway.cdc.changes': each.changes.length,
+                ...(each.xid === null ? {} : { 'causeway.cdc.xid': each.xid }),
+              },
+            }),
+            () => handler(each),
+          );
         const delivered =
           (options.handlerConcurrency ?? 1) > 1
-            ? Promise.all(deliver.map((each) => handler(each)))
+            ? Promise.all(deliver.map(handle))
             : deliver.reduce<Promise<void>>(
-                (previous, each) => previous.then(() => handler(each)),
+                (previous, each) => previous.then(() => handle(each)),
                 Promise.resolve(),
               );
         return delivered.then(() => {

@@ -1,4 +1,4 @@
-import type { Transport, TransportMessage } from '@causeway/core';
+import { publishTraced, type Transport, type TransportMessage } from '@causeway/core';
 
 interface Waiting {
   readonly messages: readonly TransportMessage[];
@@ -32,7 +32,10 @@ export function createOrderedPublisher(transport: Transport, maxBatch: number) {
     while (waiting.length > 0) {
       const batch = takeBatch();
       try {
-        await transport.publish(batch.flatMap((each) => each.messages));
+        await publishTraced(
+          transport,
+          batch.flatMap((each) => each.messages),
+        );
         for (const each of batch) each.resolve();
       } catch (error) {
         for (const each of [...batch, ...waiting.splice(0)]) each.reject(error);

@@ -25,6 +25,7 @@ import type {
   StoredEvent,
   Transaction,
 } from '../store/index.ts';
+import { inSpan, spanAttributes, withTraceContext } from '../tracing/index.ts';
 import { decodeEvents } from './event-codec.ts';
 
 /** Runs inside the append transaction with the appended events (inline projections). */
@@ -147,7 +148,7 @@ function createUntypedEventStore(options: EventStoreOptions): EventStore {
         correlationId: o.correlationId ?? null,
         causationId: o.causationId ?? null,
         occurredAt: event.occurredAt ?? now,
-        metadata: o.metadata || event.metadata ? { ...o.metadata, ...event.metadata } : {},
+        metadata: withTraceContext(o.metadata || event.metadata ? { ...o.metadata, ...event.metadata } : {}),
         data: hasPersonalData ? await cipher.encrypt(tx, event.type, data) : data,
       });
     }
@@ -178,45 +179,59 @@ function createUntypedEventStore(options: EventStoreOptions): EventStore {
     return { result, messages };
   }
 
+  async function appendNow(streamId: string, events: readonly NewMessage[], appendOptions: AppendOptions) {
+    assertStreamId(streamId);
+    const expectedVersion = appendOptions.expectedVersion ?? 'any';
+    if (typeof expectedVersion === 'number') assertPosition(expectedVersion, 'expectedVersion');
+    else if (!['any', 'noStream', 'streamExists'].includes(expectedVersion)) {
+      throw new InvalidArgumentError(
+        'expectedVersion',
+        `expectedVersion must be a number, 'any', 'noStream' or 'streamExists', got ${String(expectedVersion)}`,
+      );
+    }
+    const stored = await toStored(appendOptions.tx ?? null, streamId, events, appendOptions);
+    const request: AppendRequest = { streamId, expectedVersion, events: stored };
+    // publishTo alone does not need one: the store writes the outbox rows in the same commit,
+    // so such appends still share a group commit.
+    const needsTransaction = appendOptions.tx || inlineHandlers.length > 0;
+    let result: AppendResult;
+    let messages: Message[];
+    if (needsTransaction) {
+      const run = (tx: Transaction) => appendInTransaction(tx, request, events, appendOptions.publishTo);
+      ({ result, messages } = appendOptions.tx ? await run(appendOptions.tx) : await store.transaction(run));
+    } else {
+      result = await appendGrouped(
+        appendOptions.publishTo ? { ...request, publishTo: appendOptions.publishTo } : request,
+      );
+      messages = toMessages(stored, result, events);
+    }
+    const last = result.positions[result.positions.length - 1]!;
+    const mark = { streamId, version: last.streamPosition };
+    // Committed here (not in the caller's transaction): the log's position now is past the
+    // commit, and a session read may use a replica that has replayed that far.
+    const position = appendOptions.tx || !store.sessionPosition ? undefined : await store.sessionPosition();
+    return { ...result, events: messages, consistencyToken: encodeConsistencyToken([mark], position) };
+  }
+
   return {
     store,
     registry,
     cipher,
 
-    async appendToStream(streamId, events, appendOptions = {}) {
-      assertStreamId(streamId);
-      const expectedVersion = appendOptions.expectedVersion ?? 'any';
-      if (typeof expectedVersion === 'number') assertPosition(expectedVersion, 'expectedVersion');
-      else if (!['any', 'noStream', 'streamExists'].includes(expectedVersion)) {
-        throw new InvalidArgumentError(
-          'expectedVersion',
-          `expectedVersion must be a number, 'any', 'noStream' or 'streamExists', got ${String(expectedVersion)}`,
-        );
-      }
-      const stored = await toStored(appendOptions.tx ?? null, streamId, events, appendOptions);
-      const request: AppendRequest = { streamId, expectedVersion, events: stored };
-      // publishTo alone does not need one: the store writes the outbox rows in the same commit,
-      // so such appends still share a group commit.
-      const needsTransaction = appendOptions.tx || inlineHandlers.length > 0;
-      let result: AppendResult;
-      let messages: Message[];
-      if (needsTransaction) {
-        const run = (tx: Transaction) => appendInTransaction(tx, request, events, appendOptions.publishTo);
-        ({ result, messages } = appendOptions.tx
-          ? await run(appendOptions.tx)
-          : await store.transaction(run));
-      } else {
-        result = await appendGrouped(
-          appendOptions.publishTo ? { ...request, publishTo: appendOptions.publishTo } : request,
-        );
-        messages = toMessages(stored, result, events);
-      }
-      const last = result.positions[result.positions.length - 1]!;
-      const mark = { streamId, version: last.streamPosition };
-      // Committed here (not in the caller's transaction): the log's position now is past the
-      // commit, and a session read may use a replica that has replayed that far.
-      const position = appendOptions.tx || !store.sessionPosition ? undefined : await store.sessionPosition();
-      return { ...result, events: messages, consistencyToken: encodeConsistencyToken([mark], position) };
+    appendToStream(streamId, events, appendOptions = {}) {
+      return inSpan(
+        'causeway.append',
+        () => ({
+          attributes: {
+            [spanAttributes.streamId]: streamId,
+            [spanAttributes.batchCount]: Array.isArray(events) ? events.length : 0,
+            ...(appendOptions.correlationId
+              ? { [spanAttributes.correlationId]: appendOptions.correlationId }
+              : {}),
+          },
+        }),
+        () => appendNow(streamId, events, appendOptions),
+      );
     },
 
     async readStream(streamId, readOptions = {}) {

@@ -9,6 +9,7 @@ import {
 } from '../errors/index.ts';
 import type { AnyEventDefinition, EventRegistry, HandlerMap, Message } from '../message/index.ts';
 import type { DeadLetter, OutboxMessage, Store, Transaction } from '../store/index.ts';
+import { inSpan, SpanKind, spanAttributes, traceContextOf } from '../tracing/index.ts';
 import type { Delivery, Subscription, Transport, TransportMessage } from '../transport/index.ts';
 import { backoffDelay } from './backoff.ts';
 
@@ -186,7 +187,29 @@ export function createConsumer<Definition extends AnyEventDefinition>(options: C
       const isNew = fresh.delete(message.id);
       const handler = handlers[envelope.type];
       if (isNew && handler) {
-        await handler(envelope, { tx, attempt, send });
+        await inSpan(
+          `process ${message.destination}`,
+          () => ({
+            kind: SpanKind.CONSUMER,
+            parent: traceContextOf(envelope),
+            attributes: {
+              [spanAttributes.operationType]: 'process',
+              [spanAttributes.destination]: message.destination,
+              [spanAttributes.consumerGroup]: name,
+              [spanAttributes.messageId]: message.id,
+              [spanAttributes.attempt]: attempt,
+              'causeway.message.type': envelope.type,
+              ...(envelope.streamId ? { [spanAttributes.streamId]: envelope.streamId } : {}),
+              ...(envelope.correlationId
+                ? {
+                    [spanAttributes.conversationId]: envelope.correlationId,
+                    [spanAttributes.correlationId]: envelope.correlationId,
+                  }
+                : {}),
+            },
+          }),
+          () => handler(envelope, { tx, attempt, send }),
+        );
       }
       outcomes.push(isNew ? 'handled' : 'duplicate');
     }

@@ -3,6 +3,7 @@ import { newMessageId } from '../message/index.ts';
 import type { ClaimedMessage, OutboxMessage, Store } from '../store/index.ts';
 import type { Transport, TransportMessage } from '../transport/index.ts';
 import { backoffDelay } from './backoff.ts';
+import { publishTraced } from './publish-traced.ts';
 
 export interface OutboxRelayOptions {
   store: Store;
@@ -83,7 +84,7 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
     return {
       claim: () => store.outbox.claimBatch({ owner: spellOwner, limit: batchSize, leaseMs }),
       /** With broker confirmation; one batch at a time, in claim order. */
-      publish: (batch: readonly ClaimedMessage[]) => transport.publish(batch.map(toTransportMessage)),
+      publish: (batch: readonly ClaimedMessage[]) => publishTraced(transport, batch.map(toTransportMessage)),
       async mark(batch: readonly ClaimedMessage[]) {
         await store.outbox.markPublished(spellOwner, idsOf(batch));
         published += batch.length;
@@ -184,7 +185,7 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
           const handoffOwner = openOwner;
           const batch = handed.splice(0, batchSize);
           try {
-            await transport.publish(batch.map(toTransportMessage));
+            await publishTraced(transport, batch.map(toTransportMessage));
           } catch (error) {
             close();
             await giveBack(handoffOwner, [...batch, ...handed.splice(0)]);

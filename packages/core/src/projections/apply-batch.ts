@@ -1,5 +1,6 @@
 import type { Message } from '../message/index.ts';
 import type { Store, Transaction } from '../store/index.ts';
+import { inSpan, linkTo, spanAttributes } from '../tracing/index.ts';
 import type { Projection } from './projection.ts';
 import { applyEvents } from './read-model.ts';
 import { SubscribedProgress } from './subscribed-progress.ts';
@@ -26,6 +27,27 @@ export async function applySourcedEvents(options: {
   events: readonly SourcedEvent[];
   knownDocuments?: DocumentCache | null;
 }): Promise<Message[]> {
+  return inSpan(
+    `projection ${options.projection.name}`,
+    () => ({
+      attributes: {
+        [spanAttributes.projection]: options.projection.name,
+        'causeway.projection.generation': options.generation,
+        [spanAttributes.batchCount]: options.events.length,
+      },
+      // The batch's events come from many flows: it names (a bounded number of) them by links.
+      links: options.events
+        .slice(0, maxLinks)
+        .map(({ event }) => linkTo(event))
+        .filter((link) => link !== null),
+    }),
+    () => applyInOrder(options),
+  );
+}
+
+const maxLinks = 32;
+
+async function applyInOrder(options: Parameters<typeof applySourcedEvents>[0]): Promise<Message[]> {
   const { store, projection, tx, generation } = options;
   const progress = new SubscribedProgress(store, tx, projection.name, generation);
   const toApply: Message[] = [];

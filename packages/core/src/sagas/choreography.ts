@@ -1,6 +1,7 @@
 import type { Message } from '../message/index.ts';
 import { newMessageId } from '../message/index.ts';
 import type { OutboxMessage } from '../store/index.ts';
+import { withTraceContext } from '../tracing/index.ts';
 
 /** The trace of a message: one correlation id for the whole flow, the message that caused this one. */
 export interface Causation {
@@ -48,7 +49,7 @@ export function followUp(
       globalPosition: 0,
       ...trace,
       occurredAt: new Date().toISOString(),
-      metadata: options.metadata ?? {},
+      metadata: withTraceContext(options.metadata ?? {}),
       data: options.data,
     },
   };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineCommand, newMessageId } from '../message/index.ts';
 import type { OutboxMessage } from '../store/index.ts';
+import { withTraceContext } from '../tracing/index.ts';
 import type { SagaAction, SagaReply } from './saga-machine.ts';
 
 /** The reply type every participant sends back to the orchestrator. */
@@ -67,7 +68,7 @@ function envelope(options: {
       correlationId: options.correlationId,
       causationId: options.causationId,
       occurredAt: options.now.toISOString(),
-      metadata: options.metadata,
+      metadata: withTraceContext(options.metadata),
       data: options.data,
     },
   };

@@ -3,6 +3,7 @@ import { createWakeableSleep } from '../lifecycle/index.ts';
 import { createEventRegistry, newMessageId } from '../message/index.ts';
 import { type ConsumerOptions, createConsumer } from '../messaging/index.ts';
 import type { OutboxMessage, SagaInstance, SagaStatus, Store, Transaction } from '../store/index.ts';
+import { inSpanNow, spanAttributes } from '../tracing/index.ts';
 import type { Transport } from '../transport/index.ts';
 import type { SagaDefinition } from './saga-definition.ts';
 import {
@@ -79,26 +80,41 @@ export function createSagaOrchestrator(options: SagaOrchestratorOptions) {
   ) {
     if (commands.length === 0) return;
     const now = clock();
-    await enqueue(
-      commands.map((outgoing) =>
-        commandMessage({
-          meta: {
-            sagaId: instance.sagaId,
-            sagaName: instance.sagaName,
-            step: outgoing.step,
-            action: outgoing.action,
-            attempt: outgoing.attempt,
-            replyTo,
+    // Each step's command is built in its own span: the participant's handling is its child.
+    const messages = commands.map((outgoing) =>
+      inSpanNow(
+        `saga ${instance.sagaName} ${outgoing.action} ${outgoing.step}`,
+        () => ({
+          attributes: {
+            [spanAttributes.sagaId]: instance.sagaId,
+            [spanAttributes.sagaName]: instance.sagaName,
+            [spanAttributes.sagaStep]: outgoing.step,
+            [spanAttributes.sagaAction]: outgoing.action,
+            [spanAttributes.attempt]: outgoing.attempt,
+            [spanAttributes.correlationId]: instance.correlationId,
+            [spanAttributes.destination]: outgoing.command.destination,
           },
-          destination: outgoing.command.destination,
-          type: outgoing.command.type,
-          schemaVersion: outgoing.command.schemaVersion,
-          data: outgoing.command.data,
-          correlationId: instance.correlationId,
-          now,
         }),
+        () =>
+          commandMessage({
+            meta: {
+              sagaId: instance.sagaId,
+              sagaName: instance.sagaName,
+              step: outgoing.step,
+              action: outgoing.action,
+              attempt: outgoing.attempt,
+              replyTo,
+            },
+            destination: outgoing.command.destination,
+            type: outgoing.command.type,
+            schemaVersion: outgoing.command.schemaVersion,
+            data: outgoing.command.data,
+            correlationId: instance.correlationId,
+            now,
+          }),
       ),
     );
+    await enqueue(messages);
   }
 
   const enqueueIn = (tx: Transaction) => (messages: readonly OutboxMessage[]) =>

@@ -1,0 +1,12 @@
+export {
+  inSpan,
+  inSpanEach,
+  inSpanNow,
+  linkTo,
+  SpanKind,
+  type SpanOptions,
+  spanAttributes,
+  traceContextOf,
+  tracingOn,
+  withTraceContext,
+} from './tracing.ts';

@@ -1,0 +1,163 @@
+/**
+ * Tracing end to end in one process, exported over OTLP/HTTP to a receiver: an append, the relay's
+ * publish, a consumer's handling and its follow-up form one tree, and the envelope carries the
+ * trace context; with no SDK registered nothing is written into the envelope.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  causedBy,
+  createConsumer,
+  createEventRegistry,
+  createEventStore,
+  createOutboxRelay,
+  defineCommand,
+  defineEvent,
+  followUp,
+  type Message,
+} from '@causeway/core';
+import { createEmbeddedTransport } from '@causeway/embedded';
+import { createSqliteStore } from '@causeway/sqlite';
+import { type ReceivedSpan, startOtlpReceiver } from '@causeway/testing';
+import { SpanKind, trace } from '@opentelemetry/api';
+import { expect, it } from 'vitest';
+import { z } from 'zod';
+import { startTracing } from './index.ts';
+
+const registry = createEventRegistry([
+  defineEvent({ type: 'orders.OrderPlaced', schema: z.object({ orderId: z.string() }) }),
+  defineCommand({ type: 'shipping.PrepareParcel', schema: z.object({ orderId: z.string() }) }),
+]);
+
+async function until(condition: () => boolean, what: string) {
+  const deadline = Date.now() + 15_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Each span's parent is in the trace, and exactly one span (the root) has none. */
+function expectOneTree(spans: readonly ReceivedSpan[]) {
+  const ids = new Set(spans.map((span) => span.spanId));
+  const roots = spans.filter((span) => span.parentSpanId === undefined);
+  expect(roots.map((span) => span.name)).toHaveLength(1);
+  for (const span of spans) {
+    if (span.parentSpanId !== undefined) expect(ids, `parent of ${span.name}`).toContain(span.parentSpanId);
+  }
+  return roots[0]!;
+}
+
+it('carries one trace from an append through the relay, a consumer and its follow-up, over OTLP', async () => {
+  const directory = mkdtempSync(join(tmpdir(), 'causeway-tracing-'));
+  const transport = createEmbeddedTransport({ filename: join(directory, 'transport.db'), pollIntervalMs: 5 });
+  const store = await createSqliteStore({ filename: join(directory, 'service.db') });
+  const events = createEventStore({ store, registry });
+  const receiver = await startOtlpReceiver();
+  const handled: Message[] = [];
+  const inventory = createConsumer({
+    name: 'inventory',
+    store,
+    transport,
+    destinations: ['orders.events'],
+    registry,
+    handlers: {
+      'orders.OrderPlaced': async (message, { send }) => {
+        handled.push(message);
+        await send([
+          followUp(message, {
+            destination: 'shipping.commands',
+            type: 'shipping.PrepareParcel',
+            data: message.data,
+            orderingKey: message.data.orderId,
+          }),
+        ]);
+      },
+    },
+  });
+  const shipping = createConsumer({
+    name: 'shipping',
+    store,
+    transport,
+    destinations: ['shipping.commands'],
+    registry,
+    handlers: {
+      'shipping.PrepareParcel': async (message) => {
+        handled.push(message);
+      },
+    },
+  });
+  const relay = createOutboxRelay({ store, transport, idlePollMs: 20 });
+  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.endpoint;
+  try {
+    await inventory.start();
+    await shipping.start();
+    relay.start();
+
+    // Untraced: no SDK registered, so nothing is added to the envelope.
+    const untraced = await events.appendToStream(
+      'order-0',
+      [{ type: 'orders.OrderPlaced', data: { orderId: '0' } }],
+      {
+        publishTo: 'orders.events',
+      },
+    );
+    expect(untraced.events[0]!.metadata).toEqual({});
+    await until(() => handled.length === 2, 'the untraced flow');
+
+    const tracing = startTracing({ serviceName: 'orders', serviceInstanceId: 'orders-1' })!;
+    let traceId = '';
+    await trace.getTracer('test').startActiveSpan('POST /orders', { kind: SpanKind.SERVER }, async (span) => {
+      traceId = span.spanContext().traceId;
+      const placed = await events.appendToStream(
+        'order-1',
+        [{ type: 'orders.OrderPlaced', data: { orderId: '1' } }],
+        {
+          publishTo: 'orders.events',
+          ...causedBy({ id: 'request-1', correlationId: 'flow-1' }),
+        },
+      );
+      expect(String(placed.events[0]!.metadata.traceparent)).toMatch(
+        new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`),
+      );
+      span.end();
+    });
+    await until(() => handled.length === 4, 'the traced flow');
+    const parcel = handled[3]!;
+    expect(String(parcel.metadata.traceparent)).toContain(traceId);
+    await tracing.flush();
+    await until(() => receiver.trace(traceId).length >= 6, 'the spans to arrive');
+    await tracing.shutdown();
+
+    const spans = receiver.trace(traceId);
+    const root = expectOneTree(spans);
+    expect(root.name).toBe('POST /orders');
+    const named = (name: string) => spans.filter((span) => span.name === name);
+    const [append] = named('causeway.append');
+    expect(append!.parentSpanId).toBe(root.spanId);
+    expect(append!.attributes['causeway.stream.id']).toBe('order-1');
+    expect(append!.attributes['causeway.correlation_id']).toBe('flow-1');
+    const [handling] = named('process orders.events');
+    expect(handling!.parentSpanId).toBe(append!.spanId);
+    expect(handling!.kind).toBe(5);
+    expect(handling!.attributes['messaging.consumer.group.name']).toBe('inventory');
+    expect(handling!.attributes['messaging.message.conversation_id']).toBe('flow-1');
+    expect(named('publish orders.events')[0]!.parentSpanId).toBe(append!.spanId);
+    expect(named('publish shipping.commands')[0]!.parentSpanId).toBe(handling!.spanId);
+    expect(named('process shipping.commands')[0]!.parentSpanId).toBe(handling!.spanId);
+    expect(new Set(spans.map((span) => `${span.service}/${span.instance}`))).toEqual(
+      new Set(['orders/orders-1']),
+    );
+    // The untraced flow sent nothing.
+    expect(receiver.spans.filter((span) => span.attributes['causeway.stream.id'] === 'order-0')).toEqual([]);
+  } finally {
+    delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+    await relay.stop();
+    await inventory.stop();
+    await shipping.stop();
+    await transport.close();
+    await store.close();
+    await receiver.close();
+  }
+});
