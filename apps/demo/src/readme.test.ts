@@ -178,6 +178,10 @@ describe('the examples run', () => {
     }
   }
 
+  it('tracing: an append exported as a span over OTLP, its event carrying the trace', async () => {
+    expect(await logsOf('tracing')).toEqual([[true], [['orders: causeway.append']]]);
+  });
+
   it("metrics: a service's registry served for Prometheus", async () => {
     expect(await logsOf('metrics')).toEqual([['causeway_outbox_backlog_messages 0']]);
   });

@@ -43,6 +43,7 @@ describe('loadConfig', () => {
       inboxRetentionMs: 30 * 24 * 3_600_000,
       publishedOutboxRetentionMs: 24 * 3_600_000,
       instances: {},
+      tracing: false,
       dev: true,
     });
     expect(defaults().postgresUrl).toBeUndefined();
@@ -73,6 +74,7 @@ describe('loadConfig', () => {
       SHOP_INBOX_RETENTION_MS: '864000000',
       SHOP_OUTBOX_RETENTION_MS: '3600000',
       SHOP_INSTANCES: 'orders=2, payments=3',
+      SHOP_TRACING: 'on',
       SHOP_ADMIN_TOKEN: 's3cret',
       SHOP_DEV: 'false',
     });
@@ -99,6 +101,7 @@ describe('loadConfig', () => {
       inboxRetentionMs: 864_000_000,
       publishedOutboxRetentionMs: 3_600_000,
       instances: { orders: 2, payments: 3 },
+      tracing: true,
       adminToken: 's3cret',
       dev: false,
     });

@@ -61,6 +61,11 @@ export interface ShopConfig {
    * port + 9k: the shop's block of nine ports, once more per extra instance.
    */
   instances: Partial<Record<ServiceName, number>>;
+  /**
+   * Every process exports OpenTelemetry traces over OTLP/HTTP, to where the standard OTEL_*
+   * variables say (default http://localhost:4318).
+   */
+  tracing: boolean;
   /** Required (as `Authorization: Bearer <token>`) by admin actions when `dev` is off. */
   adminToken?: string;
   /** Admin actions need no token, and dev-only helpers (poison messages) are on. */
@@ -210,6 +215,12 @@ const settings = {
     allowed: `service=count pairs separated by commas (orders=2,payments=2), or all=count; a count from 1 to ${maxInstances}; ${singletonServices.join(' and ')} run once`,
     defaultText: 'one process per service',
   },
+  tracing: {
+    env: 'SHOP_TRACING',
+    flag: 'tracing',
+    allowed: 'true or false (also 1/0, yes/no, on/off)',
+    defaultText: 'false',
+  },
   adminToken: { env: 'SHOP_ADMIN_TOKEN', allowed: 'any text', defaultText: 'unset' },
   dev: {
     env: 'SHOP_DEV',
@@ -280,6 +291,7 @@ const configSchema = z.object({
       if (instances === undefined) context.addIssue({ code: 'custom', message: 'instances' });
       return instances ?? {};
     }),
+  tracing: z.stringbool().default(false),
   adminToken: z.string().optional(),
   dev: z.stringbool().optional(),
 } satisfies Record<SettingKey, z.ZodType>);

@@ -119,3 +119,37 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
+
+/**
+ * A trace as text, one span a line in start order under its parent: offset from the trace's
+ * start, duration, a bar on a 40-column time axis, the process and the span's name.
+ */
+export function formatWaterfall(spans: readonly ReceivedSpan[]): string {
+  if (spans.length === 0) return '(no spans)';
+  const start = spans.reduce((min, span) => (span.startNs < min ? span.startNs : min), spans[0]!.startNs);
+  const end = spans.reduce((max, span) => (span.endNs > max ? span.endNs : max), spans[0]!.endNs);
+  const total = Number(end - start) || 1;
+  const ids = new Set(spans.map((span) => span.spanId));
+  const children = new Map<string, ReceivedSpan[]>();
+  for (const span of spans) {
+    const parent = span.parentSpanId !== undefined && ids.has(span.parentSpanId) ? span.parentSpanId : '';
+    children.set(parent, [...(children.get(parent) ?? []), span]);
+  }
+  const ms = (ns: bigint | number) => `${(Number(ns) / 1e6).toFixed(1)} ms`;
+  const width = 40;
+  const lines: string[] = [];
+  const walk = (parent: string, depth: number) => {
+    const sorted = [...(children.get(parent) ?? [])].sort((a, b) => (a.startNs < b.startNs ? -1 : 1));
+    for (const span of sorted) {
+      const from = Math.floor((Number(span.startNs - start) / total) * width);
+      const length = Math.max(1, Math.round((Number(span.endNs - span.startNs) / total) * width));
+      const bar = `${' '.repeat(from)}${'█'.repeat(Math.min(length, width - from))}`.padEnd(width);
+      lines.push(
+        `${ms(span.startNs - start).padStart(9)} ${ms(span.endNs - span.startNs).padStart(9)} |${bar}| ${'  '.repeat(depth)}${span.instance ?? span.service}: ${span.name}`,
+      );
+      walk(span.spanId, depth + 1);
+    }
+  };
+  walk('', 0);
+  return lines.join('\n');
+}

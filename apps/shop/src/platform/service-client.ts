@@ -7,6 +7,7 @@
  * a retry safe).
  */
 import { portOf, portsOf, type ShopConfig } from '../config.ts';
+import { tracedCall } from './http-tracing.ts';
 import { UnavailableError } from './problem.ts';
 
 export interface ServiceAnswer {
@@ -44,22 +45,26 @@ function mayTryAnother(method: string, error: unknown): boolean {
 }
 
 async function send(
+  service: string,
   port: number,
   method: string,
   path: string,
   options: CallOptions,
 ): Promise<ServiceAnswer> {
-  const response = await fetch(`http://127.0.0.1:${port}${path}`, {
-    method,
-    headers: {
-      ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...options.headers,
-    },
-    ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-    signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+  return tracedCall(service, method, path, async (traceHeaders) => {
+    const response = await fetch(`http://127.0.0.1:${port}${path}`, {
+      method,
+      headers: {
+        ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...traceHeaders,
+        ...options.headers,
+      },
+      ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+      signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : null, headers: response.headers };
   });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : null, headers: response.headers };
 }
 
 export function createServiceClient(config: ShopConfig) {
@@ -77,7 +82,7 @@ export function createServiceClient(config: ShopConfig) {
     let failure: unknown;
     for (let tried = 0; tried < ports.length; tried++) {
       try {
-        return await send(ports[(first + tried) % ports.length]!, method, path, options);
+        return await send(service, ports[(first + tried) % ports.length]!, method, path, options);
       } catch (error) {
         failure = error;
         if (!mayTryAnother(method, error)) break;
@@ -95,7 +100,7 @@ export function createServiceClient(config: ShopConfig) {
     options: CallOptions = {},
   ): Promise<ServiceAnswer> {
     try {
-      return await send(portOf(config, service, instance), method, path, options);
+      return await send(service, portOf(config, service, instance), method, path, options);
     } catch (error) {
       throw new ServiceDownError(service, error);
     }

@@ -17,6 +17,7 @@ import {
   type Store,
   type Transport,
 } from '@causeway/core';
+import { startTracing } from '@causeway/opentelemetry';
 import {
   registerCausewayMetrics,
   reportReadThrough,
@@ -25,8 +26,9 @@ import {
 } from '@causeway/prometheus';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { instancesOf, loadConfig, portOf, type ShopConfig } from '../config.ts';
+import { instanceName, instancesOf, loadConfig, portOf, type ShopConfig } from '../config.ts';
 import { createDevPoison } from './dev-poison.ts';
+import { traceRequests } from './http-tracing.ts';
 import { openServiceStore, openShopTransport } from './open-backends.ts';
 import { refuseOversizedBodies } from './oversized-body.ts';
 import { installProblemHandlers, problemOf, sendProblem } from './problem.ts';
@@ -92,6 +94,7 @@ export function createHttpApp(): FastifyInstance {
     frameworkErrors: (error, _request, reply) => sendProblem(reply, problemOf(error)),
   });
   installProblemHandlers(app);
+  traceRequests(app);
   refuseOversizedBodies(app, { bodyLimit: bodyLimitBytes, drainLimit: 16 * bodyLimitBytes });
   return app;
 }
@@ -110,6 +113,10 @@ export async function runService<Definition extends AnyEventDefinition>(
   const phases = startPhases();
   const config = loadConfig();
   const instance = instanceOfThisProcess();
+  // First: what opens below (the store, the transport) is traced from its first span.
+  const tracing = config.tracing
+    ? startTracing({ serviceName: spec.name, serviceInstanceId: instanceName(spec.name, instance) })
+    : null;
   const store = await openServiceStore(config, spec.name);
   phases.end('store');
   const metricsRegistry = new Registry();
@@ -202,6 +209,7 @@ export async function runService<Definition extends AnyEventDefinition>(
     await retention?.stop().catch(() => {});
     await transport.close().catch(() => {});
     await store.close().catch(() => {});
+    await tracing?.shutdown().catch(() => {});
     process.exit(0);
   };
   process.on('SIGTERM', stop);

@@ -32,6 +32,7 @@ const workspaces = [
   'rabbitmq',
   'redis',
   'prometheus',
+  'opentelemetry',
   'cli',
   'data-contracts',
   'lakehouse',
@@ -178,8 +179,9 @@ describe('the packages, packed and installed into an empty project', () => {
         "import { createRabbitMqTransport } from '@causeway/rabbitmq';",
         "import { createPostgresChangeSource } from '@causeway/postgres-cdc';",
         "import { registerCausewayMetrics, timeDeliveries } from '@causeway/prometheus';",
+        "import { startTracing } from '@causeway/opentelemetry';",
         'export const backends = [createPostgresStore, createNatsTransport, createRabbitMqTransport, createPostgresChangeSource];',
-        'export const metrics = [registerCausewayMetrics, timeDeliveries];',
+        'export const metrics = [registerCausewayMetrics, timeDeliveries, startTracing];',
       ].join('\n'),
     );
     const compiled = await compile(project);
