@@ -46,7 +46,7 @@ interface OtlpAttribute {
   value: OtlpValue;
 }
 
-function valueOf(value: OtlpValue): string | number | boolean {
+function plainValueOf(value: OtlpValue): string | number | boolean {
   if (value.stringValue !== undefined) return value.stringValue;
   if (value.intValue !== undefined) return Number(value.intValue);
   if (value.doubleValue !== undefined) return value.doubleValue;
@@ -55,7 +55,7 @@ function valueOf(value: OtlpValue): string | number | boolean {
 }
 
 function attributesOf(list: readonly OtlpAttribute[] | undefined): Record<string, string | number | boolean> {
-  return Object.fromEntries((list ?? []).map(({ key, value }) => [key, valueOf(value)]));
+  return Object.fromEntries((list ?? []).map(({ key, value }) => [key, plainValueOf(value)]));
 }
 
 async function bodyOf(request: IncomingMessage): Promise<Buffer> {
