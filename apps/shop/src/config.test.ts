@@ -44,6 +44,7 @@ describe('loadConfig', () => {
       publishedOutboxRetentionMs: 24 * 3_600_000,
       instances: {},
       tracing: false,
+      host: '127.0.0.1',
       dev: true,
     });
     expect(defaults().postgresUrl).toBeUndefined();
@@ -75,7 +76,9 @@ describe('loadConfig', () => {
       SHOP_OUTBOX_RETENTION_MS: '3600000',
       SHOP_INSTANCES: 'orders=2, payments=3',
       SHOP_TRACING: 'on',
+      HOST: '0.0.0.0',
       SHOP_ADMIN_TOKEN: 's3cret',
+      SHOP_READ_TOKEN: 'look',
       SHOP_DEV: 'false',
     });
     expect(config).toEqual({
@@ -102,7 +105,9 @@ describe('loadConfig', () => {
       publishedOutboxRetentionMs: 3_600_000,
       instances: { orders: 2, payments: 3 },
       tracing: true,
+      host: '0.0.0.0',
       adminToken: 's3cret',
+      readToken: 'look',
       dev: false,
     });
   });
@@ -110,6 +115,17 @@ describe('loadConfig', () => {
   it('is in dev mode unless an admin token is set, and SHOP_DEV says otherwise either way', () => {
     expect(loadConfig([], {}).dev).toBe(true);
     expect(loadConfig([], { SHOP_ADMIN_TOKEN: 's3cret' }).dev).toBe(false);
+    expect(loadConfig(['--host', '0.0.0.0'], { SHOP_ADMIN_TOKEN: 's3cret' }).host).toBe('0.0.0.0');
+    expect(loadConfig(['--host', 'localhost'], {}).dev).toBe(true);
+    // Dev mode opens every admin read and action: it listens on loopback or not at all.
+    for (const host of ['0.0.0.0', '::', '192.168.1.20']) {
+      expect(() => loadConfig(['--host', host], {})).toThrow(
+        /HOST \(--host\) = ".*" in dev mode: .*set SHOP_ADMIN_TOKEN/,
+      );
+      expect(() => loadConfig(['--host', host], { SHOP_ADMIN_TOKEN: 't', SHOP_DEV: 'true' })).toThrow(
+        ShopConfigError,
+      );
+    }
     expect(loadConfig([], { SHOP_ADMIN_TOKEN: 's3cret', SHOP_DEV: 'true' }).dev).toBe(true);
     expect(loadConfig([], { SHOP_DEV: 'off' }).dev).toBe(false);
   });

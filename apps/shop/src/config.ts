@@ -66,8 +66,15 @@ export interface ShopConfig {
    * variables say (default http://localhost:4318).
    */
   tracing: boolean;
-  /** Required (as `Authorization: Bearer <token>`) by admin actions when `dev` is off. */
+  /**
+   * Where the gateway (the shop's one public port) listens: loopback unless set. The services
+   * always listen on loopback. Anything else needs dev mode off.
+   */
+  host: string;
+  /** Required (as `Authorization: Bearer <token>`) by admin actions when `dev` is off; admin reads take it too. */
   adminToken?: string;
+  /** Read-only: admin reads and `/metrics` take it when `dev` is off, admin actions do not (dashboards, scrapers). */
+  readToken?: string;
   /** Admin actions need no token, and dev-only helpers (poison messages) are on. */
   dev: boolean;
 }
@@ -221,7 +228,14 @@ const settings = {
     allowed: 'true or false (also 1/0, yes/no, on/off)',
     defaultText: 'false',
   },
+  host: {
+    env: 'HOST',
+    flag: 'host',
+    allowed: 'an IP address or host name to listen on',
+    defaultText: '127.0.0.1',
+  },
   adminToken: { env: 'SHOP_ADMIN_TOKEN', allowed: 'any text', defaultText: 'unset' },
+  readToken: { env: 'SHOP_READ_TOKEN', allowed: 'any text', defaultText: 'unset' },
   dev: {
     env: 'SHOP_DEV',
     allowed: 'true or false (also 1/0, yes/no, on/off)',
@@ -292,7 +306,12 @@ const configSchema = z.object({
       return instances ?? {};
     }),
   tracing: z.stringbool().default(false),
+  host: z
+    .string()
+    .regex(/^[A-Za-z0-9.:[\]-]+$/)
+    .default('127.0.0.1'),
   adminToken: z.string().optional(),
+  readToken: z.string().optional(),
   dev: z.stringbool().optional(),
 } satisfies Record<SettingKey, z.ZodType>);
 
@@ -378,15 +397,26 @@ export function loadConfig(
       `Invalid shop configuration:\n  ${settingLabel('instances')} needs ports up to ${lastPort} from ${settingLabel('port')} ${rest.port}: start from a lower port, or run fewer instances`,
     );
   }
+  // A newcomer's `npm start` can click every admin button; setting a token means "guard them".
+  const devMode = dev ?? rest.adminToken === undefined;
+  if (devMode && !isLoopback(rest.host)) {
+    throw new ShopConfigError(
+      `Invalid shop configuration:\n  ${settingLabel('host')} = ${JSON.stringify(rest.host)} in dev mode: anyone who reaches it could read every event and run every admin action; set SHOP_ADMIN_TOKEN (which turns dev mode off), or listen on 127.0.0.1`,
+    );
+  }
   const prefix = defaultPrefixFor(rest.port);
   return {
     ...rest,
     dataDir: dataDir ?? resolve(defaultDataDirFor(rest.port)),
     postgresDbPrefix: postgresDbPrefix ?? prefix,
     streamPrefix: streamPrefix ?? prefix,
-    // A newcomer's `npm start` can click every admin button; setting a token means "guard them".
-    dev: dev ?? rest.adminToken === undefined,
+    dev: devMode,
   };
+}
+
+/** Whether a listen address only takes connections from this machine. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
 /**

@@ -12,6 +12,7 @@ import { createEventRegistry, createEventStore, defineEvent, newMessageId, type 
 import { createPostgresStore } from '@causeway/postgres';
 import { createSqliteStore } from '@causeway/sqlite';
 import { createTestDatabase, describeWithService, type TestDatabase } from '@causeway/testing';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 
@@ -66,6 +67,7 @@ async function fill(store: Store): Promise<{ between: string }> {
       correlationId: 'order-9',
     }),
   );
+  await store.transaction((tx) => store.checkpoints.save(tx, 'orders-view', { position: 1, generation: 2 }));
   return { between };
 }
 
@@ -120,6 +122,25 @@ function describeCli(backend: string, open: () => Promise<{ store: Store; args: 
       expect(sagas.stdout).toContain('running 1');
     });
 
+    it("shows one saga, and each projection's checkpoint with how far behind the log's head it is", async () => {
+      const saga = await causeway('sagas', 'show', 'order-9', ...db, '--json');
+      expect(saga.code).toBe(0);
+      expect(JSON.parse(saga.stdout)).toEqual(
+        expect.arrayContaining([
+          { field: 'sagaName', value: 'PlaceOrder' },
+          { field: 'status', value: 'running' },
+        ]),
+      );
+      const missing = await causeway('sagas', 'show', 'order-0', ...db);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain('No saga order-0 in this database');
+      const projections = await causeway('projections', 'status', ...db, '--json');
+      expect(projections.code).toBe(0);
+      const [view] = JSON.parse(projections.stdout);
+      expect(view).toMatchObject({ projection: 'orders-view', generation: 2, position: 1 });
+      expect(view.behind).toBeGreaterThanOrEqual(2);
+    });
+
     it('doctor fails on a saga past its deadline, names the fix, and exits 1; a looser check passes', async () => {
       const doctor = await causeway('doctor', ...db, '--json');
       expect(doctor.code).toBe(1);
@@ -159,6 +180,23 @@ describe('causeway without a database it can look at', () => {
     expect(missing.stderr).toContain('No SQLite database at /nowhere/orders.db');
     const unknown = await causeway('stream', 'list');
     expect(unknown.code).toBe(2);
+  });
+
+  it('says which service to name for an action, or that none answers there, and exits 2', async () => {
+    const none = await causeway('projections', 'pause');
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('--url <its admin address>');
+    const closed = await causeway('dlq', 'redrive', '7', '--url', 'http://127.0.0.1:59173');
+    expect(closed.code).toBe(2);
+    expect(closed.stderr).toContain('No service answers at http://127.0.0.1:59173 (ECONNREFUSED)');
+  });
+
+  it("refuses cdc status on SQLite: it reads PostgreSQL's WAL", async () => {
+    const filename = join(mkdtempSync(join(tmpdir(), 'causeway-cli-cdc-')), 'orders.db');
+    await (await createSqliteStore({ filename })).close();
+    const sqlite = await causeway('cdc', 'status', '--db', filename);
+    expect(sqlite.code).toBe(2);
+    expect(sqlite.stderr).toContain('pass a postgres:// URL');
   });
 });
 
@@ -279,6 +317,31 @@ describeWithService('postgres', 'causeway on PostgreSQL', () => {
     store: await createPostgresStore({ connectionString: database.url, schema: 'orders' }),
     args: ['--db', database.url, '--schema', 'orders'],
   }));
+
+  it("lists the database's replication slots with the WAL each holds back", async () => {
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      await client.query("SELECT pg_create_logical_replication_slot('cli_status_slot', 'pgoutput')");
+      await client.query('CREATE TABLE IF NOT EXISTS orders.cdc_filler (n int)');
+      await client.query('INSERT INTO orders.cdc_filler SELECT generate_series(1, 1000)');
+      const status = await causeway('cdc', 'status', '--db', database.url, '--schema', 'orders', '--json');
+      expect(status.code).toBe(0);
+      expect(JSON.parse(status.stdout)).toEqual([
+        {
+          slot: 'cli_status_slot',
+          plugin: 'pgoutput',
+          active: false,
+          walStatus: 'reserved',
+          behindBytes: expect.any(Number),
+        },
+      ]);
+      expect(JSON.parse(status.stdout)[0].behindBytes).toBeGreaterThan(0);
+    } finally {
+      await client.query("SELECT pg_drop_replication_slot('cli_status_slot')").catch(() => {});
+      await client.end();
+    }
+  });
 
   it('names a schema without Causeway tables, and exits 2', async () => {
     const wrong = await causeway('streams', 'list', '--db', database.url, '--schema', 'nothing_here');

@@ -99,3 +99,56 @@ export async function listSagas(
       .join(', '),
   };
 }
+
+export async function showSaga(store: Store, sagaId: string): Promise<Listing | null> {
+  const saga = await store.sagas.get(null, sagaId);
+  if (!saga) return null;
+  return {
+    columns: ['field', 'value'],
+    rows: Object.entries(saga).map(([field, value]) => ({ field, value })),
+  };
+}
+
+/** Each projection's checkpoint: where it stands in its own log, how far behind the head, and since when. */
+export async function projectionCheckpoints(store: Store): Promise<Listing> {
+  const [checkpoints, head] = await Promise.all([store.checkpoints.list(), store.events.headPosition()]);
+  return {
+    columns: ['projection', 'generation', 'position', 'behind', 'updatedAt'],
+    rows: checkpoints.map((checkpoint) => ({
+      projection: checkpoint.name,
+      generation: checkpoint.generation,
+      position: checkpoint.position,
+      behind: Math.max(0, head - checkpoint.position),
+      updatedAt: checkpoint.updatedAt,
+    })),
+    footer: `the log's head is at ${head}`,
+  };
+}
+
+/** PostgreSQL's replication slots: who reads them, and how much WAL each holds back. */
+export async function replicationSlots(store: Store): Promise<Listing> {
+  const slots = await store.transaction((tx) =>
+    tx.query<{
+      slot_name: string;
+      plugin: string | null;
+      active: boolean;
+      wal_status: string | null;
+      behind_bytes: number | string | null;
+    }>(
+      `SELECT slot_name, plugin, active, wal_status,
+              pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn) AS behind_bytes
+         FROM pg_replication_slots WHERE database = current_database() ORDER BY slot_name`,
+    ),
+  );
+  return {
+    columns: ['slot', 'plugin', 'active', 'walStatus', 'behindBytes'],
+    rows: slots.map((slot) => ({
+      slot: slot.slot_name,
+      plugin: slot.plugin,
+      active: slot.active,
+      walStatus: slot.wal_status,
+      behindBytes: slot.behind_bytes === null ? null : Number(slot.behind_bytes),
+    })),
+    footer: `${slots.length} slot${slots.length === 1 ? '' : 's'} in this database`,
+  };
+}

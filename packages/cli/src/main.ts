@@ -1,12 +1,25 @@
 #!/usr/bin/env node
 /**
  * `causeway`: looks inside a Causeway service's database and checks a deployment. Every command
- * takes `--db` (a SQLite file or a postgres:// URL; CAUSEWAY_DB) and `--json`. Exit codes: 0 done,
- * 1 `doctor` found a failing check, 2 nothing was looked at (a flag, the database).
+ * that looks takes `--db` (a SQLite file or a postgres:// URL; CAUSEWAY_DB); each that acts goes
+ * through a running service's admin endpoint (`--url`, `--token`). All take `--json`. Exit codes:
+ * 0 done, 1 `doctor` found a failing check or the service refused, 2 nothing was looked at (a flag,
+ * the database, no service at --url).
  */
 import type { SagaStatus, Store } from '@causeway/core';
+import { Presets, SingleBar } from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { listDeadLetters, listSagas, listStreams, outboxStatus, showStream } from './commands.ts';
+import { type AdminTarget, adminCall, ServiceRefusedError } from './admin-client.ts';
+import {
+  listDeadLetters,
+  listSagas,
+  listStreams,
+  outboxStatus,
+  projectionCheckpoints,
+  replicationSlots,
+  showSaga,
+  showStream,
+} from './commands.ts';
 import { checksListing, runDoctor } from './doctor.ts';
 import { findByCorrelation, type NamedStore } from './flow.ts';
 import { CannotOpenError, type DatabaseTarget, databaseName, openDatabase } from './open-database.ts';
@@ -62,6 +75,89 @@ async function look(
     process.exitCode = exitCode;
   } finally {
     await store.close();
+  }
+}
+
+interface AdminOptions extends AdminTarget {
+  json: boolean;
+}
+
+/** Adds the options of a command that goes through a running service's admin endpoint. */
+function withAdmin(command: Command): Command {
+  const withToken = command
+    .addOption(
+      new Option('--url <address>', "the service's admin address, e.g. http://127.0.0.1:3007").env(
+        'CAUSEWAY_URL',
+      ),
+    )
+    .addOption(
+      new Option('--token <token>', 'the bearer token it asks for outside dev mode').env('CAUSEWAY_TOKEN'),
+    );
+  // A command that also looks at a database (`withDatabase`) has its --json already.
+  const hasJson = withToken.options.some((option) => option.long === '--json');
+  return hasJson ? withToken : withToken.option('--json', 'print JSON', false);
+}
+
+/** Runs an admin call and prints its answer: JSON as it came, or one object as a two-column table. */
+async function act(options: { json: boolean }, work: () => Promise<unknown>) {
+  const answer = await work();
+  if (options.json || typeof answer !== 'object' || answer === null || Array.isArray(answer)) {
+    write(`${JSON.stringify(answer, null, 2)}\n`);
+    return;
+  }
+  printListing(
+    {
+      columns: ['field', 'value'],
+      rows: Object.entries(answer as Record<string, unknown>).map(([field, value]) => ({ field, value })),
+    },
+    false,
+    write,
+  );
+}
+
+interface RebuildView {
+  rebuild: {
+    status: 'running' | 'done' | 'failed';
+    total: number;
+    replayed: number;
+    waiting: string | null;
+  } | null;
+}
+
+/** Polls the service until its rebuild ends, drawing a progress bar with an ETA on stderr. */
+async function followRebuild(options: AdminOptions): Promise<RebuildView['rebuild']> {
+  const bar =
+    process.stderr.isTTY && !options.json
+      ? new SingleBar(
+          {
+            format:
+              'rebuilding |{bar}| {value}/{total} events, {percentage}% | ETA {eta_formatted} {waiting}',
+            stream: process.stderr,
+          },
+          Presets.shades_classic,
+        )
+      : null;
+  let started = false;
+  try {
+    for (;;) {
+      const { rebuild } = await adminCall<RebuildView>(options, 'GET', 'admin/projections');
+      if (rebuild && bar) {
+        if (!started) bar.start(Math.max(rebuild.total, 1), 0, { waiting: '' });
+        started = true;
+        bar.setTotal(Math.max(rebuild.total, 1));
+        bar.update(rebuild.replayed, { waiting: rebuild.waiting ? `(${rebuild.waiting})` : '' });
+      } else if (rebuild && !bar) {
+        process.stderr.write(`rebuilding: ${rebuild.replayed}/${rebuild.total} events\n`);
+      }
+      if (rebuild && rebuild.status !== 'running') {
+        if (rebuild.status === 'failed')
+          throw new ServiceRefusedError(`The rebuild failed: ${rebuild.waiting ?? 'see the service log'}`);
+        return rebuild;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  } finally {
+    bar?.stop();
   }
 }
 
@@ -189,6 +285,85 @@ withDatabase(sagas.command('list').description('saga instances, newest first, wi
   );
 
 withDatabase(
+  sagas
+    .command('show')
+    .description('one saga instance: its step, status, data and history')
+    .argument('<saga-id>'),
+).action((sagaId: string, options: Common) =>
+  look(options, async (store) => {
+    const listing = await showSaga(store, sagaId);
+    if (!listing) throw new ServiceRefusedError(`No saga ${sagaId} in this database`);
+    return { listing };
+  }),
+);
+withAdmin(
+  sagas
+    .command('redrive')
+    .description('a dead saga tries its failing compensation again')
+    .argument('<saga-id>'),
+).action((sagaId: string, options: AdminOptions) =>
+  act(options, () => adminCall(options, 'POST', `admin/sagas/${encodeURIComponent(sagaId)}/redrive`)),
+);
+
+withAdmin(
+  dlq.command('redrive').description('replays a dead letter and what is parked behind it').argument('<id>'),
+).action((id: string, options: AdminOptions) =>
+  act(options, () => adminCall(options, 'POST', `admin/dead-letters/${encodeURIComponent(id)}/redrive`)),
+);
+withAdmin(dlq.command('discard').description('gives up on a dead letter').argument('<id>')).action(
+  (id: string, options: AdminOptions) =>
+    act(options, () => adminCall(options, 'DELETE', `admin/dead-letters/${encodeURIComponent(id)}`)),
+);
+
+const projections = program.command('projections').description('projections (read models)');
+withAdmin(
+  withDatabase(
+    projections
+      .command('status')
+      .description(
+        "with --db each projection's checkpoint and how far behind it is; with --url the service's own view",
+      ),
+  ),
+).action((options: Common & AdminOptions) =>
+  options.url
+    ? act(options, () => adminCall(options, 'GET', 'admin/projections'))
+    : look(options, async (store) => ({ listing: await projectionCheckpoints(store) })),
+);
+withAdmin(
+  projections
+    .command('rebuild')
+    .description('rebuilds the read models from the log, with a progress bar, until done'),
+)
+  .option('--no-wait', 'start it and return')
+  .action(async (options: AdminOptions & { wait: boolean }) => {
+    await adminCall(options, 'POST', 'admin/projections/rebuild');
+    if (!options.wait) return act(options, async () => ({ status: 'rebuilding' }));
+    const done = await followRebuild(options);
+    return act(options, async () => done);
+  });
+for (const action of ['pause', 'resume'] as const) {
+  withAdmin(
+    projections.command(action).description(`${action}s applying new events (reads keep answering)`),
+  ).action((options: AdminOptions) =>
+    act(options, () => adminCall(options, 'POST', `admin/projections/${action}`)),
+  );
+}
+
+const cdc = program.command('cdc').description('change data capture');
+withDatabase(
+  cdc
+    .command('status')
+    .description("PostgreSQL's replication slots: who reads them, and the WAL each holds back"),
+).action((options: Common) =>
+  look(options, async (store) => {
+    if (store.capabilities.dialect !== 'postgres') {
+      throw new CannotOpenError("Change data capture reads PostgreSQL's WAL: pass a postgres:// URL");
+    }
+    return { listing: await replicationSlots(store) };
+  }),
+);
+
+withDatabase(
   program.command('doctor').description('checks the database and what it holds; exit 1 if a check fails'),
 )
   .option('--outbox-age-limit <seconds>', 'an older unpublished message fails the check', positive, 60)
@@ -211,6 +386,9 @@ try {
   } else if (error instanceof CannotOpenError) {
     process.stderr.write(`${error.message}\n`);
     process.exitCode = 2;
+  } else if (error instanceof ServiceRefusedError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exitCode = 1;
   } else {
     throw error;
   }

@@ -1,1 +1,2 @@
 export { startTracing, type Tracing, type TracingOptions } from './start-tracing.ts';
+export { traceLogFields } from './trace-log-fields.ts';

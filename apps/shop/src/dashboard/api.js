@@ -1,5 +1,6 @@
-// Calls to the gateway. Admin actions carry the admin token when one is saved; failures become
-// an ApiError with the problem's detail, shown to the user instead of logged.
+// Calls to the gateway. Every call carries the saved token, if any (outside dev mode admin reads
+// need the read or the admin token, actions the admin token); failures become an ApiError with
+// the problem's detail, shown to the user instead of logged.
 
 const tokenKey = 'causeway.adminToken';
 
@@ -20,7 +21,7 @@ export async function api(method, path, body, options = {}) {
   const headers = { ...(options.headers ?? {}) };
   if (body !== undefined) headers['content-type'] = 'application/json';
   const token = adminToken.get();
-  if (options.admin && token) headers.authorization = `Bearer ${token}`;
+  if (token) headers.authorization = `Bearer ${token}`;
   const response = await fetch(`/api${path}`, {
     method,
     headers,

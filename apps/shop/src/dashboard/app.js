@@ -26,16 +26,32 @@ function showMode(config) {
   }
   const input = h('input', {
     type: 'password',
-    placeholder: 'admin token',
+    placeholder: 'admin or read token',
     value: adminToken.get(),
     'data-testid': 'admin-token',
-    onchange: (event) => adminToken.set(event.target.value.trim()),
+    onchange: (event) => {
+      adminToken.set(event.target.value.trim());
+      connect();
+    },
   });
-  fill(byId('mode'), 'Admin actions need ', h('code', {}, 'SHOP_ADMIN_TOKEN'), ': ', input);
+  fill(
+    byId('mode'),
+    'Views need ',
+    h('code', {}, 'SHOP_READ_TOKEN'),
+    ' or ',
+    h('code', {}, 'SHOP_ADMIN_TOKEN'),
+    ', actions the admin token: ',
+    input,
+  );
 }
 
+let stream = null;
+
 function connect() {
-  const stream = new EventSource('/api/admin/stream');
+  stream?.close();
+  // An EventSource sends no headers: the token goes in the query (the gateway reads access_token).
+  const token = adminToken.get();
+  stream = new EventSource(`/api/admin/stream${token ? `?access_token=${encodeURIComponent(token)}` : ''}`);
   const on = (topic, handle) => stream.addEventListener(topic, (event) => handle(JSON.parse(event.data)));
   const status = byId('connection');
   stream.addEventListener('open', () => {

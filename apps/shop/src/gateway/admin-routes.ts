@@ -9,7 +9,7 @@ import { NotFoundError, type SagaInstance } from '@causeway/core';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { backendServiceNames, instanceName, instancesOf, type ShopConfig, serviceNames } from '../config.ts';
-import { authorizationOf, requireAdmin } from '../platform/admin-guard.ts';
+import { authorizationOf, guardAdminReads, requireAdmin } from '../platform/admin-guard.ts';
 import { parseInput } from '../platform/http-input.ts';
 import { sendProblem } from '../platform/problem.ts';
 import { cpuSinceStart } from '../platform/process-cpu.ts';
@@ -36,6 +36,14 @@ function relay(reply: FastifyReply, answer: ServiceAnswer) {
 
 export function registerAdminRoutes(api: FastifyInstance, { config, call, feed }: AdminRouteDeps): void {
   const adminOnly = requireAdmin(config);
+  // Outside dev mode every read here needs a token, but the one the dashboard asks first (is a
+  // token needed?). The gateway then reads from the services with its own.
+  guardAdminReads(
+    api,
+    config,
+    (path) =>
+      (path.startsWith('/api/admin/') && path !== '/api/admin/config') || path === '/api/dead-letters',
+  );
   /** Every service's answer to the same GET; a service that does not answer is left out. */
   const askEach = (path: string) =>
     Promise.all(
@@ -61,6 +69,7 @@ export function registerAdminRoutes(api: FastifyInstance, { config, call, feed }
     dev: config.dev,
     tokenRequired: !config.dev,
     tokenConfigured: config.adminToken !== undefined,
+    readTokenConfigured: config.readToken !== undefined,
     pollMs: feed.pollMs,
   }));
   api.get('/admin/overview', async () => feed.snapshot());

@@ -7,6 +7,7 @@
 import type { SagaInstance, SagaStatus } from '@causeway/core';
 import { serviceNames } from '../config.ts';
 import type { DeadLetterCounts, EventSummary } from '../platform/admin-queries.ts';
+import { log } from '../platform/log.ts';
 import type { ServiceClient } from '../platform/service-client.ts';
 import { readSupervised } from './service-health.ts';
 
@@ -177,7 +178,7 @@ export function createDashboardFeed(options: { call: ServiceClient; dataDir: str
     try {
       while (listeners.size > 0) {
         const started = Date.now();
-        await tick().catch((error) => console.warn(`[gateway] dashboard poll failed: ${String(error)}`));
+        await tick().catch((error) => log.warn(`dashboard poll failed: ${String(error)}`));
         await new Promise((resolve) => setTimeout(resolve, Math.max(50, pollMs - (Date.now() - started))));
       }
     } finally {

@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as pause } from 'node:timers/promises';
 import type { Cache, Store } from '@causeway/core';
 import { consistencyHeader } from '../platform/consistency-token.ts';
+import { log } from '../platform/log.ts';
 import { ConflictError } from '../platform/problem.ts';
 import type { ServiceAnswer } from '../platform/service-client.ts';
 
@@ -128,8 +129,7 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
   }
 
   const pruning = setInterval(
-    () =>
-      prune().catch((error) => console.error(`[gateway] pruning idempotency keys failed: ${String(error)}`)),
+    () => prune().catch((error) => log.error(`pruning idempotency keys failed: ${String(error)}`)),
     Math.min(ttlMs, pruneEveryMs),
   );
   pruning.unref();

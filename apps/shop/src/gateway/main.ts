@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { loadDataProducts } from '../data-products/data-products.ts';
 import { consistencyHeader } from '../platform/consistency-token.ts';
 import { parseInput, pathId } from '../platform/http-input.ts';
+import { log } from '../platform/log.ts';
 import { sendProblem } from '../platform/problem.ts';
 import { createServiceClient, type ServiceAnswer, ServiceDownError } from '../platform/service-client.ts';
 import { runService } from '../platform/service-runtime.ts';
@@ -146,8 +147,8 @@ await runService({
             // The write has committed: a cache out of reach must not turn it into a 5xx. The entry
             // expires within a minute, and the ProductUpdated event drops it again once Redis is back.
             await products.invalidate(id).catch((error) => {
-              console.warn(
-                `[gateway] product cache: could not drop product ${id}; it expires within 60 s: ${String(error)}`,
+              log.warn(
+                `product cache: could not drop product ${id}; it expires within 60 s: ${String(error)}`,
               );
             });
           }

@@ -18,6 +18,7 @@ import {
 import { createRedisCache } from '@causeway/redis';
 import { Redis } from 'ioredis';
 import type { ShopConfig } from '../config.ts';
+import { log } from '../platform/log.ts';
 import type { ServiceAnswer } from '../platform/service-client.ts';
 
 const ttlMs = 60_000;
@@ -64,11 +65,10 @@ export async function openGatewayCache(config: ShopConfig): Promise<Cache> {
   ]);
   return withOutageReporting(createRedisCache({ client, prefix: 'shop:gateway:', closeClient: true }), {
     onDown: (error) =>
-      console.error(
-        `[gateway] ALERT gateway cache (Redis at ${config.redisUrl}) out of reach: reading products from the catalog and Idempotency-Keys from the database until it is back (${String(error)})`,
+      log.error(
+        `ALERT gateway cache (Redis at ${config.redisUrl}) out of reach: reading products from the catalog and Idempotency-Keys from the database until it is back (${String(error)})`,
       ),
-    onUp: (outageMs) =>
-      console.error(`[gateway] gateway cache (Redis) is back after ${Math.round(outageMs / 1000)} s`),
+    onUp: (outageMs) => log.error(`gateway cache (Redis) is back after ${Math.round(outageMs / 1000)} s`),
   });
 }
 

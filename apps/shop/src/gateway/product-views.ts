@@ -6,6 +6,7 @@
  * its journal held. Each gateway process keeps its own journal (`owner`).
  */
 import { createWriteBack, type Store } from '@causeway/core';
+import { log } from '../platform/log.ts';
 
 export interface ProductViews {
   /** Counts one view; resolves once it is durable. */
@@ -36,9 +37,7 @@ export async function openProductViews(store: Store, owner: string): Promise<Pro
       }
     },
     onFlushError: (error) =>
-      console.error(
-        `[gateway] product views: a flush failed, it is tried again in a second: ${String(error)}`,
-      ),
+      log.error(`product views: a flush failed, it is tried again in a second: ${String(error)}`),
   });
   await views.start();
   return {

@@ -9,7 +9,12 @@ type CpuSample = Record<string, { pid: number; userMs: number; systemMs: number 
 /** The shop's CPU counters now, or undefined when the shop does not report them. */
 export async function sampleCpu(client: ShopClient): Promise<CpuSample | undefined> {
   try {
-    const { body } = await client.get<{ processes: CpuSample }>('/admin/cpu');
+    // Outside dev mode the shop answers admin reads only with a token: the one in the environment.
+    const token = process.env.SHOP_READ_TOKEN || process.env.SHOP_ADMIN_TOKEN;
+    const { body } = await client.get<{ processes: CpuSample }>(
+      '/admin/cpu',
+      token ? { authorization: `Bearer ${token}` } : {},
+    );
     return body.processes;
   } catch (error) {
     if (error instanceof ShopHttpError && error.status === 404) return undefined;

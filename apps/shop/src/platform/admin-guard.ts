@@ -1,10 +1,12 @@
 /**
- * Who may run admin actions (redrive, discard, rebuild, pause, poison): anyone in dev mode,
- * otherwise only a caller with `Authorization: Bearer <SHOP_ADMIN_TOKEN>`. Reads stay open, as
- * the existing dead-letter listing always was; only actions that change something are guarded.
+ * Who may look and who may act. In dev mode (loopback only: see config.ts) anyone may do both.
+ * Otherwise admin actions (redrive, discard, rebuild, pause, poison) need
+ * `Authorization: Bearer <SHOP_ADMIN_TOKEN>`, and admin reads (events with their data, dead
+ * letters with their payloads, sagas, flows) and `/metrics` need that token or the read-only
+ * `SHOP_READ_TOKEN`, for dashboards and metrics scrapers. Liveness (`/admin/health`) stays open.
  */
 import { timingSafeEqual } from 'node:crypto';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ShopConfig } from '../config.ts';
 import { type Problem, sendProblem } from './problem.ts';
 
@@ -44,6 +46,43 @@ export function adminRefusal(
   return null;
 }
 
+/** Null when the caller may read admin data; otherwise the 401 or 403 to answer. */
+export function readRefusal(
+  config: Pick<ShopConfig, 'dev' | 'adminToken' | 'readToken'>,
+  authorization: string | undefined,
+): Problem | null {
+  if (config.dev) return null;
+  const presented = /^Bearer (.+)$/i.exec(authorization ?? '')?.[1];
+  const tokens = [config.adminToken, config.readToken].filter((token) => token !== undefined);
+  if (tokens.length === 0) {
+    return {
+      type: problemType('admin-disabled'),
+      title: 'Admin reads are disabled',
+      status: 403,
+      detail:
+        'Dev mode is off and neither SHOP_ADMIN_TOKEN nor SHOP_READ_TOKEN is set: set one to allow admin reads',
+    };
+  }
+  if (presented === undefined) {
+    return {
+      type: problemType('admin-token-required'),
+      title: 'Token required',
+      status: 401,
+      detail:
+        'Outside dev mode admin reads and metrics need the header Authorization: Bearer <SHOP_READ_TOKEN or SHOP_ADMIN_TOKEN>',
+    };
+  }
+  if (!tokens.some((token) => sameText(presented, token))) {
+    return {
+      type: problemType('admin-token-invalid'),
+      title: 'Token refused',
+      status: 403,
+      detail: 'The token matches neither SHOP_READ_TOKEN nor SHOP_ADMIN_TOKEN',
+    };
+  }
+  return null;
+}
+
 /**
  * Whether the request carries the admin token itself. Personal data is shown on that alone: dev
  * mode opens admin actions to everyone, never personal data.
@@ -71,6 +110,47 @@ export function requireAdmin(config: Pick<ShopConfig, 'dev' | 'adminToken'>) {
     if (refusal.status === 401) reply.header('WWW-Authenticate', 'Bearer realm="causeway-shop-admin"');
     return sendProblem(reply, refusal);
   };
+}
+
+/** A preHandler that answers 401/403 problem+json unless the caller may read admin data. */
+export function requireRead(config: Pick<ShopConfig, 'dev' | 'adminToken' | 'readToken'>) {
+  return async function readersOnly(request: FastifyRequest, reply: FastifyReply) {
+    const refusal = readRefusal(config, request.headers.authorization);
+    if (!refusal) return;
+    if (refusal.status === 401) reply.header('WWW-Authenticate', 'Bearer realm="causeway-shop-admin"');
+    return sendProblem(reply, refusal);
+  };
+}
+
+/**
+ * Guards every read of `app` whose path `isAdminRead` names, in one hook, so that a read added
+ * later is guarded without anyone remembering to. Writes keep their own `requireAdmin`.
+ */
+export function guardAdminReads(
+  app: FastifyInstance,
+  config: Pick<ShopConfig, 'dev' | 'adminToken' | 'readToken'>,
+  isAdminRead: (path: string) => boolean,
+): void {
+  if (config.dev) return;
+  const readersOnly = requireRead(config);
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') return;
+    if (!isAdminRead(request.url.split('?')[0]!)) return;
+    // A browser's EventSource cannot send headers: it may pass the token as `access_token`.
+    const fromQuery = (request.query as { access_token?: unknown } | undefined)?.access_token;
+    if (request.headers.authorization === undefined && typeof fromQuery === 'string') {
+      request.headers.authorization = `Bearer ${fromQuery}`;
+    }
+    return readersOnly(request, reply);
+  });
+}
+
+/** The token a process presents to another's admin reads: its own, outside dev mode. */
+export function ownReadAuthorization(
+  config: Pick<ShopConfig, 'dev' | 'adminToken' | 'readToken'>,
+): Record<string, string> {
+  const token = config.dev ? undefined : (config.adminToken ?? config.readToken);
+  return token === undefined ? {} : { authorization: `Bearer ${token}` };
 }
 
 /** The caller's Authorization header, to pass on to a service that guards the same action. */

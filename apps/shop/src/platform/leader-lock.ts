@@ -8,6 +8,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import { log as shopLog } from './log.ts';
 
 export interface Leadership {
   /** Whether this process runs the job now. */
@@ -28,7 +29,7 @@ export interface LeadershipOptions {
 
 export function runWhileLeader(options: LeadershipOptions): Leadership {
   const retryMs = options.retryMs ?? 1_000;
-  const log = options.log ?? ((line) => console.warn(line));
+  const log = options.log ?? ((line) => shopLog.warn(line));
   let stopped = false;
   let leading: { client: pg.Client; job: { stop(): Promise<void> } | null } | undefined;
   let wake: (() => void) | undefined;

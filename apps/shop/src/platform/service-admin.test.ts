@@ -1,6 +1,6 @@
 /**
- * A service's admin endpoints on a real SQLite store and the embedded transport: reads are open,
- * actions need the token outside dev mode, and a dev-mode poison message really lands in the
+ * A service's admin endpoints on a real SQLite store and the embedded transport: outside dev mode
+ * reads need the read or the admin token and actions the admin token, and a dev-mode poison message really lands in the
  * dead-letter queue, where discard and redrive act on it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -52,7 +52,7 @@ beforeAll(async () => {
   relay = createOutboxRelay({ store, transport, idlePollMs: 50 });
   relay.start();
   devPoison = createDevPoison({ service: 'payments', store, transport });
-  guarded = appWith({ SHOP_ADMIN_TOKEN: 's3cret' });
+  guarded = appWith({ SHOP_ADMIN_TOKEN: 's3cret', SHOP_READ_TOKEN: 'look' });
   dev = appWith({});
 });
 
@@ -67,8 +67,44 @@ afterAll(async () => {
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 describe('service admin endpoints', () => {
-  it('answers reads without a token: info, outbox, events, sagas', async () => {
-    const info = await guarded.inject({ method: 'GET', url: '/admin/info' });
+  it('outside dev mode, answers reads only with the read or the admin token; health stays open', async () => {
+    for (const url of [
+      '/admin/info',
+      '/admin/events?after=0&data=1',
+      '/admin/dead-letters',
+      '/admin/sagas',
+      '/metrics',
+    ]) {
+      const missing = await guarded.inject({ method: 'GET', url });
+      expect(missing.statusCode, url).toBe(401);
+      expect(missing.headers['www-authenticate']).toContain('Bearer');
+      expect((await guarded.inject({ method: 'GET', url, headers: bearer('nope') })).statusCode, url).toBe(
+        403,
+      );
+    }
+    for (const token of ['look', 's3cret']) {
+      const events = await guarded.inject({
+        method: 'GET',
+        url: '/admin/events?after=0&data=1',
+        headers: bearer(token),
+      });
+      expect(events.statusCode, token).toBe(200);
+    }
+    // Liveness passes the guard (the route itself is runService's, not registered here: 404).
+    expect((await guarded.inject({ method: 'GET', url: '/admin/health' })).statusCode).toBe(404);
+    // The read token reads; it does not act.
+    const discard = await guarded.inject({
+      method: 'DELETE',
+      url: '/admin/dead-letters/1',
+      headers: bearer('look'),
+    });
+    expect(discard.statusCode).toBe(403);
+    // Dev mode: open to anyone on the machine (dev mode listens on loopback only).
+    expect((await dev.inject({ method: 'GET', url: '/admin/events?after=0&data=1' })).statusCode).toBe(200);
+  });
+
+  it('answers reads with a token: info, outbox, events, sagas', async () => {
+    const info = await guarded.inject({ method: 'GET', url: '/admin/info', headers: bearer('look') });
     expect(info.statusCode).toBe(200);
     expect(info.json()).toMatchObject({
       service: 'payments',
@@ -77,24 +113,34 @@ describe('service admin endpoints', () => {
       transport: 'embedded',
       consumers: [],
     });
-    expect((await guarded.inject({ method: 'GET', url: '/admin/outbox' })).json()).toEqual({
+    expect(
+      (await guarded.inject({ method: 'GET', url: '/admin/outbox', headers: bearer('look') })).json(),
+    ).toEqual({
       count: 0,
       oldestAgeMs: 0,
     });
-    expect((await guarded.inject({ method: 'GET', url: '/admin/events?after=0' })).json()).toMatchObject({
+    expect(
+      (await guarded.inject({ method: 'GET', url: '/admin/events?after=0', headers: bearer('look') })).json(),
+    ).toMatchObject({
       items: [],
       position: 0,
     });
-    expect((await guarded.inject({ method: 'GET', url: '/admin/sagas' })).json().counts).toMatchObject({
+    expect(
+      (await guarded.inject({ method: 'GET', url: '/admin/sagas', headers: bearer('look') })).json().counts,
+    ).toMatchObject({
       running: 0,
       dead: 0,
     });
-    const badCursor = await guarded.inject({ method: 'GET', url: '/admin/events?cursor=nonsense' });
+    const badCursor = await guarded.inject({
+      method: 'GET',
+      url: '/admin/events?cursor=nonsense',
+      headers: bearer('look'),
+    });
     expect(badCursor.statusCode).toBe(400);
   });
 
   it('shows what retention keeps and its last pass; without the timer, the counts alone', async () => {
-    const off = await guarded.inject({ method: 'GET', url: '/admin/retention' });
+    const off = await guarded.inject({ method: 'GET', url: '/admin/retention', headers: bearer('look') });
     expect(off.json()).toEqual({
       enabled: false,
       lastPass: null,
@@ -109,7 +155,7 @@ describe('service admin endpoints', () => {
       SHOP_INBOX_RETENTION_MS: '1000',
       SHOP_OUTBOX_RETENTION_MS: '0',
     });
-    const retention = createServiceRetention('payments', config, store)!;
+    const retention = createServiceRetention(config, store)!;
     const app = appWith({}, retention);
     await store.transaction((tx) => store.inbox.record(tx, 'retention-check', newMessageId()));
     const before = (await app.inject({ method: 'GET', url: '/admin/retention' })).json();

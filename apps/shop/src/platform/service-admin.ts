@@ -1,7 +1,8 @@
 /**
  * The admin endpoints every service serves under /admin (the dashboard reads them through the
  * gateway): what the service runs on, its events, outbox backlog, sagas, its part of a flow, its
- * dead letters with redrive and discard, and what retention keeps and last removed. Reads are open; actions pass `requireAdmin`.
+ * dead letters with redrive and discard, and what retention keeps and last removed. Outside dev mode
+ * reads (and `/metrics`) need a token (`guardAdminReads`) and actions the admin token (`requireAdmin`).
  */
 import {
   type Consumer,
@@ -17,7 +18,7 @@ import {
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { postgresDatabaseFor, type ShopConfig, sqliteFileFor } from '../config.ts';
-import { requireAdmin } from './admin-guard.ts';
+import { guardAdminReads, requireAdmin } from './admin-guard.ts';
 import {
   createEventCounter,
   deadLetterCounts,
@@ -67,6 +68,11 @@ const sagasQuery = z.object({
 export function registerServiceAdmin(options: ServiceAdminOptions): void {
   const { name, config, store, app } = options;
   const adminOnly = requireAdmin(config);
+  guardAdminReads(
+    app,
+    config,
+    (path) => path === '/metrics' || (path.startsWith('/admin/') && path !== '/admin/health'),
+  );
   const countEvents = createEventCounter(store);
 
   const info = () => ({

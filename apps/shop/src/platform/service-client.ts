@@ -7,6 +7,7 @@
  * a retry safe).
  */
 import { portOf, portsOf, type ShopConfig } from '../config.ts';
+import { ownReadAuthorization } from './admin-guard.ts';
 import { tracedCall } from './http-tracing.ts';
 import { UnavailableError } from './problem.ts';
 
@@ -44,12 +45,15 @@ function mayTryAnother(method: string, error: unknown): boolean {
   return (error as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED';
 }
 
+/** Admin reads and metrics, which another process answers only with a token outside dev mode. */
+const isAdminRead = (path: string) => path.startsWith('/admin/') || path === '/metrics';
+
 async function send(
   service: string,
   port: number,
   method: string,
   path: string,
-  options: CallOptions,
+  options: CallOptions & { ownHeaders?: Record<string, string> },
 ): Promise<ServiceAnswer> {
   return tracedCall(service, method, path, async (traceHeaders) => {
     const response = await fetch(`http://127.0.0.1:${port}${path}`, {
@@ -57,6 +61,7 @@ async function send(
       headers: {
         ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
         ...traceHeaders,
+        ...(isAdminRead(path) ? options.ownHeaders : {}),
         ...options.headers,
       },
       ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
@@ -69,6 +74,8 @@ async function send(
 
 export function createServiceClient(config: ShopConfig) {
   const turns = new Map<string, number>();
+  // The caller's own Authorization header (an action passed on) wins over this process's token.
+  const ownHeaders = ownReadAuthorization(config);
 
   async function call(
     service: string,
@@ -82,7 +89,10 @@ export function createServiceClient(config: ShopConfig) {
     let failure: unknown;
     for (let tried = 0; tried < ports.length; tried++) {
       try {
-        return await send(service, ports[(first + tried) % ports.length]!, method, path, options);
+        return await send(service, ports[(first + tried) % ports.length]!, method, path, {
+          ...options,
+          ownHeaders,
+        });
       } catch (error) {
         failure = error;
         if (!mayTryAnother(method, error)) break;
@@ -100,7 +110,7 @@ export function createServiceClient(config: ShopConfig) {
     options: CallOptions = {},
   ): Promise<ServiceAnswer> {
     try {
-      return await send(service, portOf(config, service, instance), method, path, options);
+      return await send(service, portOf(config, service, instance), method, path, { ...options, ownHeaders });
     } catch (error) {
       throw new ServiceDownError(service, error);
     }

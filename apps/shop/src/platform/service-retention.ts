@@ -11,28 +11,22 @@ import {
   type Store,
 } from '@causeway/core';
 import { longestRedeliveryMs, type ShopConfig, settingLabel } from '../config.ts';
+import { log } from './log.ts';
 
 /** The service's retention schedule, not started; null when SHOP_RETENTION_INTERVAL_MS is 0. */
-export function createServiceRetention(
-  name: string,
-  config: ShopConfig,
-  store: Store,
-): RetentionSchedule | null {
+export function createServiceRetention(config: ShopConfig, store: Store): RetentionSchedule | null {
   if (config.retentionIntervalMs === 0) return null;
-  warnIfShorterThanRedelivery(name, config);
+  warnIfShorterThanRedelivery(config);
   return createRetentionSchedule({
     store,
     intervalMs: config.retentionIntervalMs,
     policy: { inboxMs: config.inboxRetentionMs, publishedOutboxMs: config.publishedOutboxRetentionMs },
     // Only a pass that removed something is worth a line: a quiet shop logs nothing.
     onPass: (pass) => {
-      if (pass.inboxPruned + pass.outboxPruned > 0)
-        console.log(`[${name}] retention: ${describePass(pass, config)}`);
+      if (pass.inboxPruned + pass.outboxPruned > 0) log.info(`retention: ${describePass(pass, config)}`);
     },
     onError: (error) =>
-      console.warn(
-        `[${name}] retention pass failed (next in ${config.retentionIntervalMs} ms): ${String(error)}`,
-      ),
+      log.warn(`retention pass failed (next in ${config.retentionIntervalMs} ms): ${String(error)}`),
   });
 }
 
@@ -44,11 +38,11 @@ export function describePass(pass: RetentionPass, config: ShopConfig): string {
 }
 
 /** A receipt pruned before the transport's last possible redelivery lets a duplicate through: say so at start. */
-function warnIfShorterThanRedelivery(name: string, config: ShopConfig): void {
+function warnIfShorterThanRedelivery(config: ShopConfig): void {
   const window = longestRedeliveryMs(config);
   if (window === null || config.inboxRetentionMs >= window) return;
-  console.warn(
-    `[${name}] ${settingLabel('inboxRetentionMs')} is ${config.inboxRetentionMs} ms, but the ${config.transport} ` +
+  log.warn(
+    `${settingLabel('inboxRetentionMs')} is ${config.inboxRetentionMs} ms, but the ${config.transport} ` +
       `transport may redeliver a message up to ${window} ms after it was published: a message redelivered ` +
       'after its receipt was deleted is handled twice',
   );

@@ -24,11 +24,12 @@ import {
   timeAppends,
   timeDeliveries,
 } from '@causeway/prometheus';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { instanceName, instancesOf, loadConfig, portOf, type ShopConfig } from '../config.ts';
 import { createDevPoison } from './dev-poison.ts';
 import { traceRequests } from './http-tracing.ts';
+import { log, nameLogOf } from './log.ts';
 import { openServiceStore, openShopTransport } from './open-backends.ts';
 import { refuseOversizedBodies } from './oversized-body.ts';
 import { installProblemHandlers, problemOf, sendProblem } from './problem.ts';
@@ -88,7 +89,9 @@ export interface ServiceSpec<Definition extends AnyEventDefinition> {
 export function createHttpApp(): FastifyInstance {
   const app = Fastify({
     bodyLimit: bodyLimitBytes,
-    logger: false,
+    // The process's JSON log: what the handlers log carries the request id and the trace ids.
+    loggerInstance: log as FastifyBaseLogger,
+    disableRequestLogging: true,
     return503OnClosing: true,
     // A malformed URL or an over-long path parameter is refused before routing: as problem+json too.
     frameworkErrors: (error, _request, reply) => sendProblem(reply, problemOf(error)),
@@ -113,6 +116,7 @@ export async function runService<Definition extends AnyEventDefinition>(
   const phases = startPhases();
   const config = loadConfig();
   const instance = instanceOfThisProcess();
+  nameLogOf(spec.name, instanceName(spec.name, instance));
   // First: what opens below (the store, the transport) is traced from its first span.
   const tracing = config.tracing
     ? startTracing({ serviceName: spec.name, serviceInstanceId: instanceName(spec.name, instance) })
@@ -133,9 +137,9 @@ export async function runService<Definition extends AnyEventDefinition>(
     // The relays of a service's processes share its outbox by leases: a lease only makes the others
     // wait for rows a SIGKILLed one had claimed, so a few seconds (a publish takes milliseconds).
     leaseMs: 5_000,
-    onError: (error) => console.warn(`[${spec.name}] relay: ${String(error)}`),
+    onError: (error) => log.warn({ err: error }, `relay: ${String(error)}`),
   });
-  const retention = createServiceRetention(spec.name, config, store);
+  const retention = createServiceRetention(config, store);
   const metrics = registerCausewayMetrics({ registry: metricsRegistry, store, relay });
   const app = createHttpApp();
   const consumers: Consumer[] = [];
@@ -151,8 +155,16 @@ export async function runService<Definition extends AnyEventDefinition>(
     app,
     addConsumer: (consumer) => consumers.push(consumer),
     logRetry: (failure) =>
-      console.warn(
-        `[${spec.name}] consumer ${failure.consumer}: ${failure.type} ${failure.messageId} failed on attempt ${failure.attempt} (${failure.reason}); tried again in ${failure.delayMs} ms`,
+      log.warn(
+        {
+          consumer: failure.consumer,
+          messageId: failure.messageId,
+          correlationId: failure.correlationId,
+          type: failure.type,
+          attempt: failure.attempt,
+          delayMs: failure.delayMs,
+        },
+        `consumer ${failure.consumer}: ${failure.type} ${failure.messageId} failed on attempt ${failure.attempt} (${failure.reason}); tried again in ${failure.delayMs} ms`,
       ),
     reportProjections: (runner, names) => metrics.reportProjections(runner, names),
     reportCache: (name, reader) => reportReadThrough(metricsRegistry, name, reader),
@@ -189,14 +201,18 @@ export async function runService<Definition extends AnyEventDefinition>(
   relay.start();
   retention?.start();
   for (const start of starts) await start();
-  await app.listen({ host: '127.0.0.1', port: portOf(config, spec.name, instance) });
+  // Only the gateway may face a network (HOST); the services answer the gateway and the machine.
+  await app.listen({
+    host: spec.name === 'gateway' ? config.host : '127.0.0.1',
+    port: portOf(config, spec.name, instance),
+  });
   phases.end('listen');
   // After a crash, the time to this line is time the service's messages wait: worth seeing.
   const which =
     instancesOf(config, spec.name) > 1
       ? ` instance ${instance + 1} of ${instancesOf(config, spec.name)}`
       : '';
-  console.log(`[${spec.name}]${which} ready ${phases.summary()}`);
+  log.info(`${spec.name}${which} ready ${phases.summary()}`);
 
   let stopping = false;
   const stop = async () => {

@@ -9,7 +9,7 @@ import {
 } from '../errors/index.ts';
 import type { AnyEventDefinition, EventRegistry, HandlerMap, Message } from '../message/index.ts';
 import type { DeadLetter, OutboxMessage, Store, Transaction } from '../store/index.ts';
-import { inSpan, SpanKind, spanAttributes, traceContextOf } from '../tracing/index.ts';
+import { inSpan, inTraceOf, SpanKind, spanAttributes, traceContextOf } from '../tracing/index.ts';
 import type { Delivery, Subscription, Transport, TransportMessage } from '../transport/index.ts';
 import { backoffDelay } from './backoff.ts';
 
@@ -74,6 +74,8 @@ export interface ConsumerRetry {
   consumer: string;
   messageId: string;
   type: string;
+  /** The flow the message belongs to, from its envelope (null when it has none). */
+  correlationId: string | null;
   attempt: number;
   delayMs: number;
   /** The error as one line, as a dead letter's reason gives it. */
@@ -87,6 +89,11 @@ function isPermanent(error: unknown): boolean {
     error instanceof ValidationError ||
     (error instanceof CausewayError && ['UNKNOWN_EVENT_TYPE', 'UPCAST_FAILED'].includes(error.code))
   );
+}
+
+function correlationOf(message: TransportMessage): string | null {
+  const correlationId = (message.payload as { correlationId?: unknown } | null)?.correlationId;
+  return typeof correlationId === 'string' ? correlationId : null;
 }
 
 const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
@@ -281,15 +288,19 @@ export function createConsumer<Definition extends AnyEventDefinition>(options: C
         return delivery.ack();
       }
       const delayMs = backoffDelay(attempt, backoff);
-      options.onRetry?.({
-        consumer: name,
-        messageId: message.id,
-        type: message.type,
-        attempt,
-        delayMs,
-        reason: describeError(error),
-        error,
-      });
+      // In the message's trace: what the callback logs joins it.
+      inTraceOf(message.payload, () =>
+        options.onRetry?.({
+          consumer: name,
+          messageId: message.id,
+          type: message.type,
+          correlationId: correlationOf(message),
+          attempt,
+          delayMs,
+          reason: describeError(error),
+          error,
+        }),
+      );
       return delivery.retry(delayMs);
     }
     return delivery.ack();

@@ -2,6 +2,7 @@ export {
   inSpan,
   inSpanEach,
   inSpanNow,
+  inTraceOf,
   linkTo,
   SpanKind,
   type SpanOptions,

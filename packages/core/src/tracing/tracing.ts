@@ -54,6 +54,11 @@ export function traceContextOf(envelope: unknown): Context {
   });
 }
 
+/** Runs `work` in the trace a message was created in (a log line it writes joins that trace). */
+export function inTraceOf<T>(envelope: unknown, work: () => T): T {
+  return tracingOn() ? context.with(traceContextOf(envelope), work) : work();
+}
+
 /** A link to the span a message was created in: how a batch span names the messages it took. */
 export function linkTo(envelope: unknown): Link | null {
   const spanContext = trace.getSpanContext(traceContextOf(envelope));

@@ -156,13 +156,20 @@ export function describeMessagingConformance(name: string, openTransport: () => 
       await eventStore.appendToStream(
         uniqueId('acct'),
         [{ type: 'test.Deposited', data: { amountCents: 1 } }],
-        { publishTo: destination },
+        { publishTo: destination, correlationId: 'flow-retried' },
       );
       await eventually(async () => seen.length === 1, 'the retried message');
       expect(failures).toBe(2);
-      expect(retries.map(({ attempt, type, messageId }) => ({ attempt, type, messageId }))).toEqual([
-        { attempt: 1, type: 'test.Deposited', messageId: seen[0]!.id },
-        { attempt: 2, type: 'test.Deposited', messageId: seen[0]!.id },
+      expect(
+        retries.map(({ attempt, type, messageId, correlationId }) => ({
+          attempt,
+          type,
+          messageId,
+          correlationId,
+        })),
+      ).toEqual([
+        { attempt: 1, type: 'test.Deposited', messageId: seen[0]!.id, correlationId: 'flow-retried' },
+        { attempt: 2, type: 'test.Deposited', messageId: seen[0]!.id, correlationId: 'flow-retried' },
       ]);
       expect(retries[0]!.reason).toBe('Error: database busy (attempt 1)');
       expect(retries[0]!.error).toBeInstanceOf(Error);

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { ShopConfig } from '../../config.ts';
 import { carriesAdminToken, requireAdmin } from '../../platform/admin-guard.ts';
 import { parseInput } from '../../platform/http-input.ts';
+import { log } from '../../platform/log.ts';
 import { createServiceClient } from '../../platform/service-client.ts';
 import type { AnalyticsPipeline } from './analytics-pipeline.ts';
 import type { ContractQuality } from './contract-quality.ts';
@@ -125,7 +126,7 @@ export function installAnalyticsRoutes(app: FastifyInstance, config: ShopConfig,
     state
       .live()
       .runNow({ runId, onStarted: () => queued.delete(runId) })
-      .catch((error) => console.warn(`[analytics] run ${runId} failed: ${String(error)}`))
+      .catch((error) => log.warn(`run ${runId} failed: ${String(error)}`))
       .finally(() => queued.delete(runId));
     return reply.code(202).send({ runId });
   });

@@ -5,6 +5,7 @@
  */
 import pg from 'pg';
 import { postgresDatabaseFor, postgresUrlFor, type ShopConfig } from '../../config.ts';
+import { log } from '../../platform/log.ts';
 import { createServiceClient } from '../../platform/service-client.ts';
 import type { AnalyticsPipeline } from './analytics-pipeline.ts';
 import { analyticsSlotFor, analyticsSources } from './analytics-sources.ts';
@@ -26,7 +27,7 @@ export interface IngestionStarter {
 }
 
 const onError = (source: string, error: unknown) =>
-  console.warn(`[analytics] ingesting ${source} failed, trying again: ${String(error)}`);
+  log.warn(`ingesting ${source} failed, trying again: ${String(error)}`);
 
 /** The shop's starter: its services, its databases, its ports. */
 export function shopIngestion(config: ShopConfig): IngestionStarter {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { createEventRegistry } from '@causeway/core';
 import { createReverseEtl, openLakehouse, outboxDelivery } from '@causeway/lakehouse';
 import { loadDataProducts } from '../../data-products/data-products.ts';
+import { log } from '../../platform/log.ts';
 import { UnavailableError } from '../../platform/problem.ts';
 import { runService } from '../../platform/service-runtime.ts';
 import { installAnalyticsRoutes } from './analytics-routes.ts';
@@ -19,7 +20,7 @@ import { shopIngestion } from './ingestion.ts';
 import { salesRankSync } from './sales-rank-sync.ts';
 import { startUpkeep, type Upkeep } from './upkeep.ts';
 
-const warn = (message: string) => console.warn(`[analytics] ${message}`);
+const warn = (message: string) => log.warn(`${message}`);
 
 await runService({
   name: 'analytics',

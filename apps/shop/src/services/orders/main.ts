@@ -18,6 +18,7 @@ import { z } from 'zod';
 import { requireAdmin } from '../../platform/admin-guard.ts';
 import { consistencyHeader, consistencyTokenOf } from '../../platform/consistency-token.ts';
 import { parseInput, pathId } from '../../platform/http-input.ts';
+import { log } from '../../platform/log.ts';
 import { BusinessRuleError, ConflictError } from '../../platform/problem.ts';
 import { runService } from '../../platform/service-runtime.ts';
 import { appendAt, readStreamAt } from '../../platform/stream-at-version.ts';
@@ -77,7 +78,7 @@ await runService({
       sagas: [placeOrder],
       replyTo: 'orders.saga-replies',
       timerPollMs: 100,
-      onError: (error) => console.warn(`[orders] saga timers: ${String(error)}`),
+      onError: (error) => log.warn(`saga timers: ${String(error)}`),
       async onFinished(saga, tx) {
         const { order, version } = await loadOrder(saga.sagaId, tx);
         if (order?.status !== 'PENDING') return;

@@ -12,6 +12,7 @@ import {
   type Store,
   type Transaction,
 } from '@causeway/core';
+import { log } from '../../platform/log.ts';
 import type { ShippingAddressInTransit } from '../shipping/shipping-domain.ts';
 
 /** The address as the client sent it (SHOP-API: `{ country?, ...free text }`). */
@@ -54,9 +55,7 @@ export function createShippingAddressSeal(store: Store): ShippingAddressSeal {
       await store.keys.destroyKey(tx, userId);
       // The key's bytes may linger in freed pages or the WAL until purged (SQLite).
       tx.onCommit(() => {
-        store
-          .purgeDeletedData?.()
-          .catch((error) => console.warn(`[orders] purge after forgetting: ${error}`));
+        store.purgeDeletedData?.().catch((error) => log.warn(`purge after forgetting: ${error}`));
       });
     },
   };

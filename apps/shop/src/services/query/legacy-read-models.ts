@@ -4,6 +4,7 @@
  * are dropped, and the read models are rebuilt from the sources' histories.
  */
 import type { Store } from '@causeway/core';
+import { log } from '../../platform/log.ts';
 
 const legacyTables = [
   'products_view',
@@ -26,6 +27,6 @@ export async function dropLegacyReadModels(store: Store): Promise<boolean> {
   await store.transaction(async (tx) => {
     for (const table of legacyTables) await tx.execute(`DROP TABLE IF EXISTS ${table}`);
   });
-  console.warn('[query] read models of an earlier version found: dropped, and rebuilt from the sources');
+  log.warn('read models of an earlier version found: dropped, and rebuilt from the sources');
   return true;
 }

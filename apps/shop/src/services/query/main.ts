@@ -17,6 +17,7 @@ import { z } from 'zod';
 import { consistencyHeader, decodeConsistencyHeader } from '../../platform/consistency-token.ts';
 import { parseInput, pathId } from '../../platform/http-input.ts';
 import { createLatencyHistogram } from '../../platform/latency-histogram.ts';
+import { log } from '../../platform/log.ts';
 import { UnavailableError } from '../../platform/problem.ts';
 import { createServiceClient } from '../../platform/service-client.ts';
 import { runService } from '../../platform/service-runtime.ts';
@@ -107,7 +108,7 @@ await runService({
       sources: querySources(createServiceClient(config)),
       subscription: { name: 'query', transport, onRetry: service.logRetry },
       onApplied: (event) => histogram.record(Date.now() - Date.parse(event.occurredAt)),
-      onError: (name, error) => console.warn(`[query] projection ${name}: ${String(error)}`),
+      onError: (name, error) => log.warn(`projection ${name}: ${String(error)}`),
     });
     // The runtime lists its dead letters and starts it; the runner stops it again while paused.
     addConsumer(runner.consumer!);
@@ -206,10 +207,9 @@ await runService({
         refreshDailySales(store).then(
           (agreed) => {
             lastCheck = { at: new Date().toISOString(), agreed };
-            if (!agreed)
-              console.warn('[query] daily sales: the full refresh disagreed with the kept view; replaced it');
+            if (!agreed) log.warn('daily sales: the full refresh disagreed with the kept view; replaced it');
           },
-          (error) => console.warn(`[query] daily sales refresh failed: ${String(error)}`),
+          (error) => log.warn(`daily sales refresh failed: ${String(error)}`),
         );
       }, service.config.dailySalesRefreshMs);
       timer.unref();

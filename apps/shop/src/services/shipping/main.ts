@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { postgresUrlFor } from '../../config.ts';
 import { parseInput, pathId } from '../../platform/http-input.ts';
 import { runWhileLeader } from '../../platform/leader-lock.ts';
+import { log } from '../../platform/log.ts';
 import { runService } from '../../platform/service-runtime.ts';
 import { captureShipments, shipmentSlotFor } from './shipment-capture.ts';
 import { createShipmentTable, saveShipment, shipmentStatus } from './shipment-table.ts';
@@ -68,7 +69,7 @@ await runService({
           connectionString,
           name: `${shipmentSlotFor(connectionString)}.capture`,
           lead: () => captureShipments(connectionString, transport),
-          log: (line) => console.warn(`[shipping] ${line}`),
+          log: (line) => log.warn(`${line}`),
         });
         onStop(() => leadership.stop());
       });

@@ -4,6 +4,7 @@
  * the service's database (slots are per server), so several shops can share a server.
  */
 import type { ConfigurationError, Transport } from '@causeway/core';
+import { log } from '../../platform/log.ts';
 
 export const shipmentChangesDestination = 'shipping.changes';
 export const shipmentChangedType = 'shipping.ShipmentChanged';
@@ -33,9 +34,9 @@ export async function captureShipments(
     tables: ['shop.shipments'],
     // A restart after a crash can find the old connection still holding the slot for a moment.
     slotBusyTimeoutMs: 30_000,
-    onError: (error) => console.warn(`[shipping] change capture failed, reconnecting: ${String(error)}`),
+    onError: (error) => log.warn(`change capture failed, reconnecting: ${String(error)}`),
     onSlotLost: ({ reason }) =>
-      console.warn(`[shipping] replication slot lost (${reason}): copying the shipments table again`),
+      log.warn(`replication slot lost (${reason}): copying the shipments table again`),
   });
   try {
     await source.start(
@@ -47,7 +48,7 @@ export async function captureShipments(
     return source;
   } catch (error) {
     if ((error as ConfigurationError).details?.reason !== 'wal-level') throw error;
-    console.warn(`[shipping] shipment changes are not published: ${(error as Error).message}`);
+    log.warn(`shipment changes are not published: ${(error as Error).message}`);
     return null;
   }
 }
