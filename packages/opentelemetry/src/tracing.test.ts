@@ -21,9 +21,10 @@ import { createEmbeddedTransport } from '@causeway/embedded';
 import { createSqliteStore } from '@causeway/sqlite';
 import { type ReceivedSpan, startOtlpReceiver } from '@causeway/testing';
 import { SpanKind, trace } from '@opentelemetry/api';
+import { pino } from 'pino';
 import { expect, it } from 'vitest';
 import { z } from 'zod';
-import { startTracing } from './index.ts';
+import { startTracing, traceLogFields } from './index.ts';
 
 const registry = createEventRegistry([
   defineEvent({ type: 'orders.OrderPlaced', schema: z.object({ orderId: z.string() }) }),
@@ -156,6 +157,75 @@ it('carries one trace from an append through the relay, a consumer and its follo
     await relay.stop();
     await inventory.stop();
     await shipping.stop();
+    await transport.close();
+    await store.close();
+    await receiver.close();
+  }
+});
+
+it("logs a consumer's retry in the failed message's trace: pino's line carries its trace_id", async () => {
+  const directory = mkdtempSync(join(tmpdir(), 'causeway-tracing-log-'));
+  const transport = createEmbeddedTransport({ filename: join(directory, 'transport.db'), pollIntervalMs: 5 });
+  const store = await createSqliteStore({ filename: join(directory, 'service.db') });
+  const events = createEventStore({ store, registry });
+  const receiver = await startOtlpReceiver();
+  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.endpoint;
+  const tracing = startTracing({ serviceName: 'inventory' })!;
+  const lines: Array<Record<string, unknown>> = [];
+  const log = pino(
+    { base: { service: 'inventory' }, mixin: traceLogFields },
+    { write: (line: string) => lines.push(JSON.parse(line)) },
+  );
+  let failures = 0;
+  const consumer = createConsumer({
+    name: 'inventory',
+    store,
+    transport,
+    destinations: ['orders.events'],
+    registry,
+    backoff: { initialMs: 10, maxMs: 10 },
+    onRetry: (failure) =>
+      log.warn(
+        { messageId: failure.messageId, correlationId: failure.correlationId, attempt: failure.attempt },
+        `${failure.type} failed: ${failure.reason}`,
+      ),
+    handlers: {
+      'orders.OrderPlaced': async () => {
+        if (failures++ === 0) throw new Error('stock table locked');
+      },
+    },
+  });
+  const relay = createOutboxRelay({ store, transport, idlePollMs: 20 });
+  try {
+    await consumer.start();
+    relay.start();
+    const placed = await events.appendToStream(
+      'order-2',
+      [{ type: 'orders.OrderPlaced', data: { orderId: '2' } }],
+      {
+        publishTo: 'orders.events',
+        correlationId: 'flow-2',
+      },
+    );
+    const traceId = String(placed.events[0]!.metadata.traceparent).split('-')[1];
+    await until(() => failures === 2, 'the retry to succeed');
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 40,
+        service: 'inventory',
+        trace_id: traceId,
+        span_id: expect.stringMatching(/^[0-9a-f]{16}$/),
+        messageId: placed.events[0]!.id,
+        correlationId: 'flow-2',
+        attempt: 1,
+        msg: 'orders.OrderPlaced failed: Error: stock table locked',
+      }),
+    ]);
+  } finally {
+    delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+    await tracing.shutdown();
+    await relay.stop();
+    await consumer.stop();
     await transport.close();
     await store.close();
     await receiver.close();
