@@ -24,7 +24,7 @@ import {
   timeAppends,
   timeDeliveries,
 } from '@causeway/prometheus';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { instanceName, instancesOf, loadConfig, portOf, type ShopConfig } from '../config.ts';
 import { createDevPoison } from './dev-poison.ts';
@@ -91,7 +91,8 @@ export function createHttpApp(): FastifyInstance {
     bodyLimit: bodyLimitBytes,
     // The process's JSON log: what the handlers log carries the request id and the trace ids.
     loggerInstance: log as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // No line per request (the traces have them); errors are still logged by the problem handler.
+    logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     // A malformed URL or an over-long path parameter is refused before routing: as problem+json too.
     frameworkErrors: (error, _request, reply) => sendProblem(reply, problemOf(error)),
