@@ -2,7 +2,7 @@
  * What each command reads, as rows. Everything goes through the Store port or plain SQL over
  * Causeway's own tables (`$1` placeholders on both backends), read-only.
  */
-import type { SagaStatus, Store } from '@causeway/core';
+import { type SagaStatus, type Store, sagaStepLabel } from '@causeway/core';
 import type { Listing } from './output.ts';
 
 export async function listStreams(store: Store, limit: number): Promise<Listing> {
@@ -89,7 +89,7 @@ export async function listSagas(
       sagaId: saga.sagaId,
       sagaName: saga.sagaName,
       status: saga.status,
-      step: saga.stepIndex,
+      step: sagaStepLabel(saga),
       wakeAt: saga.wakeAt,
       updatedAt: saga.updatedAt,
       reason: saga.reason,

@@ -1,6 +1,6 @@
 // A small order form on the public API, so a newcomer can watch a saga run (and compensate)
-// without curl: demo data (a user, products with stock) is made on the first order or on demand,
-// and kept per shop in this browser.
+// without curl: it lists every product the shop has (GET /products), and demo data (a user,
+// products with stock) is made on the first order or on demand, and kept per shop in this browser.
 import { act, api, toast } from './api.js';
 import { byId, fill, h } from './dom.js';
 
@@ -12,12 +12,17 @@ const demoProducts = [
 let storageKey = 'causeway.demo';
 let demo = null;
 let onPlaced = () => {};
+/** Every product the query service lists (made here or through the API), freshest first. */
+let products = [];
 
 export function initOrderForm({ shopId, placed }) {
   storageKey = `causeway.demo.${shopId}`;
   onPlaced = placed;
   demo = JSON.parse(localStorage.getItem(storageKey) ?? 'null');
   renderChoices();
+  void loadProducts();
+  // Products made through the API since the page loaded show up when the list is opened.
+  byId('order-product').addEventListener('focus', () => void loadProducts());
   byId('seed-demo').addEventListener('click', (event) => act(event.currentTarget, seed));
   byId('order-form').addEventListener('submit', (event) => {
     event.preventDefault();
@@ -32,13 +37,26 @@ export function initOrderForm({ shopId, placed }) {
   }
 }
 
+/** The products the query service lists, with this browser's demo products it may not show yet. */
+async function loadProducts() {
+  const listed = await api('GET', '/products').catch(() => ({ items: [] }));
+  const known = new Set(listed.items.map((product) => product.id));
+  products = [...(demo?.products ?? []).filter((product) => !known.has(product.id)), ...listed.items];
+  renderChoices();
+}
+
 function renderChoices() {
+  const select = byId('order-product');
+  const chosen = select.value;
+  const choices = products.length > 0 ? products : (demo?.products ?? []);
   fill(
-    byId('order-product'),
-    ...(demo?.products ?? []).map((product) =>
+    select,
+    ...(choices.length === 0 ? [h('option', { value: '' }, 'demo products, made on the first order')] : []),
+    ...choices.map((product) =>
       h('option', { value: product.id }, `${product.name} · $${(product.priceCents / 100).toFixed(2)}`),
     ),
   );
+  if (choices.some((product) => product.id === chosen)) select.value = chosen;
   fill(
     byId('order-user'),
     demo ? `${demo.user.name} (${demo.user.id.slice(0, 8)}…)` : 'made on the first order',
@@ -58,11 +76,13 @@ async function seed() {
   }
   demo = { user: { id: user.id, name }, products };
   localStorage.setItem(storageKey, JSON.stringify(demo));
-  renderChoices();
+  await loadProducts();
   toast('Demo data ready: a user and three products with 100 in stock');
 }
 
 async function placeOrder() {
+  // The product picked before any demo data exists (one made through the API) stays picked.
+  const chosen = byId('order-product').value;
   if (!demo) await seed();
   const token = byId('order-token').value.trim() || 'tok_visa';
   const country = byId('order-country').value;
@@ -70,7 +90,7 @@ async function placeOrder() {
     userId: demo.user.id,
     items: [
       {
-        productId: byId('order-product').value || demo.products[0].id,
+        productId: chosen || byId('order-product').value || demo.products[0].id,
         quantity: Number(byId('order-quantity').value) || 1,
       },
     ],

@@ -5,20 +5,35 @@ import { byId, duration, fill, h, s } from './dom.js';
 const samplesKept = 120;
 const history = new Map();
 
+/** The backlog over the last minute, newest at the right: a filled area over a baseline. */
 function sparkline(values) {
   const width = 140;
-  const height = 26;
+  const height = 28;
   const highest = Math.max(1, ...values);
-  const points = values
-    .map(
-      (value, index) =>
-        `${(index / Math.max(1, samplesKept - 1)) * width},${height - (value / highest) * (height - 2) - 1}`,
-    )
-    .join(' ');
+  const step = width / Math.max(1, samplesKept - 1);
+  const start = width - (values.length - 1) * step;
+  const y = (value) => height - 3 - (value / highest) * (height - 8);
+  const points = values.map((value, index) => `${(start + index * step).toFixed(1)},${y(value).toFixed(1)}`);
+  const last = values.at(-1) ?? 0;
   return s(
     'svg',
-    { width, height, viewBox: `0 0 ${width} ${height}`, class: 'sparkline' },
-    s('polyline', { points, fill: 'none' }),
+    {
+      width,
+      height,
+      viewBox: `0 0 ${width} ${height}`,
+      class: 'sparkline',
+      role: 'img',
+      'aria-label': `backlog over the last minute: now ${last}, at most ${Math.max(0, ...values)}`,
+    },
+    s('line', { x1: 0, x2: width, y1: height - 3, y2: height - 3, class: 'sparkline-base' }),
+    values.length > 1
+      ? s('polygon', {
+          points: `${start},${height - 3} ${points.join(' ')} ${width},${height - 3}`,
+          class: 'sparkline-area',
+        })
+      : null,
+    s('polyline', { points: points.join(' '), fill: 'none' }),
+    s('circle', { cx: width - 1.5, cy: y(last), r: 2.5, class: 'sparkline-now' }),
   );
 }
 

@@ -53,7 +53,7 @@ async function setFilter(status) {
   renderCounts();
   if (!status) return renderList(recent.items);
   const { items } = await api('GET', `/admin/sagas?status=${status}`);
-  renderList(items.map((saga) => ({ ...saga, step: saga.steps[saga.stepIndex]?.name ?? null })));
+  renderList(items);
 }
 
 function renderList(items) {

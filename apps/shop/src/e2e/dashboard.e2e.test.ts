@@ -130,6 +130,83 @@ describeWithChromium('the dashboard in Chromium', () => {
       .toBeGreaterThanOrEqual(3);
     await shoot('saga-compensated.png', '#saga-panel');
     await shoot('flow.png', '#flow', '#flow-view');
+
+    // The sagas table names the step that failed (not createOrder, where compensation ended), and
+    // shows the whole reason, wrapped rather than cut.
+    const orderId = (await text('[data-testid="placed-order"]'))!.trim();
+    const row = page.locator(`#saga-rows tr[data-saga="${orderId}"]`);
+    await expect.poll(() => row.count(), pollOptions).toBe(1);
+    expect(await row.locator('td').nth(3).textContent()).toBe('failed at processPayment');
+    const reason = row.locator('td.reason');
+    expect(await reason.textContent()).toContain('card declined');
+    expect(
+      await reason.evaluate((cell) => ({
+        cut: cell.scrollWidth > cell.clientWidth,
+        wraps: getComputedStyle(cell).whiteSpace,
+      })),
+    ).toEqual({ cut: false, wraps: 'normal' });
+  });
+
+  it('finds a saga and its flow by id from the search box, and the menu reaches every section', async () => {
+    const orderId = (await text('[data-testid="placed-order"]'))!.trim();
+    await page.fill('#find-id', orderId);
+    await page.press('#find-id', 'Enter');
+    await expect
+      .poll(() => page.locator('#saga-detail').textContent(), pollOptions)
+      .toContain(orderId.slice(0, 8));
+    expect(await page.inputValue('#flow-id')).toBe(orderId);
+    const targets = await page.$$eval('header nav a', (links) =>
+      links.map((link) => link.getAttribute('href')),
+    );
+    expect(targets.length).toBeGreaterThanOrEqual(10);
+    for (const target of targets) expect(await page.locator(target!).count(), target!).toBe(1);
+    // The menu stays in reach: the header sticks to the top while the page scrolls.
+    await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+    expect(await page.locator('header').evaluate((header) => header.getBoundingClientRect().top)).toBe(0);
+    await page.evaluate(() => window.scrollTo(0, 0));
+  });
+
+  it('lists products made through the API in the order form before any order from it', async () => {
+    const sku = `API-${Date.now().toString(36).toUpperCase()}`;
+    const created = await fetch(`${shop.api}/products`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sku, name: 'Oolong from the API', priceCents: 780 }),
+    });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    // Opening the list asks the shop again, until the query service has it.
+    await expect
+      .poll(async () => {
+        await page.focus('#order-product');
+        await page.focus('#order-quantity');
+        return page.locator(`#order-product option[value="${id}"]`).count();
+      }, pollOptions)
+      .toBe(1);
+    expect(await page.locator(`#order-product option[value="${id}"]`).textContent()).toBe(
+      'Oolong from the API · $7.80',
+    );
+  });
+
+  it('draws the outbox backlog as a visible sparkline, and fits a phone without sideways scroll', async () => {
+    const sparkline = page.locator('#outbox-rows tr[data-service="orders"] svg.sparkline');
+    // A baseline and a dot at the latest value, whatever the history (an area under the line once
+    // there are two samples).
+    await expect.poll(() => sparkline.locator('circle.sparkline-now').count(), pollOptions).toBe(1);
+    expect(await sparkline.locator('line.sparkline-base').count()).toBe(1);
+    expect(await sparkline.getAttribute('aria-label')).toMatch(/^backlog over the last minute: now \d+/);
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      const widths = await page.evaluate(() => ({
+        page: document.documentElement.scrollWidth,
+        screen: window.innerWidth,
+      }));
+      expect(widths.page).toBeLessThanOrEqual(widths.screen);
+      await shoot('phone.png');
+    } finally {
+      await page.setViewportSize({ width: 1400, height: 1000 });
+    }
   });
 
   /** Creates a product and waits until the query projection lists it, with no lag left. */

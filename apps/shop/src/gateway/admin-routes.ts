@@ -5,7 +5,7 @@
  * which gets the caller's Authorization header.
  */
 import { createHash } from 'node:crypto';
-import { NotFoundError, type SagaInstance } from '@causeway/core';
+import { NotFoundError, type SagaInstance, sagaStepLabel } from '@causeway/core';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { backendServiceNames, instanceName, instancesOf, type ShopConfig, serviceNames } from '../config.ts';
@@ -126,7 +126,11 @@ export function registerAdminRoutes(api: FastifyInstance, { config, call, feed }
     const answers = await askEach(`/admin/sagas?limit=100${status ? `&status=${status}` : ''}`);
     const items = answers.flatMap(({ service, answer }) =>
       answer?.status === 200
-        ? (answer.body as { items: SagaInstance[] }).items.map((saga) => ({ service, ...saga }))
+        ? (answer.body as { items: SagaInstance[] }).items.map((saga) => ({
+            service,
+            ...saga,
+            step: sagaStepLabel(saga),
+          }))
         : [],
     );
     return { items: items.sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(0, 100) };

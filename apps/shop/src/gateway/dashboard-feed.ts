@@ -4,7 +4,7 @@
  * changed or live) and pushes to the listeners only the topics that changed, plus the events that
  * are new since the last poll. With nobody listening it polls nothing.
  */
-import type { SagaInstance, SagaStatus } from '@causeway/core';
+import { type SagaInstance, type SagaStatus, sagaStepLabel } from '@causeway/core';
 import { serviceNames } from '../config.ts';
 import type { DeadLetterCounts, EventSummary } from '../platform/admin-queries.ts';
 import { log } from '../platform/log.ts';
@@ -222,7 +222,7 @@ function sagaSummary(service: string, saga: SagaInstance) {
     sagaName: saga.sagaName,
     service,
     status: saga.status,
-    step: saga.steps[saga.stepIndex]?.name ?? null,
+    step: sagaStepLabel(saga),
     reason: saga.reason,
     correlationId: saga.correlationId,
     createdAt: saga.createdAt,

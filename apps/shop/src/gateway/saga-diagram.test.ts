@@ -5,6 +5,7 @@ import {
   beginSaga,
   type SagaAction,
   type SagaInstance,
+  sagaStepLabel,
   type Transition,
 } from '@causeway/core';
 import { describe, expect, it } from 'vitest';
@@ -70,6 +71,7 @@ describe('saga diagram', () => {
     saga = reply(saga, 60, 'succeeded');
     saga = reply(saga, 100, 'succeeded');
     const diagram = sagaDiagram(saga, compensationOf);
+    expect(sagaStepLabel(saga)).toBe('all 4 done');
     expect(diagram.status).toBe('completed');
     expect(diagram.compensations).toEqual([]);
     expect(diagram.forward.map(({ name, status, durationMs }) => [name, status, durationMs])).toEqual([
@@ -94,8 +96,12 @@ describe('saga diagram', () => {
       saga = reply(saga, failedAt, 'failed', 'invoke', 'card declined');
     }
     expect(saga.status).toBe('compensating');
+    expect(sagaStepLabel(saga)).toBe('undoing reserveInventory');
     saga = reply(saga, failedAt + 35, 'succeeded');
     saga = reply(saga, failedAt + 85, 'succeeded');
+    // Not the step index it stopped at (0, createOrder): the step that failed.
+    expect(saga.steps[saga.stepIndex]!.name).toBe('createOrder');
+    expect(sagaStepLabel(saga)).toBe('failed at processPayment');
 
     const diagram = sagaDiagram(saga, compensationOf);
     expect(diagram.status).toBe('compensated');

@@ -7,7 +7,7 @@
  * succeeds at the instant the next one is invoked, and each compensation starts at the instant
  * the failure, or the compensation before it, ended.
  */
-import type { SagaInstance, SagaStepRecord } from '@causeway/core';
+import { failingStepIndex, type SagaInstance, type SagaStepRecord } from '@causeway/core';
 
 export interface DiagramBox {
   /** The step's name, or its compensation's (e.g. `releaseInventory`). */
@@ -41,15 +41,6 @@ const isCompensated = (step: SagaStepRecord) => step.compensationAttempts > 0;
 const millisBetween = (start: string | null, end: string | null) =>
   start && end ? Math.max(0, Date.parse(end) - Date.parse(start)) : null;
 
-/** The failing step: named by the saga's reason, else the step that failed forward. */
-function failingIndex(saga: SagaInstance): number | null {
-  const named = /(?<!of )\bstep (\S+) failed after/.exec(saga.reason ?? '')?.[1];
-  const byName = named ? saga.steps.findIndex((step) => step.name === named) : -1;
-  if (byName >= 0) return byName;
-  const failed = saga.steps.findIndex((step) => step.status === 'failed' && !isCompensated(step));
-  return failed >= 0 ? failed : null;
-}
-
 /** The error text of the reason ("step x failed after 1 attempt: <error>"). */
 const reasonError = (reason: string | null) =>
   /failed after \d+ attempts?(?: \(not retryable\))?: (.*)$/.exec(reason ?? '')?.[1] ?? null;
@@ -58,7 +49,7 @@ export function sagaDiagram(
   saga: SagaInstance,
   compensationNames: Readonly<Record<string, string>>,
 ): SagaDiagram {
-  const failed = failingIndex(saga);
+  const failed = failingStepIndex(saga);
   const order = saga.steps
     .map((step, index) => ({ step, index }))
     .filter(({ step }) => isCompensated(step))

@@ -5,3 +5,4 @@ export * from './saga-machine.ts';
 export * from './saga-messages.ts';
 export * from './saga-orchestrator.ts';
 export * from './saga-participant.ts';
+export * from './saga-step-label.ts';
