@@ -20,7 +20,7 @@ import { createSqliteStore } from '@causeway/sqlite';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { orderStream } from '../services/orders/orders-domain.ts';
-import { describeWithChromium, launchChromium } from './chromium.ts';
+import { describeWithChromium, launchChromium } from '@causeway/testing/chromium';
 import { type RunningShop, startShop, until } from './running-shop.ts';
 
 const screenshots = process.env.UPDATE_SCREENSHOTS

@@ -4,7 +4,7 @@
  * that is a failure, as for every other real component the tests need.
  */
 import { existsSync } from 'node:fs';
-import { describeRequiring } from '@causeway/testing';
+import { describeRequiring } from './services.ts';
 import { type Browser, chromium } from 'playwright-core';
 
 export const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
