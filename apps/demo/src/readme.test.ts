@@ -178,6 +178,10 @@ describe('the examples run', () => {
     }
   }
 
+  it("admin: a service's own dashboard and API, mounted in node:http, behind a token", async () => {
+    expect(await logsOf('admin-dashboard')).toEqual([['billing', 0, 200]]);
+  });
+
   it('tracing: an append exported as a span over OTLP, its event carrying the trace', async () => {
     expect(await logsOf('tracing')).toEqual([[true], [['orders: causeway.append']]]);
   });

@@ -33,6 +33,7 @@ const workspaces = [
   'redis',
   'prometheus',
   'opentelemetry',
+  'admin',
   'cli',
   'data-contracts',
   'lakehouse',
@@ -155,6 +156,32 @@ describe('the packages, packed and installed into an empty project', () => {
     }
   });
 
+  it("serves @causeway/admin's dashboard from the installed package", async () => {
+    writeFileSync(
+      join(project, 'admin.mjs'),
+      [
+        "import { createServer } from 'node:http';",
+        "import { createAdminHandler } from '@causeway/admin';",
+        "import { createSqliteStore } from '@causeway/sqlite';",
+        "const store = await createSqliteStore({ filename: 'admin.db' });",
+        "const admin = createAdminHandler({ service: 'billing', store, access: 'open' });",
+        'const server = createServer(async (request, response) => {',
+        '  if (!(await admin(request, response))) response.writeHead(404).end();',
+        '});',
+        "await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));",
+        'const base = `http://127.0.0.1:${server.address().port}/causeway`;',
+        'const page = await fetch(`${base}/`);',
+        'const script = await fetch(`${base}/dashboard.js`);',
+        'const overview = await (await fetch(`${base}/api/overview`)).json();',
+        'console.log(page.status, script.status, overview.service);',
+        'server.close();',
+        'await store.close();',
+      ].join('\n'),
+    );
+    const { stdout } = await run(process.execPath, [join(project, 'admin.mjs')], { cwd: project });
+    expect(stdout.trim()).toBe('200 200 billing');
+  }, 60_000);
+
   it('installs the causeway command, which answers --help and says what it needs', async () => {
     const causeway = join(project, 'node_modules', '.bin', 'causeway');
     const help = await run(causeway, ['--help'], { cwd: project });
@@ -180,8 +207,9 @@ describe('the packages, packed and installed into an empty project', () => {
         "import { createPostgresChangeSource } from '@causeway/postgres-cdc';",
         "import { registerCausewayMetrics, timeDeliveries } from '@causeway/prometheus';",
         "import { startTracing } from '@causeway/opentelemetry';",
+        "import { createAdminHandler } from '@causeway/admin';",
         'export const backends = [createPostgresStore, createNatsTransport, createRabbitMqTransport, createPostgresChangeSource];',
-        'export const metrics = [registerCausewayMetrics, timeDeliveries, startTracing];',
+        'export const metrics = [registerCausewayMetrics, timeDeliveries, startTracing, createAdminHandler];',
       ].join('\n'),
     );
     const compiled = await compile(project);
