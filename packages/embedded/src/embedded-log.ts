@@ -103,6 +103,15 @@ export function createEmbeddedLog(db: Database.Database, partitions: number, bus
       WHERE consumer_group = @group AND destination = @destination AND partition = @partition
         AND in_flight_seq = @seq`,
   );
+  // Per partition, an index range count past the group's cursor: the in-flight message included.
+  const pending = db
+    .prepare<[string, string], number>(
+      `SELECT count(*) FROM transport_cursors c
+         JOIN transport_messages m
+           ON m.destination = c.destination AND m.partition = c.partition AND m.seq > c.acked_seq
+        WHERE c.consumer_group = ? AND c.destination = ?`,
+    )
+    .pluck();
   const delay = db.prepare(
     `UPDATE transport_cursors SET not_before = @notBefore
       WHERE consumer_group = @group AND destination = @destination AND partition = @partition
@@ -178,6 +187,12 @@ export function createEmbeddedLog(db: Database.Database, partitions: number, bus
         ack.run({ ...key, seq });
         return claimOne(key, owner, now);
       }).immediate,
+      busyTimeoutMs,
+    ),
+
+    /** Messages of the destination past the group's cursors: not acked yet, in flight or waiting. */
+    pending: retryWhileBusy(
+      (group: string, destination: string): number => pending.get(group, destination) ?? 0,
       busyTimeoutMs,
     ),
 

@@ -33,6 +33,7 @@
  *   processes; a large clock jump can expire leases early (a redelivery, never a loss).
  */
 import {
+  type ConsumerLag,
   defaultPartitions,
   InvalidArgumentError,
   type Transport,
@@ -71,6 +72,13 @@ export interface EmbeddedTransportOptions {
 
 /** The Transport, plus retention on demand (tests, operations). */
 export interface EmbeddedTransport extends Transport {
+  /**
+   * Per (group, destination) this instance subscribed to: the entries of the log past the group's
+   * cursors, i.e. not acked by the group yet (the one in flight in each partition included), read
+   * from the shared file, whichever process consumes them. Entries retention deleted unread no
+   * longer count.
+   */
+  consumerLag(): Promise<ConsumerLag[]>;
   /** Deletes the entries retention allows now (see `retentionMs`, `maxAgeMs`); resolves to their count. */
   prune(): Promise<number>;
 }
@@ -110,6 +118,8 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Embe
     isOpen: () => db.open,
   };
   const subscriptions = new Set<EmbeddedSubscription>();
+  /** Group → destinations this instance subscribed to, for `consumerLag`; never forgotten. */
+  const subscribed = new Map<string, Set<string>>();
   let closing: Promise<void> | undefined;
   const retention = createEmbeddedRetention(db, {
     partitions,
@@ -196,12 +206,29 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Embe
         throw toEmbeddedTransportError(error, `cannot subscribe group ${subscribeOptions.group}`);
       }
       subscriptions.add(subscription);
+      const destinations = subscribed.get(subscribeOptions.group) ?? new Set<string>();
+      for (const destination of subscribeOptions.destinations) destinations.add(destination);
+      subscribed.set(subscribeOptions.group, destinations);
       return {
         close: async () => {
           subscriptions.delete(subscription);
           await subscription.close();
         },
       };
+    },
+    async consumerLag() {
+      if (closing !== undefined) throw transportClosedError();
+      try {
+        return [...subscribed].flatMap(([group, destinations]) =>
+          [...destinations].map((destination) => ({
+            group,
+            destination,
+            pending: log.pending(group, destination),
+          })),
+        );
+      } catch (error) {
+        throw toEmbeddedTransportError(error, 'cannot read consumer lag');
+      }
     },
     async prune() {
       if (closing !== undefined) throw transportClosedError();

@@ -8,6 +8,7 @@ import {
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { describeAckDurability, fetchVarz } from './ack-durability.ts';
+import { readConsumerLag } from './nats-consumer-lag.ts';
 import { toTransportError, transportClosedError } from './nats-errors.ts';
 import { createNatsNames } from './nats-names.ts';
 import { publishMessages } from './nats-publisher.ts';
@@ -59,6 +60,9 @@ const requestTimeoutMs = 10_000;
  * pull consumer per (group, partition) with one unacked message at a time: at least once, in order
  * per key within a group. publish() resolves on JetStream's acks; what makes such an ack survive a
  * power loss is described in ack-durability.ts (`sync_interval: always`, or replicas >= 3).
+ * `consumerLag()` reports, per (group, destination) this instance subscribed to, the messages of
+ * the group's partition consumers not acked yet: not delivered (`num_pending`) plus delivered and
+ * unacked (`num_ack_pending`), whichever process pulls them.
  */
 export function createNatsTransport(options: NatsTransportOptions): Transport {
   const settings = checkOptions(options);
@@ -69,6 +73,8 @@ export function createNatsTransport(options: NatsTransportOptions): Transport {
   let connecting: Promise<Connected> | undefined;
   let closing: Promise<void> | undefined;
   const subscriptions = new Set<Subscription>();
+  /** Destination → groups this instance subscribed to, for `consumerLag`; never forgotten. */
+  const subscribed = new Map<string, Set<string>>();
 
   const connection = (action: string): Promise<Connected> => {
     if (closing) return Promise.reject(transportClosedError(action));
@@ -114,7 +120,17 @@ export function createNatsTransport(options: NatsTransportOptions): Transport {
         close: () => inner.close().finally(() => subscriptions.delete(subscription)),
       };
       subscriptions.add(subscription);
+      for (const destination of subscribeOptions.destinations) {
+        const groups = subscribed.get(destination) ?? new Set<string>();
+        subscribed.set(destination, groups.add(subscribeOptions.group));
+      }
       return subscription;
+    },
+    async consumerLag() {
+      if (closing) throw transportClosedError('read consumer lag');
+      if (subscribed.size === 0) return [];
+      const { jsm } = await connection('read consumer lag');
+      return readConsumerLag({ jsm, names, partitions: settings.partitions, subscribed });
     },
     close() {
       closing ??= (async () => {

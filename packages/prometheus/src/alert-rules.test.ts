@@ -42,8 +42,12 @@ describeRequiring(
         // Ours only: prom-client's process defaults have three gauges promtool faults for `_total`.
         const registry = new Registry();
         const relay = createOutboxRelay({ store, transport });
-        registerCausewayMetrics({ registry, store, relay });
+        registerCausewayMetrics({ registry, store, relay, transport });
         timeDeliveries(transport, { registry });
+        // A subscribed group, so that the consumer lag gauge has a series to check.
+        await transport.subscribe({ group: 'payments', destinations: ['payments.commands'] }, (delivery) =>
+          delivery.ack(),
+        );
         const text = await registry.metrics();
         const lint = promisify((callback: (error: Error | null, output: string) => void) => {
           const child = execFile(promtool, ['check', 'metrics'], (error, stdout, stderr) =>

@@ -1,7 +1,8 @@
 /**
  * The metrics over a real SQLite store and the embedded transport, read back as Prometheus's text
  * format: the outbox backlog and its age before the relay runs and after, what the relay published,
- * dead letters by status (the waiting ones at 0 too), sagas by status, and handling time by outcome.
+ * dead letters by status (the waiting ones at 0 too), sagas by status, consumer lag by group, and
+ * handling time by outcome.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -138,6 +139,58 @@ describe('registerCausewayMetrics', () => {
       sample(next, 'causeway_metrics_scrape_errors_total{metric="causeway_outbox_backlog_messages"}'),
     ).toBe(1);
     expect(sample(next, 'causeway_metrics_scrape_errors_total{metric="causeway_sagas"}')).toBe(1);
+  });
+
+  it("reports the consumer lag of the transport's groups: what a group has not acked, 0 once it has", async () => {
+    const { store, directory } = await openStore();
+    const embedded = createEmbeddedTransport({ filename: join(directory, 'transport.db') });
+    closing.push(() => embedded.close());
+    const metrics = new Registry();
+    // Timed first, as a service wires it: the timed transport keeps consumerLag.
+    const transport = timeDeliveries(embedded, { registry: metrics });
+    registerCausewayMetrics({ registry: metrics, store, transport });
+    const series = 'causeway_consumer_lag_messages{consumer="payments",destination="payments.commands"}';
+    expect(sample(await metrics.metrics(), series)).toBeUndefined();
+
+    const options = { group: 'payments', destinations: ['payments.commands'] };
+    // Subscribed, then stopped (a consumer that is down): its backlog is what the gauge is for.
+    await (await transport.subscribe(options, (delivery) => delivery.ack())).close();
+    expect(sample(await metrics.metrics(), series)).toBe(0);
+    const message = (orderingKey: string) => ({
+      id: newMessageId(),
+      destination: 'payments.commands',
+      orderingKey,
+      type: 'payments.Charge',
+      payload: {},
+    });
+    await transport.publish([message('order-1'), message('order-2'), message('order-1')]);
+    expect(sample(await metrics.metrics(), series)).toBe(3);
+
+    const subscription = await transport.subscribe(options, (delivery) => delivery.ack());
+    closing.push(() => subscription.close());
+    await expect.poll(async () => sample(await metrics.metrics(), series)).toBe(0);
+
+    await embedded.close();
+    expect(sample(await metrics.metrics(), series)).toBeUndefined();
+    expect(
+      sample(
+        await metrics.metrics(),
+        'causeway_metrics_scrape_errors_total{metric="causeway_consumer_lag_messages"}',
+      ),
+    ).toBe(1);
+  });
+
+  it('reports no consumer lag for a transport without consumerLag', async () => {
+    const { store } = await openStore();
+    const metrics = new Registry();
+    const transport = {
+      name: 'plain',
+      publish: async () => {},
+      subscribe: async () => ({ close: async () => {} }),
+      close: async () => {},
+    };
+    registerCausewayMetrics({ registry: metrics, store, transport });
+    expect(await metrics.metrics()).not.toContain('causeway_consumer_lag_messages');
   });
 
   it('times every delivery of a timed transport by consumer, type and outcome: acked, retried or failed', async () => {

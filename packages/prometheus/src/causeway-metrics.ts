@@ -1,10 +1,11 @@
 /**
  * A Causeway service's metrics in the caller's prom-client registry. What lives in the store (outbox
  * backlog, dead letters, sagas) and what a relay or a projection runner knows (published messages,
- * lag) is read when Prometheus scrapes, so a scrape costs a few indexed counts and nothing runs
+ * lag) and what the broker holds for this service's consumer groups is read when Prometheus scrapes,
+ * so a scrape costs a few indexed counts (and a request or a few to the broker) and nothing runs
  * between scrapes. Handling time is measured by the transport wrapper in timed-deliveries.ts.
  */
-import type { OutboxRelay, ProjectionRunner, Store } from '@causeway/core';
+import type { OutboxRelay, ProjectionRunner, Store, Transport } from '@causeway/core';
 import { Counter, Gauge, type Registry } from 'prom-client';
 
 export interface CausewayMetricsOptions {
@@ -13,6 +14,11 @@ export interface CausewayMetricsOptions {
   store: Store;
   /** Its published count becomes `causeway_outbox_published_total`. */
   relay?: OutboxRelay;
+  /**
+   * Its `consumerLag()` becomes `causeway_consumer_lag_messages{consumer, destination}`: the groups it
+   * subscribed to. Nothing is reported for a transport without `consumerLag`.
+   */
+  transport?: Transport;
   /**
    * How long after its timer came due a live saga counts in `causeway_sagas_overdue` (default 30 s;
    * an orchestrator fires a due timer within its poll interval).
@@ -136,6 +142,25 @@ export function registerCausewayMetrics(options: CausewayMetricsOptions): Causew
           this.reset();
           for (const row of rows)
             this.set({ slot: row.slot, active: String(row.active) }, Number(row.lag ?? 0));
+        });
+      },
+    });
+  }
+
+  const consumerLag = options.transport?.consumerLag?.bind(options.transport);
+  if (consumerLag) {
+    new Gauge({
+      name: 'causeway_consumer_lag_messages',
+      help: 'Messages the broker holds for a consumer group of this process on a destination that the group has not acked yet (RabbitMQ: those ready in its queues).',
+      // `consumer`, as in causeway_message_handling_seconds: the consumer group, so the two join.
+      labelNames: ['consumer', 'destination'],
+      registers,
+      async collect() {
+        await safely(this, async () => {
+          const lags = await consumerLag();
+          this.reset();
+          for (const { group, destination, pending } of lags)
+            this.set({ consumer: group, destination }, pending);
         });
       },
     });

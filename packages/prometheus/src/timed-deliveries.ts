@@ -16,9 +16,10 @@ export interface TimedDeliveriesOptions {
 }
 
 /**
- * The same transport; each delivery its subscriptions hand out is observed in
- * `causeway_message_handling_seconds{consumer, type, outcome}`: `consumer` is the subscription's
- * group, `outcome` `acked`, `retried` (the handler asked for a redelivery), or `error` (it threw).
+ * The same transport (its `consumerLag`, if it has one, included); each delivery its subscriptions
+ * hand out is observed in `causeway_message_handling_seconds{consumer, type, outcome}`: `consumer`
+ * is the subscription's group, `outcome` `acked`, `retried` (the handler asked for a redelivery),
+ * or `error` (it threw).
  */
 export function timeDeliveries(transport: Transport, options: TimedDeliveriesOptions): Transport {
   const registered = options.registry.getSingleMetric(name);
@@ -31,10 +32,12 @@ export function timeDeliveries(transport: Transport, options: TimedDeliveriesOpt
       buckets: options.buckets ?? defaultBuckets,
       registers: [options.registry],
     });
+  const consumerLag = transport.consumerLag?.bind(transport);
   return {
     get name() {
       return transport.name;
     },
+    ...(consumerLag && { consumerLag }),
     publish: (messages) => transport.publish(messages),
     close: () => transport.close(),
     subscribe(subscribeOptions, handler) {

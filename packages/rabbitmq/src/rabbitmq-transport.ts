@@ -1,6 +1,13 @@
-import { defaultPartitions, InvalidArgumentError, type Subscription, type Transport } from '@causeway/core';
+import {
+  type ConsumerLag,
+  defaultPartitions,
+  InvalidArgumentError,
+  type Subscription,
+  type Transport,
+} from '@causeway/core';
 import type { Channel } from 'amqplib';
 import { openRabbitMqConnection } from './rabbitmq-connection.ts';
+import { readConsumerLag } from './rabbitmq-consumer-lag.ts';
 import { createRabbitMqPublisher } from './rabbitmq-publisher.ts';
 import { startRabbitMqSubscription } from './rabbitmq-subscription.ts';
 import { declareTopology, type TopologyNames } from './rabbitmq-topology.ts';
@@ -27,6 +34,13 @@ export interface RabbitMqTransportOptions {
 export interface RabbitMqTransport extends Transport {
   /** Declares the groups of each destination now and on every reconnect. Idempotent. */
   declare(topology: Readonly<Record<string, readonly string[]>>): Promise<void>;
+  /**
+   * Per (group, destination) this instance subscribed to (groups only declared are left out: every
+   * service declares the whole topology): the messages ready in the group's partition queues. A
+   * delivery a consumer holds unacked is not ready and not counted, at most one per partition queue;
+   * AMQP tells no more (the management API would).
+   */
+  consumerLag(): Promise<ConsumerLag[]>;
 }
 
 const defaultMaxInFlight = 64;
@@ -52,6 +66,8 @@ export function createRabbitMqTransport(options: RabbitMqTransportOptions): Rabb
   });
   const publisher = createRabbitMqPublisher(connection, names);
   const subscriptions = new Set<Subscription>();
+  /** Destination → groups this instance subscribed to, for `consumerLag`; never forgotten. */
+  const subscribed = new Map<string, Set<string>>();
 
   return {
     name: 'rabbitmq',
@@ -73,12 +89,22 @@ export function createRabbitMqTransport(options: RabbitMqTransportOptions): Rabb
         },
       });
       subscriptions.add(subscription);
+      addGroups(
+        subscribed,
+        Object.fromEntries(
+          subscribeOptions.destinations.map((destination) => [destination, [subscribeOptions.group]]),
+        ),
+      );
       return {
         async close() {
           subscriptions.delete(subscription);
           await subscription.close();
         },
       };
+    },
+    async consumerLag() {
+      if (subscribed.size === 0) return [];
+      return readConsumerLag({ connection, names, subscribed });
     },
     async close() {
       await Promise.all([...subscriptions].map((subscription) => subscription.close()));

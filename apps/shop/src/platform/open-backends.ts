@@ -68,6 +68,8 @@ function withAckTimeout(transport: Transport, ackTimeoutMs: number): Transport {
     subscribe: (options, handler) =>
       transport.subscribe({ ...options, ackTimeoutMs: options.ackTimeoutMs ?? ackTimeoutMs }, handler),
     close: () => transport.close(),
+    // What the broker holds for this process's groups: /metrics reads it.
+    ...(transport.consumerLag ? { consumerLag: () => transport.consumerLag!() } : {}),
   };
 }
 

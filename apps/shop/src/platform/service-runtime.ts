@@ -141,7 +141,7 @@ export async function runService<Definition extends AnyEventDefinition>(
     onError: (error) => log.warn({ err: error }, `relay: ${String(error)}`),
   });
   const retention = createServiceRetention(config, store);
-  const metrics = registerCausewayMetrics({ registry: metricsRegistry, store, relay });
+  const metrics = registerCausewayMetrics({ registry: metricsRegistry, store, relay, transport });
   const app = createHttpApp();
   const consumers: Consumer[] = [];
   const stops: Array<() => Promise<void>> = [];

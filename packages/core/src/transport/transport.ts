@@ -37,6 +37,18 @@ export interface Subscription {
 }
 
 /**
+ * How far a consumer group is behind on one destination, as the broker counts it now. Each
+ * transport documents what `pending` holds exactly; all of them count published messages the
+ * group has not acked yet, so 0 means caught up.
+ */
+export interface ConsumerLag {
+  readonly group: string;
+  readonly destination: string;
+  /** Messages the broker holds for this group on this destination that the group has not acked. */
+  readonly pending: number;
+}
+
+/**
  * Moves messages between services. At least once: a message is redelivered until acked. Per key
  * in order: within a group, a key's next message is not delivered before its previous one is
  * acked. Consumers make effects exactly-once with the inbox, in the handler's transaction.
@@ -46,5 +58,12 @@ export interface Transport {
   /** Resolves once the broker durably holds every message (publisher confirms). */
   publish(messages: readonly TransportMessage[]): Promise<void>;
   subscribe(options: SubscribeOptions, handler: (delivery: Delivery) => Promise<void>): Promise<Subscription>;
+  /**
+   * Optional (a transport without it reports no lag). Read from the broker at each call: one entry
+   * per (group, destination) this instance subscribed to since it opened, closed subscriptions
+   * included (a stopped consumer's backlog is what an alert is for), 0 when caught up. Groups only
+   * declared, or consumed by other processes, are left out: each service reports its own.
+   */
+  consumerLag?(): Promise<ConsumerLag[]>;
   close(): Promise<void>;
 }

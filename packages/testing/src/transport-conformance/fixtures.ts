@@ -69,6 +69,25 @@ export async function waitUntil(
   }
 }
 
+/**
+ * Reads until `isDone` holds for what `read` resolved to, and resolves to that; fails with the last
+ * value read when it still does not after `timeoutMs`. For states a broker reaches eventually.
+ */
+export async function readUntil<T>(
+  read: () => Promise<T>,
+  isDone: (value: T) => boolean,
+  describe: (last: T) => string,
+  timeoutMs = deliveryTimeoutMs,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (isDone(value)) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting: ${describe(value)}`);
+    await sleep(20);
+  }
+}
+
 export function byId<T extends { id: string }>(items: readonly T[]): T[] {
   return [...items].sort((a, b) => a.id.localeCompare(b.id));
 }
