@@ -1,17 +1,23 @@
 /**
  * The `causeway` command as a user runs it (the built bin, in a process of its own) against a real
  * SQLite file and, when PostgreSQL runs here, a PostgreSQL schema: listings as tables and as JSON, a
- * temporal read, doctor's verdict and exit codes, and errors that say what to do.
+ * temporal read, doctor's verdict and exit codes, and errors that say what to do. Doctor's broker
+ * checks run against the real NATS and RabbitMQ, and against closed ports.
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEventRegistry, createEventStore, defineEvent, newMessageId, type Store } from '@causeway/core';
+import { deleteStreamsWithPrefix } from '@causeway/nats';
 import { createPostgresStore } from '@causeway/postgres';
 import { createSqliteStore } from '@causeway/sqlite';
-import { createTestDatabase, describeWithService, type TestDatabase } from '@causeway/testing';
+import { createTestDatabase, describeWithService, serviceUrl, type TestDatabase } from '@causeway/testing';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect as connectNats } from '@nats-io/transport-node';
+import { connect as connectRabbitMq } from 'amqplib';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -20,17 +26,50 @@ const bin = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const noted = defineEvent({ type: 'test.Noted', schema: z.object({ n: z.number() }) });
 const registry = createEventRegistry([noted]);
 
+interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
 /** Runs `causeway ...args`; resolves with its exit code and output whatever the code. */
-function causeway(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function causeway(...args: string[]): Promise<Ran> {
+  return causewayWithEnvironment({}, ...args);
+}
+
+/** Runs it with these variables set; the CAUSEWAY_* of the test's own environment are cleared. */
+function causewayWithEnvironment(variables: Record<string, string>, ...args: string[]): Promise<Ran> {
+  const cleared = { CAUSEWAY_DB: '', CAUSEWAY_NATS: '', CAUSEWAY_RABBITMQ: '' };
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [bin, ...args],
-      { env: { ...process.env, CAUSEWAY_DB: '' } },
+      { env: { ...process.env, ...cleared, ...variables } },
       (error, stdout, stderr) =>
         resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
+}
+
+interface CheckRow {
+  check: string;
+  status: 'ok' | 'warn' | 'fail';
+  detail: string;
+  fix?: string;
+}
+
+/** Doctor's `--json` rows by check name. */
+function checksOf(ran: Ran): Record<string, CheckRow> {
+  return Object.fromEntries((JSON.parse(ran.stdout) as CheckRow[]).map((row) => [row.check, row]));
+}
+
+/** A loopback port nothing listens on (it was free a moment ago). */
+async function closedPort(): Promise<number> {
+  const server = createTcpServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 /** Two streams (one with two events a second apart), an outbox, a dead letter and an overdue saga. */
@@ -347,5 +386,171 @@ describeWithService('postgres', 'causeway on PostgreSQL', () => {
     const wrong = await causeway('streams', 'list', '--db', database.url, '--schema', 'nothing_here');
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain('No Causeway tables in schema "nothing_here"');
+  });
+});
+
+describe('causeway doctor on brokers that do not answer', () => {
+  it('says what to check when nothing is named, and exits 2', async () => {
+    const none = await causeway('doctor');
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('--db <file-or-url> (or CAUSEWAY_DB), --nats <url> (or CAUSEWAY_NATS)');
+    expect(none.stderr).toContain('--rabbitmq <amqp-url> (or CAUSEWAY_RABBITMQ)');
+  });
+
+  it('fails each closed port with what to do, without a database, and exits 1', async () => {
+    const [natsPort, rabbitMqPort] = [await closedPort(), await closedPort()];
+    const doctor = await causeway(
+      'doctor',
+      '--nats',
+      `nats://127.0.0.1:${natsPort}`,
+      '--rabbitmq',
+      `amqp://guest:guest@127.0.0.1:${rabbitMqPort}`,
+      '--json',
+    );
+    expect(doctor.code).toBe(1);
+    const checks = checksOf(doctor);
+    expect(Object.keys(checks)).toEqual(['nats', 'rabbitmq']);
+    expect(checks.nats).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining(`ECONNREFUSED 127.0.0.1:${natsPort}`),
+      fix: expect.stringContaining('nats-server -js'),
+    });
+    expect(checks.rabbitmq).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining(`amqp://guest:***@127.0.0.1:${rabbitMqPort}`),
+      fix: expect.stringContaining('rabbitmq-server'),
+    });
+  });
+});
+
+describeWithService('nats', 'causeway doctor on NATS', () => {
+  const url = serviceUrl('nats');
+  // Streams of this file only: the doctor counts and reads the replicas of <prefix>_* streams.
+  const prefix = `CLIDOCTOR${process.pid}`;
+  let version: string;
+  beforeAll(async () => {
+    const nc = await connectNats({ servers: url });
+    try {
+      version = nc.info!.version;
+      const jsm = await jetstreamManager(nc);
+      await jsm.streams.add({ name: `${prefix}_orders`, subjects: [`${prefix}.orders.*`], num_replicas: 1 });
+    } finally {
+      await nc.close();
+    }
+  });
+  afterAll(async () => {
+    await deleteStreamsWithPrefix(url, prefix);
+  });
+
+  it("reports the server's version and JetStream, and warns that its acks are not fsynced", async () => {
+    const doctor = await causeway('doctor', '--nats', url, '--transport-prefix', prefix, '--json');
+    expect(doctor.code).toBe(0);
+    const checks = checksOf(doctor);
+    expect(checks.nats).toEqual({ check: 'nats', status: 'ok', detail: `nats-server ${version} at ${url}` });
+    expect(checks['nats jetstream']).toMatchObject({
+      status: 'ok',
+      detail: `enabled; 1 stream(s) named ${prefix}_*`,
+    });
+    const [major = 0, minor = 0] = version.split('.').map(Number);
+    const ack = checks['nats ack durability'];
+    expect(ack?.status).toBe('warn');
+    if (major === 2 && minor < 10) {
+      // A single 2.9 server: no sync_interval setting, so no ack waits for fsync.
+      expect(ack?.detail).toBe(
+        `NATS JetStream acks are not fsynced (replicas 1): acknowledged messages can be lost on power loss (the lowest of 1 ${prefix}_* stream(s))`,
+      );
+      expect(ack?.fix).toContain(`nats-server ${version} cannot fsync before acking`);
+      expect(ack?.fix).toContain('sync_interval: always, or use replicas >= 3 on a cluster');
+    } else {
+      expect(ack?.detail).toContain('not checked: pass --nats-monitor');
+    }
+  });
+
+  it('takes the server from CAUSEWAY_NATS, and checks a database beside it', async () => {
+    const filename = join(mkdtempSync(join(tmpdir(), 'causeway-cli-doctor-')), 'orders.db');
+    await (await createSqliteStore({ filename })).close();
+    const doctor = await causewayWithEnvironment(
+      { CAUSEWAY_NATS: url, CAUSEWAY_DB: filename },
+      'doctor',
+      '--json',
+    );
+    expect(doctor.code).toBe(0);
+    expect(Object.keys(checksOf(doctor))).toEqual([
+      'journal_mode',
+      'outbox',
+      'dead letters',
+      'sagas',
+      'nats',
+      'nats jetstream',
+      'nats ack durability',
+    ]);
+  });
+});
+
+describeWithService('rabbitmq', 'causeway doctor on RabbitMQ', () => {
+  const url = serviceUrl('rabbitmq');
+  let server: { product: string; version: string; platform: string };
+  beforeAll(async () => {
+    const connection = await connectRabbitMq(url);
+    server = connection.connection.serverProperties;
+    await connection.close();
+  });
+
+  it('reports the broker and its version, and says that queue types need the management API', async () => {
+    const doctor = await causewayWithEnvironment({ CAUSEWAY_RABBITMQ: url }, 'doctor', '--json');
+    expect(doctor.code).toBe(0);
+    const checks = checksOf(doctor);
+    expect(checks.rabbitmq).toMatchObject({
+      status: 'ok',
+      detail: expect.stringContaining(`${server.product} ${server.version} on ${server.platform} at amqp://`),
+    });
+    expect(checks['rabbitmq queues']).toMatchObject({
+      status: 'warn',
+      detail: expect.stringContaining('not checked: pass --rabbitmq-management'),
+      fix: expect.stringContaining('--rabbitmq-management http://host:15672'),
+    });
+  });
+
+  it("fails a queue of the transport's prefix that the management API lists as classic", async () => {
+    // The management plugin (.ci/run enables it: rabbitmq-plugins enable rabbitmq_management).
+    const management = process.env.RABBITMQ_MANAGEMENT_URL || 'http://127.0.0.1:15672';
+    const connection = await connectRabbitMq(url);
+    const channel = await connection.createChannel();
+    const prefix = `clidoctor${Date.now().toString(36)}`;
+    await channel.assertQueue(`${prefix}.orders.billing.0`, {
+      durable: true,
+      arguments: { 'x-queue-type': 'quorum' },
+    });
+    await channel.assertQueue(`${prefix}.orders.billing.1`, {
+      durable: true,
+      arguments: { 'x-queue-type': 'classic' },
+    });
+    try {
+      const run = (transportPrefix: string) =>
+        causeway(
+          'doctor',
+          '--rabbitmq',
+          url,
+          '--rabbitmq-management',
+          management,
+          '--transport-prefix',
+          transportPrefix,
+          '--json',
+        );
+      const classic = await run(prefix);
+      expect(classic.code, classic.stderr).toBe(1);
+      expect(checksOf(classic)['rabbitmq queues']).toMatchObject({
+        status: 'fail',
+        detail: `1 of 2 queue(s) named ${prefix}.* in vhost / are not quorum: ${prefix}.orders.billing.1 (classic)`,
+        fix: expect.stringContaining('rabbitmqctl delete_queue'),
+      });
+      const missing = await run(`${prefix}nobody`);
+      expect(missing.code).toBe(0);
+      expect(checksOf(missing)['rabbitmq queues']).toMatchObject({ status: 'warn', fix: expect.any(String) });
+    } finally {
+      await channel.deleteQueue(`${prefix}.orders.billing.0`).catch(() => {});
+      await channel.deleteQueue(`${prefix}.orders.billing.1`).catch(() => {});
+      await connection.close();
+    }
   });
 });

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * `causeway`: looks inside a Causeway service's database and checks a deployment. Every command
- * that looks takes `--db` (a SQLite file or a postgres:// URL; CAUSEWAY_DB); each that acts goes
- * through a running service's admin endpoint (`--url`, `--token`). All take `--json`. Exit codes:
+ * that looks takes `--db` (a SQLite file or a postgres:// URL; CAUSEWAY_DB); `doctor` also checks
+ * the brokers (`--nats`, `--rabbitmq`); each that acts goes through a running service's admin
+ * endpoint (`--url`, `--token`). All take `--json`. Exit codes:
  * 0 done, 1 `doctor` found a failing check or the service refused, 2 nothing was looked at (a flag,
  * the database, no service at --url).
  */
@@ -10,6 +11,7 @@ import type { SagaStatus, Store } from '@causeway/core';
 import { Presets, SingleBar } from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { type AdminTarget, adminCall, ServiceRefusedError } from './admin-client.ts';
+import { checkDeployment, type DeploymentTargets } from './check-deployment.ts';
 import {
   listDeadLetters,
   listSagas,
@@ -20,7 +22,7 @@ import {
   showSaga,
   showStream,
 } from './commands.ts';
-import { checksListing, runDoctor } from './doctor.ts';
+import { checksListing } from './doctor.ts';
 import { findByCorrelation, type NamedStore } from './flow.ts';
 import { CannotOpenError, type DatabaseTarget, databaseName, openDatabase } from './open-database.ts';
 import { type Listing, printListing } from './output.ts';
@@ -363,19 +365,73 @@ withDatabase(
   }),
 );
 
+interface DoctorOptions extends Common {
+  outboxAgeLimit: number;
+  nats?: string;
+  natsMonitor?: string;
+  rabbitmq?: string;
+  rabbitmqManagement?: string;
+  transportPrefix?: string;
+}
+
+/** What doctor's flags name; `--transport-prefix` applies to each broker named. */
+function deploymentTargets(options: DoctorOptions): DeploymentTargets {
+  return {
+    ...(options.db ? { database: target(options) } : {}),
+    outboxAgeLimitSeconds: options.outboxAgeLimit,
+    ...(options.nats
+      ? {
+          nats: {
+            url: options.nats,
+            monitorUrl: options.natsMonitor,
+            streamPrefix: options.transportPrefix,
+          },
+        }
+      : {}),
+    ...(options.rabbitmq
+      ? {
+          rabbitMq: {
+            url: options.rabbitmq,
+            managementUrl: options.rabbitmqManagement,
+            prefix: options.transportPrefix,
+          },
+        }
+      : {}),
+  };
+}
+
 withDatabase(
-  program.command('doctor').description('checks the database and what it holds; exit 1 if a check fails'),
+  program
+    .command('doctor')
+    .description(
+      'checks the database and the brokers named (at least one of --db, --nats, --rabbitmq); exit 1 if a check fails',
+    ),
 )
   .option('--outbox-age-limit <seconds>', 'an older unpublished message fails the check', positive, 60)
-  .action((options: Common & { outboxAgeLimit: number }) =>
-    look(options, async (store) => {
-      const checks = await runDoctor(store, { outboxAgeLimitSeconds: options.outboxAgeLimit });
-      return {
-        listing: checksListing(checks),
-        exitCode: checks.some((check) => check.status === 'fail') ? 1 : 0,
-      };
-    }),
-  );
+  .addOption(
+    new Option('--nats <url>', 'the NATS server the services use, e.g. nats://127.0.0.1:4222').env(
+      'CAUSEWAY_NATS',
+    ),
+  )
+  .option('--nats-monitor <url>', 'its monitoring endpoint (e.g. http://127.0.0.1:8222): /varz shows fsync')
+  .addOption(
+    new Option('--rabbitmq <amqp-url>', 'the RabbitMQ broker, e.g. amqp://guest:guest@127.0.0.1:5672').env(
+      'CAUSEWAY_RABBITMQ',
+    ),
+  )
+  .option(
+    '--rabbitmq-management <url>',
+    "its management API (e.g. http://127.0.0.1:15672): each queue's type",
+  )
+  .option(
+    '--transport-prefix <prefix>',
+    "the transport's stream prefix (NATS, default CW) or queue prefix (RabbitMQ, default cw)",
+  )
+  .action(async (options: DoctorOptions) => {
+    const checks = await checkDeployment(deploymentTargets(options));
+    printListing(checksListing(checks), options.json, write);
+    process.exitCode = checks.some((check) => check.status === 'fail') ? 1 : 0;
+  });
 
 try {
   await program.parseAsync(process.argv);
