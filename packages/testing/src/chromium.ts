@@ -4,8 +4,8 @@
  * that is a failure, as for every other real component the tests need.
  */
 import { existsSync } from 'node:fs';
-import { describeRequiring } from './services.ts';
 import { type Browser, chromium } from 'playwright-core';
+import { describeRequiring } from './services.ts';
 
 export const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 

@@ -17,10 +17,10 @@ import { fileURLToPath } from 'node:url';
 import { newMessageId } from '@causeway/core';
 import { createEmbeddedTransport } from '@causeway/embedded';
 import { createSqliteStore } from '@causeway/sqlite';
+import { describeWithChromium, launchChromium } from '@causeway/testing/chromium';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { orderStream } from '../services/orders/orders-domain.ts';
-import { describeWithChromium, launchChromium } from '@causeway/testing/chromium';
 import { type RunningShop, startShop, until } from './running-shop.ts';
 
 const screenshots = process.env.UPDATE_SCREENSHOTS
