@@ -1,8 +1,9 @@
 /**
- * Commands that act (rebuild, pause, redrive, discard) go through a running service's admin
- * endpoint, because they need the service's own handlers and projections: `--url` names it (the
- * service's port, e.g. http://127.0.0.1:3007), `--token` (CAUSEWAY_TOKEN) the bearer token it asks
- * for outside dev mode. Each failure says what to pass or start.
+ * Commands that act (rebuild, pause, redrive, discard) go through a running service's
+ * `@causeway/admin` API, because they need the service's own consumers, orchestrator and
+ * projections: `--url` names the service (e.g. http://127.0.0.1:3007), `--base-path` where it
+ * mounted the package (default /causeway), `--token` (CAUSEWAY_TOKEN) the bearer token it asks for.
+ * Each failure says what to pass or start.
  */
 import { CannotOpenError } from './open-database.ts';
 
@@ -14,6 +15,7 @@ export class ServiceRefusedError extends Error {
 export interface AdminTarget {
   url?: string;
   token?: string;
+  basePath?: string;
 }
 
 export async function adminCall<T>(
@@ -26,7 +28,11 @@ export async function adminCall<T>(
       'Say which service: --url <its admin address>, e.g. --url http://127.0.0.1:3007 (or CAUSEWAY_URL)',
     );
   }
-  const url = new URL(path, target.url.endsWith('/') ? target.url : `${target.url}/`);
+  const base = (target.basePath ?? '/causeway').replace(/^\/+|\/+$/g, '');
+  const url = new URL(
+    `${base ? `${base}/` : ''}api/${path}`,
+    target.url.endsWith('/') ? target.url : `${target.url}/`,
+  );
   let response: Response;
   try {
     response = await fetch(url, {
@@ -50,7 +56,7 @@ export async function adminCall<T>(
   }
   if (response.status === 404) {
     throw new ServiceRefusedError(
-      `${url.pathname}: ${detailOf(body) ?? 'not found'} (is --url the right service?)`,
+      `${url.pathname}: ${detailOf(body) ?? 'not found'} (is --url the right service, and --base-path where it mounted @causeway/admin?)`,
     );
   }
   if (!response.ok) {

@@ -222,7 +222,7 @@ describe('causeway without a database it can look at', () => {
   });
 
   it('says which service to name for an action, or that none answers there, and exits 2', async () => {
-    const none = await causeway('projections', 'pause');
+    const none = await causeway('projections', 'pause', 'orders_view');
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('--url <its admin address>');
     const closed = await causeway('dlq', 'redrive', '7', '--url', 'http://127.0.0.1:59173');

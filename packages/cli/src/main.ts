@@ -94,6 +94,9 @@ function withAdmin(command: Command): Command {
     )
     .addOption(
       new Option('--token <token>', 'the bearer token it asks for outside dev mode').env('CAUSEWAY_TOKEN'),
+    )
+    .addOption(
+      new Option('--base-path <path>', 'where the service mounted @causeway/admin').default('/causeway'),
     );
   // A command that also looks at a database (`withDatabase`) has its --json already.
   const hasJson = withToken.options.some((option) => option.long === '--json');
@@ -117,17 +120,19 @@ async function act(options: { json: boolean }, work: () => Promise<unknown>) {
   );
 }
 
-interface RebuildView {
+interface ProjectionView {
+  name: string;
   rebuild: {
     status: 'running' | 'done' | 'failed';
     total: number;
-    replayed: number;
+    processed: number;
     waiting: string | null;
+    error: string | null;
   } | null;
 }
 
-/** Polls the service until its rebuild ends, drawing a progress bar with an ETA on stderr. */
-async function followRebuild(options: AdminOptions): Promise<RebuildView['rebuild']> {
+/** Polls the service until the projection's rebuild ends, drawing a progress bar with an ETA on stderr. */
+async function followRebuild(options: AdminOptions, name: string): Promise<ProjectionView['rebuild']> {
   const bar =
     process.stderr.isTTY && !options.json
       ? new SingleBar(
@@ -142,18 +147,19 @@ async function followRebuild(options: AdminOptions): Promise<RebuildView['rebuil
   let started = false;
   try {
     for (;;) {
-      const { rebuild } = await adminCall<RebuildView>(options, 'GET', 'admin/projections');
+      const { items } = await adminCall<{ items: ProjectionView[] }>(options, 'GET', 'projections');
+      const rebuild = items.find((item) => item.name === name)?.rebuild ?? null;
       if (rebuild && bar) {
         if (!started) bar.start(Math.max(rebuild.total, 1), 0, { waiting: '' });
         started = true;
         bar.setTotal(Math.max(rebuild.total, 1));
-        bar.update(rebuild.replayed, { waiting: rebuild.waiting ? `(${rebuild.waiting})` : '' });
+        bar.update(rebuild.processed, { waiting: rebuild.waiting ? `(${rebuild.waiting})` : '' });
       } else if (rebuild && !bar) {
-        process.stderr.write(`rebuilding: ${rebuild.replayed}/${rebuild.total} events\n`);
+        process.stderr.write(`rebuilding: ${rebuild.processed}/${rebuild.total} events\n`);
       }
       if (rebuild && rebuild.status !== 'running') {
         if (rebuild.status === 'failed')
-          throw new ServiceRefusedError(`The rebuild failed: ${rebuild.waiting ?? 'see the service log'}`);
+          throw new ServiceRefusedError(`The rebuild failed: ${rebuild.error ?? 'see the service log'}`);
         return rebuild;
       }
       await new Promise((resolve) => setTimeout(resolve, 500));
@@ -304,17 +310,17 @@ withAdmin(
     .description('a dead saga tries its failing compensation again')
     .argument('<saga-id>'),
 ).action((sagaId: string, options: AdminOptions) =>
-  act(options, () => adminCall(options, 'POST', `admin/sagas/${encodeURIComponent(sagaId)}/redrive`)),
+  act(options, () => adminCall(options, 'POST', `sagas/${encodeURIComponent(sagaId)}/redrive`)),
 );
 
 withAdmin(
   dlq.command('redrive').description('replays a dead letter and what is parked behind it').argument('<id>'),
 ).action((id: string, options: AdminOptions) =>
-  act(options, () => adminCall(options, 'POST', `admin/dead-letters/${encodeURIComponent(id)}/redrive`)),
+  act(options, () => adminCall(options, 'POST', `dead-letters/${encodeURIComponent(id)}/redrive`)),
 );
 withAdmin(dlq.command('discard').description('gives up on a dead letter').argument('<id>')).action(
   (id: string, options: AdminOptions) =>
-    act(options, () => adminCall(options, 'DELETE', `admin/dead-letters/${encodeURIComponent(id)}`)),
+    act(options, () => adminCall(options, 'DELETE', `dead-letters/${encodeURIComponent(id)}`)),
 );
 
 const projections = program.command('projections').description('projections (read models)');
@@ -328,26 +334,37 @@ withAdmin(
   ),
 ).action((options: Common & AdminOptions) =>
   options.url
-    ? act(options, () => adminCall(options, 'GET', 'admin/projections'))
+    ? act(options, async () => (await adminCall<{ items: unknown[] }>(options, 'GET', 'projections')).items)
     : look(options, async (store) => ({ listing: await projectionCheckpoints(store) })),
 );
 withAdmin(
   projections
     .command('rebuild')
-    .description('rebuilds the read models from the log, with a progress bar, until done'),
+    .description("rebuilds a projection's read models from the log, with a progress bar, until done")
+    .argument('<name>'),
 )
   .option('--no-wait', 'start it and return')
-  .action(async (options: AdminOptions & { wait: boolean }) => {
-    await adminCall(options, 'POST', 'admin/projections/rebuild');
+  .action(async (name: string, options: AdminOptions & { wait: boolean }) => {
+    await adminCall(options, 'POST', `projections/${encodeURIComponent(name)}/rebuild`);
     if (!options.wait) return act(options, async () => ({ status: 'rebuilding' }));
-    const done = await followRebuild(options);
+    const done = await followRebuild(options, name);
     return act(options, async () => done);
   });
 for (const action of ['pause', 'resume'] as const) {
   withAdmin(
-    projections.command(action).description(`${action}s applying new events (reads keep answering)`),
-  ).action((options: AdminOptions) =>
-    act(options, () => adminCall(options, 'POST', `admin/projections/${action}`)),
+    projections
+      .command(action)
+      .description(`${action}s applying new events (reads keep answering)`)
+      .argument('<name>'),
+  ).action((name: string, options: AdminOptions) =>
+    act(options, async () => {
+      const status = await adminCall<{ name: string; state: string }>(
+        options,
+        'POST',
+        `projections/${encodeURIComponent(name)}/${action}`,
+      );
+      return { name: status.name, state: status.state };
+    }),
   );
 }
 

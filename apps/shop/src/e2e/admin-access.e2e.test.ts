@@ -1,9 +1,9 @@
 /**
  * Who may look, on a shop out of dev mode (SHOP_ADMIN_TOKEN and SHOP_READ_TOKEN set): admin reads
  * (the gateway's and each service's, events with their data included) and `/metrics` answer only
- * a token, the read token reads and cannot act, and the `causeway` command does both through a
- * service's admin endpoint: projection status, pause, resume and a rebuild followed to its end,
- * a dead-letter redrive refused with the service's reason. A shop that would listen beyond
+ * a token, the read token reads and cannot act, each service serves @causeway/admin's page behind
+ * the same tokens, and the `causeway` command does both through it: projection status, pause,
+ * resume and a rebuild followed to its end, a dead-letter redrive refused with the service's reason. A shop that would listen beyond
  * loopback in dev mode refuses to start. On embedded defaults.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -76,6 +76,22 @@ describe('a shop out of dev mode', () => {
     expect((await api('GET', '/products')).status).toBe(200);
   });
 
+  it("serves @causeway/admin's page and API on each service, behind the same tokens", async () => {
+    const orders = await serviceUrl('orders');
+    const page = await fetch(`${orders}/causeway/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect((await fetch(`${orders}/causeway/api/sagas`)).status).toBe(401);
+    const sagas = await fetch(`${orders}/causeway/api/sagas`, { headers: bearer(readToken) });
+    expect(sagas.status).toBe(200);
+    expect(await sagas.json()).toHaveProperty('counts');
+    const acting = await fetch(`${orders}/causeway/api/sagas/none/redrive`, {
+      method: 'POST',
+      headers: bearer(readToken),
+    });
+    expect(acting.status).toBe(403);
+  });
+
   it('lets the causeway command look with the read token and act only with the admin token', async () => {
     const query = await serviceUrl('query');
     const anonymous = await causeway('projections', 'status', '--url', query);
@@ -84,31 +100,60 @@ describe('a shop out of dev mode', () => {
 
     const status = await causeway('projections', 'status', '--url', query, '--token', readToken, '--json');
     expect(status.code, status.stderr).toBe(0);
-    expect(JSON.parse(status.stdout)).toMatchObject({ name: expect.any(String), status: 'live' });
+    const [projection] = JSON.parse(status.stdout);
+    expect(projection).toMatchObject({ name: expect.any(String), state: 'live' });
+    const name: string = projection.name;
 
-    const readerActs = await causeway('projections', 'pause', '--url', query, '--token', readToken);
+    const readerActs = await causeway('projections', 'pause', name, '--url', query, '--token', readToken);
     expect(readerActs.code).toBe(1);
-    expect(readerActs.stderr).toContain('does not match SHOP_ADMIN_TOKEN');
+    expect(readerActs.stderr).toContain('Actions need the admin token');
 
-    const paused = await causeway('projections', 'pause', '--url', query, '--token', adminToken, '--json');
+    const paused = await causeway(
+      'projections',
+      'pause',
+      name,
+      '--url',
+      query,
+      '--token',
+      adminToken,
+      '--json',
+    );
     expect(paused.code, paused.stderr).toBe(0);
-    expect(JSON.parse(paused.stdout)).toEqual({ status: 'paused' });
-    const resumed = await causeway('projections', 'resume', '--url', query, '--token', adminToken, '--json');
-    expect(JSON.parse(resumed.stdout)).toEqual({ status: 'live' });
+    expect(JSON.parse(paused.stdout)).toEqual({ name, state: 'paused' });
+    const resumed = await causeway(
+      'projections',
+      'resume',
+      name,
+      '--url',
+      query,
+      '--token',
+      adminToken,
+      '--json',
+    );
+    expect(JSON.parse(resumed.stdout)).toEqual({ name, state: 'live' });
 
     // A few events to replay, then a rebuild followed to its end.
     const user = await api('POST', '/users', { name: 'Ada Admin', email: 'ada@example.com' });
     expect(user.status).toBe(201);
-    const rebuilt = await causeway('projections', 'rebuild', '--url', query, '--token', adminToken, '--json');
+    const rebuilt = await causeway(
+      'projections',
+      'rebuild',
+      name,
+      '--url',
+      query,
+      '--token',
+      adminToken,
+      '--json',
+    );
     expect(rebuilt.code, rebuilt.stderr).toBe(0);
     const rebuild = JSON.parse(rebuilt.stdout);
     expect(rebuild).toMatchObject({ status: 'done' });
-    expect(rebuild.replayed).toBe(rebuild.total);
+    expect(rebuild.processed).toBe(rebuild.total);
 
     const payments = await serviceUrl('payments');
     const redrive = await causeway('dlq', 'redrive', '999999', '--url', payments, '--token', adminToken);
     expect(redrive.code).toBe(1);
-    expect(redrive.stderr).toMatch(/dead-letters\/999999\/redrive: .*999999/);
+    expect(redrive.stderr).toMatch(/dead-letters\/999999\/redrive: No dead letter 999999/);
   }, 60_000);
 });
 

@@ -11,7 +11,11 @@ const tracerName = '@causeway/shop';
 
 /** Polled by supervisors, dashboards and scrapers: a trace each would hide the ones that matter. */
 function isPolling(request: FastifyRequest): boolean {
-  return request.method === 'GET' && (request.url === '/metrics' || request.url.startsWith('/admin/'));
+  const { url } = request;
+  return (
+    request.method === 'GET' &&
+    (url === '/metrics' || url.startsWith('/admin/') || url.startsWith('/causeway'))
+  );
 }
 
 export function traceRequests(app: FastifyInstance): void {

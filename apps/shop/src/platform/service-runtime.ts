@@ -4,6 +4,8 @@
  * server with problem+json errors and the admin endpoints (health, info, events, outbox, sagas,
  * flows, dead letters, retention: see service-admin.ts), and a clean stop on SIGTERM/SIGINT.
  */
+
+import type { AdminOptions } from '@causeway/admin';
 import {
   type AnyEventDefinition,
   type Consumer,
@@ -14,6 +16,7 @@ import {
   type EventStore,
   type ProjectionRunner,
   type ReadThrough,
+  type SagaOrchestrator,
   type Store,
   type Transport,
 } from '@causeway/core';
@@ -27,6 +30,7 @@ import {
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { instanceName, instancesOf, loadConfig, portOf, type ShopConfig } from '../config.ts';
+import { adminAccessOf, mountAdminPage } from './admin-page.ts';
 import { createDevPoison } from './dev-poison.ts';
 import { traceRequests } from './http-tracing.ts';
 import { log, nameLogOf } from './log.ts';
@@ -68,8 +72,10 @@ export interface ServiceContext<Definition extends AnyEventDefinition = AnyEvent
   addConsumer(consumer: Consumer): void;
   /** A consumer's `onRetry`: logs each failed delivery that will be tried again, with its error. */
   logRetry(failure: ConsumerRetry): void;
-  /** Reports these projections' lag in `/metrics`. */
+  /** Reports these projections' lag in `/metrics`, and shows them on the service's page. */
   reportProjections(runner: ProjectionRunner, names: readonly string[]): void;
+  /** Shows the orchestrator's sagas on the service's page (`/causeway/`), with a dead saga's redrive. */
+  reportSagas(orchestrator: SagaOrchestrator): void;
   /** Reports a read-through cache's hits, misses and loads in `/metrics`. */
   reportCache(name: string, reader: Pick<ReadThrough<unknown>, 'stats'>): void;
   /** A consumer added before, by name (e.g. to pause it while its read models are rebuilt). */
@@ -167,7 +173,13 @@ export async function runService<Definition extends AnyEventDefinition>(
         },
         `consumer ${failure.consumer}: ${failure.type} ${failure.messageId} failed on attempt ${failure.attempt} (${failure.reason}); tried again in ${failure.delayMs} ms`,
       ),
-    reportProjections: (runner, names) => metrics.reportProjections(runner, names),
+    reportProjections: (runner, names) => {
+      metrics.reportProjections(runner, names);
+      adminViews.projections = { runner, names };
+    },
+    reportSagas: (orchestrator) => {
+      adminViews.sagas = orchestrator;
+    },
     reportCache: (name, reader) => reportReadThrough(metricsRegistry, name, reader),
     consumerNamed: (name) => consumers.find((consumer) => consumer.name === name),
     onStop: (stop) => stops.push(stop),
@@ -175,6 +187,22 @@ export async function runService<Definition extends AnyEventDefinition>(
   };
 
   app.get('/admin/health', async () => ({ service: spec.name, instance, status: 'up', pid: process.pid }));
+  const adminViews: Pick<AdminOptions, 'sagas' | 'projections'> = {};
+  mountAdminPage(app, {
+    service: instanceName(spec.name, instance),
+    store,
+    // Read at each request: consumers, sagas and projections are added during setup.
+    get consumers() {
+      return consumers;
+    },
+    get sagas() {
+      return adminViews.sagas;
+    },
+    get projections() {
+      return adminViews.projections;
+    },
+    access: adminAccessOf(config),
+  });
   app.get('/metrics', async (_request, reply) =>
     reply.type(metricsRegistry.contentType).send(await metricsRegistry.metrics()),
   );

@@ -135,17 +135,23 @@ export function describeCacheConformance(
       const held = new Promise<void>((resolve) => {
         release = resolve;
       });
+      let hasRead: () => void = () => {};
+      // Not a pause: on a busy machine the cache's round trips before the load can take longer.
+      const loadHasRead = new Promise<void>((resolve) => {
+        hasRead = resolve;
+      });
       const reader = createReadThrough({
         cache: shared,
         ttlMs: 10_000,
         load: async () => {
           const read = { value: `v${version}`, version };
+          hasRead();
           await held;
           return read;
         },
       });
       const slow = reader.get(key);
-      await pause(20);
+      await loadHasRead;
       version = 2;
       await shared.invalidate(key, { version: 2, ttlMs: 10_000 });
       release();

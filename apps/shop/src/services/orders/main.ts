@@ -57,7 +57,18 @@ const tokenOf = (headers: Record<string, unknown>) => {
 await runService({
   name: 'orders',
   registry: ordersRegistry,
-  async setup({ app, config, eventStore, store, transport, addConsumer, logRetry, onStart, onStop }) {
+  async setup({
+    app,
+    config,
+    eventStore,
+    store,
+    transport,
+    addConsumer,
+    logRetry,
+    onStart,
+    onStop,
+    reportSagas,
+  }) {
     const placeOrder = definePlaceOrder(config.paymentTimeoutMs);
     const replicas = createOrderReplicas(store, replicaWaits);
     const addresses = createShippingAddressSeal(store);
@@ -101,6 +112,8 @@ await runService({
         }
       },
     });
+    // Its sagas show on this service's own page (@causeway/admin), with the dead ones' redrive.
+    reportSagas(orchestrator);
     onStart(() => orchestrator.start());
     onStop(() => orchestrator.stop());
 
