@@ -32,17 +32,6 @@ function showMode(config) {
     onchange: (event) => {
       adminToken.set(event.target.value.trim());
       connect();
-
-      // One box for any id a user holds: the saga (in the shop, an order's saga has the order's id) and
-      // the flow of everything that carried it as correlation id.
-      byId('find-form').addEventListener('submit', (event) => {
-        event.preventDefault();
-        const id = byId('find-id').value.trim();
-        if (!id) return;
-        selectSaga(id);
-        followFlow(id);
-        byId('saga-panel').scrollIntoView({ behavior: 'smooth' });
-      });
     },
   });
   fill(
