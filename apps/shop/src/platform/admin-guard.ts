@@ -26,7 +26,7 @@ export function adminRefusal(
       detail: 'Dev mode is off and no SHOP_ADMIN_TOKEN is set: set one to allow admin actions',
     };
   }
-  const presented = /^Bearer (.+)$/i.exec(authorization ?? '')?.[1];
+  const presented = bearerOf(authorization);
   if (presented === undefined) {
     return {
       type: problemType('admin-token-required'),
@@ -52,7 +52,7 @@ export function readRefusal(
   authorization: string | undefined,
 ): Problem | null {
   if (config.dev) return null;
-  const presented = /^Bearer (.+)$/i.exec(authorization ?? '')?.[1];
+  const presented = bearerOf(authorization);
   const tokens = [config.adminToken, config.readToken].filter((token) => token !== undefined);
   if (tokens.length === 0) {
     return {
@@ -91,7 +91,7 @@ export function carriesAdminToken(
   config: Pick<ShopConfig, 'adminToken'>,
   authorization: string | undefined,
 ): boolean {
-  const presented = /^Bearer (.+)$/i.exec(authorization ?? '')?.[1];
+  const presented = bearerOf(authorization);
   return config.adminToken !== undefined && presented !== undefined && sameText(presented, config.adminToken);
 }
 
@@ -104,22 +104,27 @@ function sameText(a: string, b: string): boolean {
 
 /** A preHandler that answers 401/403 problem+json unless the caller may run admin actions. */
 export function requireAdmin(config: Pick<ShopConfig, 'dev' | 'adminToken'>) {
-  return async function adminOnly(request: FastifyRequest, reply: FastifyReply) {
-    const refusal = adminRefusal(config, request.headers.authorization);
+  return refusing((authorization) => adminRefusal(config, authorization));
+}
+
+/** A preHandler answering `refusalOf`'s 401 (with its challenge) or 403, and nothing when it has none. */
+function refusing(refusalOf: (authorization: string | undefined) => Problem | null) {
+  return async function guarded(request: FastifyRequest, reply: FastifyReply) {
+    const refusal = refusalOf(request.headers.authorization);
     if (!refusal) return;
     if (refusal.status === 401) reply.header('WWW-Authenticate', 'Bearer realm="causeway-shop-admin"');
     return sendProblem(reply, refusal);
   };
 }
 
+/** The token of an `Authorization: Bearer <token>` header. */
+function bearerOf(authorization: string | undefined): string | undefined {
+  return /^Bearer (.+)$/i.exec(authorization ?? '')?.[1];
+}
+
 /** A preHandler that answers 401/403 problem+json unless the caller may read admin data. */
 export function requireRead(config: Pick<ShopConfig, 'dev' | 'adminToken' | 'readToken'>) {
-  return async function readersOnly(request: FastifyRequest, reply: FastifyReply) {
-    const refusal = readRefusal(config, request.headers.authorization);
-    if (!refusal) return;
-    if (refusal.status === 401) reply.header('WWW-Authenticate', 'Bearer realm="causeway-shop-admin"');
-    return sendProblem(reply, refusal);
-  };
+  return refusing((authorization) => readRefusal(config, authorization));
 }
 
 /**

@@ -9,7 +9,7 @@ import {
 } from '../errors/index.ts';
 import type { AnyEventDefinition, EventRegistry, HandlerMap, Message } from '../message/index.ts';
 import type { DeadLetter, OutboxMessage, Store, Transaction } from '../store/index.ts';
-import { inSpan, inTraceOf, SpanKind, spanAttributes, traceContextOf } from '../tracing/index.ts';
+import { inSpan, inTraceOf, SpanKind, spanAttributes, traceContextOf, tracingOn } from '../tracing/index.ts';
 import type { Delivery, Subscription, Transport, TransportMessage } from '../transport/index.ts';
 import { backoffDelay } from './backoff.ts';
 
@@ -193,7 +193,10 @@ export function createConsumer<Definition extends AnyEventDefinition>(options: C
       // A message twice in one batch (a redelivery racing its original) runs its handler once.
       const isNew = fresh.delete(message.id);
       const handler = handlers[envelope.type];
-      if (isNew && handler) {
+      if (isNew && handler && !tracingOn()) {
+        await handler(envelope, { tx, attempt, send });
+      } else if (isNew && handler) {
+        // Traced: a span per handling, the child of the span that created the message.
         await inSpan(
           `process ${message.destination}`,
           () => ({
