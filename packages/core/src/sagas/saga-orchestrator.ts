@@ -3,7 +3,7 @@ import { createWakeableSleep } from '../lifecycle/index.ts';
 import { createEventRegistry, newMessageId } from '../message/index.ts';
 import { type ConsumerOptions, createConsumer } from '../messaging/index.ts';
 import type { OutboxMessage, SagaInstance, SagaStatus, Store, Transaction } from '../store/index.ts';
-import { inSpanNow, spanAttributes } from '../tracing/index.ts';
+import { activeTraceContext, inSpan, inSpanNow, spanAttributes, traceContextOf } from '../tracing/index.ts';
 import type { Transport } from '../transport/index.ts';
 import type { SagaDefinition } from './saga-definition.ts';
 import {
@@ -162,10 +162,23 @@ export function createSagaOrchestrator(options: SagaOrchestratorOptions) {
     let fired = 0;
     for (const due of await store.sagas.due(clock(), 100)) {
       try {
-        await store.transaction((tx) =>
-          advance(directly(tx), due.sagaId, (instance) =>
-            applyWake(definitionOf(instance), instance, clock()),
-          ),
+        // In the trace of the work that started the saga: what the timer sends continues it.
+        await inSpan(
+          `saga ${due.sagaName} timer`,
+          () => ({
+            parent: traceContextOf({ metadata: due.traceContext }),
+            attributes: {
+              [spanAttributes.sagaId]: due.sagaId,
+              [spanAttributes.sagaName]: due.sagaName,
+              [spanAttributes.correlationId]: due.correlationId,
+            },
+          }),
+          () =>
+            store.transaction((tx) =>
+              advance(directly(tx), due.sagaId, (instance) =>
+                applyWake(definitionOf(instance), instance, clock()),
+              ),
+            ),
         );
         fired++;
       } catch (error) {
@@ -234,6 +247,8 @@ export function createSagaOrchestrator(options: SagaOrchestratorOptions) {
         correlationId: startOptions.correlationId ?? sagaId,
         now: clock(),
       });
+      const traceContext = activeTraceContext();
+      if (traceContext) begun.instance.traceContext = traceContext;
       const write = async (tx: Transaction) => {
         const inserted = await store.sagas.insert(tx, begun.instance);
         await send(enqueueIn(tx), inserted, begun.send);

@@ -8,6 +8,7 @@ interface SagaBody {
   steps: SagaStepRecord[];
   reason: string | null;
   correlationId: string;
+  traceContext?: Readonly<Record<string, string>>;
 }
 
 type NewSagaInstance = Omit<SagaInstance, 'version' | 'createdAt' | 'updatedAt'>;
@@ -20,6 +21,7 @@ export function sagaBodyOf(instance: NewSagaInstance): string {
     steps: instance.steps,
     reason: instance.reason,
     correlationId: instance.correlationId,
+    ...(instance.traceContext ? { traceContext: instance.traceContext } : {}),
   };
   return JSON.stringify(body);
 }
@@ -66,6 +68,7 @@ export function sagaInstanceFromRow(row: SagaRow): SagaInstance {
     wakeAt: row.wake_at === null ? null : iso(row.wake_at),
     reason: body.reason,
     correlationId: body.correlationId,
+    ...(body.traceContext ? { traceContext: body.traceContext } : {}),
     version: Number(row.version),
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),

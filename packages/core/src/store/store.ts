@@ -401,6 +401,11 @@ export interface SagaInstance {
   reason: string | null;
   /** Carried by every command and reply, so one flow can be traced across services. */
   correlationId: string;
+  /**
+   * The W3C trace context (`traceparent`, `tracestate`) of the work that started the saga, when
+   * tracing was on: a step its timer fires (a timeout, a retry's delay) continues that trace.
+   */
+  traceContext?: Readonly<Record<string, string>>;
   /** Optimistic concurrency: 1 after insert, +1 per update. */
   version: number;
   createdAt: string;

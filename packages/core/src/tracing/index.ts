@@ -1,4 +1,5 @@
 export {
+  activeTraceContext,
   inSpan,
   inSpanEach,
   inSpanNow,

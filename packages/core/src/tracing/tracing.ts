@@ -35,10 +35,17 @@ export function tracingOn(): boolean {
  * message built elsewhere and forwarded keeps its origin).
  */
 export function withTraceContext(metadata: Metadata): Metadata {
-  if (!tracingOn() || metadata[metadataKeys.traceparent] !== undefined) return metadata;
+  if (metadata[metadataKeys.traceparent] !== undefined) return metadata;
+  const carrier = activeTraceContext();
+  return carrier === undefined ? metadata : { ...metadata, ...carrier };
+}
+
+/** The active span's W3C trace context (`traceparent`, `tracestate`) to keep, or none when untraced. */
+export function activeTraceContext(): Record<string, string> | undefined {
+  if (!tracingOn()) return undefined;
   const carrier: Record<string, string> = {};
   propagation.inject(context.active(), carrier);
-  return carrier.traceparent === undefined ? metadata : { ...metadata, ...carrier };
+  return carrier.traceparent === undefined ? undefined : carrier;
 }
 
 /** The trace context a message was created in (from its envelope's metadata), or none. */
