@@ -1,5 +1,6 @@
 // One Causeway service's dashboard: a view per hash (#overview, #sagas, ...), each read from the
 // service's admin API and read again every two seconds while it is on screen. Plain DOM, no build.
+import { traceWaterfall } from './waterfall.js';
 
 const base = document.body.dataset.base;
 const tokenKey = `causeway.token.${base}`;
@@ -181,23 +182,41 @@ const views = {
   async flow(section) {
     const id = flowId;
     const entries = id ? (await api('GET', `flows/${encodeURIComponent(id)}`)).entries : [];
+    // The flow's traces, as its entries carry them: the chosen one (else the first) as a waterfall.
+    const traceIds = [...new Set(entries.map((entry) => entry.traceId).filter(Boolean))];
+    const traceId = traceIds.includes(selectedTrace) ? selectedTrace : traceIds[0];
+    const trace = traceId ? await api('GET', `traces/${traceId}`) : null;
     const rows = entries.map((entry) =>
       h(
         'tr',
-        { 'data-kind': entry.kind },
+        { 'data-kind': entry.kind, 'data-trace': entry.traceId },
         h('td', { className: 'mono' }, time(entry.at)),
         h('td', {}, entry.kind),
         h('td', {}, entry.kind === 'event' ? entry.type : `${entry.sagaName} ${entry.step}`),
         h('td', {}, entry.kind === 'event' ? entry.streamId : pill(entry.status)),
         h('td', { className: 'reason' }, entry.kind === 'event' ? '' : (entry.error ?? '')),
+        h(
+          'td',
+          {
+            className: `mono${entry.traceId ? ' clickable' : ''}`,
+            title: entry.traceId,
+            onclick: () => showTrace(entry.traceId),
+          },
+          entry.traceId ? entry.traceId.slice(0, 8) : '',
+        ),
       ),
     );
     fill(
       section,
       h('h2', {}, 'Flow ', h('span', { className: 'muted mono' }, id ?? '')),
       id
-        ? table(['at', 'kind', 'what', 'where', 'error'], rows, 'Nothing carries this correlation id.')
+        ? table(
+            ['at', 'kind', 'what', 'where', 'error', 'trace'],
+            rows,
+            'Nothing carries this correlation id.',
+          )
         : h('p', { className: 'empty' }, 'Find a correlation id above.'),
+      trace ? traceWaterfall(trace, h) : null,
     );
   },
 
@@ -276,6 +295,7 @@ const views = {
 
 let selectedSaga = null;
 let flowId = null;
+let selectedTrace = null;
 
 async function showSaga(sagaId) {
   selectedSaga = sagaId;
@@ -307,6 +327,12 @@ async function showSaga(sagaId) {
         )
       : null,
   );
+}
+
+function showTrace(traceId) {
+  if (!traceId) return;
+  selectedTrace = traceId;
+  void refresh();
 }
 
 function follow(correlationId) {

@@ -3,8 +3,18 @@
  * consumers, a projection) on a plain node:http server: what it shows, what it does through the
  * service's own consumers, orchestrator and runner, its problem+json refusals, and its tokens.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createMemoryCache, createReadThrough, createWriteBack } from '@causeway/core';
+import { createSqliteStore } from '@causeway/sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAdminHandler } from './admin-handler.ts';
+import type { ReportedCache } from './cache-stats.ts';
 import { type SampleService, startSampleService } from './test-support/sample-service.ts';
+import type { TraceSource, TraceSpan } from './trace-view.ts';
 
 async function call(
   service: SampleService,
@@ -106,6 +116,97 @@ describe('the admin API in a service of its own, open', () => {
   });
 });
 
+describe("the admin API's traces", () => {
+  const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const span = (spanId: string, parentSpanId: string | null, startMs: number): TraceSpan => ({
+    traceId,
+    spanId,
+    parentSpanId,
+    name: parentSpanId ? 'process stock.events' : 'causeway.append',
+    kind: parentSpanId ? 'consumer' : 'internal',
+    service: 'shop',
+    instance: 'shop-1',
+    startTime: new Date(startMs).toISOString(),
+    startMs,
+    durationMs: 2.5,
+    status: 'unset',
+    statusMessage: null,
+    attributes: { 'causeway.stream.id': 'stock-tea' },
+  });
+  // Given out of order: the view answers earliest first.
+  const spans = [
+    span('00f067aa0ba902b8', 'b7ad6b7169203331', 1_000.5),
+    span('b7ad6b7169203331', null, 1_000),
+  ];
+  const asked: string[] = [];
+  const traces: TraceSource = {
+    spansOf(id) {
+      asked.push(id);
+      return id === traceId ? spans : [];
+    },
+  };
+  let service: SampleService;
+  let guarded: SampleService;
+  beforeAll(async () => {
+    service = await startSampleService('open', { traces });
+    guarded = await startSampleService({ readToken: 'look', adminToken: 'act' });
+  });
+  afterAll(async () => {
+    await service?.stop();
+    await guarded?.stop();
+  });
+
+  it("names each traced event's trace in its flow, and answers that trace's spans from the given source", async () => {
+    await service.countStock('tea', { traceparent: `00-${traceId}-b7ad6b7169203331-01` });
+    await service.countStock('mugs', { traceparent: 'not a traceparent' });
+    const { body: flow } = await call(service, 'GET', 'flows/count-tea');
+    expect(flow.entries).toEqual([
+      expect.objectContaining({ kind: 'event', type: 'stock.Counted', traceId }),
+    ]);
+    const { body: untraced } = await call(service, 'GET', 'flows/count-mugs');
+    expect(untraced.entries[0]).not.toHaveProperty('traceId');
+
+    const found = await call(service, 'GET', `traces/${traceId}`);
+    expect(found.status).toBe(200);
+    expect(found.body).toEqual({ traceId, recorded: true, spans: [spans[1], spans[0]] });
+    const other = '0af7651916cd43dd8448eb211c80319c';
+    expect((await call(service, 'GET', `traces/${other}`)).body).toEqual({
+      traceId: other,
+      recorded: true,
+      spans: [],
+    });
+    expect(asked).toEqual([traceId, other]);
+  });
+
+  it('refuses a trace id that is not 32 lowercase hex digits, with problem+json, and never asks the source', async () => {
+    asked.length = 0;
+    for (const bad of [
+      '4BF92F3577B34DA6A3CE929D0E0E4736',
+      '4bf92f3577b34da6',
+      'order-7',
+      `${traceId}0`,
+      '%E0%A4%A',
+    ]) {
+      const refused = await call(service, 'GET', `traces/${bad}`);
+      expect(refused.status, bad).toBe(400);
+      expect(refused.type).toContain('application/problem+json');
+      expect(refused.body).toMatchObject({ title: 'Invalid request', detail: expect.stringContaining(bad) });
+    }
+    expect((await call(service, 'GET', 'traces')).status).toBe(404);
+    expect(asked).toEqual([]);
+  });
+
+  it('reads a trace with either token, and says so when the service records no spans', async () => {
+    expect((await call(guarded, 'GET', `traces/${traceId}`)).status).toBe(401);
+    expect((await call(guarded, 'GET', `traces/${traceId}`, 'guess')).status).toBe(403);
+    for (const token of ['look', 'act']) {
+      const answer = await call(guarded, 'GET', `traces/${traceId}`, token);
+      expect(answer.status).toBe(200);
+      expect(answer.body).toEqual({ traceId, recorded: false, spans: [] });
+    }
+  });
+});
+
 describe('the admin API with tokens', () => {
   let service: SampleService;
   beforeAll(async () => {
@@ -124,5 +225,93 @@ describe('the admin API with tokens', () => {
     expect((await call(service, 'POST', 'projections/stock_levels/pause', 'act')).status).toBe(200);
     // The page itself holds no data: it loads, then asks for a token.
     expect((await fetch(`${service.url}/`)).status).toBe(200);
+  });
+});
+
+describe("the admin API's caches", () => {
+  it("shows each cache's counters as they stand at the request, with the fresh-hit ratio", async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'causeway-admin-caches-'));
+    const store = await createSqliteStore({ filename: join(directory, 'shop.db') });
+    // Registered after the handler is made, as a service does during its setup: read at each request.
+    const caches: Record<string, ReportedCache> = {};
+    const admin = createAdminHandler({ service: 'shop', store, caches, access: 'open' });
+    const server = createServer(async (request, response) => {
+      if (!(await admin(request, response))) response.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/causeway/api/caches`;
+    const products = createReadThrough<string>({
+      cache: createMemoryCache(),
+      load: async (key) => ({ value: `product ${key}`, version: 1 }),
+      ttlMs: 60_000,
+      freshMs: 20,
+      jitter: 0,
+    });
+    const counts = createWriteBack<number>({ store, name: 'counts', flush: async () => {} });
+    try {
+      expect(await (await fetch(url)).json()).toEqual({ items: [] });
+      caches.products = products;
+      caches.prices = createReadThrough<string>({
+        cache: createMemoryCache(),
+        load: async () => ({ value: null, version: 0 }),
+        ttlMs: 60_000,
+      });
+      caches.counts = counts;
+
+      expect((await products.read('tea')).from).toBe('miss');
+      expect((await products.read('tea')).from).toBe('hit');
+      expect(await products.get('tea')).toBe('product tea');
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      expect((await products.read('tea')).from).toBe('stale');
+      expect((await products.read('coffee')).from).toBe('miss');
+      // The stale read reloads behind it: wait for that load to be counted.
+      await expect.poll(() => products.stats.loads).toBe(3);
+      await counts.write('tea', 1);
+      await counts.write('tea', 2);
+      await counts.flush();
+
+      const response = await fetch(url);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({
+        items: [
+          {
+            name: 'products',
+            kind: 'read-through',
+            hits: 2,
+            stale: 1,
+            misses: 2,
+            loads: 3,
+            cacheErrors: 0,
+            hitRatio: 0.4,
+          },
+          {
+            name: 'prices',
+            kind: 'read-through',
+            hits: 0,
+            stale: 0,
+            misses: 0,
+            loads: 0,
+            cacheErrors: 0,
+            hitRatio: null,
+          },
+          {
+            name: 'counts',
+            kind: 'write-back',
+            writes: 2,
+            journalCommits: 2,
+            flushes: 1,
+            flushedKeys: 1,
+            hitRatio: null,
+          },
+        ],
+      });
+      const unknown = await fetch(url.replace('/caches', '/cache'));
+      expect((await unknown.json()).detail).toContain('projections, caches');
+    } finally {
+      await counts.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await store.close();
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 });

@@ -2,8 +2,9 @@
  * The operator's view of one Causeway service, mountable in any Node HTTP server: a JSON API and
  * a dashboard page (sagas with their steps and compensations, dead letters with redrive and
  * discard, a flow by correlation id, recent events, the outbox, projections with pause, resume
- * and rebuild). It reads the service's store and acts through the service's own consumers,
- * orchestrator and projection runner, so a redrive runs the real handler.
+ * and rebuild; in the API also its caches' hits and misses). It reads the service's store and
+ * acts through the service's own consumers, orchestrator and projection runner, so a redrive runs
+ * the real handler.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
@@ -17,8 +18,10 @@ import {
   sagaStepLabel,
 } from '@causeway/core';
 import { type Access, accessRefusal } from './admin-access.ts';
+import { cacheViews, type ReportedCache } from './cache-stats.ts';
 import { serveDashboardFile } from './dashboard-files.ts';
 import { type Problem, problemOf, sendJson, sendProblem } from './http-answers.ts';
+import { isTraceId, type TraceSource, traceView } from './trace-view.ts';
 
 export interface AdminOptions {
   /** The service's name, shown on the page. */
@@ -30,6 +33,16 @@ export interface AdminOptions {
   sagas?: SagaOrchestrator;
   /** Its projection runner and the projections to show. */
   projections?: { runner: ProjectionRunner; names: readonly string[] };
+  /**
+   * The spans its process kept of recent traces (`startTracing(...)` of `@causeway/opentelemetry`
+   * fits), for `GET <basePath>/api/traces/<traceId>` and the flow view's waterfall.
+   */
+  traces?: TraceSource;
+  /**
+   * Its caches by name: a read-through reader or a write-back (anything with their `stats`), whose
+   * counters `GET <basePath>/api/caches` shows as they stand at the request.
+   */
+  caches?: Readonly<Record<string, ReportedCache>>;
   /** Where it is mounted (default `/causeway`): the page at `<basePath>/`, the API under `<basePath>/api/`. */
   basePath?: string;
   /**
@@ -136,10 +149,20 @@ export function createAdminHandler(options: AdminOptions): AdminHandler {
         entries: await flowTimeline(correlationId, [{ service: options.service, store }]),
       };
     },
+    async traces(parts) {
+      if (parts.length !== 1) throw new NotFound('Name the trace id: traces/<id>');
+      // Hex digits only: nothing to decode, and a malformed escape is refused as any other bad id.
+      const traceId = parts[0]!;
+      if (!isTraceId(traceId)) throw new BadInput(`A trace id is 32 lowercase hex digits, got ${traceId}`);
+      return traceView(traceId, options.traces);
+    },
     async projections() {
       if (!options.projections) return { items: [] };
       const { runner, names } = options.projections;
       return { items: await Promise.all(names.map((name) => runner.status(name))) };
+    },
+    async caches() {
+      return { items: cacheViews(options.caches ?? {}) };
     },
   };
 
@@ -200,7 +223,7 @@ export function createAdminHandler(options: AdminOptions): AdminHandler {
         const read = reads[parts[0] ?? ''];
         if (!read)
           throw new NotFound(
-            `No view ${parts[0] ?? ''}: overview, sagas, dead-letters, events, flows, projections`,
+            `No view ${parts[0] ?? ''}: overview, sagas, dead-letters, events, flows, traces, projections, caches`,
           );
         sendJson(response, 200, await read(parts.slice(1), url.searchParams));
       } else {

@@ -1,4 +1,4 @@
-/** The dashboard's three files, read from the package's `dashboard/` folder (beside `src/` and `dist/`). */
+/** The dashboard's files, read from the package's `dashboard/` folder (beside `src/` and `dist/`). */
 import { readFile } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { sendProblem } from './http-answers.ts';
@@ -7,6 +7,7 @@ const folder = new URL('../dashboard/', import.meta.url);
 const files: Record<string, string> = {
   '/': 'index.html',
   '/dashboard.js': 'dashboard.js',
+  '/waterfall.js': 'waterfall.js',
   '/dashboard.css': 'dashboard.css',
 };
 const types: Record<string, string> = {

@@ -1,8 +1,9 @@
 /**
  * Commands that act (rebuild, pause, redrive, discard) go through a running service's
  * `@causeway/admin` API, because they need the service's own consumers, orchestrator and
- * projections: `--url` names the service (e.g. http://127.0.0.1:3007), `--base-path` where it
- * mounted the package (default /causeway), `--token` (CAUSEWAY_TOKEN) the bearer token it asks for.
+ * projections, and so do those that read what only its process holds (`cache stats`): `--url`
+ * names the service (e.g. http://127.0.0.1:3007), `--base-path` where it mounted the package
+ * (default /causeway), `--token` (CAUSEWAY_TOKEN) the bearer token it asks for.
  * Each failure says what to pass or start.
  */
 import { CannotOpenError } from './open-database.ts';

@@ -2,15 +2,26 @@
  * The `causeway` command as a user runs it (the built bin, in a process of its own) against a real
  * SQLite file and, when PostgreSQL runs here, a PostgreSQL schema: listings as tables and as JSON, a
  * temporal read, doctor's verdict and exit codes, and errors that say what to do. Doctor's broker
- * checks run against the real NATS and RabbitMQ, and against closed ports.
+ * checks run against the real NATS and RabbitMQ, and against closed ports; `cache stats` against a
+ * service of the test's own that mounts @causeway/admin over a real read-through cache.
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer as createTcpServer } from 'node:net';
+import { createServer } from 'node:http';
+import { type AddressInfo, createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createEventRegistry, createEventStore, defineEvent, newMessageId, type Store } from '@causeway/core';
+import { createAdminHandler } from '@causeway/admin';
+import {
+  createEventRegistry,
+  createEventStore,
+  createMemoryCache,
+  createReadThrough,
+  defineEvent,
+  newMessageId,
+  type Store,
+} from '@causeway/core';
 import { deleteStreamsWithPrefix } from '@causeway/nats';
 import { createPostgresStore } from '@causeway/postgres';
 import { createSqliteStore } from '@causeway/sqlite';
@@ -39,7 +50,13 @@ function causeway(...args: string[]): Promise<Ran> {
 
 /** Runs it with these variables set; the CAUSEWAY_* of the test's own environment are cleared. */
 function causewayWithEnvironment(variables: Record<string, string>, ...args: string[]): Promise<Ran> {
-  const cleared = { CAUSEWAY_DB: '', CAUSEWAY_NATS: '', CAUSEWAY_RABBITMQ: '' };
+  const cleared = {
+    CAUSEWAY_DB: '',
+    CAUSEWAY_NATS: '',
+    CAUSEWAY_RABBITMQ: '',
+    CAUSEWAY_URL: '',
+    CAUSEWAY_TOKEN: '',
+  };
   return new Promise((resolve) => {
     execFile(
       process.execPath,
@@ -236,6 +253,109 @@ describe('causeway without a database it can look at', () => {
     const sqlite = await causeway('cdc', 'status', '--db', filename);
     expect(sqlite.code).toBe(2);
     expect(sqlite.stderr).toContain('pass a postgres:// URL');
+  });
+});
+
+describe("causeway cache stats, through a running service's admin API", () => {
+  let url: string;
+  let stop: () => Promise<void>;
+  const products = createReadThrough<string>({
+    cache: createMemoryCache(),
+    load: async (sku) => ({ value: `product ${sku}`, version: 1 }),
+    ttlMs: 60_000,
+  });
+  beforeAll(async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'causeway-cli-caches-'));
+    const store = await createSqliteStore({ filename: join(directory, 'shop.db') });
+    const access = { readToken: 'look', adminToken: 'act' };
+    const handlers = [
+      createAdminHandler({ service: 'gateway', store, caches: { products }, access }),
+      // A second mount of the same service that reports no caches.
+      createAdminHandler({ service: 'orders', store, basePath: '/plain', access }),
+    ];
+    const server = createServer(async (request, response) => {
+      for (const handle of handlers) if (await handle(request, response)) return;
+      response.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    stop = async () => {
+      await new Promise((resolve) => server.close(resolve));
+      await store.close();
+    };
+    // Two misses (each loads), then three hits.
+    for (const sku of ['tea', 'coffee', 'tea', 'tea', 'coffee']) await products.get(sku);
+  });
+  afterAll(async () => stop?.());
+
+  it("prints each cache's counts as JSON and as a table with its hit ratio", async () => {
+    const json = await causeway('cache', 'stats', '--url', url, '--token', 'look', '--json');
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual([
+      {
+        name: 'products',
+        kind: 'read-through',
+        hits: 3,
+        stale: 0,
+        misses: 2,
+        loads: 2,
+        cacheErrors: 0,
+        hitRatio: 0.6,
+      },
+    ]);
+    const table = await causeway('cache', 'stats', '--url', url, '--token', 'look');
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/cache\s+│?\s*kind\s+│?\s*hits\s+│?\s*stale\s+│?\s*misses/);
+    expect(table.stdout).toMatch(
+      /products\s+│?\s*read-through\s+│?\s*3\s+│?\s*0\s+│?\s*2\s+│?\s*2\s+│?\s*0\s+│?\s*60\.0%/,
+    );
+  });
+
+  it('says plainly when a service reports no caches, and exits 0', async () => {
+    const none = await causeway('cache', 'stats', '--url', url, '--base-path', '/plain', '--token', 'look');
+    expect(none.code).toBe(0);
+    expect(none.stdout).toContain(`The service at ${url} reports no caches`);
+    const json = await causeway(
+      'cache',
+      'stats',
+      '--url',
+      url,
+      '--base-path',
+      '/plain',
+      '--token',
+      'look',
+      '--json',
+    );
+    expect(JSON.parse(json.stdout)).toEqual([]);
+  });
+
+  it('names the token to pass when refused (exit 1), and the service to start when none answers (exit 2)', async () => {
+    const anonymous = await causeway('cache', 'stats', '--url', url);
+    expect(anonymous.code).toBe(1);
+    expect(anonymous.stderr).toContain('/causeway/api/caches');
+    expect(anonymous.stderr).toContain('pass --token or CAUSEWAY_TOKEN');
+    const wrong = await causewayWithEnvironment({ CAUSEWAY_TOKEN: 'guess' }, 'cache', 'stats', '--url', url);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('pass --token or CAUSEWAY_TOKEN');
+    const elsewhere = await causeway(
+      'cache',
+      'stats',
+      '--url',
+      url,
+      '--base-path',
+      '/admin',
+      '--token',
+      'look',
+    );
+    expect(elsewhere.code).toBe(1);
+    expect(elsewhere.stderr).toContain('--base-path where it mounted @causeway/admin');
+    const port = await closedPort();
+    const closed = await causeway('cache', 'stats', '--url', `http://127.0.0.1:${port}`);
+    expect(closed.code).toBe(2);
+    expect(closed.stderr).toContain(`No service answers at http://127.0.0.1:${port} (ECONNREFUSED)`);
+    const none = await causeway('cache', 'stats');
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('--url <its admin address>');
   });
 });
 

@@ -1,16 +1,17 @@
 #!/usr/bin/env node
 /**
  * `causeway`: looks inside a Causeway service's database and checks a deployment. Every command
- * that looks takes `--db` (a SQLite file or a postgres:// URL; CAUSEWAY_DB); `doctor` also checks
- * the brokers (`--nats`, `--rabbitmq`); each that acts goes through a running service's admin
- * endpoint (`--url`, `--token`). All take `--json`. Exit codes:
- * 0 done, 1 `doctor` found a failing check or the service refused, 2 nothing was looked at (a flag,
- * the database, no service at --url).
+ * that looks in the database takes `--db` (a SQLite file or a postgres:// URL; CAUSEWAY_DB);
+ * `doctor` also checks the brokers (`--nats`, `--rabbitmq`); each that acts, and `cache stats`
+ * (counters only the service's process holds), goes through a running service's admin endpoint
+ * (`--url`, `--token`). All take `--json`. Exit codes: 0 done, 1 `doctor` found a failing check or
+ * the service refused, 2 nothing was looked at (a flag, the database, no service at --url).
  */
 import type { SagaStatus, Store } from '@causeway/core';
 import { Presets, SingleBar } from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { type AdminTarget, adminCall, ServiceRefusedError } from './admin-client.ts';
+import { type CacheStats, cacheListings } from './cache-stats.ts';
 import { checkDeployment, type DeploymentTargets } from './check-deployment.ts';
 import {
   listDeadLetters,
@@ -170,7 +171,7 @@ async function followRebuild(options: AdminOptions, name: string): Promise<Proje
 }
 
 const program = new Command('causeway')
-  .description("Looks inside a Causeway service's database, and checks a deployment.")
+  .description("Looks inside a Causeway service's database or its running process, and checks a deployment.")
   .showHelpAfterError()
   .exitOverride();
 
@@ -367,6 +368,28 @@ for (const action of ['pause', 'resume'] as const) {
     }),
   );
 }
+
+const cache = program.command('cache').description("a running service's caches");
+withAdmin(
+  cache
+    .command('stats')
+    .description(
+      "each cache's hits, stale reads, misses, loads and errors since the service started, with its hit ratio",
+    ),
+).action(async (options: AdminOptions) => {
+  const { items } = await adminCall<{ items: CacheStats[] }>(options, 'GET', 'caches');
+  if (options.json) {
+    write(`${JSON.stringify(items, null, 2)}\n`);
+    return;
+  }
+  if (items.length === 0) {
+    write(
+      `The service at ${options.url} reports no caches (it passes none to createAdminHandler's caches)\n`,
+    );
+    return;
+  }
+  for (const listing of cacheListings(items)) printListing(listing, false, write);
+});
 
 const cdc = program.command('cdc').description('change data capture');
 withDatabase(

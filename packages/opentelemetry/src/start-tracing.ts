@@ -1,6 +1,7 @@
 /**
  * One call that turns tracing on for a process: the OpenTelemetry trace SDK, W3C trace context,
- * async context across awaits, and spans exported over OTLP/HTTP in batches. Configured by the
+ * async context across awaits, spans exported over OTLP/HTTP in batches, and the latest traces
+ * kept in memory (`spansOf`) for the admin dashboard's waterfall. Configured by the
  * standard variables, as any OpenTelemetry SDK is: `OTEL_EXPORTER_OTLP_ENDPOINT` (or
  * `..._TRACES_ENDPOINT`, `..._HEADERS`), `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`,
  * `OTEL_TRACES_SAMPLER` (+ `_ARG`), `OTEL_BSP_SCHEDULE_DELAY`, `OTEL_SDK_DISABLED`.
@@ -20,6 +21,7 @@ import {
   TraceIdRatioBasedSampler,
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
+import { createRecentSpans, type RecordedSpan } from './recent-spans.ts';
 
 export interface TracingOptions {
   /** `service.name` unless OTEL_SERVICE_NAME (or OTEL_RESOURCE_ATTRIBUTES) names it. */
@@ -28,6 +30,11 @@ export interface TracingOptions {
   serviceInstanceId?: string;
   /** Where spans go; default OTLP/HTTP to the OTEL_EXPORTER_OTLP_* endpoint (localhost:4318). */
   exporter?: SpanExporter;
+  /**
+   * How many of the latest traces `spansOf` answers from, whatever the exporter (default 2,000;
+   * 0 keeps none). Held in memory: at most 256 spans a trace and 50,000 in all.
+   */
+  keepRecentTraces?: number;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -36,6 +43,11 @@ export interface Tracing {
   flush(): Promise<void>;
   /** Sends what is left and stops: call on a clean stop, or the last batch is lost. */
   shutdown(): Promise<void>;
+  /**
+   * The spans of one trace that this process ended lately, earliest first; [] once the trace is
+   * out of the `keepRecentTraces` window, for a trace it took no part in, or with keeping off.
+   */
+  spansOf(traceId: string): RecordedSpan[];
 }
 
 /** Null when OTEL_SDK_DISABLED=true: nothing is registered and Causeway starts no span. */
@@ -46,6 +58,13 @@ export function startTracing(options: TracingOptions): Tracing | null {
     'service.name': options.serviceName,
     ...(options.serviceInstanceId ? { 'service.instance.id': options.serviceInstanceId } : {}),
   }).merge(detectResources({ detectors: [envDetector] }));
+  const keepRecentTraces = options.keepRecentTraces ?? 2000;
+  if (!Number.isInteger(keepRecentTraces) || keepRecentTraces < 0) {
+    throw new Error(
+      `keepRecentTraces must be a whole number of traces (0 keeps none), got ${keepRecentTraces}`,
+    );
+  }
+  const recent = keepRecentTraces > 0 ? createRecentSpans({ maxTraces: keepRecentTraces }) : null;
   const provider = new TracerProvider({
     resource,
     sampler: samplerOf(env),
@@ -54,6 +73,7 @@ export function startTracing(options: TracingOptions): Tracing | null {
         exporter: options.exporter ?? new OTLPTraceExporter(),
         scheduledDelayMillis: millisOf(env.OTEL_BSP_SCHEDULE_DELAY, 'OTEL_BSP_SCHEDULE_DELAY') ?? 5000,
       }),
+      ...(recent ? [recent] : []),
     ],
   });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
@@ -69,6 +89,7 @@ export function startTracing(options: TracingOptions): Tracing | null {
       propagation.disable();
       context.disable();
     },
+    spansOf: (traceId) => recent?.spansOf(traceId) ?? [],
   };
 }
 

@@ -1,7 +1,8 @@
 /**
  * Tracing end to end in one process, exported over OTLP/HTTP to a receiver: an append, the relay's
  * publish, a consumer's handling and its follow-up form one tree, and the envelope carries the
- * trace context; with no SDK registered nothing is written into the envelope.
+ * trace context; with no SDK registered nothing is written into the envelope. The process also
+ * keeps its recent traces in memory: `spansOf` answers the same tree the receiver got.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +21,8 @@ import {
 import { createEmbeddedTransport } from '@causeway/embedded';
 import { createSqliteStore } from '@causeway/sqlite';
 import { type ReceivedSpan, startOtlpReceiver } from '@causeway/testing';
-import { SpanKind, trace } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import { pino } from 'pino';
 import { expect, it } from 'vitest';
 import { z } from 'zod';
@@ -229,5 +231,127 @@ it("logs a consumer's retry in the failed message's trace: pino's line carries i
     await transport.close();
     await store.close();
     await receiver.close();
+  }
+});
+
+it('keeps the spans of a recent trace in memory: spansOf answers the tree the OTLP receiver got', async () => {
+  const directory = mkdtempSync(join(tmpdir(), 'causeway-tracing-recent-'));
+  const transport = createEmbeddedTransport({ filename: join(directory, 'transport.db'), pollIntervalMs: 5 });
+  const store = await createSqliteStore({ filename: join(directory, 'service.db') });
+  const events = createEventStore({ store, registry });
+  const receiver = await startOtlpReceiver();
+  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.endpoint;
+  const tracing = startTracing({ serviceName: 'orders', serviceInstanceId: 'orders-1' })!;
+  const handled: Message[] = [];
+  const consumer = createConsumer({
+    name: 'inventory',
+    store,
+    transport,
+    destinations: ['orders.events'],
+    registry,
+    handlers: {
+      'orders.OrderPlaced': async (message) => {
+        handled.push(message);
+      },
+    },
+  });
+  const relay = createOutboxRelay({ store, transport, idlePollMs: 20 });
+  try {
+    await consumer.start();
+    relay.start();
+    let traceId = '';
+    await trace.getTracer('test').startActiveSpan('POST /orders', { kind: SpanKind.SERVER }, async (span) => {
+      traceId = span.spanContext().traceId;
+      await events.appendToStream('order-3', [{ type: 'orders.OrderPlaced', data: { orderId: '3' } }], {
+        publishTo: 'orders.events',
+        correlationId: 'flow-3',
+      });
+      span.end();
+    });
+    await until(() => handled.length === 1, 'the handling');
+    const named = (name: string) => tracing.spansOf(traceId).find((span) => span.name === name);
+    await until(() => named('process orders.events') !== undefined, 'the handling span to end');
+    await tracing.flush();
+    await until(() => receiver.trace(traceId).length === tracing.spansOf(traceId).length, 'the export');
+
+    const recorded = tracing.spansOf(traceId);
+    const tree = (spans: ReadonlyArray<{ spanId: string; parentSpanId?: string | null }>) =>
+      spans.map((span) => `${span.spanId} < ${span.parentSpanId ?? 'root'}`).sort();
+    expect(recorded.length).toBeGreaterThanOrEqual(4);
+    expect(tree(recorded)).toEqual(tree(receiver.trace(traceId)));
+    expect(recorded.map((span) => span.startMs)).toEqual(recorded.map((span) => span.startMs).sort());
+    const root = named('POST /orders')!;
+    const append = named('causeway.append')!;
+    const handling = named('process orders.events')!;
+    expect(root).toMatchObject({
+      parentSpanId: null,
+      kind: 'server',
+      service: 'orders',
+      instance: 'orders-1',
+    });
+    expect(append.parentSpanId).toBe(root.spanId);
+    expect(append.attributes['causeway.stream.id']).toBe('order-3');
+    expect(handling).toMatchObject({ parentSpanId: append.spanId, kind: 'consumer', status: 'unset' });
+    expect(handling.attributes['messaging.consumer.group.name']).toBe('inventory');
+    expect(new Date(handling.startTime).getTime()).toBe(Math.floor(handling.startMs));
+    expect(handling.durationMs).toBeGreaterThanOrEqual(0);
+    // Plain JSON: what an admin API can send as it is.
+    expect(JSON.parse(JSON.stringify(recorded))).toEqual(recorded);
+
+    expect(tracing.spansOf('0af7651916cd43dd8448eb211c80319c')).toEqual([]);
+    expect(tracing.spansOf('not a trace id')).toEqual([]);
+  } finally {
+    delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+    await tracing.shutdown();
+    await relay.stop();
+    await consumer.stop();
+    await transport.close();
+    await store.close();
+    await receiver.close();
+  }
+});
+
+it('keeps only the latest keepRecentTraces traces, marks a failed span, and keeps none at 0', async () => {
+  expect(() => startTracing({ serviceName: 'orders', keepRecentTraces: -1 })).toThrow(/keepRecentTraces/);
+  const tracer = () => trace.getTracer('test');
+  const endOne = (name: string) => {
+    const span = tracer().startSpan(name, { attributes: { 'order.id': name, skus: ['tea', 'mugs'] } });
+    if (name === 'failing') span.setStatus({ code: SpanStatusCode.ERROR, message: 'card declined' });
+    span.end();
+    return span.spanContext().traceId;
+  };
+
+  const keeping = startTracing({
+    serviceName: 'orders',
+    keepRecentTraces: 2,
+    exporter: new InMemorySpanExporter(),
+  })!;
+  try {
+    const [first, second, third] = [endOne('first'), endOne('second'), endOne('failing')];
+    expect(keeping.spansOf(first)).toEqual([]);
+    expect(keeping.spansOf(second).map((span) => span.name)).toEqual(['second']);
+    expect(keeping.spansOf(third)).toEqual([
+      expect.objectContaining({
+        status: 'error',
+        statusMessage: 'card declined',
+        kind: 'internal',
+        instance: null,
+        attributes: { 'order.id': 'failing' },
+      }),
+    ]);
+  } finally {
+    await keeping.shutdown();
+  }
+
+  // A shut-down in-memory exporter takes no more spans: this provider gets its own.
+  const exporter = new InMemorySpanExporter();
+  const forgetting = startTracing({ serviceName: 'orders', keepRecentTraces: 0, exporter })!;
+  try {
+    const traceId = endOne('unkept');
+    await forgetting.flush();
+    expect(exporter.getFinishedSpans().map((span) => span.name)).toContain('unkept');
+    expect(forgetting.spansOf(traceId)).toEqual([]);
+  } finally {
+    await forgetting.shutdown();
   }
 });

@@ -5,7 +5,7 @@
  * flows, dead letters, retention: see service-admin.ts), and a clean stop on SIGTERM/SIGINT.
  */
 
-import type { AdminOptions } from '@causeway/admin';
+import type { AdminOptions, ReportedCache } from '@causeway/admin';
 import {
   type AnyEventDefinition,
   type Consumer,
@@ -76,7 +76,7 @@ export interface ServiceContext<Definition extends AnyEventDefinition = AnyEvent
   reportProjections(runner: ProjectionRunner, names: readonly string[]): void;
   /** Shows the orchestrator's sagas on the service's page (`/causeway/`), with a dead saga's redrive. */
   reportSagas(orchestrator: SagaOrchestrator): void;
-  /** Reports a read-through cache's hits, misses and loads in `/metrics`. */
+  /** Reports a read-through cache's hits, misses and loads in `/metrics` and at `/causeway/api/caches`. */
   reportCache(name: string, reader: Pick<ReadThrough<unknown>, 'stats'>): void;
   /** A consumer added before, by name (e.g. to pause it while its read models are rebuilt). */
   consumerNamed(name: string): Consumer | undefined;
@@ -180,7 +180,10 @@ export async function runService<Definition extends AnyEventDefinition>(
     reportSagas: (orchestrator) => {
       adminViews.sagas = orchestrator;
     },
-    reportCache: (name, reader) => reportReadThrough(metricsRegistry, name, reader),
+    reportCache: (name, reader) => {
+      reportReadThrough(metricsRegistry, name, reader);
+      adminCaches[name] = reader;
+    },
     consumerNamed: (name) => consumers.find((consumer) => consumer.name === name),
     onStop: (stop) => stops.push(stop),
     onStart: (start) => starts.push(start),
@@ -188,10 +191,11 @@ export async function runService<Definition extends AnyEventDefinition>(
 
   app.get('/admin/health', async () => ({ service: spec.name, instance, status: 'up', pid: process.pid }));
   const adminViews: Pick<AdminOptions, 'sagas' | 'projections'> = {};
+  const adminCaches: Record<string, ReportedCache> = {};
   mountAdminPage(app, {
     service: instanceName(spec.name, instance),
     store,
-    // Read at each request: consumers, sagas and projections are added during setup.
+    // Read at each request: consumers, sagas, projections and caches are added during setup.
     get consumers() {
       return consumers;
     },
@@ -200,6 +204,9 @@ export async function runService<Definition extends AnyEventDefinition>(
     },
     get projections() {
       return adminViews.projections;
+    },
+    get caches() {
+      return adminCaches;
     },
     access: adminAccessOf(config),
   });

@@ -31,6 +31,7 @@ import { createSqliteStore } from '@causeway/sqlite';
 import { z } from 'zod';
 import type { Access } from '../admin-access.ts';
 import { createAdminHandler } from '../admin-handler.ts';
+import type { TraceSource } from '../trace-view.ts';
 
 const reserve = defineCommand({ type: 'stock.Reserve', schema: z.object({ orderId: z.string() }) });
 const release = defineCommand({ type: 'stock.Release', schema: z.object({ orderId: z.string() }) });
@@ -56,13 +57,16 @@ export interface SampleService {
   url: string;
   /** Places an order whose saga compensates (the charge is declined); resolves once it ended. */
   placeDeclinedOrder(orderId: string): Promise<void>;
-  /** A stock count the `stock-counts` consumer dead-letters while broken. */
-  countStock(sku: string): Promise<void>;
+  /** A stock count the `stock-counts` consumer dead-letters while broken; its flow is `count-<sku>`. */
+  countStock(sku: string, metadata?: Record<string, string>): Promise<void>;
   breakStock(broken: boolean): void;
   stop(): Promise<void>;
 }
 
-export async function startSampleService(access: Access): Promise<SampleService> {
+export async function startSampleService(
+  access: Access,
+  options: { traces?: TraceSource } = {},
+): Promise<SampleService> {
   const directory = mkdtempSync(join(tmpdir(), 'causeway-admin-'));
   const store = await createSqliteStore({ filename: join(directory, 'shop.db') });
   const transport = createEmbeddedTransport({ filename: join(directory, 'transport.db'), pollIntervalMs: 5 });
@@ -120,6 +124,7 @@ export async function startSampleService(access: Access): Promise<SampleService>
     sagas: orchestrator,
     projections: { runner, names: ['stock_levels'] },
     access,
+    traces: options.traces,
   });
   const server = createServer(async (request, response) => {
     if (await admin(request, response)) return;
@@ -142,10 +147,11 @@ export async function startSampleService(access: Access): Promise<SampleService>
       }
       throw new Error(`saga ${orderId} did not end`);
     },
-    async countStock(sku) {
+    async countStock(sku, metadata = {}) {
       await events.appendToStream(`stock-${sku}`, [{ type: 'stock.Counted', data: { sku, count: 3 } }], {
         publishTo: 'stock.events',
         correlationId: `count-${sku}`,
+        metadata,
       });
     },
     breakStock(broken) {

@@ -1,3 +1,4 @@
+import { metadataKeys } from '../message/message.ts';
 import type { Store } from '../store/index.ts';
 
 /** One service's view of a flow: its name and its store (or any reader of the same two queries). */
@@ -16,6 +17,8 @@ export type FlowEntry =
       streamId: string;
       id: string;
       causationId: string | null;
+      /** The W3C trace the event was stored in (its `traceparent`), when tracing was on. */
+      traceId?: string;
     }
   | {
       kind: 'step' | 'compensation';
@@ -28,6 +31,8 @@ export type FlowEntry =
       status: string;
       attempts: number;
       error: string | null;
+      /** The W3C trace of the work that started the saga (its `traceContext`), when tracing was on. */
+      traceId?: string;
     };
 
 /**
@@ -57,6 +62,7 @@ export async function flowTimeline(
           streamId: event.streamId,
           id: event.id,
           causationId: event.causationId,
+          ...traceIdField(event.metadata[metadataKeys.traceparent]),
         }),
       );
       const stepEntries = sagas.flatMap((saga) =>
@@ -70,6 +76,7 @@ export async function flowTimeline(
               step: step.name,
               attempts: step.attempts,
               error: step.error,
+              ...traceIdField(saga.traceContext?.[metadataKeys.traceparent]),
             };
             const compensated = step.status === 'compensated' || step.status === 'compensating';
             // Records from before compensations had their own times: their endedAt was the compensation's.
@@ -102,4 +109,13 @@ export async function flowTimeline(
     }),
   );
   return perService.flat().sort((a, b) => a.at.localeCompare(b.at));
+}
+
+/** `{ traceId }` from a W3C `traceparent` (version-traceid-parentid-flags), or nothing from anything else. */
+function traceIdField(traceparent: unknown): { traceId?: string } {
+  if (typeof traceparent !== 'string') return {};
+  const [, version, traceId] =
+    /^([0-9a-f]{2})-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}(?:-|$)/.exec(traceparent) ?? [];
+  if (version === undefined || version === 'ff' || traceId === undefined || /^0+$/.test(traceId)) return {};
+  return { traceId };
 }
