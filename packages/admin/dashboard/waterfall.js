@@ -102,7 +102,10 @@ export function traceWaterfall({ traceId, recorded, spans }, h) {
             h(
               'span',
               { className: 'muted' },
-              span.instance ? `${span.service}/${span.instance}` : span.service,
+              // An instance named as its service (the shop's first process) is not named twice.
+              span.instance && span.instance !== span.service
+                ? `${span.service}/${span.instance}`
+                : span.service,
             ),
             ' ',
             h('b', {}, span.name),

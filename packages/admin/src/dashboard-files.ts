@@ -8,6 +8,7 @@ const files: Record<string, string> = {
   '/': 'index.html',
   '/dashboard.js': 'dashboard.js',
   '/waterfall.js': 'waterfall.js',
+  '/waterfall.css': 'waterfall.css',
   '/dashboard.css': 'dashboard.css',
 };
 const types: Record<string, string> = {

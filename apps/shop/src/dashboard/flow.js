@@ -1,12 +1,17 @@
 // One flow (correlation id) across every service, as swimlanes: a column per service, a row per
 // thing that happened, in time order. Saga steps and the events each service stored in reaction,
 // choreographed ones included (e.g. inventory selling stock when orders.OrderConfirmed arrives).
+// Below them, the flow's trace as a waterfall, drawn by @causeway/admin's view (every shop process
+// mounts the package at /causeway) from the spans the gateway gathers from every process.
+import { traceWaterfall } from '/causeway/waterfall.js';
 import { api, toast } from './api.js';
 import { byId, clock, duration, fill, h, pill } from './dom.js';
 
 const serviceOrder = ['gateway', 'users', 'catalog', 'orders', 'inventory', 'payments', 'shipping', 'query'];
 let followed = null;
 let refresh = null;
+/** The trace drawn under the followed flow: its first, or the one picked in the table. */
+let shownTrace = null;
 
 export function initFlow() {
   byId('flow-form').addEventListener('submit', (event) => {
@@ -17,6 +22,7 @@ export function initFlow() {
 }
 
 export function followFlow(correlationId) {
+  if (correlationId !== followed) shownTrace = null;
   followed = correlationId;
   byId('flow-id').value = correlationId;
   void loadFlow();
@@ -36,7 +42,11 @@ async function loadFlow() {
   const id = followed;
   try {
     const flow = await api('GET', `/admin/flows/${encodeURIComponent(id)}`);
-    if (id === followed) render(flow);
+    if (id !== followed) return;
+    const traces = [...new Set(flow.entries.map((entry) => entry.traceId).filter(Boolean))];
+    if (!traces.includes(shownTrace)) shownTrace = traces[0] ?? null;
+    const trace = shownTrace ? await api('GET', `/admin/traces/${shownTrace}`) : null;
+    if (id === followed) render(flow, trace);
   } catch (error) {
     toast(`flow ${id}: ${error.message}`, 'error');
   }
@@ -66,7 +76,29 @@ function entryChip(entry, byEventId) {
   );
 }
 
-function render(flow) {
+/** The first characters of a trace id, a button that draws that trace below. */
+function traceCell(entry) {
+  if (!entry.traceId) return h('td', {});
+  return h(
+    'td',
+    {},
+    h(
+      'button',
+      {
+        className: `link mono${entry.traceId === shownTrace ? ' current' : ''}`,
+        title: `draw trace ${entry.traceId}`,
+        onclick: () => {
+          shownTrace = entry.traceId;
+          void loadFlow();
+        },
+      },
+      entry.traceId.slice(0, 8),
+    ),
+  );
+}
+
+function render(flow, trace) {
+  const traced = flow.entries.some((entry) => entry.traceId);
   const services = serviceOrder.filter((service) => flow.entries.some((entry) => entry.service === service));
   const byEventId = new Map(
     flow.entries.filter((entry) => entry.kind === 'event').map((entry) => [entry.id, entry]),
@@ -75,7 +107,17 @@ function render(flow) {
   const table = h(
     'table',
     { className: 'table swimlanes', 'data-testid': 'flow-table' },
-    h('thead', {}, h('tr', {}, h('th', {}, 'time'), ...services.map((service) => h('th', {}, service)))),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        h('th', {}, 'time'),
+        ...services.map((service) => h('th', {}, service)),
+        traced ? h('th', {}, 'trace') : null,
+      ),
+    ),
     h(
       'tbody',
       {},
@@ -92,6 +134,7 @@ function render(flow) {
           ...services.map((service) =>
             h('td', {}, service === entry.service ? entryChip(entry, byEventId) : null),
           ),
+          traced ? traceCell(entry) : null,
         ),
       ),
     ),
@@ -105,5 +148,9 @@ function render(flow) {
     flow.entries.length
       ? table
       : h('p', { className: 'empty' }, 'Nothing recorded under this correlation id.'),
+    trace ? traceWaterfall(trace, h) : null,
+    trace?.partial
+      ? h('p', { className: 'muted' }, `spans not gathered from: ${trace.partial.join(', ')}`)
+      : null,
   );
 }

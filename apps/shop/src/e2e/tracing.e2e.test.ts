@@ -5,13 +5,17 @@
  * On embedded defaults.
  */
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { formatWaterfall, type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '@causeway/testing';
+import { describeWithChromium, launchChromium } from '@causeway/testing/chromium';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type RunningShop, startShop, until } from './running-shop.ts';
 import { shopApi } from './shop-api.ts';
 
 let shop: RunningShop;
 let receiver: OtlpReceiver;
+/** The order the first test placed, and its trace: the dashboard's tests draw it. */
+let traced: { orderId: string; traceId: string } | undefined;
 const api = shopApi(() => shop.api);
 
 beforeAll(async () => {
@@ -60,6 +64,7 @@ it('one order is one trace: a single tree across the gateway and every service i
     (answer) => answer.body.status === 'CONFIRMED',
   );
   expect(done.body.status).toBe('CONFIRMED');
+  traced = { orderId: placed.body.orderId, traceId };
 
   // The last hop's spans leave their process at the next export (every 200 ms).
   const sagaCompleted = (spans: ReceivedSpan[]) =>
@@ -111,3 +116,78 @@ it('one order is one trace: a single tree across the gateway and every service i
       expect(span.startNs >= parent.startNs, `${span.name} starts before ${parent.name}`).toBe(true);
   }
 }, 60_000);
+
+describeWithChromium("the dashboard's flow view, from the spans each process keeps", () => {
+  it('gathers the trace from every process: the spans the collector received, with their parents', async () => {
+    expect(traced, 'the first test placed a traced order').toBeDefined();
+    const { traceId, orderId } = traced!;
+    const exported = receiver.trace(traceId);
+    const gathered = await api('GET', `/admin/traces/${traceId}`);
+    expect(gathered.status).toBe(200);
+    expect(gathered.body.recorded).toBe(true);
+    expect(gathered.body.partial).toBeUndefined();
+    const kept = new Map<string, { parentSpanId: string | null; service: string; name: string }>(
+      gathered.body.spans.map((span: { spanId: string }) => [span.spanId, span]),
+    );
+    // Every span the collector got, each process kept too, under the same parent.
+    for (const span of exported) {
+      const same = kept.get(span.spanId);
+      expect(same, `${span.service}: ${span.name}`).toBeDefined();
+      expect(same!.parentSpanId ?? undefined).toBe(span.parentSpanId);
+      expect(same!.service).toBe(span.service);
+    }
+    // The flow names its trace, so the dashboard knows what to draw.
+    const flow = await api('GET', `/admin/flows/${orderId}`);
+    expect(flow.body.entries.some((entry: { traceId?: string }) => entry.traceId === traceId)).toBe(true);
+    expect((await api('GET', '/admin/traces/not-a-trace-id')).status).toBe(400);
+  });
+
+  it('draws it as a waterfall under the flow: a row per span, each child below and indented past its parent', async () => {
+    const { traceId, orderId } = traced!;
+    const kept = (await api('GET', `/admin/traces/${traceId}`)).body.spans as Array<{
+      spanId: string;
+      parentSpanId: string | null;
+    }>;
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(String(error)));
+      await page.goto(shop.api.replace(/\/api$/, '/'));
+      await page.fill('#flow-id', orderId);
+      await page.press('#flow-id', 'Enter');
+      const rows = page.locator(`#flow-view .waterfall[data-trace="${traceId}"] [data-testid="span-row"]`);
+      await expect.poll(() => rows.count(), { timeout: 30_000, interval: 200 }).toBe(kept.length);
+      const drawn = await rows.evaluateAll((items) =>
+        items.map((item) => ({
+          spanId: (item as HTMLElement).dataset.span!,
+          depth: Number((item as HTMLElement).dataset.depth),
+          indent: Number.parseFloat(getComputedStyle(item.querySelector('.waterfall-label')!).paddingLeft),
+        })),
+      );
+      const at = new Map(drawn.map((row, index) => [row.spanId, { ...row, index }]));
+      let children = 0;
+      for (const span of kept) {
+        const parent = at.get(span.parentSpanId ?? '');
+        if (!parent) continue;
+        const child = at.get(span.spanId)!;
+        children++;
+        expect(child.index).toBeGreaterThan(parent.index);
+        expect(child.depth).toBe(parent.depth + 1);
+        expect(child.indent).toBeGreaterThan(parent.indent);
+      }
+      expect(children).toBeGreaterThan(10);
+      expect(errors).toEqual([]);
+      if (process.env.UPDATE_SCREENSHOTS) {
+        const file = fileURLToPath(new URL('../../../../docs/screenshots/flow-trace.png', import.meta.url));
+        await page.evaluate(() => {
+          document.getElementById('flow-view')!.style.maxHeight = 'none';
+          document.querySelector('header')!.style.display = 'none';
+        });
+        await page.locator('#flow-view .waterfall').screenshot({ path: file });
+      }
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
+});

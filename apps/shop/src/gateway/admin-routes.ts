@@ -19,6 +19,9 @@ import type { DashboardFeed } from './dashboard-feed.ts';
 import { sagaDiagram } from './saga-diagram.ts';
 
 const idParam = z.object({ id: z.string().min(1).max(200) });
+const traceParam = z.object({
+  traceId: z.string().regex(/^[0-9a-f]{32}$/, 'a W3C trace id: 32 lowercase hex digits'),
+});
 const deadLetterParam = z.object({ id: z.string().regex(/^[a-z]+:\d+$/, 'service:sequence') });
 const sagaStatus = z.enum(['running', 'compensating', 'completed', 'compensated', 'dead']);
 
@@ -168,6 +171,32 @@ export function registerAdminRoutes(api: FastifyInstance, { config, call, feed }
       .sort((a, b) => a.at.localeCompare(b.at));
     const partial = answers.filter(({ answer }) => answer?.status !== 200).map(({ service }) => service);
     return { correlationId: id, entries, ...(partial.length > 0 ? { partial } : {}) };
+  });
+
+  // One trace's spans from every process: each keeps the spans it ended recently (tracing on).
+  api.get('/admin/traces/:traceId', async (request) => {
+    const { traceId } = parseInput(traceParam, request.params, 'path');
+    const processes = serviceNames.flatMap((service) =>
+      Array.from({ length: instancesOf(config, service) }, (_, instance) => ({ service, instance })),
+    );
+    const answers = await Promise.all(
+      processes.map(async ({ service, instance }) => ({
+        name: instanceName(service, instance),
+        answer: await call
+          .instance(service, instance, 'GET', `/causeway/api/traces/${traceId}`, { timeoutMs: 2_000 })
+          .catch(() => null),
+      })),
+    );
+    const views = answers.flatMap(({ answer }) =>
+      answer?.status === 200 ? [answer.body as { recorded: boolean; spans: Array<{ startMs: number }> }] : [],
+    );
+    const partial = answers.filter(({ answer }) => answer?.status !== 200).map(({ name }) => name);
+    return {
+      traceId,
+      recorded: views.some((view) => view.recorded),
+      spans: views.flatMap((view) => view.spans).sort((a, b) => a.startMs - b.startMs),
+      ...(partial.length > 0 ? { partial } : {}),
+    };
   });
 
   api.get('/admin/projections', async (_request, reply) =>

@@ -208,6 +208,8 @@ export async function runService<Definition extends AnyEventDefinition>(
     get caches() {
       return adminCaches;
     },
+    // The spans this process ended recently: the gateway gathers one trace from every process.
+    ...(tracing ? { traces: tracing } : {}),
     access: adminAccessOf(config),
   });
   app.get('/metrics', async (_request, reply) =>
