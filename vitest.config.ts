@@ -1,4 +1,14 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+const everyTest = ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts'];
+/**
+ * The suites that SIGKILL real processes at the worst moments and check the guarantees afterwards
+ * (no loss, no duplicate effect, order, every saga terminal): minutes each, run as their own
+ * stage, `npm run test:kill`, which CI runs after `npm test`.
+ */
+const killSuites = ['crash', 'chaos', 'kill'].flatMap((word) =>
+  ['packages', 'apps'].map((root) => `${root}/*/src/**/*${word}*.e2e.test.ts`),
+);
 
 export default defineConfig({
   // Tests run the workspace packages from their `.ts` sources (no build first): the
@@ -10,7 +20,13 @@ export default defineConfig({
     resolve: { conditions: ['@causeway/source', 'node', 'development|production'] },
   },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts'],
+    projects: [
+      {
+        extends: true,
+        test: { name: 'tests', include: everyTest, exclude: [...configDefaults.exclude, ...killSuites] },
+      },
+      { extends: true, test: { name: 'kill', include: killSuites, typecheck: { enabled: false } } },
+    ],
     globalSetup: ['./scripts/build-before-tests.ts'],
     // Integration suites share one PostgreSQL server; each file uses its own database.
     fileParallelism: true,

@@ -178,8 +178,15 @@ describeRequiring('change data capture under SIGKILL', missing, () => {
         [...a].every(([key, row]) => b.has(key) && canonical(row) === canonical(b.get(key)));
       if (equal(accounts, expectedAccounts) && equal(transfers, expectedTransfers)) break;
       if (Date.now() > deadline) {
-        expect(Object.fromEntries(accounts)).toEqual(Object.fromEntries(expectedAccounts));
-        expect(Object.fromEntries(transfers)).toEqual(Object.fromEntries(expectedTransfers));
+        // What the source said while it did not catch up (its errors, a slot it could not take).
+        last.child.kill('SIGKILL');
+        const said = `the last child's stderr:\n${(await last.exited).stderr}`;
+        const { rows: slots } = await db.query(
+          'SELECT slot_name, active_pid, confirmed_flush_lsn::text FROM pg_replication_slots',
+        );
+        const state = `${said}\nslots: ${JSON.stringify(slots)}`;
+        expect(Object.fromEntries(accounts), state).toEqual(Object.fromEntries(expectedAccounts));
+        expect(Object.fromEntries(transfers), state).toEqual(Object.fromEntries(expectedTransfers));
         throw new Error(
           'the sink did not converge, although its rows compare equal: the comparison above is wrong',
         );
