@@ -2,9 +2,6 @@
  * A saga step its timer fires runs long after the request that started the saga has ended, in no
  * span of its own: it must continue that request's trace, kept with the saga in its store.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   command,
   createConsumer,
@@ -16,13 +13,11 @@ import {
   type Message,
   step,
 } from '@causeway/core';
-import { createEmbeddedTransport } from '@causeway/embedded';
-import { createSqliteStore } from '@causeway/sqlite';
-import { startOtlpReceiver } from '@causeway/testing';
 import { SpanKind, trace } from '@opentelemetry/api';
 import { expect, it } from 'vitest';
 import { z } from 'zod';
 import { startTracing } from './index.ts';
+import { openTracedService, until } from './test-support/traced-service.ts';
 
 const payment = z.object({ orderId: z.string() });
 const Charge = defineCommand({ type: 'payments.Charge', schema: payment });
@@ -37,21 +32,10 @@ const checkout = defineSaga<{ orderId: string }>('checkout', [
   }),
 ]);
 
-async function until(condition: () => boolean, what: string) {
-  const deadline = Date.now() + 15_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 const traceIdOf = (message: Message) => String(message.metadata.traceparent).split('-')[1];
 
 it("continues the starting request's trace when a step's timeout fires, after the request has ended", async () => {
-  const directory = mkdtempSync(join(tmpdir(), 'causeway-saga-timer-trace-'));
-  const transport = createEmbeddedTransport({ filename: join(directory, 'transport.db'), pollIntervalMs: 5 });
-  const store = await createSqliteStore({ filename: join(directory, 'service.db') });
-  const receiver = await startOtlpReceiver();
+  const { transport, store, receiver, close } = await openTracedService('saga-timer-trace');
   let now = new Date('2026-12-07T10:00:00Z');
   const orchestrator = createSagaOrchestrator({
     store,
@@ -78,7 +62,6 @@ it("continues the starting request's trace when a step's timeout fires, after th
     },
   });
   const relay = createOutboxRelay({ store, transport, idlePollMs: 20 });
-  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.endpoint;
   const tracing = startTracing({ serviceName: 'orders', serviceInstanceId: 'orders-1' })!;
   try {
     await payments.start();
@@ -115,12 +98,10 @@ it("continues the starting request's trace when a step's timeout fires, after th
     expect(timer!.attributes['causeway.saga.id']).toBe(sagaId);
     expect(named('saga checkout compensate charge')[0]!.parentSpanId).toBe(timer!.spanId);
   } finally {
-    delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
-    await tracing.shutdown();
-    await relay.stop();
-    await payments.stop();
-    await transport.close();
-    await store.close();
-    await receiver.close();
+    await close(
+      () => tracing.shutdown(),
+      () => relay.stop(),
+      () => payments.stop(),
+    );
   }
 });

@@ -4,9 +4,6 @@
  * trace context; with no SDK registered nothing is written into the envelope. The process also
  * keeps its recent traces in memory: `spansOf` answers the same tree the receiver got.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   causedBy,
   createConsumer,
@@ -18,28 +15,19 @@ import {
   followUp,
   type Message,
 } from '@causeway/core';
-import { createEmbeddedTransport } from '@causeway/embedded';
-import { createSqliteStore } from '@causeway/sqlite';
-import { type ReceivedSpan, startOtlpReceiver } from '@causeway/testing';
+import type { ReceivedSpan } from '@causeway/testing';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import { pino } from 'pino';
 import { expect, it } from 'vitest';
 import { z } from 'zod';
 import { startTracing, traceLogFields } from './index.ts';
+import { openTracedService, until } from './test-support/traced-service.ts';
 
 const registry = createEventRegistry([
   defineEvent({ type: 'orders.OrderPlaced', schema: z.object({ orderId: z.string() }) }),
   defineCommand({ type: 'shipping.PrepareParcel', schema: z.object({ orderId: z.string() }) }),
 ]);
-
-async function until(condition: () => boolean, what: string) {
-  const deadline = Date.now() + 15_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** Each span's parent is in the trace, and exactly one span (the root) has none. */
 function expectOneTree(spans: readonly ReceivedSpan[]) {
@@ -53,11 +41,8 @@ function expectOneTree(spans: readonly ReceivedSpan[]) {
 }
 
 it('carries one trace from an append through the relay, a consumer and its follow-up, over OTLP', async () => {
-  const directory = mkdtempSync(join(tmpdir(), 'causeway-tracing-'));
-  const transport = createEmbeddedTransport({ filename: join(directory, 'transport.db'), pollIntervalMs: 5 });
-  const store = await createSqliteStore({ filename: join(directory, 'service.db') });
+  const { transport, store, receiver, close } = await openTracedService('tracing');
   const events = createEventStore({ store, registry });
-  const receiver = await startOtlpReceiver();
   const handled: Message[] = [];
   const inventory = createConsumer({
     name: 'inventory',
@@ -92,7 +77,6 @@ it('carries one trace from an append through the relay, a consumer and its follo
     },
   });
   const relay = createOutboxRelay({ store, transport, idlePollMs: 20 });
-  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.endpoint;
   try {
     await inventory.start();
     await shipping.start();
@@ -155,23 +139,17 @@ it('carries one trace from an append through the relay, a consumer and its follo
     // The untraced flow sent nothing.
     expect(receiver.spans.filter((span) => span.attributes['causeway.stream.id'] === 'order-0')).toEqual([]);
   } finally {
-    delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
-    await relay.stop();
-    await inventory.stop();
-    await shipping.stop();
-    await transport.close();
-    await store.close();
-    await receiver.close();
+    await close(
+      () => relay.stop(),
+      () => inventory.stop(),
+      () => shipping.stop(),
+    );
   }
 });
 
 it("logs a consumer's retry in the failed message's trace: pino's line carries its trace_id", async () => {
-  const directory = mkdtempSync(join(tmpdir(), 'causeway-tracing-log-'));
-  const transport = createEmbeddedTransport({ filename: join(directory, 'transport.db'), pollIntervalMs: 5 });
-  const store = await createSqliteStore({ filename: join(directory, 'service.db') });
+  const { transport, store, close } = await openTracedService('tracing-log');
   const events = createEventStore({ store, registry });
-  const receiver = await startOtlpReceiver();
-  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.endpoint;
   const tracing = startTracing({ serviceName: 'inventory' })!;
   const lines: Array<Record<string, unknown>> = [];
   const log = pino(
@@ -224,23 +202,17 @@ it("logs a consumer's retry in the failed message's trace: pino's line carries i
       }),
     ]);
   } finally {
-    delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
-    await tracing.shutdown();
-    await relay.stop();
-    await consumer.stop();
-    await transport.close();
-    await store.close();
-    await receiver.close();
+    await close(
+      () => tracing.shutdown(),
+      () => relay.stop(),
+      () => consumer.stop(),
+    );
   }
 });
 
 it('keeps the spans of a recent trace in memory: spansOf answers the tree the OTLP receiver got', async () => {
-  const directory = mkdtempSync(join(tmpdir(), 'causeway-tracing-recent-'));
-  const transport = createEmbeddedTransport({ filename: join(directory, 'transport.db'), pollIntervalMs: 5 });
-  const store = await createSqliteStore({ filename: join(directory, 'service.db') });
+  const { transport, store, receiver, close } = await openTracedService('tracing-recent');
   const events = createEventStore({ store, registry });
-  const receiver = await startOtlpReceiver();
-  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.endpoint;
   const tracing = startTracing({ serviceName: 'orders', serviceInstanceId: 'orders-1' })!;
   const handled: Message[] = [];
   const consumer = createConsumer({
@@ -301,13 +273,11 @@ it('keeps the spans of a recent trace in memory: spansOf answers the tree the OT
     expect(tracing.spansOf('0af7651916cd43dd8448eb211c80319c')).toEqual([]);
     expect(tracing.spansOf('not a trace id')).toEqual([]);
   } finally {
-    delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
-    await tracing.shutdown();
-    await relay.stop();
-    await consumer.stop();
-    await transport.close();
-    await store.close();
-    await receiver.close();
+    await close(
+      () => tracing.shutdown(),
+      () => relay.stop(),
+      () => consumer.stop(),
+    );
   }
 });
 
