@@ -107,8 +107,9 @@ export function createAdminHandler(options: AdminOptions): AdminHandler {
       if (status !== null && !sagaStatuses.includes(status as SagaStatus)) {
         throw new BadInput(`status must be one of ${sagaStatuses.join(', ')}`);
       }
+      const limit = Math.min(500, Math.max(1, Number(query.get('limit') ?? 100) || 100));
       const [items, counts] = await Promise.all([
-        store.sagas.list({ limit: 100, ...(status ? { status: status as SagaStatus } : {}) }),
+        store.sagas.list({ limit, ...(status ? { status: status as SagaStatus } : {}) }),
         store.sagas.countByStatus(),
       ]);
       return { counts, items: items.map((saga) => ({ ...saga, step: sagaStepLabel(saga) })) };

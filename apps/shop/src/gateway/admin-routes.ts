@@ -2,7 +2,8 @@
  * The gateway's admin API under /api: what the dashboard reads (a live stream, sagas with their
  * step diagram, a flow across every service, projections, dead letters) and the admin actions it
  * sends on to the service concerned. Actions pass `requireAdmin` here and again in the service,
- * which gets the caller's Authorization header.
+ * which gets the caller's Authorization header. Sagas, flows, dead letters and traces are read
+ * from (and acted on through) the `@causeway/admin` API each process mounts at `/causeway/api`.
  */
 import { createHash } from 'node:crypto';
 import { NotFoundError, type SagaInstance, sagaStepLabel } from '@causeway/core';
@@ -22,6 +23,8 @@ const idParam = z.object({ id: z.string().min(1).max(200) });
 const traceParam = z.object({
   traceId: z.string().regex(/^[0-9a-f]{32}$/, 'a W3C trace id: 32 lowercase hex digits'),
 });
+/** Where each process serves `@causeway/admin`'s API (admin-page.ts mounts it). */
+const adminApi = '/causeway/api';
 const deadLetterParam = z.object({ id: z.string().regex(/^[a-z]+:\d+$/, 'service:sequence') });
 const sagaStatus = z.enum(['running', 'compensating', 'completed', 'compensated', 'dead']);
 
@@ -55,6 +58,21 @@ export function registerAdminRoutes(api: FastifyInstance, { config, call, feed }
         answer: await call(service, 'GET', path, { timeoutMs: 2_000 }).catch(() => null),
       })),
     );
+  /**
+   * Every process's answer to the same GET, named as the process (`orders-2`): a service run several
+   * times answers from each. A process that does not answer has a null answer.
+   */
+  const askEveryProcess = (services: readonly string[], path: string) =>
+    Promise.all(
+      services
+        .flatMap((service) =>
+          Array.from({ length: instancesOf(config, service) }, (_, instance) => ({ service, instance })),
+        )
+        .map(async ({ service, instance }) => ({
+          name: instanceName(service, instance),
+          answer: await call.instance(service, instance, 'GET', path, { timeoutMs: 2_000 }).catch(() => null),
+        })),
+    );
   const deadLetterOf = (params: unknown) => {
     const { id } = parseInput(deadLetterParam, params, 'path');
     const [service, sequence] = id.split(':') as [string, string];
@@ -81,18 +99,7 @@ export function registerAdminRoutes(api: FastifyInstance, { config, call, feed }
     const processes: Record<string, { pid: number; userMs: number; systemMs: number } | null> = {
       gateway: { pid: process.pid, ...cpuSinceStart() },
     };
-    // Every process of every service: a service run several times counts each (`orders-2`...).
-    const each = backendServiceNames.flatMap((service) =>
-      Array.from({ length: instancesOf(config, service) }, (_, instance) => ({ service, instance })),
-    );
-    const answers = await Promise.all(
-      each.map(async ({ service, instance }) => ({
-        name: instanceName(service, instance),
-        answer: await call
-          .instance(service, instance, 'GET', '/admin/info', { timeoutMs: 2_000 })
-          .catch(() => null),
-      })),
-    );
+    const answers = await askEveryProcess(backendServiceNames, '/admin/info');
     for (const { name, answer } of answers) {
       const info =
         answer?.status === 200
@@ -126,7 +133,7 @@ export function registerAdminRoutes(api: FastifyInstance, { config, call, feed }
 
   api.get('/admin/sagas', async (request) => {
     const { status } = parseInput(z.object({ status: sagaStatus.optional() }), request.query, 'query');
-    const answers = await askEach(`/admin/sagas?limit=100${status ? `&status=${status}` : ''}`);
+    const answers = await askEach(`${adminApi}/sagas${status ? `?status=${status}` : ''}`);
     const items = answers.flatMap(({ service, answer }) =>
       answer?.status === 200
         ? (answer.body as { items: SagaInstance[] }).items.map((saga) => ({
@@ -140,7 +147,7 @@ export function registerAdminRoutes(api: FastifyInstance, { config, call, feed }
   });
   /** The service holding a saga: the one that answers 200 for it. */
   async function sagaOwner(id: string) {
-    const answers = await askEach(`/admin/sagas/${encodeURIComponent(id)}`);
+    const answers = await askEach(`${adminApi}/sagas/${encodeURIComponent(id)}`);
     const found = answers.find(({ answer }) => answer?.status === 200);
     if (!found) throw new NotFoundError('Saga', id);
     return { service: found.service, saga: found.answer!.body as SagaInstance };
@@ -155,7 +162,7 @@ export function registerAdminRoutes(api: FastifyInstance, { config, call, feed }
     const { service } = await sagaOwner(id);
     return relay(
       reply,
-      await call(service, 'POST', `/admin/sagas/${encodeURIComponent(id)}/redrive`, {
+      await call(service, 'POST', `${adminApi}/sagas/${encodeURIComponent(id)}/redrive`, {
         headers: authorizationOf(request),
       }),
     );
@@ -163,7 +170,7 @@ export function registerAdminRoutes(api: FastifyInstance, { config, call, feed }
 
   api.get('/admin/flows/:id', async (request) => {
     const { id } = parseInput(idParam, request.params, 'path');
-    const answers = await askEach(`/admin/flows/${encodeURIComponent(id)}`);
+    const answers = await askEach(`${adminApi}/flows/${encodeURIComponent(id)}`);
     const entries = answers
       .flatMap(({ answer }) =>
         answer?.status === 200 ? (answer.body as { entries: Array<{ at: string }> }).entries : [],
@@ -176,17 +183,7 @@ export function registerAdminRoutes(api: FastifyInstance, { config, call, feed }
   // One trace's spans from every process: each keeps the spans it ended recently (tracing on).
   api.get('/admin/traces/:traceId', async (request) => {
     const { traceId } = parseInput(traceParam, request.params, 'path');
-    const processes = serviceNames.flatMap((service) =>
-      Array.from({ length: instancesOf(config, service) }, (_, instance) => ({ service, instance })),
-    );
-    const answers = await Promise.all(
-      processes.map(async ({ service, instance }) => ({
-        name: instanceName(service, instance),
-        answer: await call
-          .instance(service, instance, 'GET', `/causeway/api/traces/${traceId}`, { timeoutMs: 2_000 })
-          .catch(() => null),
-      })),
-    );
+    const answers = await askEveryProcess(serviceNames, `${adminApi}/traces/${traceId}`);
     const views = answers.flatMap(({ answer }) =>
       answer?.status === 200 ? [answer.body as { recorded: boolean; spans: Array<{ startMs: number }> }] : [],
     );
@@ -215,7 +212,7 @@ export function registerAdminRoutes(api: FastifyInstance, { config, call, feed }
   });
 
   api.get('/dead-letters', async () => {
-    const answers = await askEach('/admin/dead-letters');
+    const answers = await askEach(`${adminApi}/dead-letters`);
     const items = answers.flatMap(({ service, answer }) =>
       answer?.status === 200
         ? (answer.body as { items: Array<{ sequence: number }> }).items.map((entry) => ({
@@ -231,7 +228,7 @@ export function registerAdminRoutes(api: FastifyInstance, { config, call, feed }
     const { service, sequence } = deadLetterOf(request.params);
     return relay(
       reply,
-      await call(service, 'POST', `/admin/dead-letters/${sequence}/redrive`, {
+      await call(service, 'POST', `${adminApi}/dead-letters/${sequence}/redrive`, {
         headers: authorizationOf(request),
       }),
     );
@@ -240,7 +237,9 @@ export function registerAdminRoutes(api: FastifyInstance, { config, call, feed }
     const { service, sequence } = deadLetterOf(request.params);
     return relay(
       reply,
-      await call(service, 'DELETE', `/admin/dead-letters/${sequence}`, { headers: authorizationOf(request) }),
+      await call(service, 'DELETE', `${adminApi}/dead-letters/${sequence}`, {
+        headers: authorizationOf(request),
+      }),
     );
   });
 

@@ -118,9 +118,9 @@ export function createDashboardFeed(options: { call: ServiceClient; dataDir: str
     );
     const lists = await Promise.all(
       owners.map(async ([service]) => {
-        const answer = await call(service, 'GET', '/admin/sagas?limit=40', { timeoutMs: 1_500 }).catch(
-          () => null,
-        );
+        const answer = await call(service, 'GET', '/causeway/api/sagas?limit=40', {
+          timeoutMs: 1_500,
+        }).catch(() => null);
         const items = answer?.status === 200 ? (answer.body as { items: SagaInstance[] }).items : [];
         return items.map((saga) => sagaSummary(service, saga));
       }),
@@ -141,7 +141,7 @@ export function createDashboardFeed(options: { call: ServiceClient; dataDir: str
           ':',
         );
         if (deadLetterMarks.get(service) === mark) return;
-        const answer = await call(service, 'GET', '/admin/dead-letters', { timeoutMs: 1_500 }).catch(
+        const answer = await call(service, 'GET', '/causeway/api/dead-letters', { timeoutMs: 1_500 }).catch(
           () => null,
         );
         if (answer?.status !== 200) return;

@@ -197,7 +197,8 @@ export async function runService<Definition extends AnyEventDefinition>(
     store,
     // Read at each request: consumers, sagas, projections and caches are added during setup.
     get consumers() {
-      return consumers;
+      // The dev-mode poison's consumer too: its dead letters are redriven and discarded here.
+      return [...consumers, devPoison.consumer];
     },
     get sagas() {
       return adminViews.sagas;
