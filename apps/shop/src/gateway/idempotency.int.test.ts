@@ -23,6 +23,7 @@ describeWithService('redis', 'gateway Idempotency-Keys', () => {
   const closing: Array<() => Promise<unknown> | unknown> = [];
   afterEach(async () => {
     for (const close of closing.splice(0).reverse()) await close();
+    connections.length = 0;
   });
 
   const openStore = async (filename = join(mkdtempSync(join(tmpdir(), 'idempotency-')), 'gateway.db')) => {
@@ -30,10 +31,14 @@ describeWithService('redis', 'gateway Idempotency-Keys', () => {
     closing.push(() => store.close());
     return { store, filename };
   };
+  /** Each client's connection: commands sent before it is up fail (no offline queue). */
+  const connections: Array<Promise<unknown>> = [];
   const redisCache = (prefix: string, url = redisUrl): Cache => {
     const client = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
     client.on('error', () => {});
-    void client.connect().catch(() => {});
+    const connecting = client.connect();
+    connecting.catch(() => {}); // the unreachable server's: that test wants it refused
+    connections.push(connecting);
     const cache = createRedisCache({ client, prefix, closeClient: true });
     closing.push(() => cache.close());
     return cache;
@@ -60,7 +65,7 @@ describeWithService('redis', 'gateway Idempotency-Keys', () => {
     const second = await openStore(filename);
     const prefix = `idempotency-test:${process.pid}:${Date.now()}:`;
     const gateways = [open(store, redisCache(prefix)), open(second.store, redisCache(prefix))];
-    await pause(100); // both clients connected
+    await Promise.all(connections); // both clients connected, however long that takes
     const { work, calls } = countingWork();
     const answers = await Promise.all(
       Array.from({ length: 20 }, (_, i) => gateways[i % 2]!.run('key-1', { name: 'Ada' }, work)),
