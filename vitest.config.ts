@@ -4,7 +4,8 @@ const everyTest = ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts'];
 /**
  * The suites that SIGKILL real processes at the worst moments and check the guarantees afterwards
  * (no loss, no duplicate effect, order, every saga terminal): minutes each, run as their own
- * stage, `npm run test:kill`, which CI runs after `npm test`.
+ * stage, `npm run test:kill`, one file at a time (each loads the machine as it means to), which CI
+ * runs after `npm test`.
  */
 const killSuites = ['crash', 'chaos', 'kill'].flatMap((word) =>
   ['packages', 'apps'].map((root) => `${root}/*/src/**/*${word}*.e2e.test.ts`),

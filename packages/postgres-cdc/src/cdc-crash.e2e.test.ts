@@ -178,13 +178,19 @@ describeRequiring('change data capture under SIGKILL', missing, () => {
         [...a].every(([key, row]) => b.has(key) && canonical(row) === canonical(b.get(key)));
       if (equal(accounts, expectedAccounts) && equal(transfers, expectedTransfers)) break;
       if (Date.now() > deadline) {
-        // What the source said while it did not catch up (its errors, a slot it could not take).
+        // Stuck or skipped? While the child still runs: how far its walsender sent and the child
+        // confirmed, what its sink connection waits on, and the sink's newest commit; then what
+        // the child wrote to stderr.
+        const look = async (sql: string) => JSON.stringify((await db.query(sql)).rows);
+        const seen = [
+          `wal now: ${await look('SELECT pg_current_wal_lsn()::text AS lsn')}`,
+          `slots: ${await look('SELECT slot_name, active_pid, restart_lsn::text, confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name LIKE $$crash_sink%$$')}`,
+          `walsenders: ${await look('SELECT pid, state, sent_lsn::text, write_lsn::text, flush_lsn::text, reply_time FROM pg_stat_replication')}`,
+          `sessions: ${await look('SELECT pid, backend_type, state, wait_event_type, wait_event, left(query, 80) AS query FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()')}`,
+          `sink's newest: ${await look('SELECT max(lsn)::text AS lsn, count(*) AS changes FROM sink.history')}`,
+        ];
         last.child.kill('SIGKILL');
-        const said = `the last child's stderr:\n${(await last.exited).stderr}`;
-        const { rows: slots } = await db.query(
-          'SELECT slot_name, active_pid, confirmed_flush_lsn::text FROM pg_replication_slots',
-        );
-        const state = `${said}\nslots: ${JSON.stringify(slots)}`;
+        const state = `${seen.join('\n')}\nthe last child's stderr:\n${(await last.exited).stderr}`;
         expect(Object.fromEntries(accounts), state).toEqual(Object.fromEntries(expectedAccounts));
         expect(Object.fromEntries(transfers), state).toEqual(Object.fromEntries(expectedTransfers));
         throw new Error(
