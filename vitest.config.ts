@@ -26,7 +26,10 @@ export default defineConfig({
         extends: true,
         test: { name: 'tests', include: everyTest, exclude: [...configDefaults.exclude, ...killSuites] },
       },
-      { extends: true, test: { name: 'kill', include: killSuites, typecheck: { enabled: false } } },
+      {
+        extends: true,
+        test: { name: 'kill', include: killSuites, fileParallelism: false, typecheck: { enabled: false } },
+      },
     ],
     globalSetup: ['./scripts/build-before-tests.ts'],
     // Integration suites share one PostgreSQL server; each file uses its own database.
