@@ -20,6 +20,15 @@ const config = JSON.parse(process.argv[2]!) as ChildConfig;
 const sink = new pg.Client({ connectionString: config.url });
 await sink.connect();
 let streamedCommits = 0;
+/** Where the handler is, for the test to print if the sink stops catching up. */
+let at: { lsn: string; step: string; change: number; of: number; since: number } | null = null;
+let handlers = 0;
+setInterval(() => {
+  if (at && Date.now() - at.since > 5_000)
+    process.stderr.write(
+      `cdc child: handler of ${at.lsn} at ${at.step} (change ${at.change} of ${at.of}) for ${Date.now() - at.since} ms; ${handlers} handlers running\n`,
+    );
+}, 5_000).unref();
 
 const source = createPostgresChangeSource({
   connectionString: config.url,
@@ -33,9 +42,15 @@ const source = createPostgresChangeSource({
 });
 
 await source.start(async (transaction) => {
+  handlers += 1;
+  const step = (name: string, change = 0) => {
+    at = { lsn: transaction.lsn, step: name, change, of: transaction.changes.length, since: Date.now() };
+  };
+  step('BEGIN');
   await sink.query('BEGIN');
   try {
     for (const [index, change] of transaction.changes.entries()) {
+      step('applied', index);
       const fresh = await sink.query(
         'INSERT INTO sink.applied (change_id) VALUES ($1) ON CONFLICT DO NOTHING',
         [change.id],
@@ -43,6 +58,7 @@ await source.start(async (transaction) => {
       if (fresh.rowCount === 0) continue;
       const key = JSON.stringify(change.key);
       const table = `${change.source.schema}.${change.source.table}`;
+      step('rows', index);
       if (change.op === 'd')
         await sink.query('DELETE FROM sink.rows WHERE tbl = $1 AND key = $2', [table, key]);
       else if (change.op === 't') await sink.query('DELETE FROM sink.rows WHERE tbl = $1', [table]);
@@ -52,15 +68,20 @@ await source.start(async (transaction) => {
            ON CONFLICT (tbl, key) DO UPDATE SET row = sink.rows.row || EXCLUDED.row`,
           [table, key, JSON.stringify(change.after)],
         );
+      step('history', index);
       await sink.query(
         'INSERT INTO sink.history (tbl, key, lsn, index, change_id) VALUES ($1, $2, $3, $4, $5)',
         [table, key, transaction.lsn, index, change.id],
       );
     }
+    step('COMMIT');
     await sink.query('COMMIT');
+    at = null;
   } catch (error) {
     await sink.query('ROLLBACK').catch(() => {});
     throw error;
+  } finally {
+    handlers -= 1;
   }
   if (transaction.snapshot) return;
   streamedCommits += 1;
