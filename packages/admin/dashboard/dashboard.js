@@ -1,29 +1,17 @@
 // One Causeway service's dashboard: a view per hash (#overview, #sagas, ...), each read from the
 // service's admin API and read again every two seconds while it is on screen. Plain DOM, no build.
+import { deadLetterColumns, deadLetterRows } from './dead-letter-table.js';
+import { byId as $, clock, fill, h, pill } from './dom.js';
+import { eventColumns, eventRows } from './event-table.js';
+import { OutboxBacklog, outboxColumns } from './outbox-backlog.js';
+import { projectionSourceRows, rebuildProgress, sourceColumns } from './projection-status.js';
+import { sagaDiagramView } from './saga-diagram.js';
+import { sagaColumns, sagaRows } from './saga-table.js';
 import { traceWaterfall } from './waterfall.js';
 
 const base = document.body.dataset.base;
 const tokenKey = `causeway.token.${base}`;
-const $ = (id) => document.getElementById(id);
-
-/** An element: h('td', { className: 'x' }, 'text', child, ...). */
-function h(tag, props = {}, ...children) {
-  const element = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (value === undefined || value === null) continue;
-    if (key.startsWith('on')) element.addEventListener(key.slice(2), value);
-    else if (key === 'className' || key === 'textContent') element[key] = value;
-    else element.setAttribute(key, String(value));
-  }
-  for (const child of children.flat()) {
-    if (child !== null && child !== undefined && child !== false) element.append(child);
-  }
-  return element;
-}
-
-const fill = (element, ...children) => element.replaceChildren(...children.flat());
-const pill = (status) => h('span', { className: `pill status-${status}` }, status);
-const time = (iso) => (iso ? new Date(iso).toLocaleTimeString() : '');
+const outbox = new OutboxBacklog();
 
 class ApiError extends Error {
   constructor(status, detail) {
@@ -99,36 +87,25 @@ const views = {
           { 'data-testid': 'events' },
           `${overview.events.events} in ${overview.events.streams} streams`,
         ),
-        h('dt', {}, 'outbox'),
-        h('dd', { 'data-testid': 'outbox' }, `${overview.outbox.count} unpublished`),
         h('dt', {}, 'dead letters'),
         h('dd', { 'data-testid': 'dead' }, `${overview.deadLetters.dead} waiting`),
         h('dt', {}, 'sagas'),
         h('dd', {}, h('ul', { className: 'chips' }, counts)),
       ),
+      h('h3', {}, 'Outbox'),
+      table(outboxColumns, outbox.rows([{ name: overview.service, outbox: overview.outbox }]), ''),
     );
   },
 
   async sagas(section) {
     const { counts, items } = await api('GET', 'sagas');
-    const rows = items.map((saga) =>
-      h(
-        'tr',
-        { 'data-saga': saga.sagaId, className: 'clickable', onclick: () => showSaga(saga.sagaId) },
-        h('td', { className: 'mono' }, saga.sagaId),
-        h('td', {}, saga.sagaName),
-        h('td', {}, pill(saga.status)),
-        h('td', { 'data-testid': 'step' }, saga.step ?? ''),
-        h('td', { className: 'reason' }, saga.reason ?? ''),
-      ),
-    );
     const summary = Object.entries(counts)
       .map(([status, n]) => `${status} ${n}`)
       .join(' · ');
     fill(
       section,
       h('h2', {}, 'Sagas ', h('span', { className: 'muted' }, summary)),
-      table(['saga', 'name', 'status', 'where', 'reason'], rows, 'No sagas.'),
+      table(sagaColumns, sagaRows(items, { selected: selectedSaga, onSelect: showSaga }), 'No sagas.'),
       h('div', { id: 'saga-detail' }),
     );
     if (selectedSaga) await showSaga(selectedSaga);
@@ -136,47 +113,16 @@ const views = {
 
   async 'dead-letters'(section) {
     const { items } = await api('GET', 'dead-letters');
-    const rows = items.map((entry) =>
-      h(
-        'tr',
-        { 'data-testid': 'dead-letter', 'data-sequence': entry.sequence, 'data-status': entry.status },
-        h('td', {}, String(entry.sequence)),
-        h('td', {}, entry.consumer),
-        h('td', {}, pill(entry.status)),
-        h('td', {}, entry.message?.type ?? ''),
-        h('td', {}, String(entry.attempts)),
-        h('td', { className: 'reason' }, entry.reason),
-        h(
-          'td',
-          {},
-          entry.status === 'dead' || entry.status === 'parked'
-            ? [
-                h(
-                  'button',
-                  {
-                    onclick: (event) =>
-                      act(event.target, 'POST', `dead-letters/${entry.sequence}/redrive`, refresh),
-                  },
-                  'Redrive',
-                ),
-                h(
-                  'button',
-                  {
-                    onclick: (event) =>
-                      act(event.target, 'DELETE', `dead-letters/${entry.sequence}`, refresh),
-                  },
-                  'Discard',
-                ),
-              ]
-            : null,
-        ),
-      ),
-    );
-    fill(
-      section,
-      h('h2', {}, 'Dead letters'),
-      table(['#', 'consumer', 'status', 'type', 'attempts', 'reason', ''], rows, 'No dead letters.'),
-    );
+    const rows = deadLetterRows(items, {
+      expanded: expandedLetters,
+      onToggle: (id) => {
+        if (!expandedLetters.delete(id)) expandedLetters.add(id);
+        void refresh();
+      },
+      onRedrive: (entry, button) => act(button, 'POST', `dead-letters/${entry.sequence}/redrive`, refresh),
+      onDiscard: (entry, button) => act(button, 'DELETE', `dead-letters/${entry.sequence}`, refresh),
+    });
+    fill(section, h('h2', {}, 'Dead letters'), table(deadLetterColumns, rows, 'The queue is empty.'));
   },
 
   async flow(section) {
@@ -190,7 +136,7 @@ const views = {
       h(
         'tr',
         { 'data-kind': entry.kind, 'data-trace': entry.traceId },
-        h('td', { className: 'mono' }, time(entry.at)),
+        h('td', { className: 'mono' }, clock(entry.at)),
         h('td', {}, entry.kind),
         h('td', {}, entry.kind === 'event' ? entry.type : `${entry.sagaName} ${entry.step}`),
         h('td', {}, entry.kind === 'event' ? entry.streamId : pill(entry.status)),
@@ -222,73 +168,40 @@ const views = {
 
   async events(section) {
     const { head, items } = await api('GET', 'events?limit=50');
-    const rows = items
-      .slice()
-      .reverse()
-      .map((event) =>
-        h(
-          'tr',
-          {},
-          h('td', {}, String(event.globalPosition)),
-          h('td', { className: 'mono' }, time(event.occurredAt)),
-          h('td', {}, event.type),
-          h('td', { className: 'mono' }, `${event.streamId}@${event.streamPosition}`),
-          h(
-            'td',
-            { className: 'mono clickable', onclick: () => follow(event.correlationId) },
-            event.correlationId ?? '',
-          ),
-        ),
-      );
     fill(
       section,
       h('h2', {}, 'Events ', h('span', { className: 'muted' }, `head ${head}`)),
-      table(['#', 'at', 'type', 'stream', 'correlation'], rows, 'No events.'),
+      table(eventColumns, eventRows(items, { onFollow: follow }), 'No events.'),
     );
   },
 
   async projections(section) {
     const { items } = await api('GET', 'projections');
-    const rows = items.map((status) =>
-      h(
-        'tr',
-        { 'data-projection': status.name },
-        h('td', {}, status.name),
-        h('td', {}, pill(status.state)),
-        h('td', {}, `${status.position} / ${status.head}`),
-        h('td', {}, String(status.positionsBehind)),
+    const actions = (status) =>
+      ['pause', 'resume', 'rebuild'].map((verb) =>
         h(
-          'td',
-          {},
-          status.rebuild
-            ? `${status.rebuild.status} ${status.rebuild.processed}/${status.rebuild.total}`
-            : '',
+          'button',
+          {
+            onclick: (event) =>
+              act(event.target, 'POST', `projections/${encodeURIComponent(status.name)}/${verb}`, refresh),
+          },
+          verb,
         ),
-        h(
-          'td',
-          {},
-          ['pause', 'resume', 'rebuild'].map((verb) =>
-            h(
-              'button',
-              {
-                onclick: (event) =>
-                  act(
-                    event.target,
-                    'POST',
-                    `projections/${encodeURIComponent(status.name)}/${verb}`,
-                    refresh,
-                  ),
-              },
-              verb,
-            ),
-          ),
-        ),
-      ),
-    );
+      );
     fill(
       section,
       h('h2', {}, 'Projections'),
-      table(['name', 'state', 'position', 'behind', 'rebuild', ''], rows, 'No projections here.'),
+      items.length ? null : h('p', { className: 'empty' }, 'No projections here.'),
+      items.map((status) =>
+        h(
+          'div',
+          { 'data-projection': status.name, className: 'projection' },
+          h('h3', {}, `${status.name} `, pill(status.state), ' ', actions(status)),
+          status.lastError ? h('p', { className: 'reason' }, status.lastError) : null,
+          table(sourceColumns, projectionSourceRows(status.sources), 'No sources.'),
+          h('div', {}, rebuildProgress(status.rebuild)),
+        ),
+      ),
     );
   },
 };
@@ -296,26 +209,16 @@ const views = {
 let selectedSaga = null;
 let flowId = null;
 let selectedTrace = null;
+const expandedLetters = new Set();
 
 async function showSaga(sagaId) {
   selectedSaga = sagaId;
   const saga = await api('GET', `sagas/${encodeURIComponent(sagaId)}`);
-  const step = (record, index) =>
-    h(
-      'li',
-      { className: `step status-${record.status}`, 'data-step': record.name },
-      h('b', {}, `${index + 1}. ${record.name}`),
-      ' ',
-      pill(record.status),
-      ` ${record.attempts} attempt${record.attempts === 1 ? '' : 's'}`,
-      record.compensationAttempts > 0 ? ` · compensated (${record.compensationAttempts})` : '',
-      record.error ? h('div', { className: 'reason' }, record.error) : null,
-    );
   fill(
     $('saga-detail'),
     h('h3', {}, `${saga.sagaName} `, h('span', { className: 'mono' }, saga.sagaId), ' ', pill(saga.status)),
     saga.reason ? h('p', { className: 'reason' }, saga.reason) : null,
-    h('ol', { className: 'steps' }, saga.steps.map(step)),
+    sagaDiagramView(saga.diagram),
     saga.status === 'dead'
       ? h(
           'button',

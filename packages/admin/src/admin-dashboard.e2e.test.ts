@@ -4,6 +4,7 @@
  * found by its correlation id, a traced flow's trace drawn as a waterfall from the spans the
  * process recorded, and with tokens the page asking for one before it shows anything.
  */
+import { fileURLToPath } from 'node:url';
 import { startTracing } from '@causeway/opentelemetry';
 import { startOtlpReceiver } from '@causeway/testing';
 import { describeWithChromium, launchChromium } from '@causeway/testing/chromium';
@@ -12,6 +13,11 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type SampleService, startSampleService } from './test-support/sample-service.ts';
 
 const pollOptions = { timeout: 15_000, interval: 100 };
+/** With UPDATE_SCREENSHOTS set, the page as the docs show it (docs/operations.md). */
+const screenshot = (page: Page, name: string) =>
+  process.env.UPDATE_SCREENSHOTS
+    ? page.screenshot({ path: fileURLToPath(new URL(`../../../docs/screenshots/${name}`, import.meta.url)) })
+    : undefined;
 
 describeWithChromium('the admin dashboard of a service of its own, in Chromium', () => {
   let browser: Browser;
@@ -44,11 +50,27 @@ describeWithChromium('the admin dashboard of a service of its own, in Chromium',
       .poll(
         () =>
           page
-            .locator('#saga-detail li.step')
-            .evaluateAll((steps) => steps.map((step) => step.getAttribute('data-step'))),
+            .locator('#saga-detail .saga-diagram .step[data-kind]')
+            .evaluateAll((boxes) =>
+              boxes.map((box) => `${box.dataset.kind} ${box.dataset.name} ${box.dataset.status}`),
+            ),
         pollOptions,
       )
-      .toEqual(['reserveStock', 'charge']);
+      .toEqual([
+        'forward reserveStock succeeded',
+        'forward charge failed',
+        'compensation releaseStock compensated',
+      ]);
+    // The compensation is drawn under the step it undoes, one row below.
+    const place = (name: string) =>
+      page
+        .locator(`#saga-detail .step[data-name="${name}"]`)
+        .evaluate((box) => ({ x: box.getBoundingClientRect().x, y: box.getBoundingClientRect().y }));
+    const step = await place('reserveStock');
+    const undo = await place('releaseStock');
+    expect(undo.x).toBe(step.x);
+    expect(undo.y).toBeGreaterThan(step.y);
+    await screenshot(page, 'admin-saga.png');
     expect(await page.locator('#saga-detail').textContent()).toContain('card declined');
   });
 
@@ -56,13 +78,16 @@ describeWithChromium('the admin dashboard of a service of its own, in Chromium',
     open.breakStock(true);
     await open.countStock('mugs');
     await page.goto(`${open.url}/#dead-letters`);
-    const dead = page.locator('[data-testid="dead-letter"][data-status="dead"]');
+    const dead = page.locator('[data-testid="dead-letter-row"][data-status="dead"]');
     await expect.poll(() => dead.count(), pollOptions).toBe(1);
     expect(await dead.textContent()).toContain('the stock ledger is locked');
     open.breakStock(false);
     await dead.getByRole('button', { name: 'Redrive' }).click();
     await expect
-      .poll(() => page.locator('[data-testid="dead-letter"][data-status="redriven"]').count(), pollOptions)
+      .poll(
+        () => page.locator('[data-testid="dead-letter-row"][data-status="redriven"]').count(),
+        pollOptions,
+      )
       .toBe(1);
   });
 

@@ -63,6 +63,11 @@ describe('the admin API in a service of its own, open', () => {
       ['reserveStock', 'compensated'],
       ['charge', 'failed'],
     ]);
+    // The diagram: the compensation under the step it undoes, named as the service names it.
+    const box = (each: { name: string; status: string }) => `${each.name} ${each.status}`;
+    expect(saga.diagram.forward.map(box)).toEqual(['reserveStock succeeded', 'charge failed']);
+    expect(saga.diagram.compensations.map(box)).toEqual(['releaseStock compensated']);
+    expect(saga.diagram.failedStep).toBe('charge');
     const { body: flow } = await call(service, 'GET', 'flows/order-1');
     expect(
       flow.entries.map((entry: { kind: string; step?: string }) => `${entry.kind} ${entry.step}`),
@@ -108,7 +113,11 @@ describe('the admin API in a service of its own, open', () => {
     expect(page.headers.get('content-type')).toContain('text/html');
     const html = await page.text();
     expect(html).toContain('src="/causeway/dashboard.js"');
-    expect((await fetch(`${service.url}/dashboard.js`)).status).toBe(200);
+    // The page and each view module a page of the user's own may import.
+    for (const file of ['dashboard.js', 'dom.js', 'views.css', 'saga-diagram.js', 'dead-letter-table.js']) {
+      expect((await fetch(`${service.url}/${file}`)).status, file).toBe(200);
+    }
+    expect((await fetch(`${service.url}/package.json`)).status).toBe(404);
     expect((await fetch(service.url.replace('/causeway', '/orders'))).status).toBe(404);
     const unknown = await call(service, 'GET', 'nothing');
     expect(unknown.status).toBe(404);

@@ -21,6 +21,7 @@ import { type Access, accessRefusal } from './admin-access.ts';
 import { cacheViews, type ReportedCache } from './cache-stats.ts';
 import { serveDashboardFile } from './dashboard-files.ts';
 import { type Problem, problemOf, sendJson, sendProblem } from './http-answers.ts';
+import { sagaDiagram } from './saga-diagram.ts';
 import { isTraceId, type TraceSource, traceView } from './trace-view.ts';
 
 export interface AdminOptions {
@@ -31,6 +32,11 @@ export interface AdminOptions {
   consumers?: readonly Consumer[];
   /** Its saga orchestrator, if it runs sagas: a dead saga's redrive goes through it. */
   sagas?: SagaOrchestrator;
+  /**
+   * What each saga step's compensation is called on the diagram, by step name (e.g.
+   * `{ reserveInventory: 'releaseInventory' }`); unnamed ones are `compensate <step>`.
+   */
+  compensationNames?: Readonly<Record<string, string>>;
   /** Its projection runner and the projections to show. */
   projections?: { runner: ProjectionRunner; names: readonly string[] };
   /**
@@ -101,7 +107,11 @@ export function createAdminHandler(options: AdminOptions): AdminHandler {
         const sagaId = decodeURIComponent(parts[0]!);
         const saga = await store.sagas.get(null, sagaId);
         if (!saga) throw new NotFound(`No saga ${sagaId}`);
-        return { ...saga, step: sagaStepLabel(saga) };
+        return {
+          ...saga,
+          step: sagaStepLabel(saga),
+          diagram: sagaDiagram(saga, options.compensationNames ?? {}),
+        };
       }
       const status = query.get('status');
       if (status !== null && !sagaStatuses.includes(status as SagaStatus)) {
@@ -133,6 +143,7 @@ export function createAdminHandler(options: AdminOptions): AdminHandler {
       return {
         head,
         items: batch.events.map((event) => ({
+          service: options.service,
           globalPosition: event.globalPosition,
           streamId: event.streamId,
           streamPosition: event.streamPosition,

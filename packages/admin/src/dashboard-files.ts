@@ -4,12 +4,24 @@ import type { ServerResponse } from 'node:http';
 import { sendProblem } from './http-answers.ts';
 
 const folder = new URL('../dashboard/', import.meta.url);
+// The page, and the view modules any page may import from `<base>/<file>` (docs/operations.md).
+const names = [
+  'dashboard.js',
+  'dashboard.css',
+  'dom.js',
+  'views.css',
+  'saga-diagram.js',
+  'saga-table.js',
+  'dead-letter-table.js',
+  'event-table.js',
+  'outbox-backlog.js',
+  'projection-status.js',
+  'waterfall.js',
+  'waterfall.css',
+];
 const files: Record<string, string> = {
   '/': 'index.html',
-  '/dashboard.js': 'dashboard.js',
-  '/waterfall.js': 'waterfall.js',
-  '/waterfall.css': 'waterfall.css',
-  '/dashboard.css': 'dashboard.css',
+  ...Object.fromEntries(names.map((name) => [`/${name}`, name])),
 };
 const types: Record<string, string> = {
   html: 'text/html; charset=utf-8',

@@ -2,8 +2,9 @@
 // behind each layer and source is, gold's sales as a bar chart, and the changes held out of
 // silver with their reasons. Read from /api/analytics every 2 s, and only while the panel is on
 // screen (the feed does not carry it: the models' answers come from DuckDB, not the overviews).
+
+import { ago, byId, clock, duration, fill, h, shortId } from '/causeway/dom.js';
 import { act, api, toast } from './api.js';
-import { ago, byId, clock, duration, fill, h, shortId } from './dom.js';
 import { renderModelDag } from './model-dag.js';
 import { drawer, pollWhileOnScreen } from './poller.js';
 import { money, renderSalesChart } from './sales-chart.js';

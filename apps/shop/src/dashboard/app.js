@@ -1,10 +1,11 @@
 // The dashboard's entry: asks the gateway how it runs (dev mode or token), opens the live stream
 // (server-sent events) and hands each topic to the panel that shows it.
+
+import { byId, fill, h } from '/causeway/dom.js';
 import { initAnalytics } from './analytics.js';
 import { adminToken, api } from './api.js';
 import { initDataProducts } from './data-products.js';
 import { initDeadLetters, updateDeadLetters } from './dead-letters.js';
-import { byId, fill, h } from './dom.js';
 import { addEvents, initEventStream } from './event-stream.js';
 import { followFlow, initFlow, noticeEvents } from './flow.js';
 import { initOrderForm } from './order-form.js';

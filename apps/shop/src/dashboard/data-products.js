@@ -3,8 +3,9 @@
 // ran them, the lineage of each gold table (the silver models it is built from and the domains
 // feeding them, from the model DAG and the models' tags), and the reverse ETL runs that push gold
 // back into the services. Read every 3 s while on screen.
+
+import { ago, byId, clock, duration, fill, h, pill, shortId } from '/causeway/dom.js';
 import { act, api, toast } from './api.js';
-import { ago, byId, clock, duration, fill, h, pill, shortId } from './dom.js';
 import { drawer, pollWhileOnScreen } from './poller.js';
 
 const pollMs = 3_000;

@@ -1,10 +1,10 @@
-// The dead-letter queue of every service: reason, attempts and the message itself, with redrive
-// (replay it and whatever is parked behind it, in order) and discard. In dev mode a poison
-// message can be sent to any service, to see the queue work without breaking anything.
+// The dead-letter queue of every service, drawn by @causeway/admin's table (an entry's id is
+// service:sequence here). In dev mode a poison message can be sent to any service, to see the
+// queue work without breaking anything.
+import { deadLetterRows, isOpenDeadLetter } from '/causeway/dead-letter-table.js';
+import { byId, fill, h } from '/causeway/dom.js';
 import { act, api, toast } from './api.js';
-import { byId, clock, fill, h, pill } from './dom.js';
 
-const open = new Set(['dead', 'parked']);
 const expanded = new Set();
 let items = [];
 
@@ -32,61 +32,33 @@ export function updateDeadLetters(topic) {
   render();
 }
 
-function actionButtons(entry) {
-  if (!open.has(entry.status)) return null;
-  const redrive = (event) =>
-    act(event.currentTarget, async () => {
-      const result = await api('POST', `/dead-letters/${entry.id}/redrive`, undefined, { admin: true });
-      if (result.failed) toast(`Redrive of ${entry.id} failed again: ${result.failed.reason}`, 'error');
-      else toast(`Redriven: ${result.redriven} message${result.redriven === 1 ? '' : 's'} handled`);
-    });
-  const discard = (event) =>
-    act(event.currentTarget, async () => {
-      await api('DELETE', `/dead-letters/${entry.id}`, undefined, { admin: true });
-      toast(`Discarded ${entry.id}`);
-    });
-  return [
-    h('button', { className: 'primary', 'data-action': 'redrive', onclick: redrive }, 'Redrive'),
-    h('button', { className: 'danger', 'data-action': 'discard', onclick: discard }, 'Discard'),
-  ];
-}
+const redrive = (entry, button) =>
+  act(button, async () => {
+    const result = await api('POST', `/dead-letters/${entry.id}/redrive`, undefined, { admin: true });
+    if (result.failed) toast(`Redrive of ${entry.id} failed again: ${result.failed.reason}`, 'error');
+    else toast(`Redriven: ${result.redriven} message${result.redriven === 1 ? '' : 's'} handled`);
+  });
+
+const discard = (entry, button) =>
+  act(button, async () => {
+    await api('DELETE', `/dead-letters/${entry.id}`, undefined, { admin: true });
+    toast(`Discarded ${entry.id}`);
+  });
+
+const toggle = (id) => {
+  if (!expanded.delete(id)) expanded.add(id);
+  render();
+};
 
 function render() {
   const openOnly = byId('dead-letters-open-only').checked;
-  const shown = items.filter((entry) => !openOnly || open.has(entry.status));
-  const rows = shown.flatMap((entry) => {
-    const isExpanded = expanded.has(entry.id);
-    const toggle = () => {
-      if (isExpanded) expanded.delete(entry.id);
-      else expanded.add(entry.id);
-      render();
-    };
-    const row = h(
-      'tr',
-      { 'data-testid': 'dead-letter-row', 'data-id': entry.id, 'data-status': entry.status },
-      h(
-        'td',
-        {},
-        h(
-          'button',
-          { className: 'link', 'data-action': 'payload', title: 'Show the message', onclick: toggle },
-          `${isExpanded ? '▾' : '▸'} ${entry.id}`,
-        ),
-        h('div', { className: 'muted small' }, entry.consumer),
-      ),
-      h('td', {}, pill(entry.status)),
-      h('td', { className: 'reason', title: entry.reason }, entry.reason),
-      h(
-        'td',
-        { className: 'mono nowrap' },
-        `${entry.attempts}×`,
-        h('div', { className: 'muted small' }, clock(entry.lastSeenAt)),
-      ),
-      h('td', { className: 'actions' }, actionButtons(entry)),
-    );
-    if (!isExpanded) return [row];
-    const payload = h('pre', { className: 'payload' }, JSON.stringify(entry.message, null, 2));
-    return [row, h('tr', { className: 'payload-row' }, h('td', { colspan: 5 }, payload))];
+  const shown = items.filter((entry) => !openOnly || isOpenDeadLetter(entry));
+  const rows = deadLetterRows(shown, {
+    idOf: (entry) => entry.id,
+    expanded,
+    onToggle: toggle,
+    onRedrive: redrive,
+    onDiscard: discard,
   });
   fill(
     byId('dead-letter-rows'),
@@ -94,6 +66,6 @@ function render() {
       ? rows
       : [h('tr', {}, h('td', { colspan: 5, className: 'empty' }, 'The queue is empty.'))]),
   );
-  const waiting = items.filter((entry) => open.has(entry.status)).length;
+  const waiting = items.filter(isOpenDeadLetter).length;
   fill(byId('dead-letter-count'), `${waiting} waiting · ${items.length - waiting} resolved`);
 }

@@ -1,6 +1,7 @@
-// The live event stream across services: newest first, filterable by text and service, with a
+// The live event stream across services, in @causeway/admin's event rows: newest first, filterable by text and service, with a
 // pause so a row can be read while events keep arriving.
-import { byId, clock, fill, h, shortId } from './dom.js';
+import { byId, fill } from '/causeway/dom.js';
+import { eventRows } from '/causeway/event-table.js';
 
 const kept = 1000;
 const shown = 200;
@@ -35,38 +36,7 @@ function render() {
   const text = byId('event-filter').value.trim().toLowerCase();
   const service = byId('event-service').value;
   const selected = events.filter((event) => matches(event, text, service));
-  const rows = selected
-    .slice(-shown)
-    .reverse()
-    .map((event) =>
-      h(
-        'tr',
-        { 'data-type': event.type },
-        h('td', { className: 'mono' }, clock(event.occurredAt)),
-        h('td', {}, event.service),
-        h('td', { className: 'mono' }, event.type),
-        h(
-          'td',
-          { className: 'mono', title: event.streamId },
-          `${shortId(event.streamId)} #${event.streamPosition}`,
-        ),
-        h(
-          'td',
-          { className: 'mono' },
-          event.correlationId
-            ? h(
-                'button',
-                {
-                  className: 'link',
-                  title: `Follow ${event.correlationId}`,
-                  onclick: () => onFollow(event.correlationId),
-                },
-                shortId(event.correlationId),
-              )
-            : '—',
-        ),
-      ),
-    );
+  const rows = eventRows(selected.slice(-shown), { onFollow });
   fill(byId('event-rows'), ...rows);
   fill(byId('event-count'), `${selected.length} of ${events.length} events${paused ? ' · paused' : ''}`);
 }

@@ -3,9 +3,10 @@
 // choreographed ones included (e.g. inventory selling stock when orders.OrderConfirmed arrives).
 // Below them, the flow's trace as a waterfall, drawn by @causeway/admin's view (every shop process
 // mounts the package at /causeway) from the spans the gateway gathers from every process.
+
+import { byId, clock, duration, fill, h, pill } from '/causeway/dom.js';
 import { traceWaterfall } from '/causeway/waterfall.js';
 import { api, toast } from './api.js';
-import { byId, clock, duration, fill, h, pill } from './dom.js';
 
 const serviceOrder = ['gateway', 'users', 'catalog', 'orders', 'inventory', 'payments', 'shipping', 'query'];
 let followed = null;

@@ -1,6 +1,6 @@
 // The analytics models as a DAG drawn in SVG: a column per depth, layers left to right (silver →
 // gold), an edge per `dependsOn`, each model coloured by its last run and carrying its tests.
-import { fill, h, s } from './dom.js';
+import { fill, h, s } from '/causeway/dom.js';
 
 const node = { width: 204, height: 74 };
 const gap = { x: 46, y: 14 };

@@ -1,8 +1,9 @@
 // A small order form on the public API, so a newcomer can watch a saga run (and compensate)
 // without curl: it lists every product the shop has (GET /products), and demo data (a user,
 // products with stock) is made on the first order or on demand, and kept per shop in this browser.
+
+import { byId, fill, h } from '/causeway/dom.js';
 import { act, api, toast } from './api.js';
-import { byId, fill, h } from './dom.js';
 
 const demoProducts = [
   { sku: 'TEA-GREEN', name: 'Green tea', priceCents: 450 },

@@ -1,8 +1,9 @@
 // The query service's projection: per source its position against the head and its lag (events
 // and seconds), the read models' sizes, pause / resume / rebuild with progress, and the
 // consistency window (write → visible in the read model) as a histogram.
+import { byId, duration, fill, h, pill } from '/causeway/dom.js';
+import { projectionSourceRows, rebuildProgress } from '/causeway/projection-status.js';
 import { act, api, toast } from './api.js';
-import { byId, clock, duration, fill, h, pill } from './dom.js';
 
 export function initProjections() {
   const action = (name, message) => (event) =>
@@ -18,9 +19,6 @@ export function initProjections() {
   );
 }
 
-const number = (value) => (value === null || value === undefined ? '—' : String(value));
-const seconds = (value) => (value === null || value === undefined ? '—' : `${value.toFixed(1)} s`);
-
 export function updateProjections(projection) {
   if (projection.unavailable) {
     fill(byId('projection-status'), pill('down'), ` ${projection.unavailable}`);
@@ -30,32 +28,11 @@ export function updateProjections(projection) {
   byId('projection-pause').hidden = projection.status === 'paused';
   byId('projection-resume').hidden = projection.status !== 'paused';
   renderRebuild(projection.rebuild);
+  // The query service names each source by its service, a rebuild's count `replayed`.
   fill(
     byId('projection-rows'),
-    ...projection.sources.map((source) =>
-      h(
-        'tr',
-        { 'data-source': source.service },
-        h('td', {}, source.service),
-        h('td', { className: 'mono' }, `${number(source.position)} / ${number(source.head)}`),
-        h(
-          'td',
-          {
-            className: `mono ${source.lagEvents ? 'lagging' : ''}`,
-            'data-testid': `lag-events-${source.service}`,
-          },
-          number(source.lagEvents),
-        ),
-        h(
-          'td',
-          {
-            className: `mono ${source.lagSeconds ? 'lagging' : ''}`,
-            'data-testid': `lag-seconds-${source.service}`,
-          },
-          seconds(source.lagSeconds),
-        ),
-        h('td', { className: 'mono' }, source.error ? source.error : clock(source.lastAppliedAt)),
-      ),
+    ...projectionSourceRows(
+      projection.sources.map(({ service, ...source }) => ({ name: service, ...source })),
     ),
   );
   fill(
@@ -68,21 +45,9 @@ export function updateProjections(projection) {
 }
 
 function renderRebuild(rebuild) {
-  const area = byId('projection-rebuild-progress');
-  if (!rebuild) return fill(area);
-  const fraction = rebuild.total ? rebuild.replayed / rebuild.total : 1;
-  const took = rebuild.finishedAt
-    ? Date.parse(rebuild.finishedAt) - Date.parse(rebuild.startedAt)
-    : Date.now() - Date.parse(rebuild.startedAt);
   fill(
-    area,
-    h('progress', { max: 1, value: Math.min(1, fraction), 'data-testid': 'rebuild-progress' }),
-    h(
-      'span',
-      { className: 'mono small' },
-      ` rebuild ${rebuild.status}: ${rebuild.replayed} of ${rebuild.total} events (${Math.round(fraction * 100)}%) in ${duration(took)}`,
-    ),
-    rebuild.waiting ? h('div', { className: 'warning small' }, rebuild.waiting) : null,
+    byId('projection-rebuild-progress'),
+    ...rebuildProgress(rebuild && { ...rebuild, processed: rebuild.replayed }),
   );
 }
 

@@ -1,8 +1,10 @@
-// Sagas: counts by status, the list (recent, or one status), and one saga as a step diagram:
-// the forward steps left to right, the compensations under the steps they undo, running back
-// right to left, each with status, attempts, duration and error; a time bar chart below.
+// Sagas across the shop's services: counts by status, the list (recent, or one status), and one
+// saga as @causeway/admin draws it (its step diagram with the compensations, and time bars), with
+// the service that holds it, its flow and, for a dead saga, redrive.
+import { byId, clock, fill, h, pill } from '/causeway/dom.js';
+import { sagaDiagramView } from '/causeway/saga-diagram.js';
+import { sagaRows } from '/causeway/saga-table.js';
 import { act, api, toast } from './api.js';
-import { byId, clock, duration, fill, h, pill, shortId } from './dom.js';
 
 const statuses = ['running', 'compensating', 'completed', 'compensated', 'dead'];
 const live = new Set(['running', 'compensating']);
@@ -57,22 +59,7 @@ async function setFilter(status) {
 }
 
 function renderList(items) {
-  const rows = items.map((saga) =>
-    h(
-      'tr',
-      {
-        className: `clickable ${saga.sagaId === selected ? 'selected' : ''}`,
-        'data-saga': saga.sagaId,
-        onclick: () => selectSaga(saga.sagaId),
-      },
-      h('td', { className: 'mono', title: saga.sagaId }, shortId(saga.sagaId)),
-      h('td', {}, saga.sagaName),
-      h('td', {}, pill(saga.status)),
-      h('td', {}, saga.step ?? '—'),
-      h('td', { className: 'mono' }, clock(saga.createdAt)),
-      h('td', { className: 'reason', title: saga.reason ?? '' }, saga.reason ?? ''),
-    ),
-  );
+  const rows = sagaRows(items, { selected, onSelect: selectSaga });
   fill(
     byId('saga-rows'),
     ...(rows.length
@@ -116,118 +103,6 @@ async function loadDetail() {
   return loading;
 }
 
-function stepBox(box, kind) {
-  const running = box.status === 'running' || box.status === 'compensating';
-  const elapsed = running && box.startedAt ? Date.now() - Date.parse(box.startedAt) : box.durationMs;
-  return h(
-    'div',
-    {
-      className: `step step-${kind} status-${box.status}`,
-      'data-kind': kind,
-      'data-step': box.step,
-      'data-name': box.name,
-      'data-status': box.status,
-      style: { gridColumn: String(box.index * 2 + 1) },
-    },
-    h('div', { className: 'step-name' }, kind === 'compensation' ? `↩ ${box.name}` : box.name),
-    h('div', { className: 'step-status' }, pill(box.status)),
-    h(
-      'div',
-      { className: 'step-meta' },
-      `${box.attempts} attempt${box.attempts === 1 ? '' : 's'} · ${running ? `${duration(elapsed)}…` : duration(elapsed)}`,
-    ),
-    h(
-      'div',
-      { className: 'step-time mono' },
-      box.startedAt ? `${clock(box.startedAt)} → ${clock(box.endedAt)}` : 'not run',
-    ),
-    box.error ? h('div', { className: 'step-error', title: box.error }, box.error) : null,
-  );
-}
-
-const arrow = (column, row, text, className) =>
-  h(
-    'div',
-    { className: `arrow ${className}`, style: { gridColumn: String(column), gridRow: String(row) } },
-    text,
-  );
-
-function diagramGrid(diagram) {
-  const steps = diagram.forward.length;
-  const grid = h('div', {
-    className: 'saga-diagram',
-    style: { gridTemplateColumns: Array.from({ length: steps }, () => 'minmax(150px, 1fr)').join(' 44px ') },
-  });
-  diagram.forward.forEach((box, index) => {
-    const element = stepBox(box, 'forward');
-    element.style.gridRow = '1';
-    grid.append(element);
-    if (index < steps - 1) {
-      const next = diagram.forward[index + 1];
-      grid.append(arrow(index * 2 + 2, 1, '→', next.startedAt ? 'arrow-done' : 'arrow-idle'));
-    }
-  });
-  if (diagram.compensations.length === 0) return grid;
-  const failed = diagram.forward.findIndex((box) => box.step === diagram.failedStep);
-  const lowest = Math.min(...diagram.compensations.map((box) => box.index));
-  const highest = Math.max(failed, ...diagram.compensations.map((box) => box.index));
-  if (failed >= 0 && !diagram.compensations.some((box) => box.index === failed)) {
-    grid.append(
-      h(
-        'div',
-        { className: 'step step-origin', style: { gridColumn: String(failed * 2 + 1), gridRow: '2' } },
-        h('div', { className: 'step-name' }, '↓ failed here'),
-        h('div', { className: 'step-meta' }, 'compensating back, newest first'),
-      ),
-    );
-  }
-  for (const box of diagram.compensations) {
-    const element = stepBox(box, 'compensation');
-    element.style.gridRow = '2';
-    grid.append(element);
-  }
-  for (let index = lowest; index < highest; index++) grid.append(arrow(index * 2 + 2, 2, '←', 'arrow-back'));
-  return grid;
-}
-
-/** Each box's span on one time axis from the saga's start. */
-function timeBars(diagram) {
-  const boxes = [...diagram.forward, ...diagram.compensations].filter((box) => box.startedAt);
-  const start = Date.parse(diagram.createdAt);
-  const ends = boxes.map((box) => Date.parse(box.endedAt ?? box.startedAt));
-  const live = new Set(['running', 'compensating']).has(diagram.status);
-  const end = Math.max(start + 1, ...ends, live ? Date.now() : Date.parse(diagram.updatedAt));
-  const span = end - start;
-  return h(
-    'div',
-    { className: 'bars' },
-    ...boxes.map((box) => {
-      const from = Math.max(0, Date.parse(box.startedAt) - start);
-      const to =
-        (box.endedAt ? Date.parse(box.endedAt) : live ? Date.now() : Date.parse(diagram.updatedAt)) - start;
-      return h(
-        'div',
-        { className: 'bar-row' },
-        h('span', { className: 'bar-label' }, box.name),
-        h(
-          'span',
-          { className: 'bar-track' },
-          h('span', {
-            className: `bar status-${box.status}`,
-            style: {
-              left: `${(from / span) * 100}%`,
-              width: `${Math.max(0.6, ((to - from) / span) * 100)}%`,
-            },
-            title: `${box.name}: ${duration(to - from)}`,
-          }),
-        ),
-        h('span', { className: 'bar-value mono' }, `+${duration(from)}`),
-      );
-    }),
-    h('div', { className: 'bar-axis mono' }, `0 … ${duration(span)}`),
-  );
-}
-
 function renderDetail() {
   const { service, diagram } = detail;
   const redrive =
@@ -261,7 +136,6 @@ function renderDetail() {
       redrive,
     ),
     diagram.reason ? h('p', { className: 'reason-line' }, diagram.reason) : null,
-    diagramGrid(diagram),
-    timeBars(diagram),
+    sagaDiagramView(diagram),
   );
 }

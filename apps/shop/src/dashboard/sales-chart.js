@@ -1,6 +1,6 @@
 // Gold's sales as an SVG bar chart: one bar per row (a day, a product or a country), its height
 // the revenue, with orders and units in its tooltip.
-import { fill, h, s, shortId } from './dom.js';
+import { fill, h, s, shortId } from '/causeway/dom.js';
 
 const size = { width: 640, height: 240 };
 const plot = { left: 54, right: 8, top: 22, bottom: 34 };

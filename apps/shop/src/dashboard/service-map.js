@@ -1,7 +1,7 @@
 // The service map: each process as a box (status, pid, restarts, database, transport, outbox and
 // dead letters), the message routes between them as arrows, the changes every source service
 // feeds into analytics as one bus under them, and a table with the details.
-import { ago, byId, fill, h, s } from './dom.js';
+import { ago, byId, fill, h, s } from '/causeway/dom.js';
 
 const box = { width: 200, height: 96 };
 const places = {

@@ -6,6 +6,7 @@
  * from (and acted on through) the `@causeway/admin` API each process mounts at `/causeway/api`.
  */
 import { createHash } from 'node:crypto';
+import type { SagaDiagram } from '@causeway/admin';
 import { NotFoundError, type SagaInstance, sagaStepLabel } from '@causeway/core';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
@@ -15,9 +16,7 @@ import { parseInput } from '../platform/http-input.ts';
 import { sendProblem } from '../platform/problem.ts';
 import { cpuSinceStart } from '../platform/process-cpu.ts';
 import type { ServiceAnswer, ServiceClient } from '../platform/service-client.ts';
-import { compensationOf } from '../services/orders/orders-domain.ts';
 import type { DashboardFeed } from './dashboard-feed.ts';
-import { sagaDiagram } from './saga-diagram.ts';
 
 const idParam = z.object({ id: z.string().min(1).max(200) });
 const traceParam = z.object({
@@ -150,12 +149,14 @@ export function registerAdminRoutes(api: FastifyInstance, { config, call, feed }
     const answers = await askEach(`${adminApi}/sagas/${encodeURIComponent(id)}`);
     const found = answers.find(({ answer }) => answer?.status === 200);
     if (!found) throw new NotFoundError('Saga', id);
-    return { service: found.service, saga: found.answer!.body as SagaInstance };
+    return { service: found.service, saga: found.answer!.body as SagaInstance & { diagram: SagaDiagram } };
   }
   api.get('/admin/sagas/:id', async (request) => {
     const { id } = parseInput(idParam, request.params, 'path');
+    // The service draws the diagram (it knows its compensations' names); the gateway names the service.
     const { service, saga } = await sagaOwner(id);
-    return { service, saga, diagram: sagaDiagram(saga, compensationOf) };
+    const { diagram, ...instance } = saga;
+    return { service, saga: instance, diagram };
   });
   api.post('/admin/sagas/:id/redrive', { preHandler: adminOnly }, async (request, reply) => {
     const { id } = parseInput(idParam, request.params, 'path');

@@ -1,4 +1,6 @@
 /** The diagram of PlaceOrder instances driven through the real saga machine with a clock of our own. */
+
+import { sagaDiagram } from '@causeway/admin';
 import {
   applyReply,
   applyWake,
@@ -10,7 +12,6 @@ import {
 } from '@causeway/core';
 import { describe, expect, it } from 'vitest';
 import { compensationOf, definePlaceOrder, type PlaceOrderData } from '../services/orders/orders-domain.ts';
-import { sagaDiagram } from './saga-diagram.ts';
 
 const placeOrder = definePlaceOrder(10_000);
 const t0 = Date.parse('2026-11-21T10:00:00.000Z');

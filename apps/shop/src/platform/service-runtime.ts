@@ -75,7 +75,8 @@ export interface ServiceContext<Definition extends AnyEventDefinition = AnyEvent
   /** Reports these projections' lag in `/metrics`, and shows them on the service's page. */
   reportProjections(runner: ProjectionRunner, names: readonly string[]): void;
   /** Shows the orchestrator's sagas on the service's page (`/causeway/`), with a dead saga's redrive. */
-  reportSagas(orchestrator: SagaOrchestrator): void;
+  /** Its saga orchestrator, and what each step's compensation is called on the admin page's diagram. */
+  reportSagas(orchestrator: SagaOrchestrator, compensationNames?: Readonly<Record<string, string>>): void;
   /** Reports a read-through cache's hits, misses and loads in `/metrics` and at `/causeway/api/caches`. */
   reportCache(name: string, reader: Pick<ReadThrough<unknown>, 'stats'>): void;
   /** A consumer added before, by name (e.g. to pause it while its read models are rebuilt). */
@@ -177,8 +178,9 @@ export async function runService<Definition extends AnyEventDefinition>(
       metrics.reportProjections(runner, names);
       adminViews.projections = { runner, names };
     },
-    reportSagas: (orchestrator) => {
+    reportSagas: (orchestrator, compensationNames) => {
       adminViews.sagas = orchestrator;
+      if (compensationNames) adminViews.compensationNames = compensationNames;
     },
     reportCache: (name, reader) => {
       reportReadThrough(metricsRegistry, name, reader);
@@ -190,7 +192,7 @@ export async function runService<Definition extends AnyEventDefinition>(
   };
 
   app.get('/admin/health', async () => ({ service: spec.name, instance, status: 'up', pid: process.pid }));
-  const adminViews: Pick<AdminOptions, 'sagas' | 'projections'> = {};
+  const adminViews: Pick<AdminOptions, 'sagas' | 'compensationNames' | 'projections'> = {};
   const adminCaches: Record<string, ReportedCache> = {};
   mountAdminPage(app, {
     service: instanceName(spec.name, instance),
@@ -202,6 +204,9 @@ export async function runService<Definition extends AnyEventDefinition>(
     },
     get sagas() {
       return adminViews.sagas;
+    },
+    get compensationNames() {
+      return adminViews.compensationNames;
     },
     get projections() {
       return adminViews.projections;

@@ -122,6 +122,7 @@ export async function startSampleService(
     store,
     consumers,
     sagas: orchestrator,
+    compensationNames: { reserveStock: 'releaseStock' },
     projections: { runner, names: ['stock_levels'] },
     access,
     traces: options.traces,

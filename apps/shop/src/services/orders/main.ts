@@ -113,7 +113,7 @@ await runService({
       },
     });
     // Its sagas show on this service's own page (@causeway/admin), with the dead ones' redrive.
-    reportSagas(orchestrator);
+    reportSagas(orchestrator, compensationOf);
     onStart(() => orchestrator.start());
     onStop(() => orchestrator.stop());
 

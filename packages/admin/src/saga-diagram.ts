@@ -3,7 +3,7 @@
  * the order they ran (reverse), each with status, attempts, start, end, duration and error.
  *
  * The stored step record keeps one end time, which a compensation overwrites, and no start for
- * the compensation; both follow from how the saga machine moves (docs/design/shop.md): a step
+ * the compensation; both follow from how the saga machine moves: a step
  * succeeds at the instant the next one is invoked, and each compensation starts at the instant
  * the failure, or the compensation before it, ended.
  */

@@ -1,4 +1,4 @@
-// Small DOM helpers: every text goes in through textContent, never as HTML.
+// Small DOM helpers for the dashboard views: every text goes in through textContent, never as HTML.
 
 /** An element with attributes (`on*` functions become listeners) and children (strings become text). */
 export function h(tag, attributes = {}, ...children) {
