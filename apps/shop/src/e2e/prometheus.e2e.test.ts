@@ -2,7 +2,8 @@
  * A real Prometheus (Debian's `prometheus`) scrapes every process of a running shop every second,
  * with Causeway's alerting rules loaded: every target is up, and the metrics move as orders flow
  * (payments' handled commands, published outbox messages, completed sagas), and every query of the
- * shipped Grafana dashboard has an answer. On embedded defaults.
+ * shipped Grafana dashboard has an answer, and its panels drawn from those answers in Chromium show a
+ * line each. On embedded defaults.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,8 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeRequiring } from '@causeway/testing';
+import { describeWithChromium, launchChromium } from '@causeway/testing/chromium';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { freePort } from '../supervisor/test-support/helpers.ts';
+import { type DashboardJson, previewPage, queryPanels } from './dashboard-preview.ts';
 import { type RunningShop, startShop, until } from './running-shop.ts';
 import { shopApi } from './shop-api.ts';
 
@@ -22,6 +25,8 @@ const alertRules = fileURLToPath(
 const grafanaDashboard = fileURLToPath(
   new URL('../../../../packages/prometheus/grafana/causeway-dashboard.json', import.meta.url),
 );
+// Replication slots exist on PostgreSQL only; this shop runs on embedded defaults.
+const postgresOnly = new Set(['Replication slot lag (PostgreSQL)']);
 
 describeRequiring(
   'the shop scraped by a real Prometheus',
@@ -32,6 +37,7 @@ describeRequiring(
     let shop: RunningShop;
     let prometheus: ChildProcess;
     let prometheusUrl: string;
+    let prometheusStartedAt = 0;
     let directory: string;
     let output = '';
     const api = shopApi(() => shop.api);
@@ -63,6 +69,7 @@ describeRequiring(
       );
       const port = await freePort();
       prometheusUrl = `http://127.0.0.1:${port}`;
+      prometheusStartedAt = Date.now() / 1000;
       prometheus = spawn(
         prometheusPath,
         [
@@ -151,8 +158,6 @@ describeRequiring(
         panels: Array<{ title: string; targets: Array<{ expr: string }> }>;
       };
       const unanswered: string[] = [];
-      // Replication slots exist on PostgreSQL only; this shop runs on embedded defaults.
-      const postgresOnly = new Set(['Replication slot lag (PostgreSQL)']);
       for (const panel of dashboard.panels.filter((each) => !postgresOnly.has(each.title))) {
         for (const { expr } of panel.targets) {
           const promql = expr.replaceAll('$job', 'shop').replaceAll('$__rate_interval', '1m');
@@ -171,6 +176,58 @@ describeRequiring(
       }
       expect(dashboard.panels.length).toBeGreaterThan(10);
       expect(unanswered).toEqual([]);
+    });
+
+    describeWithChromium('the Grafana dashboard drawn in Chromium', () => {
+      it('draws every panel from its queries over the run, a line per series, as the README shows it', async () => {
+        // A few more orders, one declined, spread over some seconds: the panels show change.
+        const user = await api('POST', '/users', { name: 'Graf Ana', email: 'grafana@example.com' });
+        const product = await api('POST', '/products', { sku: 'PROM-2', name: 'Panel tea', priceCents: 250 });
+        await api('POST', `/inventory/${product.body.id}/restock`, { quantity: 50 });
+        for (let i = 0; i < 8; i++) {
+          const placed = await api('POST', '/orders', {
+            userId: user.body.id,
+            items: [{ productId: product.body.id, quantity: 1 }],
+            payment: { token: i === 3 ? 'tok_declined' : 'tok_visa' },
+          });
+          expect(placed.status).toBe(202);
+          await new Promise((resolve) => setTimeout(resolve, 1_500));
+        }
+        // Two scrapes after the last order, so every rate has its last samples.
+        await new Promise((resolve) => setTimeout(resolve, 2_500));
+        const end = Date.now() / 1000;
+        const start = prometheusStartedAt;
+        const dashboard = JSON.parse(readFileSync(grafanaDashboard, 'utf8')) as DashboardJson;
+        const range = { job: 'shop', start, end, stepSeconds: 2, rateInterval: '15s' };
+        const panels = await queryPanels(dashboard, prometheusUrl, range);
+        expect(
+          panels
+            .filter((panel) => !postgresOnly.has(panel.title) && panel.series.length === 0)
+            .map((p) => p.title),
+        ).toEqual([]);
+
+        const browser = await launchChromium();
+        try {
+          const page = await browser.newPage({ viewport: { width: 1420, height: 900 } });
+          await page.setContent(previewPage(dashboard, panels, range));
+          const drawn = await page.$$eval('section[data-panel]', (sections) =>
+            sections.map((section) => ({
+              title: section.getAttribute('data-panel'),
+              lines: section.querySelectorAll('polyline').length,
+            })),
+          );
+          expect(drawn).toHaveLength(dashboard.panels.length);
+          for (const { title, lines } of drawn) {
+            if (!postgresOnly.has(title!)) expect(lines, title!).toBeGreaterThan(0);
+          }
+          const path = process.env.UPDATE_SCREENSHOTS
+            ? fileURLToPath(new URL('../../../../docs/screenshots/grafana-dashboard.png', import.meta.url))
+            : join(directory, 'grafana-dashboard.png');
+          await page.screenshot({ path, fullPage: true });
+        } finally {
+          await browser.close();
+        }
+      }, 90_000);
     });
   },
 );
