@@ -173,6 +173,16 @@ function describeCli(backend: string, open: () => Promise<{ store: Store; args: 
       expect(
         JSON.parse((await causeway('dlq', 'list', ...db, '--status', 'parked', '--json')).stdout),
       ).toEqual([]);
+      const [dead] = JSON.parse((await causeway('dlq', 'list', ...db, '--status', 'dead', '--json')).stdout);
+      const shown = JSON.parse(
+        (await causeway('dlq', 'show', String(dead.sequence), ...db, '--json')).stdout,
+      );
+      const field = (name: string) => shown.find((row: { field: string }) => row.field === name)?.value;
+      expect(field('reason')).toBe('card service down');
+      expect(field('message')).toEqual(expect.objectContaining({ type: 'payments.Charge' }));
+      const missing = await causeway('dlq', 'show', '999', ...db);
+      expect(missing.code).not.toBe(0);
+      expect(missing.stderr).toContain('No dead letter 999');
       const sagas = await causeway('sagas', 'list', ...db, '--status', 'running');
       expect(sagas.stdout).toContain('order-9');
       expect(sagas.stdout).toContain('running 1');

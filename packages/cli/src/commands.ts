@@ -75,6 +75,16 @@ export async function listDeadLetters(
   };
 }
 
+/** One dead letter, the message it holds included. */
+export async function showDeadLetter(store: Store, sequence: number): Promise<Listing | null> {
+  const entry = await store.deadLetters.get(null, sequence);
+  if (!entry) return null;
+  return {
+    columns: ['field', 'value'],
+    rows: Object.entries(entry).map(([field, value]) => ({ field, value })),
+  };
+}
+
 export async function listSagas(
   store: Store,
   options: { limit: number; status?: SagaStatus },

@@ -20,6 +20,7 @@ import {
   outboxStatus,
   projectionCheckpoints,
   replicationSlots,
+  showDeadLetter,
   showSaga,
   showStream,
 } from './commands.ts';
@@ -271,6 +272,19 @@ withDatabase(dlq.command('list').description('messages a consumer gave up on, ne
       }),
     })),
   );
+
+withDatabase(
+  dlq
+    .command('show')
+    .description('one dead letter: its reason, attempts and the message itself')
+    .argument('<sequence>', 'the number `dlq list` shows', positive),
+).action((sequence: number, options: Common) =>
+  look(options, async (store) => {
+    const listing = await showDeadLetter(store, sequence);
+    if (!listing) throw new ServiceRefusedError(`No dead letter ${sequence} in this database`);
+    return { listing };
+  }),
+);
 
 const sagas = program.command('sagas').description('saga instances');
 withDatabase(sagas.command('list').description('saga instances, newest first, with the count per status'))
