@@ -2,15 +2,19 @@
  * Everything `causeway doctor` checks: the service database and the brokers named. Each part is
  * optional, but one must be named; the rows come database first, then NATS, then RabbitMQ.
  */
+
+import type { RetentionPolicy } from '@causeway/core';
 import { checkNats, type NatsTarget } from './check-nats.ts';
 import { checkRabbitMq, type RabbitMqTarget } from './check-rabbitmq.ts';
 import { type Check, runDoctor } from './doctor.ts';
-import { CannotOpenError, type DatabaseTarget, openDatabase } from './open-database.ts';
+import { CannotOpenError, type DatabaseTarget, openDatabaseWithVersion } from './open-database.ts';
 
 export interface DeploymentTargets {
   database?: DatabaseTarget;
   /** The database's outbox fails its check when its oldest message is older. */
   outboxAgeLimitSeconds: number;
+  /** The service's retention policy: rows kept well past it mean no retention pass runs. */
+  retention: RetentionPolicy;
   nats?: NatsTarget;
   rabbitMq?: RabbitMqTarget;
 }
@@ -27,9 +31,15 @@ export async function checkDeployment(targets: DeploymentTargets): Promise<Check
   }
   const checks: Check[] = [];
   if (targets.database) {
-    const store = await openDatabase(targets.database);
+    const { store, schema } = await openDatabaseWithVersion(targets.database);
     try {
-      checks.push(...(await runDoctor(store, { outboxAgeLimitSeconds: targets.outboxAgeLimitSeconds })));
+      checks.push(
+        ...(await runDoctor(store, {
+          outboxAgeLimitSeconds: targets.outboxAgeLimitSeconds,
+          schema,
+          retention: targets.retention,
+        })),
+      );
     } finally {
       await store.close();
     }

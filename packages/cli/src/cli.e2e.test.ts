@@ -24,11 +24,12 @@ import {
 } from '@causeway/core';
 import { deleteStreamsWithPrefix } from '@causeway/nats';
 import { createPostgresStore } from '@causeway/postgres';
-import { createSqliteStore } from '@causeway/sqlite';
+import { createSqliteStore, sqliteSchemaVersion } from '@causeway/sqlite';
 import { createTestDatabase, describeWithService, serviceUrl, type TestDatabase } from '@causeway/testing';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect as connectNats } from '@nats-io/transport-node';
 import { connect as connectRabbitMq } from 'amqplib';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -124,18 +125,28 @@ async function fill(store: Store): Promise<{ between: string }> {
     }),
   );
   await store.transaction((tx) => store.checkpoints.save(tx, 'orders-view', { position: 1, generation: 2 }));
+  await store.transaction((tx) => store.inbox.record(tx, 'payments', newMessageId()));
   return { between };
 }
 
-function describeCli(backend: string, open: () => Promise<{ store: Store; args: string[] }>) {
+interface CliBackend {
+  store: Store;
+  args: string[];
+  /** Makes every inbox receipt this many days older, in the database itself. */
+  ageReceipts(days: number): Promise<void>;
+}
+
+function describeCli(backend: string, open: () => Promise<CliBackend>) {
   describe(`causeway on ${backend}`, () => {
     let db: string[];
     let between: string;
+    let ageReceipts: CliBackend['ageReceipts'];
     beforeAll(async () => {
-      const { store, args } = await open();
+      const { store, args, ...rest } = await open();
       ({ between } = await fill(store));
       await store.close();
       db = args;
+      ageReceipts = rest.ageReceipts;
     }, 30_000);
 
     it('lists streams and shows one, as JSON and as a table, and reads a stream as of a past time', async () => {
@@ -221,6 +232,37 @@ function describeCli(backend: string, open: () => Promise<{ store: Store; args: 
       expect(
         JSON.parse(strict.stdout).find((check: { check: string }) => check.check === 'outbox').status,
       ).toBe('fail');
+    });
+
+    it('doctor names the schema version, and warns when rows outlive the retention policy (no pass runs)', async () => {
+      const checkOf = async (...flags: string[]) =>
+        (
+          JSON.parse((await causeway('doctor', ...db, ...flags, '--json')).stdout) as Array<{
+            check: string;
+            status: string;
+            detail: string;
+            fix?: string;
+          }>
+        ).filter((check) => check.check === 'schema' || check.check === 'retention');
+      const fresh = await checkOf();
+      expect(fresh).toEqual([
+        expect.objectContaining({
+          check: 'schema',
+          status: 'ok',
+          detail: expect.stringMatching(/^version \d+/),
+        }),
+        expect.objectContaining({ check: 'retention', status: 'ok' }),
+      ]);
+      await ageReceipts(9);
+      const [, stale] = await checkOf();
+      expect(stale).toMatchObject({
+        status: 'warn',
+        detail: expect.stringMatching(/^inbox receipts: the oldest is 21\d\.\d h old, kept 168\.0 h$/),
+        fix: expect.stringContaining('createRetentionSchedule'),
+      });
+      // A service that keeps receipts 30 days: nothing is past its policy.
+      const [, longer] = await checkOf('--retention-inbox-days', '30');
+      expect(longer).toMatchObject({ status: 'ok' });
     });
 
     it('refuses bad flags with exit 2, before looking at anything', async () => {
@@ -469,9 +511,57 @@ describe('causeway across databases and over time', () => {
   });
 });
 
+/** Runs SQL on a SQLite file outside any store, as an operator's tool would. */
+function onFile<T>(filename: string, work: (database: Database.Database) => T): T {
+  const database = new Database(filename);
+  try {
+    return work(database);
+  } finally {
+    database.close();
+  }
+}
+
 describeCli('SQLite', async () => {
   const filename = join(mkdtempSync(join(tmpdir(), 'causeway-cli-')), 'orders.db');
-  return { store: await createSqliteStore({ filename }), args: ['--db', filename] };
+  return {
+    store: await createSqliteStore({ filename }),
+    args: ['--db', filename],
+    ageReceipts: async (days) =>
+      onFile(filename, (database) => {
+        database.prepare('UPDATE inbox SET received_at = received_at - ?').run(days * 86_400_000);
+      }),
+  };
+});
+
+describe('causeway on a database at another schema version', () => {
+  it('refuses to open an older one (opening would migrate it) and a newer one, exits 2, and writes nothing', async () => {
+    const filename = join(mkdtempSync(join(tmpdir(), 'causeway-cli-')), 'old.db');
+    await (await createSqliteStore({ filename })).close();
+    const version = () =>
+      onFile(filename, (database) =>
+        database.prepare('SELECT max(version) AS v FROM schema_migrations').get(),
+      ) as {
+        v: number;
+      };
+    onFile(filename, (database) =>
+      database.prepare('DELETE FROM schema_migrations WHERE version = ?').run(sqliteSchemaVersion),
+    );
+    const older = await causeway('streams', 'list', '--db', filename);
+    expect(older.code).toBe(2);
+    expect(older.stderr).toContain(
+      `at version ${sqliteSchemaVersion - 1}, this causeway's @causeway/sqlite at ${sqliteSchemaVersion}: opening it would migrate it`,
+    );
+    expect(version().v).toBe(sqliteSchemaVersion - 1);
+
+    onFile(filename, (database) =>
+      database
+        .prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?), (?, ?)')
+        .run(sqliteSchemaVersion, 'then', sqliteSchemaVersion + 1, 'later'),
+    );
+    const newer = await causeway('doctor', '--db', filename);
+    expect(newer.code).toBe(2);
+    expect(newer.stderr).toContain('upgrade @causeway/cli');
+  });
 });
 
 describeWithService('postgres', 'causeway on PostgreSQL', () => {
@@ -485,6 +575,17 @@ describeWithService('postgres', 'causeway on PostgreSQL', () => {
   describeCli('a PostgreSQL schema', async () => ({
     store: await createPostgresStore({ connectionString: database.url, schema: 'orders' }),
     args: ['--db', database.url, '--schema', 'orders'],
+    ageReceipts: async (days) => {
+      const client = new pg.Client({ connectionString: database.url });
+      await client.connect();
+      try {
+        await client.query('UPDATE orders.inbox SET received_at = received_at - make_interval(days => $1)', [
+          days,
+        ]);
+      } finally {
+        await client.end();
+      }
+    },
   }));
 
   it("lists the database's replication slots with the WAL each holds back", async () => {
@@ -606,9 +707,11 @@ describeWithService('nats', 'causeway doctor on NATS', () => {
     );
     expect(doctor.code).toBe(0);
     expect(Object.keys(checksOf(doctor))).toEqual([
+      'schema',
       'journal_mode',
       'outbox',
       'dead letters',
+      'retention',
       'sagas',
       'nats',
       'nats jetstream',

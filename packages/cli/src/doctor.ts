@@ -2,7 +2,8 @@
  * `causeway doctor`: checks a service's database and says, per check, what is wrong and how to fix
  * it. `fail` makes the command exit 1; `warn` is worth reading but keeps working.
  */
-import type { Store } from '@causeway/core';
+import type { RetentionPolicy, Store } from '@causeway/core';
+import type { SchemaVersions } from './open-database.ts';
 import type { Listing } from './output.ts';
 
 export interface Check {
@@ -14,10 +15,27 @@ export interface Check {
 }
 
 const gib = 1024 ** 3;
+/** A retention pass runs every so often: a row this much past its policy means none ran lately. */
+const retentionGraceMs = 3600_000;
 
-export async function runDoctor(store: Store, options: { outboxAgeLimitSeconds: number }): Promise<Check[]> {
+export interface DoctorOptions {
+  outboxAgeLimitSeconds: number;
+  /** The versions found before opening (a mismatch refused to open, so here they agree). */
+  schema: SchemaVersions;
+  /** The service's retention policy; rows kept well past it say no retention pass runs. */
+  retention: RetentionPolicy;
+}
+
+const hours = (ms: number) => `${(ms / 3600_000).toFixed(1)} h`;
+
+export async function runDoctor(store: Store, options: DoctorOptions): Promise<Check[]> {
   const checks: Check[] = [];
   const query = <Row>(sql: string) => store.transaction((tx) => tx.query<Row>(sql));
+  checks.push({
+    check: 'schema',
+    status: 'ok',
+    detail: `version ${options.schema.database}, the one this causeway knows`,
+  });
 
   if (store.capabilities.dialect === 'postgres') {
     const [settings] = await query<{
@@ -106,6 +124,33 @@ export async function runDoctor(store: Store, options: { outboxAgeLimitSeconds: 
     detail: `${waiting.length} dead`,
     ...(waiting.length > 0
       ? { fix: 'causeway dlq list: read the reasons, fix the cause, then redrive from the service' }
+      : {}),
+  });
+
+  const [published, receipts] = await Promise.all([
+    store.outbox.countPublished(),
+    store.inbox.countReceipts(),
+  ]);
+  const stale = [
+    { what: 'published outbox rows', kept: published, policyMs: options.retention.publishedOutboxMs },
+    { what: 'inbox receipts', kept: receipts, policyMs: options.retention.inboxMs },
+  ].filter(({ kept, policyMs }) => kept.count > 0 && kept.oldestAgeMs > policyMs + retentionGraceMs);
+  checks.push({
+    check: 'retention',
+    status: stale.length > 0 ? 'warn' : 'ok',
+    detail:
+      stale.length > 0
+        ? stale
+            .map(
+              ({ what, kept, policyMs }) =>
+                `${what}: the oldest is ${hours(kept.oldestAgeMs)} old, kept ${hours(policyMs)}`,
+            )
+            .join('; ')
+        : `${published.count} published outbox rows and ${receipts.count} inbox receipts kept, none past the policy`,
+    ...(stale.length > 0
+      ? {
+          fix: 'no retention pass runs: start createRetentionSchedule({ store, policy }) in the service (or pass its policy: --retention-outbox-hours, --retention-inbox-days)',
+        }
       : {}),
   });
 

@@ -7,7 +7,7 @@
  * (`--url`, `--token`). All take `--json`. Exit codes: 0 done, 1 `doctor` found a failing check or
  * the service refused, 2 nothing was looked at (a flag, the database, no service at --url).
  */
-import type { SagaStatus, Store } from '@causeway/core';
+import { defaultRetention, type SagaStatus, type Store } from '@causeway/core';
 import { Presets, SingleBar } from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { type AdminTarget, adminCall, ServiceRefusedError } from './admin-client.ts';
@@ -31,6 +31,11 @@ import { type Listing, printListing } from './output.ts';
 import { tailLog } from './tail.ts';
 
 const write = (text: string) => process.stdout.write(text);
+// Piped into `head` and the like: a reader that stops reading is no error of ours.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 
 interface Common {
   db?: string;
@@ -421,6 +426,8 @@ withDatabase(
 
 interface DoctorOptions extends Common {
   outboxAgeLimit: number;
+  retentionOutboxHours: number;
+  retentionInboxDays: number;
   nats?: string;
   natsMonitor?: string;
   rabbitmq?: string;
@@ -433,6 +440,10 @@ function deploymentTargets(options: DoctorOptions): DeploymentTargets {
   return {
     ...(options.db ? { database: target(options) } : {}),
     outboxAgeLimitSeconds: options.outboxAgeLimit,
+    retention: {
+      publishedOutboxMs: options.retentionOutboxHours * 3600_000,
+      inboxMs: options.retentionInboxDays * 24 * 3600_000,
+    },
     ...(options.nats
       ? {
           nats: {
@@ -462,6 +473,18 @@ withDatabase(
     ),
 )
   .option('--outbox-age-limit <seconds>', 'an older unpublished message fails the check', positive, 60)
+  .option(
+    '--retention-outbox-hours <n>',
+    "the service's retention of published outbox rows (core's default 24)",
+    positive,
+    defaultRetention.publishedOutboxMs / 3600_000,
+  )
+  .option(
+    '--retention-inbox-days <n>',
+    "the service's retention of inbox receipts (core's default 7)",
+    positive,
+    defaultRetention.inboxMs / (24 * 3600_000),
+  )
   .addOption(
     new Option('--nats <url>', 'the NATS server the services use, e.g. nats://127.0.0.1:4222').env(
       'CAUSEWAY_NATS',

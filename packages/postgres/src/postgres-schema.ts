@@ -126,7 +126,7 @@ CREATE INDEX IF NOT EXISTS saga_instances_by_name_status ON ${s}.saga_instances 
 }
 
 /** Ordered migrations; each runs once per schema, in its own version row. Append, never edit. */
-function migrations(schema: PostgresSchema): Array<{ version: number; sql: string }> {
+export function migrations(schema: PostgresSchema): Array<{ version: number; sql: string }> {
   return [
     { version: 1, sql: tablesSql(schema.sql) },
     // Function migrations are CREATE OR REPLACE of the current body, so a fresh schema may run

@@ -48,7 +48,7 @@ interface Migration {
  * adapter compares (leases, receipts, prune cutoffs) are epoch milliseconds; times the caller
  * supplies (occurredAt, takenAt) are kept as the ISO text it gave.
  */
-const migrations: readonly Migration[] = [
+export const migrations: readonly Migration[] = [
   {
     version: 1,
     statements: (t) => [

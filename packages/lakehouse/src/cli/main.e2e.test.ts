@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openLakehouse } from '../lakehouse.ts';
 import { execute } from '../test-support/open-test-lakehouse.ts';
@@ -233,12 +234,15 @@ describe('causeway-lakehouse models', () => {
 });
 
 describe('the bin', () => {
-  it('is the built main.js, which starts with a node shebang', () => {
+  it('is a node script that runs the built main.js (linked at install, before any build)', async () => {
     const manifest = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as {
       bin: Record<string, string>;
     };
-    expect(join(packageRoot, manifest.bin['causeway-lakehouse']!)).toBe(cliScript);
+    const bin = join(packageRoot, manifest.bin['causeway-lakehouse']!);
+    expect(readFileSync(bin, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
     expect(readFileSync(cliScript, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
+    const help = await promisify(execFile)(process.execPath, [bin, '--help']);
+    expect(help.stdout).toContain('causeway-lakehouse');
   });
 });
 
