@@ -6,6 +6,7 @@
  * sent again: the service may have acted on it, and its caller decides (an Idempotency-Key makes
  * a retry safe).
  */
+import { Agent, request } from 'undici';
 import { portOf, portsOf, type ShopConfig } from '../config.ts';
 import { ownReadAuthorization } from './admin-guard.ts';
 import { tracedCall } from './http-tracing.ts';
@@ -14,7 +15,8 @@ import { UnavailableError } from './problem.ts';
 export interface ServiceAnswer {
   status: number;
   body: unknown;
-  headers: Headers;
+  /** The answer's headers by name (`fetch`'s `Headers` fits). */
+  headers: { get(name: string): string | null };
 }
 
 export interface CallOptions {
@@ -42,7 +44,24 @@ const idempotentMethods = new Set(['GET', 'HEAD']);
 /** Whether a failed call may go to another process: a read always, a write only if it never arrived. */
 function mayTryAnother(method: string, error: unknown): boolean {
   if (idempotentMethods.has(method.toUpperCase())) return true;
-  return (error as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED';
+  return (error as { code?: string }).code === 'ECONNREFUSED';
+}
+
+/**
+ * Every call of this process goes through one keep-alive pool per service process. undici's
+ * `request` rather than the global `fetch`: the gateway's profile under load put 15% of its CPU in
+ * fetch's WHATWG layers (streams, Headers, an AbortSignal per call) for these small JSON calls.
+ */
+const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 32 });
+
+/** Headers as undici gives them (lower-case names; a repeated one as an array), read by name. */
+function headerReader(headers: Record<string, string | string[] | undefined>): ServiceAnswer['headers'] {
+  return {
+    get(name) {
+      const value = headers[name.toLowerCase()];
+      return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+    },
+  };
 }
 
 /** Admin reads and metrics, which another process answers only with a token outside dev mode. */
@@ -56,8 +75,10 @@ async function send(
   options: CallOptions & { ownHeaders?: Record<string, string> },
 ): Promise<ServiceAnswer> {
   return tracedCall(service, method, path, async (traceHeaders) => {
-    const response = await fetch(`http://127.0.0.1:${port}${path}`, {
-      method,
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    const response = await request(`http://127.0.0.1:${port}${path}`, {
+      dispatcher,
+      method: method as 'GET',
       headers: {
         ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
         ...traceHeaders,
@@ -65,10 +86,16 @@ async function send(
         ...options.headers,
       },
       ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-      signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+      // The answer's head, then its body, each within the time allowed.
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
     });
-    const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : null, headers: response.headers };
+    const text = await response.body.text();
+    return {
+      status: response.statusCode,
+      body: text ? JSON.parse(text) : null,
+      headers: headerReader(response.headers),
+    };
   });
 }
 

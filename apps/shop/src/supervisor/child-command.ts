@@ -23,7 +23,14 @@ export function siblingScript(relativeTs: string, moduleUrl: string): string {
   return fileURLToPath(new URL(relative, moduleUrl));
 }
 
-/** Node's arguments for a child: plain `node <script.js>`, or tsx with the source condition for `.ts`. */
-export function nodeArgumentsFor(script: string): string[] {
-  return script.endsWith('.ts') ? ['--import', 'tsx', `--conditions=${sourceCondition}`, script] : [script];
+/**
+ * Node's arguments for a child: plain `node <script.js>`, or tsx with the source condition for `.ts`.
+ * With `SHOP_PROFILE_DIR` set, each child also writes a V8 CPU profile there when it exits (Node
+ * refuses `--cpu-prof` in NODE_OPTIONS): how docs/design/performance.md profiles the shop.
+ */
+export function nodeArgumentsFor(script: string, profileDir = process.env.SHOP_PROFILE_DIR): string[] {
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  return script.endsWith('.ts')
+    ? [...profile, '--import', 'tsx', `--conditions=${sourceCondition}`, script]
+    : [...profile, script];
 }
