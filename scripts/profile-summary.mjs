@@ -14,7 +14,9 @@ const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
 
 /** Microseconds of self time per profile node: each sample's delta goes to the node it hit. */
 const selfTime = new Map();
-profile.samples.forEach((id, index) => selfTime.set(id, (selfTime.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0)));
+for (const [index, id] of profile.samples.entries()) {
+  selfTime.set(id, (selfTime.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0));
+}
 
 const where = (url, name) => {
   if (url.includes('node_modules/')) return url.replace(/.*node_modules\/((@[^/]+\/)?[^/]+).*/, '$1');
@@ -40,8 +42,14 @@ console.log(`${file}: ${(total / 1e6).toFixed(2)} s profiled, ${(busy / 1e6).toF
 const print = (title, entries, limit) => {
   console.log(title);
   for (const [name, micros] of [...entries].sort((a, b) => b[1] - a[1]).slice(0, limit)) {
-    console.log(`${(micros / 1e3).toFixed(0).padStart(8)} ms ${((100 * micros) / busy).toFixed(1).padStart(5)}%  ${name}`);
+    console.log(
+      `${(micros / 1e3).toFixed(0).padStart(8)} ms ${((100 * micros) / busy).toFixed(1).padStart(5)}%  ${name}`,
+    );
   }
 };
 print('busy time by package or module:', byGroup, 15);
-print('busy time by function:', [...byFunction].filter(([name]) => !name.startsWith('(idle)')), Number(shown));
+print(
+  'busy time by function:',
+  [...byFunction].filter(([name]) => !name.startsWith('(idle)')),
+  Number(shown),
+);
