@@ -47,6 +47,8 @@ export interface ShopConfig {
   analyticsRecomputeMs: number;
   /** The least time between two runs of the data contracts' quality rules (after model runs). */
   analyticsQualityMs: number;
+  /** The least time between the starts of two scheduled model runs (0: back to back while changes come). */
+  analyticsRunSpacingMs: number;
   /** The least time between two pushes of gold's sales ranks to the catalog (reverse ETL). */
   salesRankSyncMs: number;
   idempotencyTtlMs: number;
@@ -190,6 +192,11 @@ const settings = {
     allowed: 'a whole number of milliseconds, at least 500',
     defaultText: '30000',
   },
+  analyticsRunSpacingMs: {
+    env: 'SHOP_ANALYTICS_RUN_SPACING_MS',
+    allowed: 'a whole number of milliseconds, up to 60000',
+    defaultText: '0',
+  },
   salesRankSyncMs: {
     env: 'SHOP_SALES_RANK_SYNC_MS',
     allowed: 'a whole number of milliseconds: 0 (after every model run) up to 50000',
@@ -285,6 +292,7 @@ const configSchema = z.object({
     .min(500)
     .max(2 ** 31 - 1)
     .default(30_000),
+  analyticsRunSpacingMs: wholeNumber.max(60_000).default(0),
   // At most 50 s: `salesRank` must reach the catalog within 60 s of the sales that change it.
   salesRankSyncMs: wholeNumber.max(50_000).default(20_000),
   idempotencyTtlMs: wholeNumber

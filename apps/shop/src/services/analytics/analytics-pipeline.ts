@@ -62,6 +62,8 @@ export interface AnalyticsPipelineOptions {
   generation: Generation;
   /** The quiet time after a change before the models run, so a burst becomes one run. */
   debounceMs: number;
+  /** The least time between the starts of two scheduled model runs (0: back to back). */
+  runSpacingMs?: number;
   onRunSucceeded?(result: RunResult): void;
   onRunFailed(result: RunResult | null, error: unknown): void;
 }
@@ -87,6 +89,7 @@ export async function openAnalyticsPipeline(options: AnalyticsPipelineOptions): 
 
   const scheduler: RunScheduler = createRunScheduler({
     debounceMs: options.debounceMs,
+    spacingMs: options.runSpacingMs,
     run: async () => {
       await runModels();
     },

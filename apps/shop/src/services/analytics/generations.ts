@@ -39,6 +39,8 @@ export interface GenerationsOptions {
   /** How long a replay may take to catch up with what the live generation held. */
   catchUpTimeoutMs: number;
   debounceMs: number;
+  /** The least time between the starts of two scheduled model runs (0: back to back). */
+  runSpacingMs?: number;
   /** A model run of the live generation succeeded (what follows gold, e.g. reverse ETL, runs now). */
   onLiveRunSucceeded?(run: RunResult): void;
   warn(message: string): void;
@@ -81,6 +83,7 @@ export async function startGenerations(options: GenerationsOptions): Promise<Gen
       lakehouse,
       generation: generation(number),
       debounceMs: options.debounceMs,
+      runSpacingMs: options.runSpacingMs,
       onRunSucceeded: (run) => {
         if (liveNumber === number) options.onLiveRunSucceeded?.(run);
       },

@@ -69,6 +69,7 @@ await runService({
         startIngestion: shopIngestion(config),
         catchUpTimeoutMs: 10 * 60_000,
         debounceMs: 300,
+        runSpacingMs: config.analyticsRunSpacingMs,
         onLiveRunSucceeded: (run) => {
           reverseEtl.modelRunSucceeded();
           quality.modelRunSucceeded(run.runId);

@@ -70,4 +70,33 @@ describe('createRunScheduler', () => {
     expect(runs()).toBeGreaterThan(1);
     await scheduler.stop();
   });
+
+  it('with a spacing, starts runs under a steady stream of changes no closer than the spacing, and still covers the last change', async () => {
+    const starts: number[] = [];
+    let covered = 0;
+    let requested = 0;
+    const scheduler = createRunScheduler({
+      debounceMs: 5,
+      spacingMs: 80,
+      run: async () => {
+        starts.push(Date.now());
+        const seen = requested;
+        await pause(10);
+        covered = seen;
+      },
+      onError: (error) => {
+        throw error;
+      },
+    });
+    for (let i = 0; i < 40; i++) {
+      requested++;
+      scheduler.request();
+      await pause(5);
+    }
+    await pause(250);
+    expect(starts.length).toBeGreaterThan(1);
+    for (let i = 1; i < starts.length; i++) expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(79);
+    expect(covered).toBe(requested);
+    await scheduler.stop();
+  });
 });
