@@ -2,6 +2,7 @@ import { createGroupCommitter } from '../batching/group-committer.ts';
 import { describeError } from '../errors/describe-error.ts';
 import {
   CausewayError,
+  ConcurrencyError,
   ConfigurationError,
   InvalidArgumentError,
   NotFoundError,
@@ -55,6 +56,13 @@ export interface ConsumerOptions<Definition extends AnyEventDefinition = AnyEven
    * A failing batch is rolled back and its messages handled one by one.
    */
   batching?: { maxMessages?: number; concurrency?: number };
+  /**
+   * A handler's write that lost a race for a stream's version (`ConcurrencyError`) rolled its
+   * transaction back whole: it runs again at once, reading afresh, up to this many times (default
+   * 5) before the delivery counts as failed and waits its backoff. A conflict is over as soon as
+   * the other transaction committed; a broker's redelivery delay would only add latency.
+   */
+  conflictRetries?: number;
   onDeadLetter?: (entry: { messageId: string; reason: string }) => void;
   /**
    * Called when a delivery failed and will be tried again after `delayMs` (it is not yet a dead
@@ -127,6 +135,7 @@ export function createConsumer<Definition extends AnyEventDefinition>(options: C
     }
   }
   const maxAttempts = options.maxAttempts ?? 5;
+  const conflictRetries = options.conflictRetries ?? 5;
   const around = options.aroundTransaction;
   const transaction = <T>(work: (tx: Transaction) => Promise<T>): Promise<T> =>
     around ? around(() => store.transaction(work)) : store.transaction(work);
@@ -227,16 +236,31 @@ export function createConsumer<Definition extends AnyEventDefinition>(options: C
     return outcomes;
   }
 
+  /** Runs a transaction again, after a pause of a few milliseconds, while it fails on a write conflict. */
+  async function retryingConflicts<T>(run: () => Promise<T>): Promise<T> {
+    for (let retry = 1; ; retry++) {
+      try {
+        return await run();
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError) || retry > conflictRetries) throw error;
+        // Jittered, so that two transactions that collided do not collide again in step.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 * retry));
+      }
+    }
+  }
+
   /** One arrival in its own transaction; `settle` runs in it whatever the outcome (redrive). */
   function handleAlone(
     arrival: Arrival,
     how: { parkIfBlocked: boolean; settle?: (tx: Transaction) => Promise<void> },
   ): Promise<Outcome> {
-    return transaction(async (tx) => {
-      const [outcome] = await applyArrivals(tx, [arrival], how.parkIfBlocked);
-      await how.settle?.(tx);
-      return outcome!;
-    });
+    return retryingConflicts(() =>
+      transaction(async (tx) => {
+        const [outcome] = await applyArrivals(tx, [arrival], how.parkIfBlocked);
+        await how.settle?.(tx);
+        return outcome!;
+      }),
+    );
   }
 
   /**

@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  ConcurrencyError,
   type ConsumerRetry,
   createConsumer,
   createEventStore,
@@ -174,6 +175,49 @@ export function describeMessagingConformance(name: string, openTransport: () => 
       expect(retries[0]!.reason).toBe('Error: database busy (attempt 1)');
       expect(retries[0]!.error).toBeInstanceOf(Error);
       expect(retries.every(({ delayMs }) => delayMs > 0)).toBe(true);
+    });
+
+    it('runs a transaction that lost a write race again at once, within the same delivery, and backs off only past its conflict retries', async () => {
+      const runs = new Map<string, number>();
+      const retries: ConsumerRetry[] = [];
+      const { eventStore, relay, consumer, destination, seen } = await setup(
+        (seenList) => ({
+          'test.Deposited': async (message, { attempt }) => {
+            const run = (runs.get(message.streamId) ?? 0) + 1;
+            runs.set(message.streamId, run);
+            // What an append in the handler's transaction throws when another transaction took
+            // the stream's next version first; the whole transaction rolled back.
+            const conflicts = (message.data as { amountCents: number }).amountCents;
+            if (run <= conflicts) throw new ConcurrencyError(message.streamId, run, run + 1);
+            seenList.push({ ...message, metadata: { attempt } });
+          },
+        }),
+        5,
+        (failure) => retries.push(failure),
+      );
+      await consumer.start();
+      relay.start();
+      // Two conflicts: within the default five, run again at once. Seven: past them, a retry. One
+      // after the other, so that neither shares the other's transaction.
+      const quick = uniqueId('acct');
+      const slow = uniqueId('acct');
+      const deposit = (stream: string, conflicts: number) =>
+        eventStore.appendToStream(stream, [{ type: 'test.Deposited', data: { amountCents: conflicts } }], {
+          publishTo: destination,
+        });
+      await deposit(quick, 2);
+      await eventually(async () => seen.length === 1, 'the message that conflicted twice');
+      await deposit(slow, 7);
+      await eventually(async () => seen.length === 2, 'the message that conflicted seven times');
+      const handled = (stream: string) => seen.find((message) => message.streamId === stream)!;
+      expect(runs.get(quick)).toBe(3);
+      expect(handled(quick).metadata).toEqual({ attempt: 1 });
+      expect(retries.filter((failure) => failure.messageId === handled(quick).id)).toEqual([]);
+      // Six runs in the first delivery (one and five again), then the second delivery's.
+      expect(runs.get(slow)).toBe(8);
+      expect(handled(slow).metadata).toEqual({ attempt: 2 });
+      expect(retries.map((failure) => [failure.messageId, failure.attempt])).toEqual([[handled(slow).id, 1]]);
+      expect(retries[0]!.error).toBeInstanceOf(ConcurrencyError);
     });
 
     it('dead-letters invalid input with a clear reason, parks its key, keeps going, and redrives in order', async () => {
