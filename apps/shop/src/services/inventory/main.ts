@@ -53,6 +53,11 @@ await runService({
         onRetry: logRetry,
         destinations: ['inventory.commands', 'orders.events'],
         maxAttempts: 50,
+        // Every write here goes to a few hot stock streams. Two transactions at once only wait on
+        // each other's rows, and deadlock when they take two products in opposite orders, which
+        // PostgreSQL breaks after its deadlock_timeout (1 s): the p99 of an order. One at a time,
+        // each with up to 64 messages, there is nothing to wait for.
+        batching: { concurrency: 1 },
         registry: createEventRegistry([...inventoryCommands.definitions, orderConfirmed]),
         handlers: {
           ...sagaParticipant(store, inventoryCommands, {

@@ -126,8 +126,15 @@ export function createStockKeeper(options: { eventStore: EventStore; store: Stor
 
 export type StockKeeper = ReturnType<typeof createStockKeeper>;
 
+/**
+ * An order's lines, one per product, in product id order: every transaction takes the stock
+ * streams it writes in the same order, so two of them (another inventory process's) never hold
+ * one each of two products while waiting for the other.
+ */
 function mergeLines(items: OrderLines['items']) {
   const merged = new Map<string, number>();
   for (const item of items) merged.set(item.productId, (merged.get(item.productId) ?? 0) + item.quantity);
-  return [...merged].map(([productId, quantity]) => ({ productId, quantity }));
+  return [...merged]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([productId, quantity]) => ({ productId, quantity }));
 }
