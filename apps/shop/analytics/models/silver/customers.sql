@@ -19,7 +19,8 @@ customer_events AS (
 SELECT
   c.customer_key,
   min(c.occurred_at) FILTER (WHERE c.event_type = 'users.UserRegistered') AS registered_at,
-  arg_max(c.data->>'shipToCountry', c.occurred_at) FILTER (WHERE c.data->>'shipToCountry' IS NOT NULL) AS country,
+  -- Ties on the instant broken by arrival: an incremental run and a full recompute pick the same.
+  arg_max(c.data->>'shipToCountry', (c.occurred_at, c.ingest_seq)) FILTER (WHERE c.data->>'shipToCountry' IS NOT NULL) AS country,
   bool_or(c.event_type = 'users.UserForgotten') AS forgotten,
   max(c.ingest_seq) AS last_ingest_seq
 FROM customer_events c JOIN touched t USING (customer_key)
