@@ -11,17 +11,17 @@ import {
   toLoneEventAppend,
 } from '@causeway/core';
 import { isRetryableError, isUniqueViolation } from './map-postgres-error.ts';
-import { createPostgresAppendBatcher } from './postgres-append-batcher.ts';
 import type { PostgresConnection, PostgresQueryable } from './postgres-connection.ts';
 import { type HandoffSlot, handedMessages } from './postgres-outbox-handoff.ts';
 import { prepared } from './postgres-prepared.ts';
 import type { PostgresSchema } from './postgres-schema.ts';
 
 /**
- * Statements of appendMany at once, and requests per statement. Two in flight: one gathers and
- * runs while the other waits for its WAL flush (measured with `npm run bench -- store`).
+ * How core's group committer feeds appendMany: requests per statement, and statements at once.
+ * Two at once: one gathers and runs while the other waits for its WAL flush (measured with
+ * `npm run bench -- store`).
  */
-const appendBatching = { maxInFlight: 2, maxRequests: 512 };
+export const postgresAppendBatching = { maxRequests: 512, concurrency: 2 } as const;
 
 interface AppendRow {
   request_index: number;
@@ -214,7 +214,7 @@ export function createPostgresAppender(
 
   return {
     append,
-    appendMany: createPostgresAppendBatcher(appendNow, appendBatching),
+    appendMany: async (requests) => (requests.length === 0 ? [] : appendNow(requests)),
   };
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ConfigurationError, primaryReads, type Store, sessionTargetOf } from '@causeway/core';
 import pg from 'pg';
 import { mapPostgresError } from './map-postgres-error.ts';
+import { postgresAppendBatching } from './postgres-appender.ts';
 import { createPostgresChangeAnnouncer } from './postgres-change-announcer.ts';
 import { createPostgresChangeListener } from './postgres-change-listener.ts';
 import { createPostgresCheckpointStore } from './postgres-checkpoint-store.ts';
@@ -40,12 +41,6 @@ export interface PostgresStore extends Store {
   /** Each replica: reachable, how far behind the primary (bytes and time), replay paused. */
   replicaStatus(): Promise<ReplicaStatus[]>;
 }
-
-/**
- * Core's group committer passes appends straight through: the appender batches them itself, per
- * event-loop turn, which keeps batches full under load (see postgres-append-batcher.ts).
- */
-const appendFlushConcurrency = 1_024;
 
 function validate(options: PostgresStoreOptions): {
   schema: string;
@@ -119,11 +114,9 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   const store: Omit<Store, 'read'> = {
     name: 'postgres',
     capabilities: {
-      groupCommit: true,
       concurrentWriters: true,
-      notifications: true,
       dialect: 'postgres',
-      appendFlushConcurrency,
+      appendBatching: postgresAppendBatching,
     },
     transaction: (work) => connection.transaction(work),
     events: createPostgresEventLog(connection, schema, onCommitted, handoff),

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import {
   type AppendRequest,
   ConcurrencyError,
+  createEventStore,
   type ExpectedVersion,
   IdempotencyConflictError,
   InvalidArgumentError,
@@ -11,6 +12,7 @@ import {
   type Store,
   StoreFailureError,
 } from '@causeway/core';
+import { registry } from '@causeway/testing/event-store-conformance';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSqliteStore } from './index.ts';
 
@@ -109,26 +111,34 @@ describe('sqlite appends', () => {
     expect(await store.events.headPosition()).toBe(0);
   });
 
-  it('commits appendMany calls made together once, each call with its own outcomes', async () => {
+  it('commits an appendMany once, each request with its own outcome', async () => {
     let commits = 0;
     const unsubscribe = store.subscribeToChanges(() => {
       commits += 1;
     });
-    const [first, second, third] = await Promise.all([
-      store.events.appendMany([{ streamId: 'a', expectedVersion: 'noStream', events: events('a', 1) }]),
-      store.events.appendMany([
-        { streamId: 'a', expectedVersion: 'noStream', events: events('a', 1) },
-        { streamId: 'b', expectedVersion: 'any', events: events('b', 2) },
-      ]),
-      store.events.appendMany([{ streamId: 'a', expectedVersion: 1, events: events('a', 1) }]),
+    const outcomes = await store.events.appendMany([
+      { streamId: 'a', expectedVersion: 'noStream', events: events('a', 1) },
+      { streamId: 'a', expectedVersion: 'noStream', events: events('a', 1) },
+      { streamId: 'b', expectedVersion: 'any', events: events('b', 2) },
+      { streamId: 'a', expectedVersion: 1, events: events('a', 1) },
     ]);
     unsubscribe();
     expect(commits).toBe(1);
-    expect(first![0]).toMatchObject({ nextExpectedVersion: 1 });
-    expect(second![0]).toBeInstanceOf(ConcurrencyError);
-    expect(second![1]).toMatchObject({ nextExpectedVersion: 2 });
-    expect(third![0]).toMatchObject({ nextExpectedVersion: 2 });
+    expect(outcomes[0]).toMatchObject({ nextExpectedVersion: 1 });
+    expect(outcomes[1]).toBeInstanceOf(ConcurrencyError);
+    expect(outcomes[2]).toMatchObject({ nextExpectedVersion: 2 });
+    expect(outcomes[3]).toMatchObject({ nextExpectedVersion: 2 });
     expect(await store.events.headPosition()).toBe(4);
+  });
+
+  it("refuses an append outside a transaction made inside one, alone, in the caller's context", async () => {
+    const es = createEventStore({ store, registry });
+    const deposit = { type: 'test.Deposited' as const, data: { amountCents: 1 } };
+    const inside = store.transaction(() => es.appendToStream('s', [deposit], { expectedVersion: 'any' }));
+    const outside = es.appendToStream('t', [deposit], { expectedVersion: 'any' });
+    await expect(inside).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(outside).resolves.toMatchObject({ nextExpectedVersion: 1 });
+    expect(await store.events.streamVersion(null, 's')).toBe(0);
   });
 
   it('commits an appendMany called before close, and before a later transaction', async () => {

@@ -1,6 +1,6 @@
 import type { EventLog, GlobalBatch, GlobalCursor, ReadStreamOptions, StoredEvent } from '@causeway/core';
 import { createSingleEventAppender, createSqliteAppender, streamVersionSql } from './sqlite-append.ts';
-import { createSqliteAppendBatcher } from './sqlite-append-batcher.ts';
+import { createSqliteAppendMany } from './sqlite-append-many.ts';
 import type { SqliteStoreContext } from './sqlite-connection.ts';
 import type { SqliteTables } from './sqlite-schema.ts';
 
@@ -31,7 +31,9 @@ export function createSqliteEventLog({ connection, tables }: SqliteStoreContext)
     async append(tx, request) {
       return appendToStream(connection.join(tx), request);
     },
-    appendMany: createSqliteAppendBatcher(connection, appendToStream, createSingleEventAppender(tables)),
+    appendMany: createSqliteAppendMany(connection, appendToStream, createSingleEventAppender(tables)),
+    // appendMany inside an open transaction of this store would wait for that transaction forever.
+    assertCanAppendMany: () => connection.assertCanBegin(),
     streamVersion: (tx, streamId) =>
       connection.read(
         tx,

@@ -30,13 +30,10 @@ export interface SqliteStoreOptions {
 }
 
 const capabilities: StoreCapabilities = {
-  groupCommit: true,
   concurrentWriters: false,
-  notifications: false,
   dialect: 'sqlite',
-  // The adapter gathers concurrent appendMany calls into one commit itself (see
-  // sqlite-append-batcher.ts), so core should hand them over without waiting for a flush.
-  appendFlushConcurrency: 64,
+  // One writer: a second appendMany would only wait for the first's lock.
+  appendBatching: { maxRequests: 256, concurrency: 1 },
 };
 
 /**

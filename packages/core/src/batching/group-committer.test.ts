@@ -44,3 +44,62 @@ describe('group committer', () => {
     expect(sizes.reduce((a, b) => a + b)).toBe(10);
   });
 });
+
+describe('group committer gathering per turn', () => {
+  const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('sends a burst of calls made together as one batch, and a lone call at once', async () => {
+    const batches: number[][] = [];
+    const submit = createGroupCommitter<number, number>(
+      async (batch) => {
+        batches.push(batch);
+        return batch;
+      },
+      { gatherPerTurn: true },
+    );
+    expect(await submit(1)).toBe(1);
+    await Promise.all([2, 3, 4].map((n) => submit(n)));
+    expect(batches).toEqual([[1], [2, 3, 4]]);
+  });
+
+  it('under load, keeps batches full: callers that resume after a flush share the next one', async () => {
+    const sizes: number[] = [];
+    const submit = createGroupCommitter<number, number>(
+      async (batch) => {
+        sizes.push(batch.length);
+        await tick();
+        return batch;
+      },
+      { gatherPerTurn: true, maxConcurrentFlushes: 2 },
+    );
+    // Eight callers, each appending again as soon as its previous append resolves.
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, caller) => {
+        for (let n = 0; n < 20; n++) await submit(caller * 100 + n);
+      }),
+    );
+    expect(sizes.reduce((a, b) => a + b)).toBe(160);
+    // Without the turn's wait, flushes alternate between one caller and the rest (sizes 1, 7, 1, 7...).
+    const lone = sizes.slice(1).filter((size) => size === 1).length;
+    expect(lone).toBeLessThanOrEqual(2);
+  });
+
+  it('admits each request in its caller context: a refused one fails alone and is never flushed', async () => {
+    const flushed: number[] = [];
+    const submit = createGroupCommitter<number, number>(
+      async (batch) => {
+        flushed.push(...batch);
+        return batch;
+      },
+      {
+        gatherPerTurn: true,
+        admit: (n) => {
+          if (n === 2) throw new Error('not from here');
+        },
+      },
+    );
+    const results = await Promise.allSettled([1, 2, 3].map((n) => submit(n)));
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(flushed).toEqual([1, 3]);
+  });
+});

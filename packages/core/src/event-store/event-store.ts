@@ -113,11 +113,16 @@ function createUntypedEventStore(options: EventStoreOptions): EventStore {
   const clock = options.clock ?? (() => new Date());
   const cipher = createPersonalDataCipher(registry, options.keys ?? store.keys);
   const inlineHandlers: InlineHandler[] = [];
+  // Appends outside a transaction: gathered per turn of the event loop under load, one
+  // appendMany (one commit) per batch. The only group commit for appends: adapters do not batch.
+  const { appendBatching, concurrentWriters } = store.capabilities;
   const appendGrouped = createGroupCommitter<AppendRequest, AppendResult>(
     (batch) => store.events.appendMany(batch),
     {
-      maxConcurrentFlushes:
-        store.capabilities.appendFlushConcurrency ?? (store.capabilities.concurrentWriters ? 2 : 1),
+      maxBatch: appendBatching?.maxRequests ?? 256,
+      maxConcurrentFlushes: appendBatching?.concurrency ?? (concurrentWriters ? 2 : 1),
+      gatherPerTurn: true,
+      admit: () => store.events.assertCanAppendMany?.(),
     },
   );
 

@@ -119,6 +119,12 @@ export interface EventLog {
    * version check: a failing one writes nothing and gets its error, the others commit.
    */
   appendMany(requests: readonly AppendRequest[]): Promise<Array<AppendResult | Error>>;
+  /**
+   * Throws when appendMany cannot run from the caller's context (SQLite: inside an open
+   * transaction of the same store, where it would wait for itself). Core's group committer calls
+   * it before queueing, so that a misplaced call fails alone.
+   */
+  assertCanAppendMany?(): void;
   /** 0 when the stream does not exist. */
   streamVersion(tx: Transaction | null, streamId: string): Promise<number>;
   readStream(tx: Transaction | null, streamId: string, options: ReadStreamOptions): Promise<StoredEvent[]>;
@@ -438,16 +444,21 @@ export interface SagaStore {
   countByStatus(sagaName?: string): Promise<Record<SagaStatus, number>>;
 }
 
+/** What core reads of a store to decide how to use it. */
 export interface StoreCapabilities {
-  /** appendMany really batches many appends into one commit. */
-  readonly groupCommit: boolean;
-  /** Readers may need to wait for a gap to be proven final (concurrent writers). */
+  /**
+   * Several transactions of one process may write at once. Core then runs two consumer
+   * transactions (and two appendMany calls) at once by default, one instead of two otherwise.
+   */
   readonly concurrentWriters: boolean;
-  /** Cross-process wake-ups without polling (LISTEN/NOTIFY). */
-  readonly notifications: boolean;
+  /** Which SQL the store speaks, for tools that query it directly (doctor, metrics). */
   readonly dialect: 'sqlite' | 'postgres';
-  /** How many group-commit flushes may run at once (default: 2 with concurrent writers, else 1). */
-  readonly appendFlushConcurrency?: number;
+  /**
+   * How core's group committer gathers the appends made outside a transaction into appendMany
+   * calls: at most `maxRequests` per call (default 256) and `concurrency` calls at once (default
+   * from `concurrentWriters`).
+   */
+  readonly appendBatching?: { readonly maxRequests?: number; readonly concurrency?: number };
 }
 
 /**
