@@ -43,7 +43,7 @@ const orderIdFor = (key: string | undefined) => {
 await runService({
   name: 'gateway',
   registry: createEventRegistry([]),
-  async setup({ app, config, store, transport, addConsumer, logRetry, reportCache }) {
+  async setup({ app, config, store, transport, addConsumer, logRetry, logBatchSplit, reportCache }) {
     const call = createServiceClient(config);
     const feed = createDashboardFeed({ call, dataDir: config.dataDir });
     const gatewayCache = await openGatewayCache(config);
@@ -315,6 +315,7 @@ await runService({
         store,
         transport,
         onRetry: logRetry,
+        onBatchSplit: logBatchSplit,
         destinations: ['catalog.events'],
         registry: createEventRegistry([productUpdated, salesRankChanged]),
         handlers: {

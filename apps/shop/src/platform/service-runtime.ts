@@ -9,6 +9,7 @@ import type { AdminOptions, ReportedCache } from '@causeway/admin';
 import {
   type AnyEventDefinition,
   type Consumer,
+  type ConsumerBatchSplit,
   type ConsumerRetry,
   createEventStore,
   createOutboxRelay,
@@ -72,6 +73,8 @@ export interface ServiceContext<Definition extends AnyEventDefinition = AnyEvent
   addConsumer(consumer: Consumer): void;
   /** A consumer's `onRetry`: logs each failed delivery that will be tried again, with its error. */
   logRetry(failure: ConsumerRetry): void;
+  /** A consumer's `onBatchSplit`: logs a gathered transaction that failed whole, with its error. */
+  logBatchSplit(failure: ConsumerBatchSplit): void;
   /** Reports these projections' lag in `/metrics`, and shows them on the service's page. */
   reportProjections(runner: ProjectionRunner, names: readonly string[]): void;
   /** Shows the orchestrator's sagas on the service's page (`/causeway/`), with a dead saga's redrive. */
@@ -173,6 +176,11 @@ export async function runService<Definition extends AnyEventDefinition>(
           delayMs: failure.delayMs,
         },
         `consumer ${failure.consumer}: ${failure.type} ${failure.messageId} failed on attempt ${failure.attempt} (${failure.reason}); tried again in ${failure.delayMs} ms`,
+      ),
+    logBatchSplit: (failure) =>
+      log.warn(
+        { consumer: failure.consumer, messages: failure.messages, err: failure.error },
+        `consumer ${failure.consumer}: a transaction of ${failure.messages} messages failed (${failure.reason}); handling them one by one`,
       ),
     reportProjections: (runner, names) => {
       metrics.reportProjections(runner, names);

@@ -70,6 +70,13 @@ export interface ConsumerOptions<Definition extends AnyEventDefinition = AnyEven
    */
   onRetry?: (failure: ConsumerRetry) => void;
   /**
+   * Called when a transaction of several gathered messages failed as a whole and its messages
+   * are handled one by one. Each message then succeeds or fails on its own (`onRetry`), so a
+   * failure that only a batch meets (a deadlock between two of the consumer's transactions, a
+   * statement timeout) would otherwise leave no trace.
+   */
+  onBatchSplit?: (failure: ConsumerBatchSplit) => void;
+  /**
    * Runs around each of the consumer's transactions, from its start to its commit or rollback:
    * a projection fed by this consumer holds it shared, so that swapping its read model for a
    * rebuilt one waits for transactions already writing to the old one.
@@ -87,6 +94,16 @@ export interface ConsumerRetry {
   attempt: number;
   delayMs: number;
   /** The error as one line, as a dead letter's reason gives it. */
+  reason: string;
+  error: unknown;
+}
+
+/** A gathered transaction that failed whole, whose messages are handled one by one. */
+export interface ConsumerBatchSplit {
+  consumer: string;
+  /** How many messages the failed transaction held. */
+  messages: number;
+  /** The error as one line. */
   reason: string;
   error: unknown;
 }
@@ -272,8 +289,14 @@ export function createConsumer<Definition extends AnyEventDefinition>(options: C
       if (batch.length > 1) {
         try {
           return await transaction((tx) => applyArrivals(tx, batch, true));
-        } catch {
+        } catch (error) {
           // Fall through: one by one.
+          options.onBatchSplit?.({
+            consumer: name,
+            messages: batch.length,
+            reason: describeError(error),
+            error,
+          });
         }
       }
       const outcomes: Array<Outcome | Error> = [];

@@ -12,6 +12,7 @@ import { createWakeableSleep } from '../lifecycle/index.ts';
 import { createEventRegistry, type Message } from '../message/index.ts';
 import {
   type Consumer,
+  type ConsumerBatchSplit,
   type ConsumerRetry,
   createConsumer,
   type MessageContext,
@@ -84,6 +85,8 @@ export interface ProjectionRunnerOptions {
     onDeadLetter?: (entry: { messageId: string; reason: string }) => void;
     /** Each failed delivery that will be tried again (see the consumer's `onRetry`). */
     onRetry?: (failure: ConsumerRetry) => void;
+    /** A gathered transaction that failed whole (see the consumer's `onBatchSplit`). */
+    onBatchSplit?: (failure: ConsumerBatchSplit) => void;
   };
   /**
    * An own-log event a handler keeps failing on: after `maxAttempts` tries of its batch (default
@@ -208,6 +211,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions) {
       ...(subscription.maxAttempts ? { maxAttempts: subscription.maxAttempts } : {}),
       ...(subscription.onDeadLetter ? { onDeadLetter: subscription.onDeadLetter } : {}),
       ...(subscription.onRetry ? { onRetry: subscription.onRetry } : {}),
+      ...(subscription.onBatchSplit ? { onBatchSplit: subscription.onBatchSplit } : {}),
     });
   }
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   ConcurrencyError,
+  type ConsumerBatchSplit,
   type ConsumerRetry,
   createConsumer,
   createEventStore,
@@ -40,6 +41,7 @@ export function describeMessagingConformance(name: string, openTransport: () => 
       handlers: (seen: Message[]) => Record<string, MessageHandler>,
       maxAttempts = 3,
       onRetry?: (failure: ConsumerRetry) => void,
+      onBatchSplit?: (failure: ConsumerBatchSplit) => void,
     ) {
       const directory = mkdtempSync(join(tmpdir(), 'causeway-messaging-'));
       const storeA: Store = await createSqliteStore({ filename: join(directory, 'a.db') });
@@ -59,6 +61,7 @@ export function describeMessagingConformance(name: string, openTransport: () => 
         backoff: { initialMs: 20, maxMs: 100 },
         ackTimeoutMs: 2000,
         ...(onRetry ? { onRetry } : {}),
+        ...(onBatchSplit ? { onBatchSplit } : {}),
       });
       closers.push(
         () => storeA.close(),
@@ -218,6 +221,64 @@ export function describeMessagingConformance(name: string, openTransport: () => 
       expect(handled(slow).metadata).toEqual({ attempt: 2 });
       expect(retries.map((failure) => [failure.messageId, failure.attempt])).toEqual([[handled(slow).id, 1]]);
       expect(retries[0]!.error).toBeInstanceOf(ConcurrencyError);
+    });
+
+    it('says when a gathered transaction failed whole, then handles its messages one by one', async () => {
+      const splits: ConsumerBatchSplit[] = [];
+      const retries: ConsumerRetry[] = [];
+      let firstRun = true;
+      let failedOnce = false;
+      let release = () => {};
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const handledIn = new WeakMap<object, number>();
+      const { eventStore, relay, consumer, destination, seen } = await setup(
+        (seenList) => ({
+          'test.Deposited': async (message, { tx }) => {
+            // The first message holds its transaction until the others were published, so that
+            // they arrive meanwhile and are gathered into the next ones.
+            if (firstRun) {
+              firstRun = false;
+              await released;
+            }
+            // A failure only a batch meets (as a deadlock between two transactions would be): the
+            // second message of a transaction fails, once.
+            const count = (handledIn.get(tx) ?? 0) + 1;
+            handledIn.set(tx, count);
+            if (count === 2 && !failedOnce) {
+              failedOnce = true;
+              throw new Error('deadlock detected');
+            }
+            seenList.push(message);
+          },
+        }),
+        5,
+        (failure) => retries.push(failure),
+        (split) => splits.push(split),
+      );
+      await consumer.start();
+      relay.start();
+      const deposit = () =>
+        eventStore.appendToStream(uniqueId('acct'), [{ type: 'test.Deposited', data: { amountCents: 1 } }], {
+          publishTo: destination,
+        });
+      await deposit();
+      await eventually(async () => !firstRun, 'the first message in its handler');
+      // Eight more, each on its own key: a transport with partitions spreads them over several.
+      await Promise.all(Array.from({ length: 8 }, deposit));
+      await eventually(async () => (await relay.status()).backlog === 0, 'the eight published');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      release();
+      // A handler's memory is not rolled back with its transaction: count the distinct messages.
+      const handled = () => new Set(seen.map((message) => message.id)).size;
+      await eventually(async () => handled() === 9, 'all nine messages handled');
+      expect(failedOnce).toBe(true);
+      expect(splits).toHaveLength(1);
+      expect(splits[0]!.messages).toBeGreaterThanOrEqual(2);
+      expect(splits[0]!.reason).toBe('Error: deadlock detected');
+      // Alone, each message of the failed batch went through at once: no retry, no backoff.
+      expect(retries).toEqual([]);
     });
 
     it('dead-letters invalid input with a clear reason, parks its key, keeps going, and redrives in order', async () => {

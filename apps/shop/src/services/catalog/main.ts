@@ -48,7 +48,7 @@ const idParams = z.object({ id: pathId });
 await runService({
   name: 'catalog',
   registry: catalogRegistry,
-  async setup({ app, eventStore, store, transport, addConsumer, logRetry }) {
+  async setup({ app, eventStore, store, transport, addConsumer, logRetry, logBatchSplit }) {
     await createSalesRankTable(store);
     const products = createCommandHandler<ProductState, CatalogCommand, CatalogEvent>({
       eventStore,
@@ -102,6 +102,7 @@ await runService({
         store,
         transport,
         onRetry: logRetry,
+        onBatchSplit: logBatchSplit,
         destinations: ['catalog.commands'],
         maxAttempts: 10,
         registry: createEventRegistry([setSalesRank]),

@@ -25,7 +25,7 @@ const productParams = z.object({ productId: pathId });
 await runService({
   name: 'inventory',
   registry: inventoryRegistry,
-  async setup({ app, eventStore, store, transport, addConsumer, logRetry }) {
+  async setup({ app, eventStore, store, transport, addConsumer, logRetry, logBatchSplit }) {
     const keeper = createStockKeeper({ eventStore, store });
     const view = (productId: string, state: Stock) => ({
       productId,
@@ -51,6 +51,7 @@ await runService({
         store,
         transport,
         onRetry: logRetry,
+        onBatchSplit: logBatchSplit,
         destinations: ['inventory.commands', 'orders.events'],
         maxAttempts: 50,
         // Every write here goes to a few hot stock streams. Two transactions at once only wait on

@@ -65,6 +65,7 @@ await runService({
     transport,
     addConsumer,
     logRetry,
+    logBatchSplit,
     onStart,
     onStop,
     reportSagas,
@@ -258,6 +259,7 @@ await runService({
         store,
         transport,
         onRetry: logRetry,
+        onBatchSplit: logBatchSplit,
         destinations: ['catalog.events', 'users.events', 'inventory.events', 'orders.commands'],
         registry: createEventRegistry([...replicaSources, ...ordersCommands.definitions]),
         handlers: {

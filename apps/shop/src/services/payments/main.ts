@@ -34,7 +34,7 @@ const orderParams = z.object({ orderId: pathId });
 await runService({
   name: 'payments',
   registry: paymentsRegistry,
-  async setup({ app, eventStore, store, transport, addConsumer, logRetry }) {
+  async setup({ app, eventStore, store, transport, addConsumer, logRetry, logBatchSplit }) {
     const readLedger = async (orderId: string, tx: Transaction | null) => {
       const { events, version } = await readStreamAt(eventStore, paymentStream(orderId), tx);
       return { ledger: ledgerOf(events), version };
@@ -61,6 +61,7 @@ await runService({
         store,
         transport,
         onRetry: logRetry,
+        onBatchSplit: logBatchSplit,
         destinations: ['payments.commands'],
         registry: paymentsCommands,
         handlers: sagaParticipant(store, paymentsCommands, {

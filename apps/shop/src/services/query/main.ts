@@ -106,7 +106,12 @@ await runService({
       eventStore,
       projections: [queryProjection],
       sources: querySources(createServiceClient(config)),
-      subscription: { name: 'query', transport, onRetry: service.logRetry },
+      subscription: {
+        name: 'query',
+        transport,
+        onRetry: service.logRetry,
+        onBatchSplit: service.logBatchSplit,
+      },
       onApplied: (event) => histogram.record(Date.now() - Date.parse(event.occurredAt)),
       onError: (name, error) => log.warn(`projection ${name}: ${String(error)}`),
     });

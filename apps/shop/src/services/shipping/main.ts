@@ -20,7 +20,7 @@ const orderParams = z.object({ orderId: pathId });
 await runService({
   name: 'shipping',
   registry: shippingRegistry,
-  async setup({ app, config, store, transport, addConsumer, logRetry, onStart, onStop }) {
+  async setup({ app, config, store, transport, addConsumer, logRetry, logBatchSplit, onStart, onStop }) {
     await createShipmentTable(store);
 
     app.get('/shipments/:orderId', async (request) => {
@@ -34,6 +34,7 @@ await runService({
         store,
         transport,
         onRetry: logRetry,
+        onBatchSplit: logBatchSplit,
         destinations: ['shipping.commands'],
         registry: shippingCommands,
         handlers: sagaParticipant(store, shippingCommands, {
