@@ -38,6 +38,7 @@ export async function checkDeployment(targets: DeploymentTargets): Promise<Check
           outboxAgeLimitSeconds: targets.outboxAgeLimitSeconds,
           schema,
           retention: targets.retention,
+          postgresSchema: targets.database.schema,
         })),
       );
     } finally {

@@ -588,6 +588,35 @@ describeWithService('postgres', 'causeway on PostgreSQL', () => {
     },
   }));
 
+  it('doctor warns when autovacuum is off for the tables every message updates, and names the fix', async () => {
+    const checkOf = async () =>
+      (
+        JSON.parse(
+          (await causeway('doctor', '--db', database.url, '--schema', 'orders', '--json')).stdout,
+        ) as Array<{ check: string; status: string; detail: string; fix?: string }>
+      ).find((check) => check.check === 'autovacuum');
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ autovacuum: string }>('SHOW autovacuum');
+      const serverOn = rows[0]!.autovacuum === 'on';
+      // As the server is: ok when on, a warning naming ALTER SYSTEM when off.
+      expect(await checkOf()).toMatchObject(
+        serverOn ? { status: 'ok' } : { status: 'warn', fix: expect.stringContaining('autovacuum = on') },
+      );
+      await client.query('ALTER TABLE orders.outbox SET (autovacuum_enabled = false)');
+      expect(await checkOf()).toMatchObject({
+        status: 'warn',
+        detail: serverOn
+          ? expect.stringContaining('orders.{outbox}')
+          : expect.stringContaining('off on this server'),
+      });
+    } finally {
+      await client.query('ALTER TABLE orders.outbox RESET (autovacuum_enabled)').catch(() => {});
+      await client.end();
+    }
+  });
+
   it("lists the database's replication slots with the WAL each holds back", async () => {
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
