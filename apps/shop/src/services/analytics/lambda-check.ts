@@ -18,7 +18,14 @@ export interface TableDrift {
   missing: number;
   /** Rows the incremental table has and the full recompute does not. */
   extra: number;
+  /**
+   * When there is drift: up to five rows of each side (as JSON objects), so that a drift seen
+   * once, in a test run or in production, can be read without reproducing it.
+   */
+  sample?: { missing: unknown[]; extra: unknown[] };
 }
+
+const sampleRows = 5;
 
 export interface LambdaCheck {
   checkId: string;
@@ -169,12 +176,28 @@ async function tableDrift(
        (SELECT count(*) FROM (SELECT ${list} FROM ${relations.incremental}
                               EXCEPT ALL SELECT ${list} FROM ${relations.recomputed})) AS extra`,
   );
-  return {
+  const drift: TableDrift = {
     table,
     rows: counts?.rows ?? 0,
     recomputedRows: counts?.recomputed_rows ?? 0,
     missing: counts?.missing ?? 0,
     extra: counts?.extra ?? 0,
+  };
+  if (drift.missing + drift.extra === 0) return drift;
+  // As JSON from DuckDB itself: its values (BIGINT, DECIMAL, dates) keep their text form.
+  const sampleOf = async (from: string, without: string) =>
+    (
+      await lakehouse.all<{ row: string }>(
+        `SELECT to_json(differing)::VARCHAR AS row FROM (SELECT ${list} FROM ${from}
+           EXCEPT ALL SELECT ${list} FROM ${without}) AS differing LIMIT ${sampleRows}`,
+      )
+    ).map(({ row }) => JSON.parse(row) as unknown);
+  return {
+    ...drift,
+    sample: {
+      missing: await sampleOf(relations.recomputed, relations.incremental),
+      extra: await sampleOf(relations.incremental, relations.recomputed),
+    },
   };
 }
 

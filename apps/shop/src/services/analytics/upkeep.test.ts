@@ -77,10 +77,14 @@ describe('analytics upkeep: the Lambda check and the Parquet exports', () => {
     );
     const drifted = await upkeep.checkNow();
     expect(drifted.status).toBe('drift');
-    expect(drifted.tables.find((table) => table.table === 'fct_order_line')).toMatchObject({
-      missing: 1,
-      extra: 1,
-    });
+    const lineDrift = drifted.tables.find((table) => table.table === 'fct_order_line');
+    expect(lineDrift).toMatchObject({ missing: 1, extra: 1 });
+    // The differing rows themselves: the recompute's line, and the tampered one a unit more.
+    const [recomputed] = lineDrift!.sample!.missing as Array<{ order_id: string; quantity: number }>;
+    const [tampered] = lineDrift!.sample!.extra as Array<{ order_id: string; quantity: number }>;
+    expect(recomputed).toMatchObject({ order_id: 'o1' });
+    expect(tampered).toMatchObject({ order_id: 'o1', quantity: recomputed!.quantity + 1 });
+    expect(drifted.tables.find((table) => table.table === 'dim_date')!.sample).toBeUndefined();
     expect(warnings.join('\n')).toContain('fct_order_line: 1 missing, 1 extra');
     expect((await readLambdaChecks(lakehouse, 10)).map((check) => check.status)).toEqual(['drift', 'agrees']);
     // The recompute's schemas are gone afterwards.

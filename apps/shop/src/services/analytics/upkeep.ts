@@ -41,7 +41,10 @@ export function startUpkeep(options: UpkeepOptions): Upkeep {
         check.status === 'drift'
           ? `Lambda check ${check.checkId}: the full recompute differs from the incremental gold in ${check.driftRows} rows (${check.tables
               .filter((table) => table.missing + table.extra > 0)
-              .map((table) => `${table.table}: ${table.missing} missing, ${table.extra} extra`)
+              .map(
+                (table) =>
+                  `${table.table}: ${table.missing} missing, ${table.extra} extra, e.g. missing ${JSON.stringify(table.sample?.missing ?? [])}, extra ${JSON.stringify(table.sample?.extra ?? [])}`,
+              )
               .join('; ')})`
           : `Lambda check ${check.checkId} failed: ${check.error}`,
       );
