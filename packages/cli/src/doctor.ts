@@ -35,7 +35,8 @@ const hours = (ms: number) => `${(ms / 3600_000).toFixed(1)} h`;
 
 export async function runDoctor(store: Store, options: DoctorOptions): Promise<Check[]> {
   const checks: Check[] = [];
-  const query = <Row>(sql: string) => store.transaction((tx) => tx.query<Row>(sql));
+  const query = <Row>(sql: string, params?: readonly unknown[]) =>
+    store.transaction((tx) => tx.query<Row>(sql, params));
   checks.push({
     check: 'schema',
     status: 'ok',
@@ -178,8 +179,10 @@ export async function runDoctor(store: Store, options: DoctorOptions): Promise<C
  * slows as history grows: the shop's PostgreSQL soak with autovacuum off went from 931 to 374
  * orders a minute in 15 minutes, and held its rate with it on (docs/design/performance.md).
  */
-async function autovacuumCheck(query: <Row>(sql: string) => Promise<Row[]>, schema: string): Promise<Check> {
-  const quoted = (value: string) => `'${value.replaceAll("'", "''")}'`;
+async function autovacuumCheck(
+  query: <Row>(sql: string, params?: readonly unknown[]) => Promise<Row[]>,
+  schema: string,
+): Promise<Check> {
   const [row] = await query<{
     server: string;
     off_tables: string | null;
@@ -187,14 +190,14 @@ async function autovacuumCheck(query: <Row>(sql: string) => Promise<Row[]>, sche
     live: string | null;
   }>(
     `SELECT current_setting('autovacuum') AS server,
-            (SELECT string_agg(c.relname, ', ' ORDER BY c.relname) FROM pg_class c
-               JOIN pg_namespace n ON n.oid = c.relnamespace
-              WHERE n.nspname = ${quoted(schema)} AND c.relname IN (${churningTables.map(quoted).join(', ')})
-                AND 'autovacuum_enabled=false' = ANY (coalesce(c.reloptions, '{}'))) AS off_tables,
-            (SELECT sum(n_dead_tup) FROM pg_stat_user_tables
-              WHERE schemaname = ${quoted(schema)} AND relname IN (${churningTables.map(quoted).join(', ')})) AS dead,
-            (SELECT sum(n_live_tup) FROM pg_stat_user_tables
-              WHERE schemaname = ${quoted(schema)} AND relname IN (${churningTables.map(quoted).join(', ')})) AS live`,
+            string_agg(c.relname, ', ' ORDER BY c.relname)
+              FILTER (WHERE 'autovacuum_enabled=false' = ANY (coalesce(c.reloptions, '{}'))) AS off_tables,
+            sum(t.n_dead_tup) AS dead, sum(t.n_live_tup) AS live
+       FROM pg_class c
+       JOIN pg_namespace n ON n.oid = c.relnamespace
+       LEFT JOIN pg_stat_user_tables t ON t.relid = c.oid
+      WHERE n.nspname = $1 AND c.relname = ANY ($2)`,
+    [schema, churningTables],
   );
   const rows = `${Number(row!.dead ?? 0)} dead and ${Number(row!.live ?? 0)} live rows in ${churningTables.join(', ')}`;
   if (row!.server !== 'on') {

@@ -56,21 +56,21 @@ export function createGroupCommitter<Request, Result>(
       });
   }
 
-  function flushScheduled(): void {
+  function flushWhileRoom(): void {
     turnScheduled = false;
     while (running < maxConcurrentFlushes && queue.length > 0) startFlush();
   }
 
   function drain(): void {
     if (!options.gatherPerTurn) {
-      while (running < maxConcurrentFlushes && queue.length > 0) startFlush();
+      flushWhileRoom();
       return;
     }
     if (turnScheduled || running >= maxConcurrentFlushes || queue.length === 0) return;
     turnScheduled = true;
     // Idle: after the current synchronous run only (a burst of calls made together goes together).
-    if (running === 0 && lastBatchSize === 1) queueMicrotask(flushScheduled);
-    else setImmediate(flushScheduled);
+    if (running === 0 && lastBatchSize === 1) queueMicrotask(flushWhileRoom);
+    else setImmediate(flushWhileRoom);
   }
 
   return (request) =>
