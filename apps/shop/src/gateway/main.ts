@@ -43,7 +43,7 @@ const orderIdFor = (key: string | undefined) => {
 await runService({
   name: 'gateway',
   registry: createEventRegistry([]),
-  async setup({ app, config, store, transport, addConsumer, logRetry, logBatchSplit, reportCache }) {
+  async setup({ app, config, store, transport, addConsumer, consumerLogs, reportCache }) {
     const call = createServiceClient(config);
     const feed = createDashboardFeed({ call, dataDir: config.dataDir });
     const gatewayCache = await openGatewayCache(config);
@@ -314,8 +314,7 @@ await runService({
         name: 'gateway',
         store,
         transport,
-        onRetry: logRetry,
-        onBatchSplit: logBatchSplit,
+        ...consumerLogs,
         destinations: ['catalog.events'],
         registry: createEventRegistry([productUpdated, salesRankChanged]),
         handlers: {

@@ -71,10 +71,15 @@ export interface ServiceContext<Definition extends AnyEventDefinition = AnyEvent
   readonly app: FastifyInstance;
   /** Started after setup, stopped first; its dead letters are served by the admin endpoints. */
   addConsumer(consumer: Consumer): void;
-  /** A consumer's `onRetry`: logs each failed delivery that will be tried again, with its error. */
-  logRetry(failure: ConsumerRetry): void;
-  /** A consumer's `onBatchSplit`: logs a gathered transaction that failed whole, with its error. */
-  logBatchSplit(failure: ConsumerBatchSplit): void;
+  /**
+   * A consumer's hooks that log, to spread into its options (or a projection's subscription):
+   * `onRetry`, each failed delivery that will be tried again; `onBatchSplit`, each gathered
+   * transaction that failed whole. Both with the error.
+   */
+  readonly consumerLogs: {
+    onRetry(failure: ConsumerRetry): void;
+    onBatchSplit(failure: ConsumerBatchSplit): void;
+  };
   /** Reports these projections' lag in `/metrics`, and shows them on the service's page. */
   reportProjections(runner: ProjectionRunner, names: readonly string[]): void;
   /** Shows the orchestrator's sagas on the service's page (`/causeway/`), with a dead saga's redrive. */
@@ -165,23 +170,25 @@ export async function runService<Definition extends AnyEventDefinition>(
     transport,
     app,
     addConsumer: (consumer) => consumers.push(consumer),
-    logRetry: (failure) =>
-      log.warn(
-        {
-          consumer: failure.consumer,
-          messageId: failure.messageId,
-          correlationId: failure.correlationId,
-          type: failure.type,
-          attempt: failure.attempt,
-          delayMs: failure.delayMs,
-        },
-        `consumer ${failure.consumer}: ${failure.type} ${failure.messageId} failed on attempt ${failure.attempt} (${failure.reason}); tried again in ${failure.delayMs} ms`,
-      ),
-    logBatchSplit: (failure) =>
-      log.warn(
-        { consumer: failure.consumer, messages: failure.messages, err: failure.error },
-        `consumer ${failure.consumer}: a transaction of ${failure.messages} messages failed (${failure.reason}); handling them one by one`,
-      ),
+    consumerLogs: {
+      onRetry: (failure) =>
+        log.warn(
+          {
+            consumer: failure.consumer,
+            messageId: failure.messageId,
+            correlationId: failure.correlationId,
+            type: failure.type,
+            attempt: failure.attempt,
+            delayMs: failure.delayMs,
+          },
+          `consumer ${failure.consumer}: ${failure.type} ${failure.messageId} failed on attempt ${failure.attempt} (${failure.reason}); tried again in ${failure.delayMs} ms`,
+        ),
+      onBatchSplit: (failure) =>
+        log.warn(
+          { consumer: failure.consumer, messages: failure.messages, err: failure.error },
+          `consumer ${failure.consumer}: a transaction of ${failure.messages} messages failed (${failure.reason}); handling them one by one`,
+        ),
+    },
     reportProjections: (runner, names) => {
       metrics.reportProjections(runner, names);
       adminViews.projections = { runner, names };

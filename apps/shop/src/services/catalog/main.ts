@@ -48,7 +48,7 @@ const idParams = z.object({ id: pathId });
 await runService({
   name: 'catalog',
   registry: catalogRegistry,
-  async setup({ app, eventStore, store, transport, addConsumer, logRetry, logBatchSplit }) {
+  async setup({ app, eventStore, store, transport, addConsumer, consumerLogs }) {
     await createSalesRankTable(store);
     const products = createCommandHandler<ProductState, CatalogCommand, CatalogEvent>({
       eventStore,
@@ -101,8 +101,7 @@ await runService({
         name: 'catalog',
         store,
         transport,
-        onRetry: logRetry,
-        onBatchSplit: logBatchSplit,
+        ...consumerLogs,
         destinations: ['catalog.commands'],
         maxAttempts: 10,
         registry: createEventRegistry([setSalesRank]),

@@ -25,7 +25,7 @@ const productParams = z.object({ productId: pathId });
 await runService({
   name: 'inventory',
   registry: inventoryRegistry,
-  async setup({ app, eventStore, store, transport, addConsumer, logRetry, logBatchSplit }) {
+  async setup({ app, eventStore, store, transport, addConsumer, consumerLogs }) {
     const keeper = createStockKeeper({ eventStore, store });
     const view = (productId: string, state: Stock) => ({
       productId,
@@ -50,8 +50,7 @@ await runService({
         name: 'inventory',
         store,
         transport,
-        onRetry: logRetry,
-        onBatchSplit: logBatchSplit,
+        ...consumerLogs,
         destinations: ['inventory.commands', 'orders.events'],
         maxAttempts: 50,
         // Every write here goes to a few hot stock streams. Two transactions at once only wait on

@@ -34,7 +34,7 @@ const orderParams = z.object({ orderId: pathId });
 await runService({
   name: 'payments',
   registry: paymentsRegistry,
-  async setup({ app, eventStore, store, transport, addConsumer, logRetry, logBatchSplit }) {
+  async setup({ app, eventStore, store, transport, addConsumer, consumerLogs }) {
     const readLedger = async (orderId: string, tx: Transaction | null) => {
       const { events, version } = await readStreamAt(eventStore, paymentStream(orderId), tx);
       return { ledger: ledgerOf(events), version };
@@ -60,8 +60,7 @@ await runService({
         name: 'payments',
         store,
         transport,
-        onRetry: logRetry,
-        onBatchSplit: logBatchSplit,
+        ...consumerLogs,
         destinations: ['payments.commands'],
         registry: paymentsCommands,
         handlers: sagaParticipant(store, paymentsCommands, {

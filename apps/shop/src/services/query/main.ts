@@ -109,8 +109,7 @@ await runService({
       subscription: {
         name: 'query',
         transport,
-        onRetry: service.logRetry,
-        onBatchSplit: service.logBatchSplit,
+        ...service.consumerLogs,
       },
       onApplied: (event) => histogram.record(Date.now() - Date.parse(event.occurredAt)),
       onError: (name, error) => log.warn(`projection ${name}: ${String(error)}`),

@@ -20,7 +20,7 @@ const orderParams = z.object({ orderId: pathId });
 await runService({
   name: 'shipping',
   registry: shippingRegistry,
-  async setup({ app, config, store, transport, addConsumer, logRetry, logBatchSplit, onStart, onStop }) {
+  async setup({ app, config, store, transport, addConsumer, consumerLogs, onStart, onStop }) {
     await createShipmentTable(store);
 
     app.get('/shipments/:orderId', async (request) => {
@@ -33,8 +33,7 @@ await runService({
         name: 'shipping',
         store,
         transport,
-        onRetry: logRetry,
-        onBatchSplit: logBatchSplit,
+        ...consumerLogs,
         destinations: ['shipping.commands'],
         registry: shippingCommands,
         handlers: sagaParticipant(store, shippingCommands, {
