@@ -7,6 +7,8 @@ export interface InFlightDelivery {
   readonly claimed: ClaimedMessage;
   settled: boolean;
   timer: NodeJS.Timeout | undefined;
+  /** Gives back the subscription's slot: once the delivery settles or its ack timeout runs out. */
+  readonly release: () => void;
 }
 
 export interface DeliverySettlers {
@@ -29,11 +31,6 @@ export function createDelivery(entry: InFlightDelivery, settlers: DeliverySettle
       settlers.retry(entry, delayMs);
     },
   };
-}
-
-/** Redelivery delay after a handler threw: short, growing with the attempt, capped by the ack timeout. */
-export function backoffAfterThrowMs(attempt: number, ackTimeoutMs: number): number {
-  return Math.min(ackTimeoutMs, 100 * 2 ** Math.min(attempt - 1, 10));
 }
 
 export function partitionId(key: { destination: string; partition: number }): string {

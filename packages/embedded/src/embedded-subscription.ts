@@ -1,22 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { Delivery, Subscription } from '@causeway/core';
-import {
-  backoffAfterThrowMs,
-  createDelivery,
-  type InFlightDelivery,
-  partitionId,
-} from './embedded-delivery.ts';
+import type { Subscription, SubscriptionRuntime } from '@causeway/core';
+import { createDelivery, type InFlightDelivery, partitionId } from './embedded-delivery.ts';
 import { toEmbeddedTransportError, transportClosedError } from './embedded-errors.ts';
 import type { EmbeddedLeases } from './embedded-leases.ts';
 import type { ClaimedMessage, EmbeddedLog, PartitionKey } from './embedded-log.ts';
 import type { EmbeddedWakeups } from './embedded-wakeups.ts';
-
-export interface EmbeddedSubscriptionOptions {
-  group: string;
-  destinations: readonly string[];
-  maxInFlight: number;
-  ackTimeoutMs: number;
-}
 
 export interface EmbeddedSubscriptionContext {
   log: EmbeddedLog;
@@ -33,16 +21,15 @@ const rebalanceThrottleMs = 50;
 /**
  * One subscriber of a group: holds a fair share of partition leases, and for each held partition
  * delivers one message at a time (the next one only after the previous is acked), at most
- * `maxInFlight` partitions at once. Unacked deliveries come back after `ackTimeoutMs` with the
- * attempt incremented; the attempt lives in the cursor row, so it survives a crash.
+ * `maxInFlight` partitions at once: a delivery holds one of the runtime's slots until it settles.
+ * Unacked deliveries come back after `ackTimeoutMs` with the attempt incremented; the attempt lives
+ * in the cursor row, so it survives a crash.
  */
 export class EmbeddedSubscription implements Subscription {
   readonly #id = randomUUID();
-  readonly #options: EmbeddedSubscriptionOptions;
+  readonly #runtime: SubscriptionRuntime;
   readonly #context: EmbeddedSubscriptionContext;
-  readonly #handler: (delivery: Delivery) => Promise<void>;
   readonly #inFlight = new Map<string, InFlightDelivery>();
-  readonly #running = new Set<Promise<void>>();
   readonly #held = new Map<string, readonly number[]>();
   /** Live members per destination at the last balance: a newcomer triggers a rebalance at once. */
   readonly #members = new Map<string, number>();
@@ -61,14 +48,13 @@ export class EmbeddedSubscription implements Subscription {
   #unsubscribe: (() => void) | undefined;
   #closing: Promise<void> | undefined;
 
-  constructor(
-    options: EmbeddedSubscriptionOptions,
-    context: EmbeddedSubscriptionContext,
-    handler: (delivery: Delivery) => Promise<void>,
-  ) {
-    this.#options = options;
+  constructor(runtime: SubscriptionRuntime, context: EmbeddedSubscriptionContext) {
+    this.#runtime = runtime;
     this.#context = context;
-    this.#handler = handler;
+  }
+
+  get #options() {
+    return this.#runtime.settings;
   }
 
   start(): void {
@@ -97,15 +83,7 @@ export class EmbeddedSubscription implements Subscription {
     this.#unsubscribe?.();
     clearInterval(this.#heartbeat);
     if (this.#wakeTimer !== undefined) clearTimeout(this.#wakeTimer.timer);
-    const graceMs = Math.min(this.#options.ackTimeoutMs, 5_000);
-    let grace: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled([...this.#running]),
-      new Promise((resolve) => {
-        grace = setTimeout(resolve, graceMs);
-      }),
-    ]);
-    clearTimeout(grace);
+    await this.#runtime.close();
     for (const entry of this.#inFlight.values()) clearTimeout(entry.timer);
     this.#inFlight.clear();
     if (!this.#context.isOpen()) return;
@@ -133,7 +111,7 @@ export class EmbeddedSubscription implements Subscription {
     if (now - this.#lastBalanceAt >= rebalanceThrottleMs && (this.#underShare || this.#membersChanged(now))) {
       this.#balance(now);
     }
-    const free = this.#options.maxInFlight - this.#inFlight.size;
+    const free = this.#runtime.freeSlots;
     if (free <= 0) return;
     const { group, destinations } = this.#options;
     const ready = this.#context.log
@@ -167,7 +145,11 @@ export class EmbeddedSubscription implements Subscription {
   }
 
   #deliver(key: PartitionKey, claimed: ClaimedMessage): void {
-    const entry: InFlightDelivery = { key, claimed, settled: false, timer: undefined };
+    // Claimed for no more partitions than slots were free, so a slot is there; if not (a bug),
+    // the claim lapses after the ack timeout and the message is redelivered.
+    const release = this.#runtime.tryAcquireSlot();
+    if (!release) return;
+    const entry: InFlightDelivery = { key, claimed, settled: false, timer: undefined, release };
     this.#inFlight.set(partitionId(key), entry);
     this.#lastServed.set(partitionId(key), ++this.#serveCounter);
     entry.timer = setTimeout(() => this.#expire(entry), this.#options.ackTimeoutMs);
@@ -175,18 +157,7 @@ export class EmbeddedSubscription implements Subscription {
       ack: (settled) => this.#ack(settled),
       retry: (settled, delayMs) => this.#retry(settled, delayMs),
     });
-    const run = (async () => {
-      try {
-        await this.#handler(delivery);
-      } catch {
-        // The consumer runtime catches its own errors; a throw here is a handler bug: back off.
-        if (!entry.settled && !this.#closed) {
-          this.#retry(entry, backoffAfterThrowMs(claimed.attempt, this.#options.ackTimeoutMs));
-        }
-      }
-    })();
-    this.#running.add(run);
-    void run.finally(() => this.#running.delete(run));
+    void this.#runtime.invoke(delivery);
   }
 
   #ack(entry: InFlightDelivery): void {
@@ -242,6 +213,7 @@ export class EmbeddedSubscription implements Subscription {
 
   #finish(entry: InFlightDelivery): void {
     const id = partitionId(entry.key);
+    entry.release();
     if (this.#inFlight.get(id) === entry) this.#inFlight.delete(id);
     if (this.#draining.delete(id)) {
       this.#guard('give back a partition', () => this.#context.leases.releasePartition(entry.key, this.#id));

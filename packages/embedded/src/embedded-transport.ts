@@ -34,6 +34,7 @@
  */
 import {
   type ConsumerLag,
+  createSubscriptionRuntime,
   defaultPartitions,
   InvalidArgumentError,
   type Transport,
@@ -45,7 +46,7 @@ import { createEmbeddedLeases } from './embedded-leases.ts';
 import { createEmbeddedLog } from './embedded-log.ts';
 import { createEmbeddedRetention } from './embedded-retention.ts';
 import { EmbeddedSubscription } from './embedded-subscription.ts';
-import { validateMessages, validateSubscribeOptions } from './embedded-validation.ts';
+import { validateMessages } from './embedded-validation.ts';
 import { createEmbeddedWakeups } from './embedded-wakeups.ts';
 
 export interface EmbeddedTransportOptions {
@@ -188,17 +189,10 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Embe
     },
     async subscribe(subscribeOptions, handler) {
       if (closing !== undefined) throw transportClosedError();
-      validateSubscribeOptions(subscribeOptions);
-      const subscription = new EmbeddedSubscription(
-        {
-          group: subscribeOptions.group,
-          destinations: [...new Set(subscribeOptions.destinations)],
-          maxInFlight: subscribeOptions.maxInFlight ?? defaultMaxInFlight,
-          ackTimeoutMs: subscribeOptions.ackTimeoutMs ?? defaultAckTimeoutMs,
-        },
-        context,
-        handler,
-      );
+      const runtime = createSubscriptionRuntime(subscribeOptions, handler, {
+        defaults: { maxInFlight: defaultMaxInFlight, ackTimeoutMs: defaultAckTimeoutMs },
+      });
+      const subscription = new EmbeddedSubscription(runtime, context);
       try {
         subscription.start();
       } catch (error) {

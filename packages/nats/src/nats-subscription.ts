@@ -1,8 +1,9 @@
 import {
+  createSubscriptionRuntime,
   type Delivery,
-  InvalidArgumentError,
   type SubscribeOptions,
   type Subscription,
+  type SubscriptionRuntime,
 } from '@causeway/core';
 import {
   type ConsumerMessages,
@@ -21,10 +22,9 @@ import {
   type PartitionWatchdog,
   stalledPartitionThreshold,
 } from './partition-watchdog.ts';
-import { createPermits, type Permits } from './permits.ts';
 
-export const defaultMaxInFlight = 32;
-export const defaultAckTimeoutMs = 30_000;
+const defaultMaxInFlight = 32;
+const defaultAckTimeoutMs = 30_000;
 const retryPullAfterMs = 1_000;
 const consumerNotFound = 10014;
 const streamNotFound = 10059;
@@ -50,11 +50,8 @@ interface PartitionTarget {
 }
 
 interface Running {
-  closed: boolean;
-  readonly permits: Permits;
-  readonly ackTimeoutMs: number;
+  readonly runtime: SubscriptionRuntime;
   readonly pulls: Set<ConsumerMessages>;
-  readonly handler: Handler;
 }
 
 /** One partition's pull in this process. */
@@ -76,18 +73,22 @@ export async function subscribeToPartitions(
   options: SubscribeOptions,
   handler: Handler,
 ): Promise<Subscription> {
-  const { maxInFlight, ackTimeoutMs } = checkOptions(options);
+  const runtime = createSubscriptionRuntime(options, handler, {
+    defaults: { maxInFlight: defaultMaxInFlight, ackTimeoutMs: defaultAckTimeoutMs },
+    warn: context.warn,
+  });
+  const { group, destinations, ackTimeoutMs } = runtime.settings;
   const targets = await Promise.all(
-    options.destinations.flatMap((destination) =>
+    destinations.flatMap((destination) =>
       Array.from({ length: context.partitions }, async (_, partition): Promise<PartitionTarget> => {
         const consumer = await context.provisioner.ensureConsumer({
           destination,
-          group: options.group,
+          group,
           partition,
           ackTimeoutMs,
         });
         return {
-          group: options.group,
+          group,
           destination,
           partition,
           consumer,
@@ -96,13 +97,7 @@ export async function subscribeToPartitions(
       }),
     ),
   );
-  const running: Running = {
-    closed: false,
-    permits: createPermits(maxInFlight),
-    ackTimeoutMs,
-    pulls: new Set(),
-    handler,
-  };
+  const running: Running = { runtime, pulls: new Set() };
   const watchdog = createPartitionWatchdog({
     silentMs: stalledPartitionThreshold(ackTimeoutMs, context.stalledPartitionMs),
     warn: context.warn,
@@ -114,39 +109,16 @@ export async function subscribeToPartitions(
   return {
     close() {
       closing ??= (async () => {
-        running.closed = true;
+        const drained = runtime.close();
         watchdog.stop();
         await Promise.all([...running.pulls].map((pull) => pull.close()));
-        // Waits for the handlers in flight: close() returning means no handler runs any more.
-        await Promise.all(loops);
+        // Every handler returned: wait for the loops to finish with their iterators. Otherwise a
+        // hung handler was given up on (its message comes back after ack_wait) and so is its loop.
+        if (await drained) await Promise.all(loops);
       })();
       return closing;
     },
   };
-}
-
-function checkOptions(options: SubscribeOptions): { maxInFlight: number; ackTimeoutMs: number } {
-  const maxInFlight = options.maxInFlight ?? defaultMaxInFlight;
-  const ackTimeoutMs = options.ackTimeoutMs ?? defaultAckTimeoutMs;
-  if (!Number.isInteger(maxInFlight) || maxInFlight < 1) {
-    throw new InvalidArgumentError(
-      'maxInFlight',
-      `maxInFlight must be a positive integer, got ${maxInFlight}`,
-    );
-  }
-  if (!Number.isFinite(ackTimeoutMs) || ackTimeoutMs < 1) {
-    throw new InvalidArgumentError(
-      'ackTimeoutMs',
-      `ackTimeoutMs must be a positive number of milliseconds, got ${ackTimeoutMs}`,
-    );
-  }
-  if (options.destinations.length === 0) {
-    throw new InvalidArgumentError(
-      'destinations',
-      `Subscription of group ${options.group} lists no destination`,
-    );
-  }
-  return { maxInFlight, ackTimeoutMs };
 }
 
 function watchPartition(
@@ -210,23 +182,23 @@ async function pullPartition(
   run: PartitionRun,
 ): Promise<void> {
   const { target } = run;
-  while (!running.closed) {
+  while (!running.runtime.closing.aborted) {
     try {
       await pullUntilStopped(context, running, run);
-      if (running.closed) return;
+      if (running.runtime.closing.aborted) return;
       if (!run.restarting) {
         context.warn(`pulling ${target.consumer} of stream ${target.stream} stopped; restarting`);
       }
     } catch (error) {
-      if (running.closed) return;
+      if (running.runtime.closing.aborted) return;
       context.warn(`pulling ${target.consumer} of stream ${target.stream} failed; retrying`, error);
     }
     await new Promise((resolve) => setTimeout(resolve, retryPullAfterMs));
-    if (running.closed) return;
+    if (running.runtime.closing.aborted) return;
     // The consumer or its stream may have been deleted: recreate them before pulling again.
     context.provisioner.forgetStream(target.destination);
     await context.provisioner
-      .ensureConsumer({ ...target, ackTimeoutMs: running.ackTimeoutMs })
+      .ensureConsumer({ ...target, ackTimeoutMs: running.runtime.settings.ackTimeoutMs })
       .catch(() => {});
   }
 }
@@ -249,7 +221,7 @@ async function pullUntilStopped(
   running.pulls.add(pull);
   run.pull = pull;
   // Not awaited: close() resolves only once the loop below has drained the iterator.
-  if (running.closed) void pull.close();
+  if (running.runtime.closing.aborted) void pull.close();
   try {
     for await (const msg of pull) await deliver(context, running, run.watch, msg);
   } finally {
@@ -279,13 +251,10 @@ async function handle(
   watch: PartitionWatch,
   msg: JsMsg,
 ): Promise<void> {
-  const release = await acquireKeepingAlive(running, msg);
+  const release = await acquireKeepingAlive(running.runtime, msg);
+  // Closing: hand it back at once rather than after ack_wait; another consumer of the group takes it.
+  if (!release) return msg.nak();
   try {
-    if (running.closed) {
-      // Hand it back at once rather than after ack_wait: another consumer of the group takes it.
-      msg.nak();
-      return;
-    }
     const message = decodeMessage(msg.data);
     if (message === undefined) {
       context.warn(
@@ -295,19 +264,13 @@ async function handle(
       return;
     }
     const delivery = createNatsDelivery(msg, message);
-    await running.handler({
+    await running.runtime.invoke({
       ...delivery,
       retry(delayMs) {
         watch.holding(delayMs);
         return delivery.retry(delayMs);
       },
     });
-  } catch (error) {
-    // Left unacked: the server redelivers it after ack_wait, as if this consumer had crashed.
-    context.warn(
-      `handler failed on message ${msg.seq} of ${msg.subject}; redelivery after ${running.ackTimeoutMs} ms`,
-      error,
-    );
   } finally {
     release();
   }
@@ -317,10 +280,15 @@ async function handle(
  * A handler slot for the message. While it waits for one, the message tells the server it is
  * being worked on; otherwise the server would redeliver it (a needless duplicate) after ack_wait.
  */
-async function acquireKeepingAlive(running: Running, msg: JsMsg): Promise<() => void> {
-  const timer = setInterval(() => msg.working(), Math.max(50, running.ackTimeoutMs / 2));
+async function acquireKeepingAlive(
+  runtime: SubscriptionRuntime,
+  msg: JsMsg,
+): Promise<(() => void) | undefined> {
+  const release = runtime.tryAcquireSlot();
+  if (release) return release;
+  const timer = setInterval(() => msg.working(), Math.max(50, runtime.settings.ackTimeoutMs / 2));
   try {
-    return await running.permits.acquire();
+    return await runtime.acquireSlot();
   } finally {
     clearInterval(timer);
   }

@@ -1,4 +1,4 @@
-import type { Delivery, TransportMessage } from '@causeway/core';
+import { createSubscriptionRuntime, type Delivery, type TransportMessage } from '@causeway/core';
 import { describe, expect, it } from 'vitest';
 import { processHeldMessage } from './rabbitmq-delivery.ts';
 
@@ -70,16 +70,18 @@ describe('processHeldMessage', () => {
     expect(acks).toHaveLength(1);
   });
 
-  it('re-invokes a handler that threw', async () => {
+  it("re-invokes a handler that threw, through the subscription runtime's invoke", async () => {
     const attempts: number[] = [];
-    const { done } = run(
+    const runtime = createSubscriptionRuntime(
+      { group: 'g', destinations: ['orders'], ackTimeoutMs: 20 },
       async (delivery) => {
         attempts.push(delivery.attempt);
         if (delivery.attempt === 1) throw new Error('failed on purpose');
         await delivery.ack();
       },
-      { ackTimeoutMs: 20 },
+      { defaults: { maxInFlight: 1, ackTimeoutMs: 20 }, warn: () => {} },
     );
+    const { done } = run(runtime.invoke, { ackTimeoutMs: 20 });
     await done;
     expect(attempts).toEqual([1, 2]);
   });

@@ -10,6 +10,7 @@ export interface HeldMessage {
 
 export interface ProcessOptions {
   held: HeldMessage;
+  /** The subscription runtime's invoke: it never rejects, and retries a delivery whose handler threw. */
   handler: (delivery: Delivery) => Promise<void>;
   ackTimeoutMs: number;
   /** Sends basic.ack; a no-op when the channel that delivered the message is gone. */
@@ -24,8 +25,7 @@ type Outcome = { kind: 'ack' } | { kind: 'retry'; delayMs: number };
 
 /**
  * Runs the handler until it acks, holding the message meanwhile. A retry (or an emulated ack
- * timeout, or a handler that throws) re-invokes the handler locally after the delay with
- * attempt + 1; the message is never requeued, because a quorum queue puts a requeued message
+ * timeout) re-invokes the handler locally after the delay with attempt + 1; the message is never requeued, because a quorum queue puts a requeued message
  * behind the later messages of its partition and per-key order would break. If this process
  * dies, the broker returns the message to the head of its queue (x-delivery-count + 1).
  */
@@ -39,9 +39,6 @@ export async function processHeldMessage(options: ProcessOptions): Promise<void>
     attempt++;
   }
 }
-
-/** How long a handler that threw without retrying waits before its next attempt. */
-const thrownHandlerDelayMs = 1000;
 
 /** One invocation of the handler; settles on ack, retry, a throw or the ack timeout. */
 function invokeOnce(options: ProcessOptions, attempt: number): Promise<Outcome> {
@@ -67,8 +64,6 @@ function invokeOnce(options: ProcessOptions, attempt: number): Promise<Outcome> 
         settle({ kind: 'retry', delayMs: Math.max(0, delayMs) });
       },
     };
-    Promise.resolve()
-      .then(() => options.handler(delivery))
-      .catch(() => settle({ kind: 'retry', delayMs: Math.min(thrownHandlerDelayMs, options.ackTimeoutMs) }));
+    void options.handler(delivery);
   });
 }

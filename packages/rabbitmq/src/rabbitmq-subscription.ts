@@ -1,21 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Delivery, SubscribeOptions, Subscription } from '@causeway/core';
+import type { Subscription, SubscriptionRuntime } from '@causeway/core';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { createAttemptMemory } from './attempt-memory.ts';
-import { createConcurrencyLimit } from './concurrency-limit.ts';
 import type { RabbitMqConnection } from './rabbitmq-connection.ts';
 import { type HeldMessage, processHeldMessage } from './rabbitmq-delivery.ts';
 import { decodeMessage } from './rabbitmq-message.ts';
 import { declareGroup, queueName, type TopologyNames } from './rabbitmq-topology.ts';
 
-/** The longest close() waits for running handlers. */
-const maxDrainMs = 10_000;
-
 export interface SubscriptionSettings {
   connection: RabbitMqConnection;
   names: TopologyNames;
-  options: Required<SubscribeOptions>;
-  handler: (delivery: Delivery) => Promise<void>;
+  /** The checked options, the handler slots, and the drain on close. */
+  runtime: SubscriptionRuntime;
 }
 
 /** One channel's consumers; `signal` aborts when the channel closes. */
@@ -31,9 +27,8 @@ interface Consumers {
  * or the connection drops, it consumes again once the connection is back.
  */
 export async function startRabbitMqSubscription(settings: SubscriptionSettings): Promise<Subscription> {
-  const closing = new AbortController();
-  const limit = createConcurrencyLimit(settings.options.maxInFlight);
-  const running = new Set<Promise<void>>();
+  const { runtime } = settings;
+  const closing = runtime.closing;
   const attempts = createAttemptMemory();
   let consumers: Consumers | undefined;
 
@@ -45,14 +40,15 @@ export async function startRabbitMqSubscription(settings: SubscriptionSettings):
   ): Promise<void> {
     const id = decoded.message.id;
     const held = { ...decoded, firstAttempt: attempts.next(id, decoded.firstAttempt) };
-    const signal = AbortSignal.any([closing.signal, current.signal]);
-    const release = await limit.acquire(signal);
+    // Without a slot (closing, or the channel died) the message stays unacked: the broker gives it back.
+    const release = runtime.tryAcquireSlot() ?? (await runtime.acquireSlot(current.signal));
     if (!release) return;
+    const signal = AbortSignal.any([closing, current.signal]);
     try {
       await processHeldMessage({
         held,
-        handler: settings.handler,
-        ackTimeoutMs: settings.options.ackTimeoutMs,
+        handler: runtime.invoke,
+        ackTimeoutMs: runtime.settings.ackTimeoutMs,
         signal,
         onAttempt: (attempt) => attempts.record(id, attempt),
         acknowledge: () => {
@@ -77,9 +73,7 @@ export async function startRabbitMqSubscription(settings: SubscriptionSettings):
       current.channel.nack(raw, false, false);
       return;
     }
-    const task = processDelivery(current, raw, decoded);
-    running.add(task);
-    void task.finally(() => running.delete(task));
+    void processDelivery(current, raw, decoded);
   }
 
   async function consume(): Promise<void> {
@@ -90,7 +84,7 @@ export async function startRabbitMqSubscription(settings: SubscriptionSettings):
     channel.on('error', () => {});
     channel.on('close', () => {
       lost.abort();
-      if (established && !closing.signal.aborted) void consumeAgain();
+      if (established && !closing.aborted) void consumeAgain();
     });
     try {
       await subscribeQueues(channel, settings, (raw) => onMessage(current, raw));
@@ -100,13 +94,13 @@ export async function startRabbitMqSubscription(settings: SubscriptionSettings):
     }
     established = true;
     consumers = current;
-    if (closing.signal.aborted) await channel.close().catch(() => {});
+    if (closing.aborted) await channel.close().catch(() => {});
   }
 
   async function consumeAgain(): Promise<void> {
-    for (let attempt = 1; !closing.signal.aborted; attempt++) {
-      await sleep(Math.min(5000, 100 * 2 ** attempt), undefined, { signal: closing.signal }).catch(() => {});
-      if (closing.signal.aborted) return;
+    for (let attempt = 1; !closing.aborted; attempt++) {
+      await sleep(Math.min(5000, 100 * 2 ** attempt), undefined, { signal: closing }).catch(() => {});
+      if (closing.aborted) return;
       try {
         return await consume();
       } catch {
@@ -118,17 +112,10 @@ export async function startRabbitMqSubscription(settings: SubscriptionSettings):
   await consume();
   return {
     async close() {
-      if (closing.signal.aborted) return;
-      closing.abort();
-      const channel = consumers?.channel;
-      // Let running handlers finish (and ack) before the channel closes and returns the rest;
-      // a hung one is given up on after its ack timeout, as a crash would be.
-      const drainMs = Math.min(settings.options.ackTimeoutMs, maxDrainMs);
-      const drained = new AbortController();
-      const timeout = sleep(drainMs, undefined, { signal: drained.signal }).catch(() => {});
-      await Promise.race([Promise.allSettled([...running]), timeout]);
-      drained.abort();
-      await channel?.close().catch(() => {});
+      if (closing.aborted) return;
+      // Running handlers finish (and ack) before the channel closes and returns the rest.
+      await runtime.close();
+      await consumers?.channel.close().catch(() => {});
     },
   };
 }
@@ -138,7 +125,7 @@ async function subscribeQueues(
   settings: SubscriptionSettings,
   onMessage: (raw: ConsumeMessage | null) => void,
 ): Promise<void> {
-  const { group, destinations } = settings.options;
+  const { group, destinations } = settings.runtime.settings;
   for (const destination of destinations) await declareGroup(channel, settings.names, { destination, group });
   // Per consumer (global = false): quorum queues do not support a channel-wide limit.
   await channel.prefetch(1, false);

@@ -1,5 +1,6 @@
 import {
   type ConsumerLag,
+  createSubscriptionRuntime,
   defaultPartitions,
   InvalidArgumentError,
   type Subscription,
@@ -80,13 +81,9 @@ export function createRabbitMqTransport(options: RabbitMqTransportOptions): Rabb
       const subscription = await startRabbitMqSubscription({
         connection,
         names,
-        handler,
-        options: {
-          group: subscribeOptions.group,
-          destinations: subscribeOptions.destinations,
-          maxInFlight: subscribeOptions.maxInFlight ?? defaultMaxInFlight,
-          ackTimeoutMs: subscribeOptions.ackTimeoutMs ?? defaultAckTimeoutMs,
-        },
+        runtime: createSubscriptionRuntime(subscribeOptions, handler, {
+          defaults: { maxInFlight: defaultMaxInFlight, ackTimeoutMs: defaultAckTimeoutMs },
+        }),
       });
       subscriptions.add(subscription);
       addGroups(

@@ -1,3 +1,4 @@
+import type { TransportMessage } from '@causeway/core';
 import { describe, expect, it } from 'vitest';
 import {
   byId,
@@ -81,6 +82,82 @@ export function describeFlowControlConformance(suite: TransportSuite): void {
       );
       await sleep(settleMs);
       expect(after.received.map((entry) => entry.message.id)).toEqual(late.map(({ id }) => id));
+    });
+
+    it('rejects bad subscribe options with a typed error naming the option', async () => {
+      const scenario = suite.scenario();
+      const transport = await scenario.open();
+      const good = { group: scenario.group, destinations: [scenario.destination] };
+      const bad = [
+        [{ ...good, group: '' }, 'group'],
+        [{ ...good, destinations: [] }, 'destinations'],
+        [{ ...good, maxInFlight: 0 }, 'maxInFlight'],
+        [{ ...good, maxInFlight: 2.5 }, 'maxInFlight'],
+        [{ ...good, ackTimeoutMs: 0 }, 'ackTimeoutMs'],
+      ] as const;
+      for (const [options, argument] of bad) {
+        await expect(
+          transport.subscribe(options, async () => {}),
+          argument,
+        ).rejects.toMatchObject({
+          code: 'INVALID_ARGUMENT',
+          details: { argument },
+        });
+      }
+    });
+
+    it('close() waits for a running handler, whose ack still counts', async () => {
+      const scenario = suite.scenario();
+      const transport = await scenario.open();
+      const options = {
+        group: scenario.group,
+        destinations: [scenario.destination],
+        ackTimeoutMs: quietAckTimeoutMs,
+      };
+      const key = uniqueName('k');
+      const [first, second] = interleavedMessages(scenario.destination, [key], 2) as [
+        TransportMessage,
+        TransportMessage,
+      ];
+      let started = false;
+      let finish!: () => void;
+      const finished = new Promise<void>((resolve) => {
+        finish = resolve;
+      });
+      const before = new DeliveryRecorder();
+      const subscription = await transport.subscribe(
+        options,
+        before.handler('before', async (delivery) => {
+          started = true;
+          await finished;
+          await delivery.ack();
+        }),
+      );
+      await transport.publish([first]);
+      await waitUntil(
+        () => started,
+        () => 'the handler did not start',
+      );
+      let closed = false;
+      const closing = subscription.close().then(() => {
+        closed = true;
+      });
+      await sleep(settleMs);
+      expect(closed, 'close() returned while a handler was still running').toBe(false);
+      finish();
+      await closing;
+      expect(before.acked().map((entry) => entry.message.id)).toEqual([first.id]);
+
+      // Acked during close: the group's next subscriber starts at the key's next message.
+      await transport.publish([second]);
+      const after = new DeliveryRecorder();
+      await transport.subscribe(options, after.handler('after'));
+      await waitUntil(
+        () => after.acked().length >= 1,
+        () => 'the next message was not delivered after resubscribing',
+      );
+      await sleep(settleMs);
+      expect(after.received.map((entry) => entry.message.id)).toEqual([second.id]);
     });
 
     it('closes idempotently, with open subscriptions', async () => {
