@@ -237,9 +237,15 @@ function describeWhere(rows: readonly ExistingEventRow[], request: AppendRequest
  * statement: the version check is its WHERE clause, so it writes the event or nothing. SQLite
  * takes the write lock when a write statement starts, so no other writer runs between its read
  * and its insert. Returns null when it wrote nothing: the caller takes the full path, which tells
- * a conflict from a retried append.
+ * a conflict from a retried append. An append to a new stream (`noStream`) skips the version
+ * read: it inserts at position 1, and the UNIQUE (stream_id, stream_position) index refuses it
+ * when the stream exists.
  */
 export function createSingleEventAppender(tables: SqliteTables) {
+  const newStreamSql = `INSERT INTO ${tables.events} (event_id, stream_id, stream_position, type, schema_version,
+      correlation_id, causation_id, occurred_at, metadata, data)
+    VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?)
+    RETURNING global_position, stream_position`;
   const sql = `INSERT INTO ${tables.events} (event_id, stream_id, stream_position, type, schema_version,
       correlation_id, causation_id, occurred_at, metadata, data)
     SELECT ?, ?, current.version + 1, ?, ?, ?, ?, ?, ?, ?
@@ -251,9 +257,13 @@ export function createSingleEventAppender(tables: SqliteTables) {
     if (!lone) return null;
     let row: { global_position: number; stream_position: number } | undefined;
     try {
-      row = session.get(sql, [...lone.eventParams, request.streamId, lone.versionCheck, lone.versionCheck]);
+      row =
+        request.expectedVersion === 'noStream'
+          ? session.get(newStreamSql, lone.eventParams)
+          : session.get(sql, [...lone.eventParams, request.streamId, lone.versionCheck, lone.versionCheck]);
     } catch (error) {
-      // A duplicate id: the statement wrote nothing; the full path sorts out retry vs conflict.
+      // A duplicate id or, for a new stream, an existing one: the statement wrote nothing; the
+      // full path sorts out retry vs conflict.
       if (error instanceof Error && /UNIQUE constraint failed/.test(error.message)) return null;
       throw error;
     }

@@ -92,6 +92,25 @@ export function describeAppending(getStore: () => Store) {
       expect(calls).toBeLessThanOrEqual(4);
     });
 
+    it('rejects a lone noStream append to an existing stream with ConcurrencyError, writing nothing', async () => {
+      const es = eventStore();
+      const stream = uniqueId('taken');
+      await es.appendToStream(stream, [{ type: 'test.Deposited', data: { amountCents: 1 } }], {
+        expectedVersion: 'noStream',
+      });
+      const error = await es
+        .appendToStream(stream, [{ type: 'test.Deposited', data: { amountCents: 2 } }], {
+          expectedVersion: 'noStream',
+        })
+        .then(
+          () => undefined,
+          (rejection: unknown) => rejection,
+        );
+      expect(error).toBeInstanceOf(ConcurrencyError);
+      expect((error as ConcurrencyError).details).toMatchObject({ streamId: stream, actual: 1 });
+      expect((await es.readStream(stream)).map((event) => event.data)).toEqual([{ amountCents: 1 }]);
+    });
+
     it('treats a re-append of the same event id as done', async () => {
       const es = eventStore();
       const stream = uniqueId('idem');
