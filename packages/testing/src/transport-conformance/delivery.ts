@@ -19,8 +19,7 @@ export function describeDeliveryConformance(suite: TransportSuite): void {
       const scenario = suite.scenario();
       const transport = await scenario.open();
       const recorder = new DeliveryRecorder();
-      const options = { group: scenario.group, destinations: [scenario.destination] };
-      await transport.subscribe({ ...options, ackTimeoutMs: quietAckTimeoutMs }, recorder.handler('a'));
+      await transport.subscribe(scenario.subscribeOptions(), recorder.handler('a'));
       const messages = interleavedMessages(scenario.destination, [uniqueName('k'), uniqueName('k')], 4);
       messages.push(
         newTransportMessage(scenario.destination, 'ключ/ü 🚚', {
@@ -46,8 +45,7 @@ export function describeDeliveryConformance(suite: TransportSuite): void {
       await transport.publish(messages);
       await sleep(100);
       const recorder = new DeliveryRecorder();
-      const options = { group: scenario.group, destinations: [scenario.destination] };
-      await transport.subscribe({ ...options, ackTimeoutMs: quietAckTimeoutMs }, recorder.handler('late'));
+      await transport.subscribe(scenario.subscribeOptions(), recorder.handler('late'));
       await waitUntil(
         () => recorder.received.length >= messages.length,
         () => `${recorder.received.length} of ${messages.length} early messages delivered`,
@@ -65,8 +63,7 @@ export function describeDeliveryConformance(suite: TransportSuite): void {
       await publisher.close();
       const consumer = await scenario.open();
       const recorder = new DeliveryRecorder();
-      const options = { group: scenario.group, destinations: [scenario.destination] };
-      await consumer.subscribe({ ...options, ackTimeoutMs: quietAckTimeoutMs }, recorder.handler('next'));
+      await consumer.subscribe(scenario.subscribeOptions(), recorder.handler('next'));
       await waitUntil(
         () => recorder.received.length >= messages.length,
         () => `${recorder.received.length} of ${messages.length} messages survived the publisher's close`,
@@ -79,10 +76,7 @@ export function describeDeliveryConformance(suite: TransportSuite): void {
       const transport = await scenario.open();
       const recorders = scenario.groups.map(() => new DeliveryRecorder());
       for (const [index, group] of scenario.groups.entries()) {
-        await transport.subscribe(
-          { group, destinations: [scenario.destination], ackTimeoutMs: quietAckTimeoutMs },
-          recorders[index]!.handler(group),
-        );
+        await transport.subscribe(scenario.subscribeOptions({ group }), recorders[index]!.handler(group));
       }
       const messages = interleavedMessages(scenario.destination, [uniqueName('k'), uniqueName('k')], 6);
       await transport.publish(messages);

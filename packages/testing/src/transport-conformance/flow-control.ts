@@ -4,7 +4,6 @@ import {
   byId,
   interleavedMessages,
   keysInDistinctPartitions,
-  quietAckTimeoutMs,
   settleMs,
   sleep,
   uniqueName,
@@ -26,12 +25,7 @@ export function describeFlowControlConformance(suite: TransportSuite): void {
       let highest = 0;
       const recorder = new DeliveryRecorder();
       await transport.subscribe(
-        {
-          group: scenario.group,
-          destinations: [scenario.destination],
-          maxInFlight: 2,
-          ackTimeoutMs: quietAckTimeoutMs,
-        },
+        scenario.subscribeOptions({ maxInFlight: 2 }),
         recorder.handler('slow', async (delivery) => {
           inFlight++;
           highest = Math.max(highest, inFlight);
@@ -51,11 +45,7 @@ export function describeFlowControlConformance(suite: TransportSuite): void {
     it('stops delivering once the subscription is closed; the group resumes where it stopped', async () => {
       const scenario = suite.scenario();
       const transport = await scenario.open();
-      const options = {
-        group: scenario.group,
-        destinations: [scenario.destination],
-        ackTimeoutMs: quietAckTimeoutMs,
-      };
+      const options = scenario.subscribeOptions();
       const before = new DeliveryRecorder();
       const subscription = await transport.subscribe(options, before.handler('before'));
       const key = uniqueName('k');
@@ -87,7 +77,7 @@ export function describeFlowControlConformance(suite: TransportSuite): void {
     it('rejects bad subscribe options with a typed error naming the option', async () => {
       const scenario = suite.scenario();
       const transport = await scenario.open();
-      const good = { group: scenario.group, destinations: [scenario.destination] };
+      const good = scenario.subscribeOptions();
       const bad = [
         [{ ...good, group: '' }, 'group'],
         [{ ...good, destinations: [] }, 'destinations'],
@@ -109,11 +99,7 @@ export function describeFlowControlConformance(suite: TransportSuite): void {
     it('close() waits for a running handler, whose ack still counts', async () => {
       const scenario = suite.scenario();
       const transport = await scenario.open();
-      const options = {
-        group: scenario.group,
-        destinations: [scenario.destination],
-        ackTimeoutMs: quietAckTimeoutMs,
-      };
+      const options = scenario.subscribeOptions();
       const key = uniqueName('k');
       const [first, second] = interleavedMessages(scenario.destination, [key], 2) as [
         TransportMessage,
@@ -164,10 +150,7 @@ export function describeFlowControlConformance(suite: TransportSuite): void {
       const scenario = suite.scenario();
       const transport = await scenario.open();
       const recorder = new DeliveryRecorder();
-      await transport.subscribe(
-        { group: scenario.group, destinations: [scenario.destination], ackTimeoutMs: quietAckTimeoutMs },
-        recorder.handler('a'),
-      );
+      await transport.subscribe(scenario.subscribeOptions(), recorder.handler('a'));
       await transport.close();
       await transport.close();
       await Promise.all([transport.close(), transport.close()]);

@@ -1,13 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  byId,
-  interleavedMessages,
-  quietAckTimeoutMs,
-  settleMs,
-  sleep,
-  uniqueName,
-  waitUntil,
-} from './fixtures.ts';
+import { byId, interleavedMessages, settleMs, sleep, uniqueName, waitUntil } from './fixtures.ts';
 import { DeliveryRecorder } from './recorder.ts';
 import type { TransportSuite } from './scenario.ts';
 
@@ -21,10 +13,9 @@ export function describeOrderingConformance(suite: TransportSuite): void {
       const scenario = suite.scenario();
       const instances = [await scenario.open(), await scenario.open()];
       const recorder = new DeliveryRecorder();
-      const options = { group: scenario.group, destinations: [scenario.destination] };
       for (const [index, transport] of instances.entries()) {
         await transport.subscribe(
-          { ...options, ackTimeoutMs: quietAckTimeoutMs },
+          scenario.subscribeOptions(),
           recorder.handler(`consumer-${index}`, async (delivery) => {
             await sleep(Math.random() * 5);
             await delivery.ack();

@@ -43,12 +43,7 @@ export function describeRedeliveryConformance(suite: TransportSuite): void {
       const fixture = blockedKeyFixture(scenario, keysInDistinctPartitions(2, suite.partitions));
       const recorder = new DeliveryRecorder();
       await transport.subscribe(
-        {
-          group: scenario.group,
-          destinations: [scenario.destination],
-          ackTimeoutMs: redeliveryAckTimeoutMs,
-          maxInFlight: 4,
-        },
+        scenario.subscribeOptions({ ackTimeoutMs: redeliveryAckTimeoutMs, maxInFlight: 4 }),
         recorder.handler('a', async (delivery) => {
           if (delivery.message.id === fixture.first.id && delivery.attempt === 1) return fail(delivery);
           await delivery.ack();
@@ -99,11 +94,7 @@ export function describeRedeliveryConformance(suite: TransportSuite): void {
       const crashing = await scenario.open();
       const survivor = await scenario.open();
       const recorder = new DeliveryRecorder();
-      const options = {
-        group: scenario.group,
-        destinations: [scenario.destination],
-        ackTimeoutMs: redeliveryAckTimeoutMs,
-      };
+      const options = scenario.subscribeOptions({ ackTimeoutMs: redeliveryAckTimeoutMs });
       // The doomed consumer never acks: it "crashes" as soon as it holds the message.
       await crashing.subscribe(
         options,

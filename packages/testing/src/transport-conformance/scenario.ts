@@ -1,6 +1,6 @@
-import type { Transport } from '@causeway/core';
+import type { SubscribeOptions, Transport } from '@causeway/core';
 import { onTestFinished } from 'vitest';
-import { uniqueName } from './fixtures.ts';
+import { quietAckTimeoutMs, uniqueName } from './fixtures.ts';
 
 /** The destinations and groups one test uses, for brokers that must declare them up front. */
 export interface TransportTopology {
@@ -35,6 +35,8 @@ export interface Scenario {
   readonly groups: readonly string[];
   /** Opens a new transport instance, prepared for this scenario and closed after the test. */
   open(): Promise<Transport>;
+  /** The first group on the first destination, with the quiet ack timeout unless `overrides` set one. */
+  subscribeOptions(overrides?: Partial<SubscribeOptions>): SubscribeOptions;
 }
 
 export function createTransportSuite(
@@ -56,6 +58,14 @@ export function createTransportSuite(
           onTestFinished(() => transport.close());
           for (const destination of destinations) await options.prepare?.(transport, { destination, groups });
           return transport;
+        },
+        subscribeOptions(overrides = {}) {
+          return {
+            group: groups[0]!,
+            destinations: [destinations[0]!],
+            ackTimeoutMs: quietAckTimeoutMs,
+            ...overrides,
+          };
         },
       };
     },
