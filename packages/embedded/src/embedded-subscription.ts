@@ -28,6 +28,7 @@ const rebalanceThrottleMs = 50;
 export class EmbeddedSubscription implements Subscription {
   readonly #id = randomUUID();
   readonly #runtime: SubscriptionRuntime;
+  readonly #options: SubscriptionRuntime['settings'];
   readonly #context: EmbeddedSubscriptionContext;
   readonly #inFlight = new Map<string, InFlightDelivery>();
   readonly #held = new Map<string, readonly number[]>();
@@ -50,11 +51,8 @@ export class EmbeddedSubscription implements Subscription {
 
   constructor(runtime: SubscriptionRuntime, context: EmbeddedSubscriptionContext) {
     this.#runtime = runtime;
+    this.#options = runtime.settings;
     this.#context = context;
-  }
-
-  get #options() {
-    return this.#runtime.settings;
   }
 
   start(): void {

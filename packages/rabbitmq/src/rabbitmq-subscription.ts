@@ -41,7 +41,7 @@ export async function startRabbitMqSubscription(settings: SubscriptionSettings):
     const id = decoded.message.id;
     const held = { ...decoded, firstAttempt: attempts.next(id, decoded.firstAttempt) };
     // Without a slot (closing, or the channel died) the message stays unacked: the broker gives it back.
-    const release = runtime.tryAcquireSlot() ?? (await runtime.acquireSlot(current.signal));
+    const release = await runtime.acquireSlot(current.signal);
     if (!release) return;
     const signal = AbortSignal.any([closing, current.signal]);
     try {

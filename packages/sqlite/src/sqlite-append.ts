@@ -26,6 +26,10 @@ type EventPositions = Array<{ streamPosition: number; globalPosition: number }>;
 /** Appends one request in the caller's transaction; a failing request writes nothing. */
 export type SqliteAppender = (tx: SqliteTransaction, request: AppendRequest) => AppendResult;
 
+/** What an append writes per event: id, stream, position, then `eventColumnValues` (global_position is the rowid). */
+const eventColumns = `(event_id, stream_id, stream_position, type, schema_version, correlation_id, causation_id,
+  occurred_at, metadata, data)`;
+
 /**
  * Up to this many events go in one INSERT (10 parameters a row), with one prepared statement per
  * row count; a bigger append is split into statements of this size inside a savepoint.
@@ -106,8 +110,7 @@ function appendStatements(t: SqliteTables) {
   return {
     version: streamVersionSql(t),
     insertEvents: memoizeByRowCount(
-      (rows) => `INSERT INTO ${t.events} (event_id, stream_id, stream_position, type, schema_version,
-        correlation_id, causation_id, occurred_at, metadata, data) VALUES ${valuesPlaceholders(rows, 10)}`,
+      (rows) => `INSERT INTO ${t.events} ${eventColumns} VALUES ${valuesPlaceholders(rows, 10)}`,
     ),
     findEvents: `SELECT event_id, stream_id, stream_position, global_position FROM ${t.events}
       WHERE event_id IN (SELECT value FROM json_each(?))`,
@@ -242,12 +245,10 @@ function describeWhere(rows: readonly ExistingEventRow[], request: AppendRequest
  * when the stream exists.
  */
 export function createSingleEventAppender(tables: SqliteTables) {
-  const newStreamSql = `INSERT INTO ${tables.events} (event_id, stream_id, stream_position, type, schema_version,
-      correlation_id, causation_id, occurred_at, metadata, data)
+  const newStreamSql = `INSERT INTO ${tables.events} ${eventColumns}
     VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?)
     RETURNING global_position, stream_position`;
-  const sql = `INSERT INTO ${tables.events} (event_id, stream_id, stream_position, type, schema_version,
-      correlation_id, causation_id, occurred_at, metadata, data)
+  const sql = `INSERT INTO ${tables.events} ${eventColumns}
     SELECT ?, ?, current.version + 1, ?, ?, ?, ?, ?, ?, ?
     FROM (SELECT COALESCE((${streamVersionSql(tables)}), 0) AS version) AS current
     WHERE CASE ? WHEN -1 THEN 1 WHEN -2 THEN current.version > 0 ELSE current.version = ? END

@@ -55,7 +55,7 @@ export interface SubscriptionRuntime {
 }
 
 /** The longest close() waits for running handlers. */
-export const maxSubscriptionDrainMs = 10_000;
+const maxSubscriptionDrainMs = 10_000;
 
 /** Redelivery delay after a handler threw: 100 ms doubling with each attempt, capped by the ack timeout. */
 export function backoffAfterThrowMs(attempt: number, ackTimeoutMs: number): number {
@@ -63,7 +63,7 @@ export function backoffAfterThrowMs(attempt: number, ackTimeoutMs: number): numb
 }
 
 /** Checks `options` (a typed InvalidArgumentError names the bad one) and fills in the defaults. */
-export function resolveSubscribeOptions(
+function resolveSubscribeOptions(
   options: SubscribeOptions,
   defaults: SubscriptionRuntimeOptions['defaults'],
 ): SubscriptionSettings {
@@ -103,7 +103,9 @@ export function createSubscriptionRuntime(
   const settings = resolveSubscribeOptions(options, runtimeOptions.defaults);
   const warn = runtimeOptions.warn ?? emitWarning;
   const closing = new AbortController();
-  const running = new Set<Promise<void>>();
+  /** Invocations running now; close() waits for the count to reach 0. */
+  let running = 0;
+  let onIdle: (() => void) | undefined;
   /** Waiting acquirers, oldest first: a released slot passes straight to the next one. */
   const waiters: Array<(release: ReleaseSlot) => void> = [];
   let held = 0;
@@ -125,7 +127,8 @@ export function createSubscriptionRuntime(
     return slot();
   }
 
-  async function run(delivery: Delivery): Promise<void> {
+  async function invoke(delivery: Delivery): Promise<void> {
+    running++;
     try {
       await handler(delivery);
     } catch (error) {
@@ -139,6 +142,9 @@ export function createSubscriptionRuntime(
       await delivery.retry(delayMs).catch((retryError: unknown) => {
         if (!closing.signal.aborted) warn(`could not retry message ${delivery.message.id}`, retryError);
       });
+    } finally {
+      running--;
+      if (running === 0) onIdle?.();
     }
   }
 
@@ -169,23 +175,17 @@ export function createSubscriptionRuntime(
         stop.addEventListener('abort', onAbort, { once: true });
       });
     },
-    invoke(delivery) {
-      const invocation = run(delivery);
-      running.add(invocation);
-      void invocation.finally(() => running.delete(invocation));
-      return invocation;
-    },
+    invoke,
     close() {
       closed ??= (async () => {
         closing.abort();
         const graceMs = Math.min(settings.ackTimeoutMs, maxSubscriptionDrainMs);
         let grace: NodeJS.Timeout | undefined;
-        const finished = await Promise.race([
-          Promise.allSettled([...running]).then(() => true),
-          new Promise<boolean>((resolve) => {
-            grace = setTimeout(resolve, graceMs, false);
-          }),
-        ]);
+        const finished = await new Promise<boolean>((resolve) => {
+          if (running === 0) return resolve(true);
+          onIdle = () => resolve(true);
+          grace = setTimeout(resolve, graceMs, false);
+        });
         clearTimeout(grace);
         return finished;
       })();
